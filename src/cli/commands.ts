@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { findProjectRoot } from './root.ts';
+
+function list(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** Options shared by play, test and rollback. */
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option('-e, --env <name>', 'inventory environment', 'local')
+    .option('--check', 'plan only: report what would change, change nothing')
+    .option('--diff', 'show a diff for each change (secrets masked)')
+    .option('--json', 'one JSON event per line on stdout')
+    .option('--only <names>', 'playbooks (30_redis) or task paths to run alone; comma-separated', list)
+    .option('--from <playbook>', 'start at this playbook')
+    .option('--tags <tags>', 'only tasks with one of these tags; comma-separated', list)
+    .option('--forks <n>', 'hosts handled in parallel per task', (v) => Number.parseInt(v, 10), 20)
+    .addOption(new Option('--max-fail-percent <n>', 'stop when more than this percentage of hosts failed').argParser(Number))
+    .option('-v, --verbose', 'also show informational log lines');
+}
+
+export function registerCommands(program: Command): void {
+  const root = (): string => findProjectRoot(process.cwd());
+
+  for (const [name, selection, what] of [
+    ['play', 'play', "apply a component's numbered playbooks (all but 88 test and 89 rollback)"],
+    ['test', 'test', "run a component's test playbook (88)"],
+    ['rollback', 'rollback', "run a component's rollback playbook (89)"],
+  ] as const) {
+    runOptions(program.command(`${name} <component>`).description(what)).action(async (component: string, o) => {
+      const { playCommand } = await import('./play.ts');
+      process.exitCode = await playCommand({ root: root(), component, selection, ...o });
+    });
+  }
+
+  program
+    .command('list')
+    .description('list components and their playbooks')
+    .option('--json', 'as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { listCommand } = await import('./list.ts');
+      listCommand(root(), o);
+    });
+
+  program
+    .command('explain <component> <variable>')
+    .description("show a variable's value (masked if secret) and where it came from")
+    .option('-e, --env <name>', 'inventory environment', 'local')
+    .option('--json', 'as JSON')
+    .action(async (component: string, variable: string, o: { env: string; json?: boolean }) => {
+      const { explainCommand } = await import('./explain.ts');
+      explainCommand(root(), component, variable, o);
+    });
+
+  registerOptional(program);
+}
+
+/** Command groups owned by other parts of helix, added when present. */
+function registerOptional(program: Command): void {
+  void program;
+}

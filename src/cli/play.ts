@@ -1,0 +1,65 @@
+import { exitCodeFor, describeError, ValidationError } from '../runtime/errors.ts';
+import { EventBus } from '../runtime/events.ts';
+import type { Selection } from '../runtime/loader.ts';
+import { run } from '../runtime/run.ts';
+import { humanRenderer, jsonRenderer } from './render.ts';
+
+export interface PlayCommandOptions {
+  root: string;
+  component: string;
+  selection: Selection;
+  env: string;
+  check?: boolean;
+  diff?: boolean;
+  json?: boolean;
+  only?: string[];
+  from?: string;
+  tags?: string[];
+  forks?: number;
+  maxFailPercent?: number;
+  verbose?: boolean;
+}
+
+/** `helix play|test|rollback`: run, render events, return the exit code. */
+export async function playCommand(o: PlayCommandOptions): Promise<number> {
+  const bus = new EventBus();
+  const out = { write: (s: string) => process.stdout.write(s) };
+  bus.on(o.json ? jsonRenderer(out) : humanRenderer(out, { diff: o.diff === true, verbose: o.verbose === true }));
+
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\nhelix: interrupted, stopping after the current task (press again to quit now)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await run({
+      root: o.root,
+      component: o.component,
+      env: o.env,
+      selection: o.selection,
+      mode: o.check ? 'check' : 'apply',
+      bus,
+      signal: abort.signal,
+      ...(o.only ? { only: o.only } : {}),
+      ...(o.from ? { from: o.from } : {}),
+      ...(o.tags ? { tags: o.tags } : {}),
+      ...(o.forks !== undefined ? { forks: o.forks } : {}),
+      ...(o.maxFailPercent !== undefined ? { maxFailPercent: o.maxFailPercent } : {}),
+    });
+    if (result.interrupted) return 130;
+    return result.ok ? 0 : 1;
+  } catch (error) {
+    // Validation problems were already rendered as a run.invalid event.
+    if (!(error instanceof ValidationError) || o.json) {
+      if (o.json) process.stdout.write(`${JSON.stringify({ type: 'error', message: describeError(error), exitCode: exitCodeFor(error) })}\n`);
+      else process.stderr.write(`helix: ${describeError(error)}\n`);
+    }
+    return exitCodeFor(error);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

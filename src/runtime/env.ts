@@ -1,0 +1,57 @@
+import type { Secret } from './secret.ts';
+
+/** How to reach a Kubernetes API server. Follows kubeconfig conventions. */
+export interface KubeSettings {
+  /** Path to a kubeconfig; `KUBECONFIG` or `~/.kube/config` when absent. */
+  kubeconfig?: string;
+  /** Context to use; the kubeconfig's current context when absent. */
+  context?: string;
+  /** Use the in-cluster service account instead of a kubeconfig. @default false */
+  inCluster?: boolean;
+}
+
+/** An inventory host reached over SSH. */
+export interface HostSpec {
+  address: string;
+  /** @default 22 */
+  port: number;
+  user: string;
+  /** Private key file. The SSH agent (`SSH_AUTH_SOCK`) is tried when absent. */
+  key?: string;
+  /** Expected host key(s) (`ssh-ed25519 AAAA...`); known_hosts is consulted when absent. */
+  hostKeys: string[];
+  /** Explicit, logged opt-out of host key checking. @default false */
+  insecureSkipHostKeyCheck: boolean;
+  /** Password for `become` (sudo). */
+  becomePassword?: Secret;
+  vars: Record<string, unknown>;
+}
+
+/** Where a task runs: this machine, or an inventory host. */
+export interface HostTarget {
+  readonly name: string;
+  readonly local: boolean;
+  readonly spec?: HostSpec;
+  /** Host variables merged over group variables. */
+  readonly vars: Record<string, unknown>;
+}
+
+export const LOCALHOST: HostTarget = Object.freeze({ name: 'localhost', local: true, vars: {} });
+
+/**
+ * One environment of the inventory, typed and validated, passed explicitly to playbooks.
+ * `vars` holds the component's variables after validation against its schema.
+ */
+export interface Env<V = Record<string, unknown>> {
+  readonly name: string;
+  readonly vars: V;
+  readonly kubernetes: KubeSettings | undefined;
+  /** Verify TLS certificates of HTTP targets. Only an environment can turn this off. @default true */
+  readonly tlsVerify: boolean;
+  readonly hosts: Readonly<Record<string, HostSpec>>;
+  readonly groups: Readonly<Record<string, readonly string[]>>;
+  /** Where each variable's value came from (`inventory/prod.yaml: components.devpi.namespace`). */
+  readonly provenance: Readonly<Record<string, string>>;
+  /** Folder of the inventory file, for resolving relative paths. */
+  readonly inventoryDir: string;
+}

@@ -1,0 +1,227 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import type { Env, HostSpec } from './env.ts';
+import { ConfigError, type Problem, ValidationError } from './errors.ts';
+import { Secret } from './secret.ts';
+import { sandboxDir } from './paths.ts';
+
+/**
+ * A secret reference in the inventory: `{ secret: { env: NAME } }` or
+ * `{ secret: { file: path } }`. The value never lives in the inventory file.
+ */
+const secretRef = z
+  .object({
+    secret: z
+      .object({ env: z.string().min(1).optional(), file: z.string().min(1).optional() })
+      .strict()
+      .refine((s) => (s.env ? 1 : 0) + (s.file ? 1 : 0) === 1, 'give exactly one of env or file'),
+  })
+  .strict();
+
+const hostSchema = z
+  .object({
+    address: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().min(1),
+    key: z.string().optional(),
+    hostKeys: z.array(z.string().min(1)).default([]),
+    insecureSkipHostKeyCheck: z.boolean().default(false),
+    becomePassword: z.unknown().optional(),
+    vars: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+const inventorySchema = z
+  .object({
+    include: z.array(z.string()).default([]),
+    kubernetes: z
+      .object({ kubeconfig: z.string().optional(), context: z.string().optional(), inCluster: z.boolean().optional() })
+      .strict()
+      .optional(),
+    tls: z.object({ verify: z.boolean().default(true) }).strict().default({ verify: true }),
+    vars: z.record(z.string(), z.unknown()).default({}),
+    components: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    hosts: z.record(z.string(), hostSchema).default({}),
+    groups: z
+      .record(
+        z.string(),
+        z.object({ hosts: z.array(z.string()).default([]), vars: z.record(z.string(), z.unknown()).default({}) }).strict(),
+      )
+      .default({}),
+  })
+  .strict();
+
+type RawInventory = z.infer<typeof inventorySchema>;
+
+/** The environment's data before a component's variables are picked and validated. */
+export interface Inventory {
+  name: string;
+  file: string;
+  kubernetes: Env['kubernetes'];
+  tlsVerify: boolean;
+  /** Shared vars merged with every component's own (component wins). */
+  vars: Record<string, unknown>;
+  components: Record<string, Record<string, unknown>>;
+  hosts: Record<string, HostSpec>;
+  groups: Record<string, string[]>;
+  /** `vars.x` / `components.devpi.x` → where it was set. */
+  provenance: Record<string, string>;
+}
+
+function expandPath(path: string, base: string): string {
+  let p = path.replace(/^~(?=\/|$)/, homedir()).replace(/\$\{?([A-Z_][A-Z0-9_]*)\}?/g, (_, n: string) => process.env[n] ?? '');
+  if (!isAbsolute(p)) p = resolvePath(base, p);
+  return p;
+}
+
+function readYaml(file: string, label: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, label);
+  }
+  try {
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) ?? {};
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : '';
+    throw new ConfigError(`malformed YAML${where}: ${(error as Error).message.split('\n')[0]}`, label);
+  }
+}
+
+function zodProblems(error: z.ZodError, prefix: string): Problem[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+function parseFile(file: string, label: string): RawInventory {
+  const parsed = inventorySchema.safeParse(readYaml(file, label));
+  if (!parsed.success) throw new ValidationError(zodProblems(parsed.error, label));
+  return parsed.data;
+}
+
+/** Turns `{ secret: { env } }` / `{ secret: { file } }` into Secret values, collecting problems. */
+function resolveSecrets(value: unknown, path: string, base: string, problems: Problem[]): unknown {
+  const ref = secretRef.safeParse(value);
+  if (ref.success) {
+    const { env, file } = ref.data.secret;
+    if (env) {
+      const v = process.env[env];
+      if (v === undefined || v === '') {
+        problems.push({ path, message: `secret from environment variable ${env} is not set` });
+        return undefined;
+      }
+      return new Secret(v, `environment variable ${env}`);
+    }
+    const full = expandPath(file!, base);
+    if (!existsSync(full)) {
+      problems.push({ path, message: `secret file ${full} does not exist` });
+      return undefined;
+    }
+    return new Secret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''), `file ${full}`);
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, `${path}[${i}]`, base, problems));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, `${path}.${k}`, base, problems);
+    return out;
+  }
+  return value;
+}
+
+/** Finds `inventory/<env>.yaml` under the project root. */
+export function inventoryFile(root: string, env: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(env)) throw new ConfigError(`invalid environment name "${env}"`, 'env');
+  const file = join(root, 'inventory', `${env}.yaml`);
+  if (!existsSync(file)) throw new ConfigError(`unknown environment "${env}" (no ${file})`, `inventory/${env}`);
+  return file;
+}
+
+/**
+ * Loads an environment: the file, then its includes underneath it (`sandbox` names the
+ * inventory written by `helix sandbox up`), with secret references resolved.
+ */
+export function loadInventory(root: string, env: string): Inventory {
+  const file = inventoryFile(root, env);
+  const label = `inventory/${env}.yaml`;
+  const top = parseFile(file, label);
+  const layers: { raw: RawInventory; label: string; dir: string }[] = [];
+  for (const inc of top.include) {
+    const incFile = inc === 'sandbox' ? join(sandboxDir(), 'inventory.yaml') : expandPath(inc, dirname(file));
+    if (!existsSync(incFile)) {
+      const hint = inc === 'sandbox' ? ' (run `helix sandbox up` first)' : '';
+      throw new ConfigError(`included inventory ${incFile} does not exist${hint}`, `${label}: include`);
+    }
+    layers.push({ raw: parseFile(incFile, incFile), label: incFile, dir: dirname(incFile) });
+  }
+  layers.push({ raw: top, label, dir: dirname(file) });
+
+  const problems: Problem[] = [];
+  const inv: Inventory = {
+    name: env,
+    file,
+    kubernetes: undefined,
+    tlsVerify: true,
+    vars: {},
+    components: {},
+    hosts: {},
+    groups: {},
+    provenance: {},
+  };
+  for (const { raw, label: from, dir } of layers) {
+    if (raw.kubernetes) {
+      const k = { ...raw.kubernetes };
+      if (k.kubeconfig) k.kubeconfig = expandPath(k.kubeconfig, dir);
+      inv.kubernetes = { ...inv.kubernetes, ...k };
+    }
+    if (raw.tls.verify === false) inv.tlsVerify = false;
+    for (const [k, v] of Object.entries(raw.vars)) {
+      inv.vars[k] = resolveSecrets(v, `${from}: vars.${k}`, dir, problems);
+      inv.provenance[`vars.${k}`] = `${from}: vars.${k}`;
+    }
+    for (const [c, vars] of Object.entries(raw.components)) {
+      const target = (inv.components[c] ??= {});
+      for (const [k, v] of Object.entries(vars)) {
+        target[k] = resolveSecrets(v, `${from}: components.${c}.${k}`, dir, problems);
+        inv.provenance[`components.${c}.${k}`] = `${from}: components.${c}.${k}`;
+      }
+    }
+    for (const [name, h] of Object.entries(raw.hosts)) {
+      const becomePassword = resolveSecrets(h.becomePassword, `${from}: hosts.${name}.becomePassword`, dir, problems);
+      inv.hosts[name] = {
+        ...h,
+        ...(h.key ? { key: expandPath(h.key, dir) } : {}),
+        becomePassword: becomePassword instanceof Secret ? becomePassword : undefined,
+      } as HostSpec;
+    }
+    for (const [name, g] of Object.entries(raw.groups)) {
+      const prev = inv.groups[name] ?? [];
+      inv.groups[name] = [...new Set([...prev, ...g.hosts])];
+      for (const h of g.hosts) {
+        const host = inv.hosts[h];
+        if (host) host.vars = { ...g.vars, ...host.vars };
+      }
+    }
+  }
+  for (const [g, members] of Object.entries(inv.groups)) {
+    for (const h of members) if (!inv.hosts[h]) problems.push({ path: `${label}: groups.${g}`, message: `unknown host "${h}"` });
+  }
+  if (problems.length) throw new ValidationError(problems);
+  return inv;
+}
+
+/** The variables a component sees, and where each came from. */
+export function componentVars(inv: Inventory, component: string): { vars: Record<string, unknown>; provenance: Record<string, string> } {
+  const own = inv.components[component] ?? {};
+  const vars = { ...inv.vars, ...own };
+  const provenance: Record<string, string> = {};
+  for (const k of Object.keys(vars)) {
+    provenance[k] = inv.provenance[k in own ? `components.${component}.${k}` : `vars.${k}`] ?? 'unknown';
+  }
+  return { vars, provenance };
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { findProjectRoot } from './root.ts';
 
 function list(value: string, previous: string[] = []): string[] {
@@ -18,7 +18,16 @@ function runOptions(cmd: Command): Command {
     .option('--tags <tags>', 'only tasks with one of these tags; comma-separated', list)
     .option('--forks <n>', 'hosts handled in parallel per task', (v) => Number.parseInt(v, 10), 20)
     .addOption(new Option('--max-fail-percent <n>', 'stop when more than this percentage of hosts failed').argParser(Number))
+    .option('--wait-lock <duration>', 'wait this long (30s, 5m) for another run of the same component and env', parseDuration)
     .option('-v, --verbose', 'also show informational log lines');
+}
+
+/** `500ms`, `30s`, `5m`, `1h` → milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`not a duration: "${value}" (use 500ms, 30s, 5m, 1h)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
 }
 
 export function registerCommands(program: Command): void {
@@ -52,6 +61,26 @@ export function registerCommands(program: Command): void {
     .action(async (component: string, variable: string, o: { env: string; json?: boolean }) => {
       const { explainCommand } = await import('./explain.ts');
       explainCommand(root(), component, variable, o);
+    });
+
+  program
+    .command('history <component>')
+    .description('list the recorded runs of a component in an environment')
+    .option('-e, --env <name>', 'inventory environment', 'local')
+    .option('--json', 'as JSON')
+    .action(async (component: string, o: { env: string; json?: boolean }) => {
+      const { historyCommand } = await import('./state.ts');
+      await historyCommand(root(), component, o);
+    });
+
+  program
+    .command('unlock <component>')
+    .description("release a component's run lock left by a run that is gone (asks first)")
+    .option('-e, --env <name>', 'inventory environment', 'local')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (component: string, o: { env: string; yes?: boolean }) => {
+      const { unlockCommand } = await import('./state.ts');
+      process.exitCode = await unlockCommand(root(), component, o);
     });
 
   registerOptional(program);

@@ -1,4 +1,4 @@
-import { exitCodeFor, describeError, ValidationError } from '../runtime/errors.ts';
+import { describeError, exitCodeFor, ValidationError } from '../runtime/errors.ts';
 import { EventBus } from '../runtime/events.ts';
 import type { Selection } from '../runtime/loader.ts';
 import { run } from '../runtime/run.ts';
@@ -17,6 +17,7 @@ export interface PlayCommandOptions {
   tags?: string[];
   forks?: number;
   maxFailPercent?: number;
+  waitLock?: number;
   verbose?: boolean;
 }
 
@@ -48,6 +49,7 @@ export async function playCommand(o: PlayCommandOptions): Promise<number> {
       ...(o.tags ? { tags: o.tags } : {}),
       ...(o.forks !== undefined ? { forks: o.forks } : {}),
       ...(o.maxFailPercent !== undefined ? { maxFailPercent: o.maxFailPercent } : {}),
+      ...(o.waitLock !== undefined ? { waitLockMs: o.waitLock } : {}),
     });
     if (result.interrupted) return 130;
     return result.ok ? 0 : 1;

@@ -48,6 +48,15 @@ export function humanRenderer(out: Writer, opts: { diff: boolean; verbose?: bool
         out.write(pc.red(`invalid: ${e.problems.length} problem(s), nothing was changed\n`));
         for (const p of e.problems) out.write(`  ${pc.bold(p.path)}: ${p.message}\n`);
         break;
+      case 'lock.acquired':
+        if (e.takenOverFrom) out.write(pc.yellow(`took over the expired run lock ${e.scope} from ${e.takenOverFrom}\n`));
+        else if (opts.verbose) out.write(pc.dim(`locked ${e.scope} (${e.where})\n`));
+        break;
+      case 'run.resumed':
+        out.write(
+          pc.yellow(`the previous run (${e.previousRun}, started ${e.previousStartedAt}) did not finish after ${e.changesBeforeStop} change(s); converging from where it stopped\n`),
+        );
+        break;
       case 'playbook.start':
         e.hosts.forEach((h) => multiHost.add(h));
         out.write(pc.bold(`\n${e.path}`) + (e.hosts.length > 1 || e.hosts[0] !== 'localhost' ? pc.dim(` on ${e.hosts.join(', ')}`) : '') + '\n');

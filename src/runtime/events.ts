@@ -6,6 +6,8 @@ import { maskDeep } from './secret.ts';
 export type RunEvent =
   | { type: 'run.start'; component: string; env: string; mode: RunMode; playbooks: string[] }
   | { type: 'run.validated'; tasks: number }
+  | { type: 'lock.acquired'; scope: string; where: string; takenOverFrom?: string }
+  | { type: 'run.resumed'; previousRun: string; previousStartedAt: string; changesBeforeStop: number }
   | { type: 'run.invalid'; problems: Problem[] }
   | { type: 'playbook.start'; path: string; hosts: string[] }
   | { type: 'playbook.end'; path: string }

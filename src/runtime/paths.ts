@@ -10,3 +10,8 @@ export function cacheDir(): string {
 export function sandboxDir(): string {
   return process.env.HELIX_SANDBOX_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'helix', 'sandbox');
 }
+
+/** `$XDG_STATE_HOME/helix`: run locks and journals of cluster-less components. */
+export function stateDir(): string {
+  return process.env.HELIX_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'helix');
+}

@@ -5,6 +5,7 @@ import { ConfigError, type Problem, ValidationError } from './errors.ts';
 import type { EventBus, RunMode } from './events.ts';
 import { componentVars, loadInventory } from './inventory.ts';
 import { findComponent, loadComponent, loadPlaybook, type Selection, selectPlaybooks } from './loader.ts';
+import { newHolder, recordRun, type RunRecord, stateFor } from './state/index.ts';
 import { type PlacedPlaybook, type PlacedStep, place, walkTasks } from './tree.ts';
 
 export interface RunOptions {
@@ -23,6 +24,10 @@ export interface RunOptions {
   forks?: number;
   maxFailPercent?: number;
   signal?: AbortSignal;
+  /** How long to wait for another run's lock before giving up. @default 0 */
+  waitLockMs?: number;
+  /** Lease time of the run lock; a dead holder's lock is taken over after this. @default 60 */
+  lockTtlSeconds?: number;
 }
 
 export interface Prepared {
@@ -154,13 +159,18 @@ export async function run(opts: RunOptions): Promise<ExecuteResult & { prepared:
     mode: opts.mode,
     playbooks: prepared.playbooks.map((p) => p.name),
   });
+  const abort = new AbortController();
+  if (opts.signal) {
+    if (opts.signal.aborted) abort.abort();
+    opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
+  }
   const engine = new Engine(prepared.env, {
     mode: opts.mode,
     bus,
+    signal: abort.signal,
     ...(opts.forks !== undefined ? { forks: opts.forks } : {}),
     ...(opts.maxFailPercent !== undefined ? { maxFailPercent: opts.maxFailPercent } : {}),
     ...(opts.tags ? { tags: opts.tags } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const problems = await engine.preflight(prepared.playbooks);
   if (problems.length) {
@@ -168,13 +178,77 @@ export async function run(opts: RunOptions): Promise<ExecuteResult & { prepared:
     throw new ValidationError(problems);
   }
   bus.emit({ type: 'run.validated', tasks: prepared.taskCount });
-  const result = await engine.run(prepared.playbooks);
-  bus.emit({
-    type: 'run.end',
-    ok: result.ok,
-    recap: result.recap,
-    durationMs: Date.now() - started,
-    ...(result.interrupted ? { interrupted: true } : {}),
+
+  if (opts.mode === 'check') {
+    const result = await engine.run(prepared.playbooks);
+    bus.emit({ type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - started });
+    return { ...result, prepared };
+  }
+  return withLockAndJournal(opts, prepared, abort, async () => {
+    const result = await engine.run(prepared.playbooks);
+    bus.emit({
+      type: 'run.end',
+      ok: result.ok,
+      recap: result.recap,
+      durationMs: Date.now() - started,
+      ...(result.interrupted ? { interrupted: true } : {}),
+    });
+    return { ...result, prepared };
   });
-  return { ...result, prepared };
+}
+
+/**
+ * Holds the (component, env) run lock for the duration of `body` and journals what it changes.
+ * A run left unfinished by a killed process is reported, and this run converges from wherever it stopped.
+ */
+async function withLockAndJournal<T>(opts: RunOptions, prepared: Prepared, abort: AbortController, body: () => Promise<T>): Promise<T> {
+  const { bus } = opts;
+  const { lock, journal, where } = stateFor(prepared.env, opts.component);
+  const holder = newHolder(`helix ${opts.selection} ${opts.component} --env ${opts.env}`);
+  const ttl = opts.lockTtlSeconds ?? (Number(process.env.HELIX_LOCK_TTL_SECONDS) || 60);
+  const acquired = await lock.acquire(holder, {
+    waitMs: opts.waitLockMs ?? 0,
+    ttlSeconds: ttl,
+    onLost: (error) => {
+      bus.emit({ type: 'log', path: opts.component, host: 'localhost', level: 'warn', message: `${error.message}: stopping` });
+      abort.abort();
+    },
+  });
+  try {
+    const t = acquired.takenOver?.holder;
+    bus.emit({
+      type: 'lock.acquired',
+      scope: lock.scope,
+      where,
+      ...(t ? { takenOverFrom: `${t.user}@${t.host} pid ${t.pid} (since ${t.startedAt})` } : {}),
+    });
+    const history = await journal.list();
+    const last = history.at(-1);
+    if (last?.status === 'running') {
+      bus.emit({ type: 'run.resumed', previousRun: last.id, previousStartedAt: last.startedAt, changesBeforeStop: last.changes.length });
+      last.status = 'interrupted';
+      await journal.save(last);
+    }
+    const record: RunRecord = {
+      id: holder.id,
+      seq: (last?.seq ?? 0) + 1,
+      component: opts.component,
+      env: opts.env,
+      selection: opts.selection,
+      status: 'running',
+      holder,
+      startedAt: holder.startedAt,
+      changes: [],
+    };
+    const recorder = recordRun(journal, record);
+    const off = bus.on(recorder.onEvent);
+    try {
+      return await body();
+    } finally {
+      off();
+      await recorder.flush();
+    }
+  } finally {
+    await acquired.release();
+  }
 }

@@ -1,0 +1,156 @@
+import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { RunEvent } from '../events.ts';
+import { ensureSystemNamespace, SYSTEM_NAMESPACE } from './lease.ts';
+import type { LockHolder } from './lock.ts';
+
+/** One applied change in a run record. Built from masked events, so it holds no secret. */
+export interface JournalChange {
+  path: string;
+  host: string;
+  action: string;
+  target: string;
+  summary?: string;
+}
+
+/** What one run did: written when it starts, updated as tasks change things, closed at the end. */
+export interface RunRecord {
+  id: string;
+  seq: number;
+  component: string;
+  env: string;
+  selection: string;
+  status: 'running' | 'ok' | 'failed' | 'interrupted';
+  holder: LockHolder;
+  startedAt: string;
+  endedAt?: string;
+  changes: JournalChange[];
+}
+
+/** Where run records live: Secrets in `helix-system` (like Helm's release records), or local files. */
+export interface Journal {
+  list(): Promise<RunRecord[]>;
+  save(record: RunRecord): Promise<void>;
+}
+
+/** How many records are kept per (component, env). */
+export const HISTORY_MAX = 20;
+
+/** Feeds a record from the run's (already masked) events and saves it at the points that matter. */
+export function recordRun(journal: Journal, record: RunRecord): { onEvent: (e: RunEvent) => void; flush: () => Promise<void> } {
+  let pending: Promise<void> = journal.save(record);
+  const save = (): void => {
+    const snapshot = structuredClone(record);
+    pending = pending.then(() => journal.save(snapshot)).catch(() => undefined);
+  };
+  return {
+    onEvent: (e) => {
+      if (e.type === 'task.changed' && e.applied) {
+        for (const c of e.changes) {
+          record.changes.push({ path: e.path, host: e.host, action: c.action, target: c.target, ...(c.summary ? { summary: c.summary } : {}) });
+        }
+        save();
+      } else if (e.type === 'run.end') {
+        record.status = e.interrupted ? 'interrupted' : e.ok ? 'ok' : 'failed';
+        record.endedAt = new Date().toISOString();
+        save();
+      }
+    },
+    flush: () => pending,
+  };
+}
+
+function scopeName(component: string, env: string): string {
+  return `${component}-${env}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
+export class FileJournal implements Journal {
+  readonly #dir: string;
+  constructor(base: string, component: string, env: string) {
+    this.#dir = join(base, scopeName(component, env));
+    mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+  }
+
+  async list(): Promise<RunRecord[]> {
+    return readdirSync(this.#dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(this.#dir, f), 'utf8')) as RunRecord)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  async save(record: RunRecord): Promise<void> {
+    const file = join(this.#dir, `${String(record.seq).padStart(6, '0')}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    const all = readdirSync(this.#dir).filter((f) => f.endsWith('.json')).sort();
+    for (const old of all.slice(0, Math.max(0, all.length - HISTORY_MAX))) rmSync(join(this.#dir, old), { force: true });
+  }
+}
+
+const LABELS = { managed: 'app.kubernetes.io/managed-by', component: 'helix.dev/component', env: 'helix.dev/env' };
+
+export class KubeJournal implements Journal {
+  readonly #core: CoreV1Api;
+  readonly #component: string;
+  readonly #env: string;
+  #namespaceReady = false;
+
+  constructor(kc: KubeConfig, component: string, env: string) {
+    this.#core = kc.makeApiClient(CoreV1Api);
+    this.#component = component;
+    this.#env = env;
+  }
+
+  #selector(): string {
+    return `${LABELS.component}=${this.#component},${LABELS.env}=${this.#env}`;
+  }
+
+  async list(): Promise<RunRecord[]> {
+    let items: V1Secret[];
+    try {
+      items = (await this.#core.listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: this.#selector() })).items;
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return [];
+      throw error;
+    }
+    return items
+      .map((s) => JSON.parse(gunzipSync(Buffer.from(s.data?.record ?? '', 'base64')).toString('utf8')) as RunRecord)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  async save(record: RunRecord): Promise<void> {
+    if (!this.#namespaceReady) {
+      await ensureSystemNamespace(this.#core);
+      this.#namespaceReady = true;
+    }
+    const name = `helix-run-${scopeName(this.#component, this.#env)}`.slice(0, 50) + `.v${record.seq}`;
+    const body: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'helix.dev/run',
+      metadata: {
+        name,
+        namespace: SYSTEM_NAMESPACE,
+        labels: { [LABELS.managed]: 'helix', [LABELS.component]: this.#component, [LABELS.env]: this.#env, 'helix.dev/status': record.status },
+      },
+      data: { record: gzipSync(JSON.stringify(record)).toString('base64') },
+    };
+    try {
+      await this.#core.replaceNamespacedSecret({ name, namespace: SYSTEM_NAMESPACE, body });
+    } catch (error) {
+      if (!(error instanceof ApiException) || error.code !== 404) throw error;
+      await this.#core.createNamespacedSecret({ namespace: SYSTEM_NAMESPACE, body });
+      const all = await this.#core.listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: this.#selector() });
+      const names = all.items.map((s) => s.metadata?.name ?? '').sort((a, b) => seqOf(a) - seqOf(b));
+      for (const old of names.slice(0, Math.max(0, names.length - HISTORY_MAX))) {
+        await this.#core.deleteNamespacedSecret({ name: old, namespace: SYSTEM_NAMESPACE }).catch(() => undefined);
+      }
+    }
+  }
+}
+
+function seqOf(name: string): number {
+  return Number(/\.v(\d+)$/.exec(name)?.[1] ?? 0);
+}

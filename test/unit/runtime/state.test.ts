@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/runtime/events.ts';
+import { FileJournal, FileLock, LockHeldError, newHolder, recordRun, type RunRecord } from '../../../src/runtime/state/index.ts';
+
+const noop = (): void => undefined;
+
+describe('file run lock', () => {
+  it('refuses a second holder and names the first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-lock-'));
+    const a = await new FileLock(dir, 'demo-local').acquire(newHolder('helix play demo'), { waitMs: 0, ttlSeconds: 60, onLost: noop });
+    const err = await new FileLock(dir, 'demo-local')
+      .acquire(newHolder('helix play demo (second)'), { waitMs: 0, ttlSeconds: 60, onLost: noop })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockHeldError);
+    expect((err as Error).message).toMatch(new RegExp(`pid ${process.pid} \\(helix play demo,`));
+    await a.release();
+    const b = await new FileLock(dir, 'demo-local').acquire(newHolder('again'), { waitMs: 0, ttlSeconds: 60, onLost: noop });
+    expect(b.takenOver).toBeUndefined();
+    await b.release();
+  });
+
+  it('waits for a lock released within --wait-lock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-lock-'));
+    const lock = new FileLock(dir, 'demo-local');
+    const a = await lock.acquire(newHolder('first'), { waitMs: 0, ttlSeconds: 60, onLost: noop });
+    setTimeout(() => void a.release(), 150);
+    const b = await lock.acquire(newHolder('second'), { waitMs: 3000, ttlSeconds: 60, onLost: noop });
+    expect((await lock.read())?.holder.command).toBe('second');
+    await b.release();
+    expect(await lock.read()).toBeUndefined();
+  });
+
+  it('takes over a lock whose holder process is gone, and reports it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-lock-'));
+    const lock = new FileLock(dir, 'demo-local');
+    const dead = { ...newHolder('killed run'), pid: 2 ** 22 + 17 };
+    writeFileSync(join(dir, 'demo-local.lock'), JSON.stringify({ holder: dead, renewedAt: new Date().toISOString(), ttlSeconds: 60 }));
+    const got = await lock.acquire(newHolder('rerun'), { waitMs: 0, ttlSeconds: 60, onLost: noop });
+    expect(got.takenOver?.holder.command).toBe('killed run');
+    await got.release();
+  });
+
+  it('takes over an expired lock of another host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-lock-'));
+    const other = { ...newHolder('elsewhere'), host: 'ci-runner-7' };
+    const old = new Date(Date.now() - 120_000).toISOString();
+    writeFileSync(join(dir, 'demo-local.lock'), JSON.stringify({ holder: other, renewedAt: old, ttlSeconds: 60 }));
+    const got = await new FileLock(dir, 'demo-local').acquire(newHolder('rerun'), { waitMs: 0, ttlSeconds: 60, onLost: noop });
+    expect(got.takenOver?.holder.host).toBe('ci-runner-7');
+    await got.release();
+  });
+});
+
+describe('file journal', () => {
+  it('records applied changes from events and closes the record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-journal-'));
+    const journal = new FileJournal(dir, 'demo', 'local');
+    const holder = newHolder('helix play demo');
+    const record: RunRecord = {
+      id: holder.id, seq: 1, component: 'demo', env: 'local', selection: 'play', status: 'running', holder,
+      startedAt: holder.startedAt, changes: [],
+    };
+    const bus = new EventBus();
+    const rec = recordRun(journal, record);
+    bus.on(rec.onEvent);
+    bus.emit({ type: 'task.changed', path: 'demo/10/a', host: 'localhost', changes: [{ action: 'create', target: 'mem:a' }], applied: true, durationMs: 1 });
+    bus.emit({ type: 'task.changed', path: 'demo/10/b', host: 'localhost', changes: [{ action: 'create', target: 'mem:b' }], applied: false, durationMs: 1 });
+    bus.emit({ type: 'run.end', ok: true, recap: {}, durationMs: 3 });
+    await rec.flush();
+    const [saved] = await journal.list();
+    expect(saved?.status).toBe('ok');
+    expect(saved?.changes.map((c) => c.target)).toEqual(['mem:a']);
+    const file = join(dir, 'demo-local', '000001.json');
+    expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(1);
+  });
+});

@@ -24,9 +24,11 @@ export {
   defineTask,
   group,
   isStatic,
+  isUnchanged,
   noChange,
   resolve,
   splitOptions,
+  unchanged,
   type Group,
   type Input,
   type Plan,
@@ -34,4 +36,5 @@ export {
   type Task,
   type TaskContext,
   type TaskOptions,
+  type Unchanged,
 } from './runtime/task.ts';

@@ -3,7 +3,7 @@ import type { Change } from './change.ts';
 import type { Env, HostTarget } from './env.ts';
 import { describeError, type Problem, TaskError, UnknownUntilApplied } from './errors.ts';
 import type { EventBus, HostRecap, Recap, RunMode } from './events.ts';
-import type { Plan, TaskContext } from './task.ts';
+import { isUnchanged, type Plan, type TaskContext } from './task.ts';
 import { type PlacedPlaybook, type PlacedStep, type PlacedTask, walkTasks } from './tree.ts';
 
 export interface ExecuteOptions {
@@ -279,6 +279,7 @@ export class Engine {
         }
         let result: unknown;
         let changed = false;
+        let reason = 'reason' in plan ? plan.reason : 'no change';
         if (plan.changes.length === 0) {
           result = 'result' in plan ? plan.result : undefined;
         } else if (mode === 'check') {
@@ -288,6 +289,11 @@ export class Engine {
         } else {
           changed = true;
           result = 'apply' in plan ? await plan.apply() : undefined;
+          if (isUnchanged(result)) {
+            changed = false;
+            reason = result.reason;
+            result = result.result;
+          }
         }
         const until = task.options.until;
         if (until && result !== NO_RESULT && !until(result)) {
@@ -300,7 +306,7 @@ export class Engine {
         this.#store(placed, host.name, result);
         if (!changed) {
           recap.ok++;
-          bus.emit({ type: 'task.ok', path: placed.path, host: host.name, reason: 'reason' in plan ? plan.reason : 'no change', durationMs: elapsed() });
+          bus.emit({ type: 'task.ok', path: placed.path, host: host.name, reason, durationMs: elapsed() });
           return 'ok';
         }
         recap.changed++;

@@ -31,7 +31,8 @@ export type Plan<Out> =
   | { readonly changes: readonly []; readonly reason: string; readonly result: Out }
   | {
       readonly changes: readonly Change[];
-      readonly apply: () => Promise<Out>;
+      /** Makes the changes. May return {@link unchanged} when doing the work showed nothing changed. */
+      readonly apply: () => Promise<Out | Unchanged<Out>>;
       /** The result a check run reports to later tasks, when it can be known before applying. */
       readonly predicted?: Out;
       /** A raw command that cannot tell whether it is needed; reported in the recap. */
@@ -163,6 +164,28 @@ export function resolve<T>(input: Input<T>, ctx: TaskContext): T {
 /** True when the input is known without running anything (so validation can check it). */
 export function isStatic<T>(input: Input<T>): input is T {
   return typeof input !== 'function';
+}
+
+const UNCHANGED: unique symbol = Symbol('helix.unchanged');
+
+/** What `apply` returns when running showed that nothing changed after all. */
+export interface Unchanged<Out> {
+  readonly [UNCHANGED]: true;
+  readonly result: Out;
+  readonly reason: string;
+}
+
+/**
+ * Returned by `apply` when the work turned out to change nothing: a raw command whose
+ * `changedWhen` says so. The engine reports the task as ok with `reason`. Only tasks that cannot
+ * know in advance (declared not idempotent) should need this; every other task plans truthfully.
+ */
+export function unchanged<Out>(result: Out, reason: string): Unchanged<Out> {
+  return { [UNCHANGED]: true, result, reason };
+}
+
+export function isUnchanged(value: unknown): value is Unchanged<unknown> {
+  return typeof value === 'object' && value !== null && UNCHANGED in value;
 }
 
 /** A plan with nothing to do. */

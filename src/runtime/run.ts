@@ -140,9 +140,40 @@ function pathMatches(path: string, prefix: string, component: string): boolean {
 
 /**
  * Runs a component's playbooks: validate everything, run every preflight check, then
- * plan and apply task by task (or only plan, in check mode).
+ * plan and apply task by task (or only plan, in check mode). Whatever happens, the run's
+ * shared values that hold something open (SSH connections) are closed at the end.
  */
 export async function run(opts: RunOptions): Promise<ExecuteResult & { prepared: Prepared }> {
+  const memo = new Map<string, unknown>();
+  try {
+    return await runWith(opts, memo);
+  } finally {
+    await closeMemo(memo);
+  }
+}
+
+/**
+ * Ends what the run's shared values hold open: every memo value with a `close()` method is
+ * closed once. Errors while closing are ignored: the run's outcome is already decided.
+ */
+export async function closeMemo(memo: Map<string, unknown>): Promise<void> {
+  const closers = [...memo.values()].filter(
+    (v): v is { close(): unknown } => typeof v === 'object' && v !== null && typeof (v as { close?: unknown }).close === 'function',
+  );
+  memo.clear();
+  await Promise.all(
+    closers.map(async (v) => {
+      try {
+        await v.close();
+      } catch {
+        // already closed or broken
+      }
+    }),
+  );
+}
+
+/** The run itself; `run` closes what its memo holds open afterwards. */
+async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<ExecuteResult & { prepared: Prepared }> {
   const started = Date.now();
   const { bus } = opts;
   let prepared: Prepared;
@@ -167,6 +198,7 @@ export async function run(opts: RunOptions): Promise<ExecuteResult & { prepared:
   const engine = new Engine(prepared.env, {
     mode: opts.mode,
     bus,
+    memo,
     signal: abort.signal,
     ...(opts.forks !== undefined ? { forks: opts.forks } : {}),
     ...(opts.maxFailPercent !== undefined ? { maxFailPercent: opts.maxFailPercent } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { release, uninstall } from '../../../src/modules/helm/index.ts';
+import { release, uninstall, type HelmValues } from '../../../src/modules/helm/index.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
 import { FakeHelm, fakeContext, render } from './fake-helm.ts';
 
@@ -8,7 +8,7 @@ type Row = {
   /** State before planning: a deployed release, or none. */
   deployed?: { values: Record<string, unknown> | null; status?: string; chart?: string; manifest?: string };
   chartVersion?: string;
-  values: Record<string, unknown>;
+  values: HelmValues;
   expect: { action?: 'create' | 'update'; summary?: RegExp; reason?: RegExp };
 };
 

@@ -26,6 +26,7 @@ export {
   isStatic,
   isUnchanged,
   noChange,
+  noChangeUnknownResult,
   resolve,
   splitOptions,
   unchanged,

@@ -3,7 +3,7 @@ import type { Change } from './change.ts';
 import type { Env, HostTarget } from './env.ts';
 import { describeError, type Problem, TaskError, UnknownUntilApplied } from './errors.ts';
 import type { EventBus, HostRecap, Recap, RunMode } from './events.ts';
-import { isUnchanged, type Plan, type TaskContext } from './task.ts';
+import { isUnchanged, isUnknownResult, type Plan, type TaskContext } from './task.ts';
 import { type PlacedPlaybook, type PlacedStep, type PlacedTask, walkTasks } from './tree.ts';
 
 export interface ExecuteOptions {
@@ -282,6 +282,7 @@ export class Engine {
         let reason = 'reason' in plan ? plan.reason : 'no change';
         if (plan.changes.length === 0) {
           result = 'result' in plan ? plan.result : undefined;
+          if (isUnknownResult(result)) result = NO_RESULT;
         } else if (mode === 'check') {
           changed = true;
           result = 'predicted' in plan && plan.predicted !== undefined ? plan.predicted : NO_RESULT;

@@ -192,3 +192,18 @@ export function isUnchanged(value: unknown): value is Unchanged<unknown> {
 export function noChange<Out>(reason: string, result: Out): Plan<Out> {
   return { changes: [], reason, result };
 }
+
+const UNKNOWN_RESULT: unique symbol = Symbol('helix.unknownResult');
+
+/**
+ * A plan with nothing to do whose result exists only once an earlier task has applied (in a
+ * check run: reading an object an earlier task plans to create). Later tasks asking for the
+ * result get {@link UnknownUntilApplied}, as for a predicted change without `predicted`.
+ */
+export function noChangeUnknownResult<Out>(reason: string): Plan<Out> {
+  return { changes: [], reason, result: UNKNOWN_RESULT as Out };
+}
+
+export function isUnknownResult(value: unknown): boolean {
+  return value === UNKNOWN_RESULT;
+}

@@ -1,0 +1,187 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TargetError } from '../runtime/errors.ts';
+import { cacheDir } from '../runtime/paths.ts';
+import { VERSIONS } from './versions.ts';
+import { run } from './proc.ts';
+
+/**
+ * Builds of the Go components from the Go module proxy, cached under
+ * `cacheDir()/go/<name>/v<version>/` (binaries in `bin/`, the wrapper module in `mod/`).
+ * Modules whose own go.mod carries replace directives (etcd's server, Kubernetes) cannot be
+ * `go install`ed, so every build goes through a small wrapper module that requires them.
+ */
+export interface GoBuild {
+  name: string;
+  version: string;
+  /** `module@version` arguments for `go get`. */
+  require: string[];
+  packages: string[];
+  binaries: string[];
+  ldflags?: string[];
+  tags?: string[];
+  /** Edits the wrapper go.mod before `go get` (Kubernetes: replaces for the staging modules). */
+  prepare?: (modDir: string, env: NodeJS.ProcessEnv) => Promise<void>;
+  /** Copies extra files out of the module cache into the output folder. */
+  finish?: (modDir: string, outDir: string, env: NodeJS.ProcessEnv) => Promise<void>;
+}
+
+export function goBuildDir(name: string, version: string): string {
+  return join(cacheDir(), 'go', name, `v${version}`);
+}
+
+function goEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+}
+
+export function goBinary(): string {
+  for (const p of (process.env.PATH ?? '').split(':')) if (p && existsSync(join(p, 'go'))) return join(p, 'go');
+  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
+  throw new TargetError('sandbox', 'the Go toolchain (go) is not installed; it is needed to build etcd, Kubernetes, kwok and oauth2-proxy');
+}
+
+/** True when the build's binaries are in the cache. */
+export function goBuilt(b: GoBuild): boolean {
+  const dir = goBuildDir(b.name, b.version);
+  return existsSync(join(dir, 'bin', '.complete')) && b.binaries.every((x) => existsSync(join(dir, 'bin', x)));
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Builds (once) and returns the folder holding the binaries. Builds run one at a time: each
+ * already uses every core, and two at once on a small machine only thrash.
+ */
+export async function goBuild(b: GoBuild): Promise<string> {
+  const dir = goBuildDir(b.name, b.version);
+  const out = join(dir, 'bin');
+  if (goBuilt(b)) return out;
+  const job = queue.then(() => doBuild(b, dir, out));
+  queue = job.catch(() => {});
+  return job;
+}
+
+async function doBuild(b: GoBuild, dir: string, out: string): Promise<string> {
+  if (goBuilt(b)) return out;
+  const go = goBinary();
+  const env = goEnv();
+  const mod = join(dir, 'mod');
+  mkdirSync(mod, { recursive: true });
+  if (!existsSync(join(mod, 'go.mod'))) await run(go, ['mod', 'init', `local/helix-sandbox-${b.name}`], { cwd: mod, env });
+  if (b.prepare) await b.prepare(mod, env);
+  await run(go, ['get', ...b.require], { cwd: mod, env, timeoutMs: 60 * 60_000 });
+  const tmp = join(dir, 'bin.tmp');
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const args = ['build', '-trimpath', '-ldflags', ['-s', '-w', ...(b.ldflags ?? [])].join(' ')];
+  if (b.tags?.length) args.push('-tags', b.tags.join(','));
+  // One package: name the binary explicitly (Go would name `…/server/v3` "server").
+  args.push('-o', b.packages.length === 1 ? join(tmp, b.binaries[0]!) : `${tmp}/`, ...b.packages);
+  await run(go, args, { cwd: mod, env, timeoutMs: 90 * 60_000 });
+  if (b.finish) await b.finish(mod, tmp, env);
+  writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+  rmSync(out, { recursive: true, force: true });
+  renameSync(tmp, out);
+  return out;
+}
+
+/** The folder of a module in the module cache, as resolved by the wrapper module. */
+async function moduleDir(modDir: string, module: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const { stdout } = await run(goBinary(), ['list', '-m', '-json', module], { cwd: modDir, env });
+  return (JSON.parse(stdout) as { Dir: string }).Dir;
+}
+
+export const ETCD_BUILD: GoBuild = {
+  name: 'etcd',
+  version: VERSIONS.etcd,
+  require: [`go.etcd.io/etcd/server/v3@v${VERSIONS.etcd}`],
+  packages: ['go.etcd.io/etcd/server/v3'],
+  binaries: ['etcd'],
+};
+
+export const KWOK_BUILD: GoBuild = {
+  name: 'kwok',
+  version: VERSIONS.kwok,
+  require: [`sigs.k8s.io/kwok@v${VERSIONS.kwok}`],
+  packages: ['sigs.k8s.io/kwok/cmd/kwok'],
+  binaries: ['kwok', 'stages/node-initialize.yaml'],
+  // The kwok binary ships no stages (only kwokctl embeds them): keep the default ones from
+  // the module so the sandbox can write its kwok.yaml without Go at run time.
+  finish: async (mod, out, env) => {
+    const src = join(await moduleDir(mod, 'sigs.k8s.io/kwok', env), 'kustomize', 'stage');
+    mkdirSync(join(out, 'stages'), { recursive: true });
+    for (const f of KWOK_STAGE_FILES) copyFileSync(join(src, f), join(out, 'stages', f.split('/').pop()!));
+  },
+};
+
+/** The stages kwokctl uses by default: fast node init, heartbeat with lease, fast pod lifecycle. */
+export const KWOK_STAGE_FILES = [
+  'node/fast/node-initialize.yaml',
+  'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'pod/fast/pod-ready.yaml',
+  'pod/fast/pod-complete.yaml',
+  'pod/fast/pod-delete.yaml',
+] as const;
+
+export const OAUTH2_PROXY_BUILD: GoBuild = {
+  name: 'oauth2-proxy',
+  version: VERSIONS.oauth2Proxy,
+  require: [`github.com/oauth2-proxy/oauth2-proxy/v7@v${VERSIONS.oauth2Proxy}`],
+  packages: ['github.com/oauth2-proxy/oauth2-proxy/v7'],
+  binaries: ['oauth2-proxy'],
+  ldflags: [`-X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=v${VERSIONS.oauth2Proxy}`],
+};
+
+const KV = VERSIONS.kubernetes;
+const [, MINOR] = KV.split('.');
+const versionFlags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
+  `-X ${p}.gitVersion=v${KV}`,
+  `-X ${p}.gitMajor=1`,
+  `-X ${p}.gitMinor=${MINOR}`,
+  `-X ${p}.gitTreeState=clean`,
+]);
+
+/**
+ * kube-apiserver, kube-controller-manager and kube-scheduler. k8s.io/kubernetes requires its
+ * staging modules at v0.0.0 and replaces them with local folders; the wrapper replaces each
+ * with its published v0.<minor>.<patch> tag instead, derived from the chosen version's go.mod.
+ */
+export const KUBERNETES_BUILD: GoBuild = {
+  name: 'kubernetes',
+  version: KV,
+  require: [`k8s.io/kubernetes@v${KV}`],
+  packages: ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler'],
+  binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'],
+  ldflags: versionFlags,
+  tags: ['selinux', 'notest'],
+  prepare: async (mod, env) => {
+    const go = goBinary();
+    const { stdout } = await run(go, ['mod', 'download', '-json', `k8s.io/kubernetes@v${KV}`], { cwd: mod, env, timeoutMs: 30 * 60_000 });
+    const gomod = readFileSync((JSON.parse(stdout) as { GoMod: string }).GoMod, 'utf8');
+    const edits = kubernetesWrapperEdits(gomod, KV);
+    await run(go, ['mod', 'edit', ...edits], { cwd: mod, env });
+  },
+};
+
+/**
+ * The `go mod edit` flags that turn a wrapper module into one that builds Kubernetes `kv`:
+ * the same go and godebug lines, and every staging module (required at v0.0.0) replaced by
+ * its published tag.
+ */
+export function kubernetesWrapperEdits(gomod: string, kv: string): string[] {
+  const staging = `v0.${kv.split('.').slice(1).join('.')}`;
+  const edits: string[] = [];
+  const goLine = /^go (\S+)/m.exec(gomod);
+  if (goLine) edits.push(`-go=${goLine[1]}`);
+  const godebug = /^godebug (\S+)/m.exec(gomod);
+  if (godebug && godebug[1] !== '(') edits.push(`-godebug=${godebug[1]}`);
+  const block = /^godebug \(\n([\s\S]*?)\n\)/m.exec(gomod);
+  if (block) for (const l of block[1]!.split('\n')) if (l.trim()) edits.push(`-godebug=${l.trim()}`);
+  const seen = new Set<string>();
+  for (const m of gomod.matchAll(/^\s*(k8s\.io\/[\w.\-/]+) v0\.0\.0\b/gm)) {
+    if (seen.has(m[1]!)) continue;
+    seen.add(m[1]!);
+    edits.push(`-replace=${m[1]}=${m[1]}@${staging}`);
+  }
+  return edits;
+}

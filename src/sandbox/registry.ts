@@ -1,0 +1,47 @@
+import { ConfigError } from '../runtime/errors.ts';
+import type { Component } from './component.ts';
+import { devpi } from './components/devpi.ts';
+import { keycloak } from './components/keycloak.ts';
+import { KUBERNETES_COMPONENTS } from './components/kubernetes.ts';
+import { net } from './components/net.ts';
+import { oauth2Proxy } from './components/oauth2-proxy.ts';
+import { postgres } from './components/postgres.ts';
+import { redis } from './components/redis.ts';
+import { gitServer, sshHosts } from './components/ssh.ts';
+
+/** Every component, in a valid start order (each after its dependencies). */
+export const COMPONENTS: readonly Component[] = [net, ...KUBERNETES_COMPONENTS, keycloak, redis, postgres, devpi, oauth2Proxy, sshHosts, gitServer];
+
+/** Names accepted by `--only` besides the component names. */
+export const ALIASES: Readonly<Record<string, readonly string[]>> = {
+  k8s: KUBERNETES_COMPONENTS.map((c) => c.name),
+  kubernetes: KUBERNETES_COMPONENTS.map((c) => c.name),
+  hosts: ['ssh', 'git'],
+};
+
+export function component(name: string): Component {
+  const c = COMPONENTS.find((x) => x.name === name);
+  if (!c) throw new ConfigError(`unknown sandbox component "${name}"`, '--only');
+  return c;
+}
+
+/**
+ * The components to start for `--only a,b` (all when empty): the named ones, the members of
+ * named aliases, and their dependencies, in start order. Unknown names are all reported at once.
+ */
+export function resolveComponents(only?: readonly string[]): Component[] {
+  if (!only?.length) return [...COMPONENTS];
+  const unknown = only.filter((n) => !ALIASES[n] && !COMPONENTS.some((c) => c.name === n));
+  if (unknown.length) {
+    const known = [...Object.keys(ALIASES), ...COMPONENTS.map((c) => c.name)].join(', ');
+    throw new ConfigError(`unknown sandbox component${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${known})`, '--only');
+  }
+  const wanted = new Set<string>();
+  const add = (name: string) => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    for (const d of component(name).deps) add(d);
+  };
+  for (const n of only) for (const m of ALIASES[n] ?? [n]) add(m);
+  return COMPONENTS.filter((c) => wanted.has(c.name));
+}

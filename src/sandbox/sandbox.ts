@@ -1,0 +1,147 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { HelixError, TargetError } from '../runtime/errors.ts';
+import { sandboxDir } from '../runtime/paths.ts';
+import { type Component, type Ctx, type Health, saveCtx, stopComponent } from './component.ts';
+import { collectOutputs, type SandboxOutputs, writeOutputs } from './outputs.ts';
+import { formatDuration, type Reporter, stderrReporter } from './progress.ts';
+import { COMPONENTS, component, resolveComponents } from './registry.ts';
+import { loadState, withLock } from './state.ts';
+import { sharedDir } from './users.ts';
+
+/** Kept by `down`: credentials, the CA and SSH keys (so clients configured once keep working), and logs. */
+const KEPT = new Set(['secrets', 'pki', 'ssh-keys', 'logs', 'lock']);
+
+function context(report: Reporter): Ctx {
+  const dir = sandboxDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return { dir, state: loadState(dir), report, logs: join(dir, 'logs') };
+}
+
+export interface UpResult {
+  components: string[];
+  durationMs: number;
+  outputs: SandboxOutputs;
+}
+
+/**
+ * Starts the selected components (and their dependencies). Builds and downloads start at
+ * once (Go builds one at a time); each component starts as soon as its dependencies are
+ * healthy and its own preparation is done. Running, healthy components are reused.
+ */
+export async function up(opts: { only?: readonly string[]; report?: Reporter } = {}): Promise<UpResult> {
+  const report = opts.report ?? stderrReporter;
+  const selected = resolveComponents(opts.only);
+  return withLock(async () => {
+    const t0 = Date.now();
+    const ctx = context(report);
+    report(`sandbox: up ${selected.map((c) => c.name).join(', ')} in ${ctx.dir}`);
+    const prepared = new Map<string, Promise<void>>();
+    for (const c of selected) {
+      const p = c.prepare(ctx);
+      p.catch(() => {});
+      prepared.set(c.name, p);
+    }
+    const started = new Map<string, Promise<void>>();
+    const start = (c: Component): Promise<void> => {
+      let p = started.get(c.name);
+      if (!p) {
+        p = (async () => {
+          const deps = await Promise.allSettled(c.deps.map((d) => start(component(d))));
+          const failed = c.deps.filter((_, i) => deps[i]!.status === 'rejected');
+          if (failed.length) throw new DependencyFailed(c.name, failed);
+          await prepared.get(c.name);
+          await c.start(ctx);
+          if (!ctx.state.up.includes(c.name)) ctx.state.up.push(c.name);
+          saveCtx(ctx);
+        })();
+        started.set(c.name, p);
+      }
+      return p;
+    };
+    const results = await Promise.allSettled(selected.map(start));
+    // Outputs reflect everything that runs, also components a previous `up` started.
+    const outputs = writeOutputs(ctx, COMPONENTS.filter((c) => ctx.state.up.includes(c.name)));
+    const failures = results
+      .map((r, i) => ({ r, c: selected[i]! }))
+      .filter((x): x is { r: PromiseRejectedResult; c: Component } => x.r.status === 'rejected' && !(x.r.reason instanceof DependencyFailed));
+    const skipped = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof DependencyFailed);
+    if (failures.length) {
+      const msgs = failures.map((f) => (f.r.reason instanceof HelixError ? f.r.reason.message : `sandbox/${f.c.name}: ${(f.r.reason as Error)?.message ?? f.r.reason}`));
+      const skip = skipped.length ? `\nnot started because a dependency failed: ${skipped.map((s) => (s.reason as DependencyFailed).component).join(', ')}` : '';
+      throw new TargetError('sandbox up', `${failures.length} component${failures.length > 1 ? 's' : ''} failed:\n${msgs.join('\n\n')}${skip}`);
+    }
+    const durationMs = Date.now() - t0;
+    report(`sandbox: up: ${selected.length} components healthy in ${formatDuration(durationMs)}; inventory ${outputs.inventory}`);
+    return { components: selected.map((c) => c.name), durationMs, outputs };
+  });
+}
+
+class DependencyFailed extends Error {
+  readonly component: string;
+  constructor(component: string, deps: string[]) {
+    super(`${component}: dependency failed: ${deps.join(', ')}`);
+    this.component = component;
+  }
+}
+
+/**
+ * Stops exactly the processes `up` recorded (by pid, after checking each is still ours),
+ * removes namespaces, bridge, users it created and the components' data. Keeps credentials,
+ * the CA, SSH keys and logs.
+ */
+export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped: number }> {
+  const report = opts.report ?? stderrReporter;
+  return withLock(async () => {
+    const t0 = Date.now();
+    const ctx = context(report);
+    let stopped = 0;
+    const order = [...COMPONENTS].reverse();
+    const extra = Object.keys(ctx.state.processes).filter((n) => !COMPONENTS.some((c) => c.name === n));
+    for (const name of [...order.map((c) => c.name), ...extra]) {
+      const n = await stopComponent(ctx, name);
+      if (n) report(`sandbox: ${name}: stopped ${n} process${n > 1 ? 'es' : ''}`);
+      stopped += n;
+    }
+    for (const c of order) {
+      try {
+        await c.cleanup?.(ctx);
+      } catch (error) {
+        report(`sandbox: ${c.name}: cleanup failed: ${(error as Error).message}`);
+      }
+    }
+    ctx.state.up = [];
+    saveCtx(ctx);
+    for (const entry of readdirSync(ctx.dir)) if (!KEPT.has(entry)) rmSync(join(ctx.dir, entry), { recursive: true, force: true });
+    const shared = sharedDir(ctx.dir);
+    if (existsSync(shared)) rmSync(shared, { recursive: true, force: true });
+    report(`sandbox: down: stopped ${stopped} processes in ${formatDuration(Date.now() - t0)}`);
+    return { stopped };
+  });
+}
+
+export interface ComponentStatus extends Health {
+  name: string;
+  description: string;
+  /** Started by `up` (and not yet brought `down`). */
+  up: boolean;
+}
+
+/** Each component with its health check; components never started report `up: false`. */
+export async function status(): Promise<ComponentStatus[]> {
+  const ctx = context(() => {});
+  return Promise.all(
+    COMPONENTS.map(async (c) => {
+      const isUp = ctx.state.up.includes(c.name);
+      if (!isUp && !ctx.state.processes[c.name]) return { name: c.name, description: c.description, up: false, ok: false, detail: 'not started' };
+      const h = await c.health(ctx).catch((error: Error) => ({ ok: false, detail: error.message }));
+      return { name: c.name, description: c.description, up: isUp, ...h };
+    }),
+  );
+}
+
+/** Endpoints and file paths of the running sandbox (no secret values). */
+export function env(): SandboxOutputs {
+  const ctx = context(() => {});
+  return collectOutputs(ctx, COMPONENTS.filter((c) => ctx.state.up.includes(c.name)));
+}

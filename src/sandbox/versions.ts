@@ -1,0 +1,56 @@
+/**
+ * Versions, ports and addresses of the sandbox, in one place. Every cached build and
+ * download is keyed by the version here, so bumping one rebuilds only that component.
+ */
+export const VERSIONS = {
+  kubernetes: '1.36.3',
+  etcd: '3.6.16',
+  kwok: '0.8.0',
+  oauth2Proxy: '7.15.3',
+  keycloak: '26.7.4',
+  devpiServer: '6.20.3',
+  devpiWeb: '5.1.1',
+  devpiClient: '7.3.0',
+} as const;
+
+/** Loopback ports, chosen away from the usual defaults so a developer's own services do not clash. */
+export const PORTS = {
+  etcdClient: 23790,
+  etcdPeer: 23800,
+  apiserver: 16443,
+  controllerManager: 20257,
+  scheduler: 20259,
+  kwok: 20247,
+  keycloak: 18080,
+  keycloakManagement: 19000,
+  redis: 16379,
+  postgres: 15432,
+  devpi: 13141,
+} as const;
+
+/**
+ * The sandbox's private network: a bridge on this machine plus one network namespace per
+ * SSH host. Nothing outside this /24 is ever addressed.
+ */
+export const NET = {
+  bridge: 'hxbr0',
+  cidr: '10.213.7.0/24',
+  gateway: '10.213.7.1',
+  prefix: 24,
+  /** Virtual ranges handed to the (fake) cluster; never routed anywhere. */
+  serviceCidr: '10.213.8.0/24',
+  kubernetesServiceIp: '10.213.8.1',
+  podCidr: '10.213.9.0/24',
+} as const;
+
+/** The SSH hosts: name, address, login user. `git` serves the bare repositories. */
+export const SSH_HOSTS = [
+  { name: 'host1', address: '10.213.7.11', user: 'helix1' },
+  { name: 'host2', address: '10.213.7.12', user: 'helix2' },
+  { name: 'host3', address: '10.213.7.13', user: 'helix3' },
+] as const;
+
+export const GIT_HOST = { name: 'git', address: '10.213.7.20', user: 'git' } as const;
+
+/** Fake kwok nodes registered in the cluster (no taint, so ordinary workloads schedule). */
+export const KWOK_NODES = ['kwok-node-0', 'kwok-node-1'] as const;

@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import { defineComponent, secret, type VarsOf } from '../../../../src/index.ts';
+
+/**
+ * DevPi: the private Python package index (devpi-server + devpi-web), its dashboard behind
+ * oauth2-proxy and Keycloak, an open API host for pip and devpi-client, the image build chain
+ * (Argo Workflows + Kaniko) and the CLI on the admin's workstation.
+ *
+ * Every variable of devpi-originals.md §3 is here, under the name the sandbox inventory uses
+ * where one exists. README.md maps each original name to its helix name.
+ */
+
+const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, 'must be a lower-case DNS name with a dot');
+const k8sName = z.string().max(63).regex(label, 'must be a DNS-1123 label (lower case, digits, "-")');
+const posixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name');
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+const imageRef = z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, 'must be an image reference registry/path[:tag][@digest]');
+const sshUrl = z
+  .string()
+  .regex(/^(ssh:\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/, 'must be an SSH git URL (ssh://user@host[:port]/path or user@host:path)');
+
+/** How the dashboard and API hosts are published. */
+const ingress = z
+  .object({
+    /** `ingress`: networking.k8s.io/v1 Ingress (ingress-nginx); `httproute`: Gateway API. @default 'ingress' */
+    kind: z.enum(['ingress', 'httproute']).default('ingress'),
+    /** IngressClass for kind `ingress`. @default 'nginx' */
+    class_name: k8sName.default('nginx'),
+    /** TLS Secret in the devpi namespace for kind `ingress` (none: TLS ends elsewhere). */
+    tls_secret_name: k8sName.optional(),
+    /** Gateway for kind `httproute` (§3 gateway_name / gateway_namespace). */
+    gateway_name: k8sName.default('thinkube-gateway'),
+    gateway_namespace: k8sName.default('gateway-system'),
+    gateway_section: z.string().default('https'),
+    /** Request body limit on both hosts (uploads). @default '50m' */
+    body_size: z.string().regex(/^\d+[kmg]?$/).default('50m'),
+  })
+  .strict()
+  .default({ kind: 'ingress', class_name: 'nginx', gateway_name: 'thinkube-gateway', gateway_namespace: 'gateway-system', gateway_section: 'https', body_size: '50m' });
+
+/** The image build chain: Argo Workflows + Kaniko from the source repository. */
+const build = z
+  .object({
+    /** Submit the build Workflow. Off: deploy `devpi_image` as given. @default false */
+    enabled: z.boolean().default(false),
+    /** Source of the devpi image (Dockerfile at `dockerfile/Dockerfile`). */
+    source_repo_url: z.string().default('git@github.com:thinkube/thinkube-devpi.git'),
+    /** GitHub repository (org/name taken from github_org) that gets the deploy key. */
+    github_repo_name: z.string().default('thinkube-devpi'),
+    /** Commit or tag to build; the image tag is derived from it (no `latest`). */
+    source_revision: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('main'),
+    /** How long to follow the Workflow before failing. @default 1800 */
+    timeout_seconds: z.number().int().min(10).default(1800),
+    /** Kaniko executor image (pinned). */
+    kaniko_image: z.string().default('gcr.io/kaniko-project/executor:v1.23.2'),
+    /** Node to run the build on (original: master_node_name). */
+    node_name: z.string().optional(),
+  })
+  .strict()
+  .default({
+    enabled: false,
+    source_repo_url: 'git@github.com:thinkube/thinkube-devpi.git',
+    github_repo_name: 'thinkube-devpi',
+    source_revision: 'main',
+    timeout_seconds: 1800,
+    kaniko_image: 'gcr.io/kaniko-project/executor:v1.23.2',
+  });
+
+/** Where the rendered manifests live and who applies them. */
+const deploy = z
+  .object({
+    /** `argocd`: an Argo CD Application syncs the deployment repo; `direct`: helix applies the same manifests. */
+    mode: z.enum(['argocd', 'direct']).default('argocd'),
+    /** Deployment repository (SSH). Defaults to `<git_remote_base>/devpi-deployment.git`. */
+    repo_url: sshUrl.optional(),
+    branch: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('main'),
+    /** Folder inside the repository holding the manifests. */
+    path: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('k8s'),
+    /** Known-hosts lines for the repository's SSH server (host keys are always verified). */
+    known_hosts: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .default({ mode: 'argocd', branch: 'main', path: 'k8s', known_hosts: [] });
+
+const vars = z
+  .object({
+    // ----- platform (§3.1) -----
+    domain_name: dnsName,
+    devpi_namespace: k8sName.default('devpi'),
+    /** Dashboard host, behind oauth2-proxy. @default `packages.<domain_name>` */
+    devpi_dashboard_hostname: dnsName.optional(),
+    /** API host, open for pip and devpi-client. @default `packages-api.<domain_name>` */
+    devpi_api_hostname: dnsName.optional(),
+    /** The index created server-side as `root/<name>` with bases root/pypi. @default 'stable' */
+    devpi_index_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('stable'),
+    /** devpi root password (DEVPI_ADMIN_PASSWORD): set at first init, kept in a Secret. */
+    devpi_root_password: secret(),
+    /** Size of the package volume. @default '5Gi' */
+    devpi_storage_size: z.string().regex(/^\d+(Mi|Gi|Ti)$/).default('5Gi'),
+    /** StorageClass of the volume; the cluster default when absent. */
+    devpi_storage_class: k8sName.optional(),
+    /** The devpi image deployed when the build is off, and the base name when it is on. */
+    devpi_image: imageRef.optional(),
+    /** Component version, a label on every object (original: VERSION file). */
+    devpi_component_version: z.string().default('0.1.0'),
+
+    // ----- Keycloak (§3.1: keycloak_url, keycloak_hostname, keycloak_realm, keycloak_validate_certs; admin_username / ADMIN_PASSWORD) -----
+    keycloak_url: httpUrl,
+    /** Only informative; derived from keycloak_url when absent. */
+    keycloak_hostname: z.string().optional(),
+    keycloak_realm: z.string().min(1).default('thinkube'),
+    /** Verify Keycloak's TLS certificate. Turning it off is logged. @default true */
+    keycloak_validate_certs: z.boolean().default(true),
+    /** Keycloak admin user in the master realm (original: admin_username). */
+    keycloak_admin_user: z.string().min(1),
+    /** Its password (original: ADMIN_PASSWORD; never the sudo password). */
+    keycloak_admin_password: secret(),
+    /** oauth2-proxy's Keycloak client. @default 'oauth2-proxy-devpi' */
+    oauth2_proxy_client_id: z.string().min(1).default('oauth2-proxy-devpi'),
+    /** Realm roles allowed into the dashboard (none: every realm user, as the originals). */
+    oauth2_proxy_allowed_roles: z.array(z.string().min(1)).default([]),
+    /** Cookie SameSite (CORE-010 said `none`; the role and helix use `lax`). */
+    oauth2_proxy_cookie_samesite: z.enum(['lax', 'strict', 'none']).default('lax'),
+    oauth2_proxy_image: z.string().default('quay.io/oauth2-proxy/oauth2-proxy:v7.15.3'),
+    redis_image: z.string().default('docker.io/library/redis:7.4.2-alpine'),
+
+    // ----- users (§3.1 admin_username, system_username, auth_realm_username) -----
+    /** OS user on the admin workstation that gets devpi-client and the shell config. @default the SSH login user */
+    system_username: posixUser.optional(),
+    /** Realm user the shell helpers suggest for the dashboard (informative). */
+    auth_realm_username: z.string().optional(),
+    /** Python used to create the devpi-client virtualenv (original: ansible_python_interpreter). @default '/usr/bin/python3' */
+    devpi_client_python: z.string().startsWith('/').default('/usr/bin/python3'),
+    devpi_client_version: z.string().default('7.3.0'),
+    /** Index the workstation installs devpi-client from. @default the devpi API host's root/pypi */
+    devpi_client_index_url: httpUrl.optional(),
+
+    // ----- registry (§3.1 harbor_registry, harbor_project; §3.2 robot credentials) -----
+    harbor_registry: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'must be a registry host[:port]'),
+    harbor_project: z.string().regex(/^[a-z0-9._-]+$/).default('thinkube'),
+    harbor_robot_user: z.string().optional(),
+    harbor_robot_token: secret().optional(),
+    /** Secret (same namespace) with pull credentials; none: pull anonymously. */
+    image_pull_secret: k8sName.optional(),
+
+    // ----- namespaces of the build and GitOps tools (§3.1 argo_namespace, argocd_namespace) -----
+    argo_namespace: k8sName.default('argo'),
+    argocd_namespace: k8sName.default('argocd'),
+
+    // ----- GitHub (§3.1 github_org; §3.2 GITHUB_TOKEN) -----
+    github_org: z.string().regex(/^[A-Za-z0-9-]+$/).default('thinkube'),
+    /** REST API base URL (GitHub Enterprise, or the test server). */
+    github_api_url: httpUrl.default('https://api.github.com'),
+    github_token: secret().optional(),
+
+    // ----- git (sandbox: git_remote_base) -----
+    /** Base of SSH git URLs (`ssh://git@host/srv/git`); the deployment repo lives under it. */
+    git_remote_base: sshUrl.optional(),
+    /** Known-hosts lines of the git server, when not in ~/.ssh/known_hosts. */
+    git_known_hosts: z.array(z.string()).default([]),
+    /** Private key used to push to the deployment repository. */
+    git_ssh_key: z.string().optional(),
+
+    ingress,
+    build,
+    deploy,
+  })
+  .superRefine((v, ctx) => {
+    if (v.build.enabled && !(v.harbor_robot_user && v.harbor_robot_token)) {
+      ctx.addIssue({ code: 'custom', path: ['harbor_robot_token'], message: 'build.enabled needs harbor_robot_user and harbor_robot_token' });
+    }
+    if (v.build.enabled && !v.github_token) {
+      ctx.addIssue({ code: 'custom', path: ['github_token'], message: 'build.enabled needs github_token (the deploy key is registered through the GitHub API)' });
+    }
+    if (!v.build.enabled && !v.devpi_image) {
+      ctx.addIssue({ code: 'custom', path: ['devpi_image'], message: 'give devpi_image, or turn build.enabled on' });
+    }
+    if (v.deploy.mode === 'argocd' && !v.deploy.repo_url && !v.git_remote_base) {
+      ctx.addIssue({ code: 'custom', path: ['deploy', 'repo_url'], message: 'deploy.mode argocd needs deploy.repo_url (or git_remote_base)' });
+    }
+  })
+  .transform((v) => {
+    const dashboard = v.devpi_dashboard_hostname ?? `packages.${v.domain_name}`;
+    const api = v.devpi_api_hostname ?? `packages-api.${v.domain_name}`;
+    return {
+      ...v,
+      devpi_dashboard_hostname: dashboard,
+      devpi_api_hostname: api,
+      keycloak_hostname: v.keycloak_hostname ?? new URL(v.keycloak_url).host,
+      devpi_client_index_url: v.devpi_client_index_url ?? `https://${api}/root/pypi/+simple`,
+      deploy: {
+        ...v.deploy,
+        repo_url: v.deploy.repo_url ?? (v.git_remote_base ? `${v.git_remote_base.replace(/\/+$/, '')}/devpi-deployment.git` : undefined),
+      },
+    };
+  });
+
+const component = defineComponent({
+  name: 'devpi',
+  description: 'DevPi package index: dashboard behind oauth2-proxy/Keycloak, open API host, Argo build chain, workstation CLI',
+  vars,
+});
+
+export default component;
+
+/** The validated variables every devpi playbook receives. */
+export type DevpiVars = VarsOf<typeof component>;

@@ -1,0 +1,76 @@
+import type { PType } from '../ptype.ts';
+import type { Ts } from './code.ts';
+
+/** How a variable reads in generated code. */
+export interface Binding {
+  readonly code: string;
+  readonly type: PType;
+  readonly prec?: number;
+  /** Reads `ctx` (a registered result, the current host). */
+  readonly ctx?: boolean;
+  /** May be undefined at run time. */
+  readonly opt?: boolean;
+  /** Attribute access with a meaning of its own (a registered result's `json`, `stdout`). */
+  readonly member?: (name: string) => Binding | undefined;
+}
+
+/** What a use of a variable tells about its type, for variables nothing defines. */
+export type Hint = 'optional' | 'bool' | 'array' | 'number' | 'object';
+
+/** Names an expression may read, and the few global effects translation has. */
+export interface Scope {
+  /** The binding of a variable, or undefined when nothing in scope defines it. */
+  lookup(name: string): Binding | undefined;
+  /** Records what a use says about a variable (`x is defined` → optional). */
+  note(name: string, hint: Hint): void;
+  /** `lookup('env', NAME)`. */
+  envLookup(name: string): Ts;
+  /** `lookup('file', path)`. */
+  fileLookup(path: Ts): Ts;
+  /** Adds an import to the file being generated and returns the local name. */
+  use(from: string, name: string): string;
+}
+
+/** Why a construct has no translation; the key of "TODOs by reason" in the report. */
+export type TodoReason =
+  | 'jinja-syntax'
+  | 'jinja-filter'
+  | 'jinja-test'
+  | 'jinja-lookup'
+  | 'jinja-construct'
+  | 'register-attribute'
+  | 'register-status'
+  | 'check-mode'
+  | 'gathered-facts'
+  | 'hostvars'
+  | 'module-unsupported'
+  | 'module-missing'
+  | 'module-args'
+  | 'keyword-unsupported'
+  | 'include-dynamic'
+  | 'template-unsupported'
+  | 'role-missing';
+
+/** A construct the port cannot translate; the task that holds it becomes a TODO. */
+export class Untranslatable extends Error {
+  readonly reason: TodoReason;
+
+  constructor(reason: TodoReason, message: string) {
+    super(message);
+    this.name = 'Untranslatable';
+    this.reason = reason;
+  }
+}
+
+/** A scope that adds (or shadows) a few names: loop variables, `{% set %}` names. */
+export function withBindings(parent: Scope, bindings: Readonly<Record<string, Binding>>): Scope {
+  return {
+    lookup: (name) => bindings[name] ?? parent.lookup(name),
+    note: (name, hint) => {
+      if (!(name in bindings)) parent.note(name, hint);
+    },
+    envLookup: (name) => parent.envLookup(name),
+    fileLookup: (path) => parent.fileLookup(path),
+    use: (from, name) => parent.use(from, name),
+  };
+}

@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { HostSpec } from '../../runtime/env.ts';
+import { TargetError } from '../../runtime/errors.ts';
+import type { CommandResult } from './command.ts';
+import { algorithmsFor, defaultKnownHostsFiles, parseKeyText, readKnownHosts, verifyHostKey } from './hostkeys.ts';
+
+export interface ConnectionOptions {
+  /** Inventory name of the host, for messages. */
+  name: string;
+  spec: HostSpec;
+  /** Time allowed for TCP connect, handshake and authentication. @default 10000 */
+  connectTimeoutMs?: number;
+  /** known_hosts files consulted when the inventory lists no host key. */
+  knownHostsFiles?: readonly string[];
+  /** Concurrent channels on the connection (OpenSSH allows 10 sessions by default). @default 8 */
+  maxChannels?: number;
+  /** Keepalive interval; three unanswered keepalives drop the connection. @default 5000 */
+  keepaliveMs?: number;
+  log?: (message: string, level: 'info' | 'warn') => void;
+}
+
+/** Largest stdout or stderr kept from one command; the rest is dropped. */
+const MAX_OUTPUT = 32 * 1024 * 1024;
+
+/**
+ * One SSH connection per host, held for the whole run. Commands are channels over it,
+ * a few at a time. The connection is opened on first use and reopened if it was lost
+ * between commands.
+ */
+export class SshConnection {
+  readonly #o: ConnectionOptions;
+  #client: Promise<Client> | undefined;
+  #live: Client | undefined;
+  #closed = false;
+  #active = 0;
+  readonly #queue: (() => void)[] = [];
+  readonly #pending = new Set<(error: Error) => void>();
+
+  constructor(options: ConnectionOptions) {
+    this.#o = options;
+  }
+
+  /** `helix1 (helix1@10.213.7.11:22)`: the prefix of every error about this host. */
+  get label(): string {
+    const { spec, name } = this.#o;
+    return `ssh ${name} (${spec.user}@${spec.address}:${spec.port})`;
+  }
+
+  #unreachable(detail: string, cause?: unknown): TargetError {
+    return new TargetError(this.label, `unreachable: ${detail}`, cause === undefined ? undefined : { cause });
+  }
+
+  #connect(): Promise<Client> {
+    const { spec, name } = this.#o;
+    const timeout = this.#o.connectTimeoutMs ?? 10_000;
+    const where = `${name} (${spec.address}:${spec.port})`;
+    const inventoryKeys = spec.hostKeys.map((k, i) => parseKeyText(k, `inventory hosts.${name}.hostKeys[${i}]`));
+    if (inventoryKeys.some((k) => k === undefined)) {
+      return Promise.reject(new TargetError(this.label, 'hostKeys holds an entry that is neither "<type> <base64>" nor "SHA256:<fingerprint>"'));
+    }
+    const known = spec.hostKeys.length
+      ? { trusted: inventoryKeys as NonNullable<(typeof inventoryKeys)[number]>[], revoked: [] }
+      : readKnownHosts(this.#o.knownHostsFiles ?? defaultKnownHostsFiles(), spec.address, spec.port);
+
+    let privateKey: Buffer | undefined;
+    if (spec.key) {
+      try {
+        privateKey = readFileSync(spec.key);
+      } catch (error) {
+        return Promise.reject(new TargetError(this.label, `cannot read the private key ${spec.key}: ${(error as NodeJS.ErrnoException).code ?? error}`));
+      }
+    }
+    const agent = process.env.SSH_AUTH_SOCK;
+    if (!privateKey && !agent) {
+      return Promise.reject(new TargetError(this.label, 'no private key (hosts.*.key) and no SSH agent (SSH_AUTH_SOCK) to authenticate with'));
+    }
+
+    let refusal: string | undefined;
+    const config: ConnectConfig = {
+      host: spec.address,
+      port: spec.port,
+      username: spec.user,
+      readyTimeout: timeout,
+      keepaliveInterval: this.#o.keepaliveMs ?? 5000,
+      keepaliveCountMax: 3,
+      ...(privateKey ? { privateKey } : {}),
+      ...(agent ? { agent } : {}),
+    };
+    if (spec.insecureSkipHostKeyCheck) {
+      this.#o.log?.(`host key checking is OFF for ${name} (insecureSkipHostKeyCheck): the connection may be intercepted`, 'warn');
+    } else {
+      const algorithms = algorithmsFor(known.trusted);
+      if (algorithms) config.algorithms = { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+      config.hostVerifier = (key: Buffer): boolean => {
+        const verdict = verifyHostKey(key, known.trusted, known.revoked, where);
+        if (!verdict.ok) refusal = verdict.reason;
+        return verdict.ok;
+      };
+    }
+
+    return new Promise<Client>((resolve, reject) => {
+      const client = new Client();
+      let ready = false;
+      // ssh2's readyTimeout starts after the TCP connect; this one covers all of it.
+      const timer = setTimeout(() => {
+        client.destroy();
+        fail(this.#unreachable(`no SSH session within ${timeout} ms`));
+      }, timeout + 50);
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        if (!ready) reject(error);
+      };
+      client.on('ready', () => {
+        clearTimeout(timer);
+        ready = true;
+        this.#live = client;
+        resolve(client);
+      });
+      client.on('error', (error: Error & { level?: string; code?: string }) => {
+        if (refusal) return fail(new TargetError(this.label, refusal));
+        if (!ready) {
+          if (error.level === 'client-authentication') {
+            const tried = [privateKey ? `key ${spec.key}` : '', agent ? 'the SSH agent' : ''].filter(Boolean).join(' and ');
+            return fail(this.#unreachable(`authentication as ${spec.user} failed (tried ${tried})`, error));
+          }
+          if (/handshake/i.test(error.message)) return fail(this.#unreachable(`no SSH handshake within ${timeout} ms`, error));
+          return fail(this.#unreachable(error.code ? `${error.code} ${error.message}` : error.message, error));
+        }
+        this.#drop(this.#unreachable(`connection lost (${error.message})`, error));
+      });
+      client.on('close', () => {
+        fail(refusal ? new TargetError(this.label, refusal) : this.#unreachable('the connection closed during the handshake'));
+        if (this.#live === client) this.#drop(this.#unreachable('connection lost'));
+      });
+      client.connect(config);
+    });
+  }
+
+  #drop(error: Error): void {
+    this.#live = undefined;
+    this.#client = undefined;
+    for (const reject of [...this.#pending]) reject(error);
+    this.#pending.clear();
+  }
+
+  #session(): Promise<Client> {
+    if (this.#closed) return Promise.reject(new TargetError(this.label, 'the run is over: the connection is closed'));
+    if (!this.#client) {
+      const attempt = this.#connect();
+      this.#client = attempt;
+      attempt.catch(() => {
+        if (this.#client === attempt) this.#client = undefined;
+      });
+    }
+    return this.#client;
+  }
+
+  async #slot(): Promise<void> {
+    const max = this.#o.maxChannels ?? 8;
+    if (this.#active < max) {
+      this.#active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#queue.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#queue.shift();
+    if (next) next();
+    else this.#active--;
+  }
+
+  /** Opens the connection now (facts gathering does this implicitly). */
+  async open(): Promise<void> {
+    await this.#session();
+  }
+
+  /** Runs one command line on a new channel, writing `stdin` and collecting the output. */
+  async exec(line: string, stdin: Buffer): Promise<CommandResult> {
+    const client = await this.#session();
+    await this.#slot();
+    try {
+      return await new Promise<CommandResult>((resolve, reject) => {
+        const abandon = (error: Error): void => reject(error);
+        this.#pending.add(abandon);
+        const done = (fn: () => void): void => {
+          this.#pending.delete(abandon);
+          fn();
+        };
+        client.exec(line, (error: Error | undefined, channel: ClientChannel) => {
+          if (error) {
+            const lost = !this.#live;
+            return done(() => reject(lost ? this.#unreachable('connection lost', error) : new TargetError(this.label, `cannot open a channel: ${error.message}`, { cause: error })));
+          }
+          const out: Buffer[] = [];
+          const err: Buffer[] = [];
+          let outLen = 0;
+          let errLen = 0;
+          let code: number | undefined;
+          let signal: string | undefined;
+          channel.on('data', (d: Buffer) => {
+            if ((outLen += d.length) <= MAX_OUTPUT) out.push(d);
+          });
+          channel.stderr.on('data', (d: Buffer) => {
+            if ((errLen += d.length) <= MAX_OUTPUT) err.push(d);
+          });
+          channel.on('exit', (c: number | null, s?: string) => {
+            if (typeof c === 'number') code = c;
+            else signal = s ?? 'unknown';
+          });
+          channel.on('close', () =>
+            done(() => {
+              if (code === undefined && signal === undefined) {
+                return reject(this.#unreachable('connection lost while a command was running'));
+              }
+              resolve({
+                code: code ?? 128,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8') + (signal ? `\nkilled by signal ${signal}` : ''),
+              });
+            }),
+          );
+          channel.on('error', () => {});
+          channel.end(stdin);
+        });
+      });
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Closes the connection; later commands fail. Safe to call more than once. */
+  close(): void {
+    this.#closed = true;
+    const live = this.#live;
+    this.#live = undefined;
+    live?.end();
+    // A connection still being opened is closed as soon as it is ready.
+    this.#client?.then((c) => c.end(), () => {});
+    this.#client = undefined;
+  }
+}

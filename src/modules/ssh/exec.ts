@@ -1,0 +1,94 @@
+import { TaskError } from '../../runtime/errors.ts';
+import type { Secret } from '../../runtime/secret.ts';
+import { defineTask, type Input, isStatic, noChange, resolve, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { type Command, commandProblems } from './command.ts';
+import { gatherFacts } from './facts.ts';
+import { declarePaths, readFileFacts } from './filestat.ts';
+import { type HostOptions, toBecome } from './options.ts';
+import { pathProblems, remotePath } from './paths.ts';
+import { quoteArgv } from './quote.ts';
+import { tail, transportFor } from './transport.ts';
+
+export interface ExecResult {
+  /** False when `creates` or `unless` said the command was not needed. */
+  ran: boolean;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions extends HostOptions, TaskOptions<ExecResult> {
+  /** The command as an argument vector; each argument is quoted by the transport. */
+  argv: Input<readonly string[]>;
+  /** Skip the command when this path exists on the host (absolute or `~/…`). */
+  creates?: Input<string>;
+  /** Skip the command when this one exits 0 (run with the same env, cwd and become). */
+  unless?: Input<readonly string[]>;
+  /** Variables for the command. They travel on stdin, never on a command line: Secrets are safe here. */
+  env?: Input<Record<string, string | Secret>>;
+  /** Working directory on the host. */
+  cwd?: Input<string>;
+  /** Data for the command's stdin. */
+  stdin?: Input<string | Secret>;
+  /** Exit codes that mean success. @default [0] */
+  okCodes?: readonly number[];
+}
+
+const NOT_RUN: ExecResult = Object.freeze({ ran: false, code: 0, stdout: '', stderr: '' });
+
+/**
+ * Runs a command on the host. With `creates` or `unless` it runs only when needed;
+ * without either it cannot tell, runs every time and is reported as not idempotent.
+ */
+export function exec(name: string, options: ExecOptions): Task<ExecResult> {
+  const [own, common] = splitOptions(options);
+  const become = toBecome(own.become);
+  const okCodes = own.okCodes ?? [0];
+  const declaration = own.creates !== undefined && isStatic(own.creates) ? declarePaths([own.creates], become) : undefined;
+  return defineTask<ExecResult>({
+    kind: 'ssh.exec',
+    name,
+    options: common,
+    validate: (report) => {
+      if (isStatic(own.argv)) commandProblems({ argv: own.argv }).forEach(report);
+      if (own.unless !== undefined && isStatic(own.unless)) commandProblems({ argv: own.unless }).forEach((p) => report(`unless: ${p}`));
+      if (own.env !== undefined && isStatic(own.env)) commandProblems({ argv: ['true'], env: own.env }).forEach(report);
+      if (own.creates !== undefined && isStatic(own.creates)) pathProblems(own.creates).forEach((p) => report(`creates: ${p}`));
+    },
+    plan: async (ctx) => {
+      const t = transportFor(ctx);
+      const argv = resolve(own.argv, ctx);
+      const base: Omit<Command, 'argv'> = {
+        ...(own.env !== undefined ? { env: resolve(own.env, ctx) } : {}),
+        ...(own.cwd !== undefined ? { cwd: resolve(own.cwd, ctx) } : {}),
+        ...(become ? { become } : {}),
+      };
+      const problems = commandProblems({ argv, ...base });
+      if (problems.length) throw new TaskError(ctx.path, problems.join('; '));
+      if (own.creates !== undefined) {
+        const facts = await gatherFacts(t);
+        const raw = resolve(own.creates, ctx);
+        const bad = pathProblems(raw);
+        if (bad.length) throw new TaskError(ctx.path, `creates: ${bad.join('; ')}`);
+        const path = remotePath(raw, facts);
+        const stats = await readFileFacts(ctx, [path], { ...(become ? { become } : {}), ...(declaration !== undefined ? { declaration } : {}) });
+        if (stats.get(path)?.exists) return noChange(`${path} exists`, NOT_RUN);
+      }
+      if (own.unless !== undefined) {
+        const unless = resolve(own.unless, ctx);
+        const r = await t.run({ argv: unless, ...base, readOnly: true });
+        if (r.code === 0) return noChange(`unless command succeeded: ${quoteArgv(unless)}`, NOT_RUN);
+      }
+      const stdin = own.stdin === undefined ? undefined : resolve(own.stdin, ctx);
+      return {
+        changes: [{ target: `exec:${ctx.host.name}:${ctx.path}`, action: 'run', summary: quoteArgv(argv) }],
+        ...(own.creates === undefined && own.unless === undefined ? { notIdempotent: true } : {}),
+        apply: async () => {
+          const r = await t.run({ argv, ...base, ...(stdin !== undefined ? { stdin } : {}) });
+          if (!okCodes.includes(r.code)) throw new TaskError(ctx.path, `${quoteArgv(argv)} exited ${r.code}${tail(r.stderr || r.stdout)}`);
+          return { ran: true, code: r.code, stdout: r.stdout, stderr: r.stderr };
+        },
+      };
+    },
+  });
+}

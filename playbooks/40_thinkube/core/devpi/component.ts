@@ -75,16 +75,16 @@ const deploy = z
   .object({
     /** `argocd`: an Argo CD Application syncs the deployment repo; `direct`: helix applies the same manifests. */
     mode: z.enum(['argocd', 'direct']).default('argocd'),
-    /** Deployment repository (SSH). Defaults to `<git_remote_base>/devpi-deployment.git`. */
+    /** Deployment repository (SSH). @default `<git_remote_base>/<repo_name>` */
     repo_url: sshUrl.optional(),
+    /** Repository name under git_remote_base when repo_url is absent. @default 'devpi-deployment.git' */
+    repo_name: z.string().regex(/^[A-Za-z0-9._-]+$/).default('devpi-deployment.git'),
     branch: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('main'),
     /** Folder inside the repository holding the manifests. */
     path: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('k8s'),
-    /** Known-hosts lines for the repository's SSH server (host keys are always verified). */
-    known_hosts: z.array(z.string().min(1)).default([]),
   })
   .strict()
-  .default({ mode: 'argocd', branch: 'main', path: 'k8s', known_hosts: [] });
+  .default({ mode: 'argocd', repo_name: 'devpi-deployment.git', branch: 'main', path: 'k8s' });
 
 const vars = z
   .object({
@@ -113,6 +113,8 @@ const vars = z
     /** Only informative; derived from keycloak_url when absent. */
     keycloak_hostname: z.string().optional(),
     keycloak_realm: z.string().min(1).default('thinkube'),
+    /** Create the realm when missing (and remove it on rollback). Off where the keycloak component owns it. @default false */
+    keycloak_manage_realm: z.boolean().default(false),
     /** Verify Keycloak's TLS certificate. Turning it off is logged. @default true */
     keycloak_validate_certs: z.boolean().default(true),
     /** Keycloak admin user in the master realm (original: admin_username). */
@@ -160,10 +162,18 @@ const vars = z
     // ----- git (sandbox: git_remote_base) -----
     /** Base of SSH git URLs (`ssh://git@host/srv/git`); the deployment repo lives under it. */
     git_remote_base: sshUrl.optional(),
-    /** Known-hosts lines of the git server, when not in ~/.ssh/known_hosts. */
-    git_known_hosts: z.array(z.string()).default([]),
-    /** Private key used to push to the deployment repository. */
-    git_ssh_key: z.string().optional(),
+    /** known_hosts file for the git server (host keys are always verified). */
+    git_known_hosts: z.string().startsWith('/').optional(),
+    /** Private key file used to push to the deployment repository. */
+    git_ssh_key: z.string().startsWith('/').optional(),
+
+    // ----- local test harness (sandbox inventory) -----
+    /** oauth2-proxy binary the test (88) runs with the rendered configuration. */
+    oauth2_proxy_bin: z.string().startsWith('/').optional(),
+    /** An existing devpi (the sandbox's): the workstation installs devpi-client from its root/pypi. */
+    devpi_url: httpUrl.optional(),
+    /** devpi-client on this machine, for the test's upload. */
+    devpi_client: z.string().startsWith('/').optional(),
 
     ingress,
     build,
@@ -191,10 +201,10 @@ const vars = z
       devpi_dashboard_hostname: dashboard,
       devpi_api_hostname: api,
       keycloak_hostname: v.keycloak_hostname ?? new URL(v.keycloak_url).host,
-      devpi_client_index_url: v.devpi_client_index_url ?? `https://${api}/root/pypi/+simple`,
+      devpi_client_index_url: v.devpi_client_index_url ?? (v.devpi_url ? `${v.devpi_url}/root/pypi/+simple/` : `https://${api}/root/pypi/+simple/`),
       deploy: {
         ...v.deploy,
-        repo_url: v.deploy.repo_url ?? (v.git_remote_base ? `${v.git_remote_base.replace(/\/+$/, '')}/devpi-deployment.git` : undefined),
+        repo_url: v.deploy.repo_url ?? (v.git_remote_base ? `${v.git_remote_base.replace(/\/+$/, '')}/${v.deploy.repo_name}` : undefined),
       },
     };
   });

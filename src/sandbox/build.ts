@@ -178,7 +178,7 @@ export function kubernetesWrapperEdits(gomod: string, kv: string): string[] {
   const block = /^godebug \(\n([\s\S]*?)\n\)/m.exec(gomod);
   if (block) for (const l of block[1]!.split('\n')) if (l.trim()) edits.push(`-godebug=${l.trim()}`);
   const seen = new Set<string>();
-  for (const m of gomod.matchAll(/^\s*(k8s\.io\/[\w.\-/]+) v0\.0\.0\b/gm)) {
+  for (const m of gomod.matchAll(/^(?:require\s+|\s+)(k8s\.io\/[\w.\-/]+) v0\.0\.0(?=\s|$)/gm)) {
     if (seen.has(m[1]!)) continue;
     seen.add(m[1]!);
     edits.push(`-replace=${m[1]}=${m[1]}@${staging}`);

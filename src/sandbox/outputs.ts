@@ -56,7 +56,7 @@ export function inventoryDocument(o: SandboxOutputs): Record<string, unknown> {
 export function writeOutputs(ctx: Ctx, running: readonly Component[]): SandboxOutputs {
   const o = collectOutputs(ctx, running);
   const header = '# Written by `helix sandbox up`; rewritten on every up. Secrets are references to 0600 files.\n';
-  writePrivate(o.inventory, header + stringify(inventoryDocument(o)));
+  writePrivate(o.inventory, header + stringify(inventoryDocument(o), { lineWidth: 0 }));
   return o;
 }
 

@@ -1,0 +1,93 @@
+/**
+ * `npm run bench [-- --quick] [-- --scenario k8s,ssh,startup,scale]`: helix against
+ * ansible-playbook on the same work, in one run, on the sandbox. Writes bench/RESULTS.md and
+ * bench/results.json. Not part of the test suite: the bench asserts its own correctness.
+ */
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Sample, stats } from './measure.ts';
+import { machine, markdown, type ScenarioResult } from './report.ts';
+import { sandboxInventory } from './sandbox.ts';
+import { k8sConverge, k8sScale } from './scenarios/k8s.ts';
+import { startup } from './scenarios/startup.ts';
+import { ansibleAvailable, REPO } from './tools.ts';
+
+const ALL = ['startup', 'k8s', 'ssh', 'scale'] as const;
+
+function pair(scenario: string, h: Sample[], a: Sample[] | null, target?: { text: string; ratio?: number; maxMs?: number }): ScenarioResult {
+  const hs = stats(h);
+  const as = a && a.length ? stats(a) : null;
+  const ratio = as ? as.medianMs / Math.max(1, hs.medianMs) : null;
+  let met: boolean | undefined;
+  if (target?.ratio !== undefined) met = ratio !== null && ratio >= target.ratio;
+  if (target?.maxMs !== undefined) met = hs.medianMs <= target.maxMs;
+  return {
+    scenario,
+    helixMedianMs: hs.medianMs,
+    ansibleMedianMs: as?.medianMs ?? null,
+    ratio: ratio === null ? null : Math.round(ratio * 10) / 10,
+    ...(target ? { target: target.text, met } : {}),
+    helix: hs,
+    ansible: as,
+  };
+}
+
+async function main(): Promise<void> {
+  const program = new Command('bench')
+    .option('--quick', 'fewer runs and objects (under 10 minutes)')
+    .option('--scenario <names>', `comma-separated: ${ALL.join(', ')}`, (v) => v.split(','))
+    .option('--runs <n>', 'measured runs per tool', (v) => Number.parseInt(v, 10))
+    .parse();
+  const o = program.opts<{ quick?: boolean; scenario?: string[]; runs?: number }>();
+  const quick = o.quick === true;
+  const runs = o.runs ?? (quick ? 3 : 5);
+  const chosen = new Set(o.scenario ?? ALL);
+  if (!ansibleAvailable()) throw new Error('ansible-playbook not found: run scripts/setup.sh (it installs the bench venv) first');
+  const inv = sandboxInventory();
+  const results: ScenarioResult[] = [];
+  const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+
+  if (chosen.has('startup')) {
+    log('startup');
+    for (const r of await startup(runs)) {
+      const target = r.name === 'version' ? { text: 'helix --version < 150 ms', maxMs: 150 } : r.name === 'list' ? { text: 'helix list < 300 ms', maxMs: 300 } : undefined;
+      results.push(pair(`start-up: ${r.name}`, r.helix, r.ansible, target));
+    }
+  }
+  if (chosen.has('k8s')) {
+    const count = quick ? 30 : 90;
+    log(`k8s converge, ${count} objects`);
+    const r = await k8sConverge(count, runs);
+    results.push(pair(`k8s converge: create ${count} objects`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }));
+    results.push(pair(`k8s converge: no-op re-run, ${count} objects`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }));
+  }
+  if (chosen.has('ssh')) {
+    const { sshFanout } = await import('./scenarios/ssh.ts').catch(() => ({ sshFanout: undefined }));
+    if (sshFanout) {
+      for (const r of await sshFanout(inv, runs, quick)) results.push(pair(r.name, r.helix, r.ansible, r.target));
+    } else log('ssh: scenario not available yet (skipped)');
+  }
+  if (chosen.has('scale')) {
+    const counts = quick ? [100, 300] : [100, 300, 1000];
+    log(`scale ${counts.join(', ')}`);
+    const r = await k8sScale(counts, quick ? 2 : 3);
+    for (const c of counts) {
+      const target = c === 1000 ? { text: '1000-object no-op < 5 s (and peak RSS < 250 MB)', maxMs: 5000 } : undefined;
+      const res = pair(`scale: no-op re-run, ${c} objects`, r[c]!, null, target);
+      if (c === 1000 && res.met) res.met = res.helix.rssMaxKb < 250 * 1024;
+      results.push(res);
+    }
+  }
+
+  const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'));
+  writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, results }, null, 2)}\n`);
+  const md = markdown(results, m, quick);
+  writeFileSync(join(REPO, 'bench', 'RESULTS.md'), md);
+  process.stdout.write(md);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     results.push(pair(`k8s converge: no-op re-run, ${count} objects`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }));
   }
   if (chosen.has('ssh')) {
-    const { sshFanout } = await import('./scenarios/ssh.ts').catch(() => ({ sshFanout: undefined }));
+    const sshModule: string = './scenarios/ssh.ts';
+    const { sshFanout } = (await import(sshModule).catch(() => ({}))) as {
+      sshFanout?: (inv: unknown, runs: number, quick: boolean) => Promise<{ name: string; helix: Sample[]; ansible: Sample[]; target?: { text: string; ratio?: number } }[]>;
+    };
     if (sshFanout) {
       for (const r of await sshFanout(inv, runs, quick)) results.push(pair(r.name, r.helix, r.ansible, r.target));
     } else log('ssh: scenario not available yet (skipped)');

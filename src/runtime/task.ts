@@ -53,7 +53,7 @@ export interface TaskOptions<Out = unknown> {
   /** Milliseconds between attempts; doubled each time, with jitter. @default 1000 */
   delayMs?: number;
   /** Success condition on the result, checked after each attempt. */
-  until?: (result: Out) => boolean;
+  until?(result: Out): boolean;
   /** Handlers to run once at the end of the playbook when this task changed something. */
   notify?: readonly Task<unknown>[];
   /** Report a failure but carry on with the host. @default false */

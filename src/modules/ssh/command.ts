@@ -83,6 +83,10 @@ export interface Framed {
 export function frame(cmd: Command, becomePassword?: Secret): Framed {
   const problems = commandProblems(cmd);
   if (problems.length) throw new TypeError(problems.join('; '));
+  const data = cmd.stdin === undefined ? Buffer.alloc(0) : cmd.stdin instanceof Secret ? Buffer.from(cmd.stdin.reveal()) : Buffer.from(cmd.stdin);
+  const env = Object.entries(cmd.env ?? {});
+  // Nothing to set up: the argv runs as it is, with stdin untouched.
+  if (!cmd.become && env.length === 0 && cmd.cwd === undefined) return { line: quoteArgv(cmd.argv), stdin: data };
   const argv = ['sh', '-c', PRELUDE, 'helix', cmd.cwd ?? '', ...cmd.argv];
   const parts: Buffer[] = [];
   let sudo: string[] = [];
@@ -91,12 +95,8 @@ export function frame(cmd: Command, becomePassword?: Secret): Framed {
     sudo = becomePassword ? ['sudo', '-H', '-S', '-p', '', '-u', user, '--'] : ['sudo', '-H', '-n', '-u', user, '--'];
     if (becomePassword) parts.push(Buffer.from(`${becomePassword.reveal()}\n`));
   }
-  const env = Object.entries(cmd.env ?? {}).map(([k, v]) => `${k}=${v instanceof Secret ? v.reveal() : v}\n`);
-  parts.push(Buffer.from(`${STDIN_MARKER}\n${env.join('')}\n`));
-  if (cmd.stdin !== undefined) {
-    const s = cmd.stdin;
-    parts.push(s instanceof Secret ? Buffer.from(s.reveal()) : typeof s === 'string' ? Buffer.from(s) : s);
-  }
+  const lines = env.map(([k, v]) => `${k}=${v instanceof Secret ? v.reveal() : v}\n`);
+  parts.push(Buffer.from(`${STDIN_MARKER}\n${lines.join('')}\n`), data);
   return { line: quoteArgv([...sudo, ...argv]), stdin: Buffer.concat(parts) };
 }
 

@@ -3,6 +3,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { HostSpec } from '../../runtime/env.ts';
 import { TargetError } from '../../runtime/errors.ts';
 import type { CommandResult } from './command.ts';
+import { Worker } from './worker.ts';
 import { algorithmsFor, defaultKnownHostsFiles, parseKeyText, readKnownHosts, verifyHostKey } from './hostkeys.ts';
 
 export interface ConnectionOptions {
@@ -18,6 +19,8 @@ export interface ConnectionOptions {
   /** Keepalive interval; three unanswered keepalives drop the connection. @default 5000 */
   keepaliveMs?: number;
   log?: (message: string, level: 'info' | 'warn') => void;
+  /** Run commands through long-lived `sh` workers (see worker.ts) instead of a channel each. @default true */
+  workers?: boolean;
 }
 
 /** Largest stdout or stderr kept from one command; the rest is dropped. */
@@ -36,9 +39,13 @@ export class SshConnection {
   #active = 0;
   readonly #queue: (() => void)[] = [];
   readonly #pending = new Set<(error: Error) => void>();
+  #workers: Worker[] = [];
+  /** False once the host showed it cannot run a worker: commands then get a channel each. */
+  #useWorkers: boolean;
 
   constructor(options: ConnectionOptions) {
     this.#o = options;
+    this.#useWorkers = options.workers ?? true;
   }
 
   /** `helix1 (helix1@10.213.7.11:22)`: the prefix of every error about this host. */
@@ -139,6 +146,7 @@ export class SshConnection {
 
   #drop(error: Error): void {
     this.#live = undefined;
+    this.#workers = [];
     this.#client = undefined;
     for (const reject of [...this.#pending]) reject(error);
     this.#pending.clear();
@@ -176,58 +184,102 @@ export class SshConnection {
     await this.#session();
   }
 
-  /** Runs one command line on a new channel, writing `stdin` and collecting the output. */
+  /** Runs one command line with `stdin` and collects its output. */
   async exec(line: string, stdin: Buffer): Promise<CommandResult> {
     const client = await this.#session();
     await this.#slot();
     try {
-      return await new Promise<CommandResult>((resolve, reject) => {
-        const abandon = (error: Error): void => reject(error);
-        this.#pending.add(abandon);
-        const done = (fn: () => void): void => {
-          this.#pending.delete(abandon);
-          fn();
-        };
-        client.exec(line, (error: Error | undefined, channel: ClientChannel) => {
-          if (error) {
-            const lost = !this.#live;
-            return done(() => reject(lost ? this.#unreachable('connection lost', error) : new TargetError(this.label, `cannot open a channel: ${error.message}`, { cause: error })));
-          }
-          const out: Buffer[] = [];
-          const err: Buffer[] = [];
-          let outLen = 0;
-          let errLen = 0;
-          let code: number | undefined;
-          let signal: string | undefined;
-          channel.on('data', (d: Buffer) => {
-            if ((outLen += d.length) <= MAX_OUTPUT) out.push(d);
-          });
-          channel.stderr.on('data', (d: Buffer) => {
-            if ((errLen += d.length) <= MAX_OUTPUT) err.push(d);
-          });
-          channel.on('exit', (c: number | null, s?: string) => {
-            if (typeof c === 'number') code = c;
-            else signal = s ?? 'unknown';
-          });
-          channel.on('close', () =>
-            done(() => {
-              if (code === undefined && signal === undefined) {
-                return reject(this.#unreachable('connection lost while a command was running'));
-              }
-              resolve({
-                code: code ?? 128,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8') + (signal ? `\nkilled by signal ${signal}` : ''),
-              });
-            }),
-          );
-          channel.on('error', () => {});
-          channel.end(stdin);
-        });
-      });
+      if (this.#useWorkers) {
+        const worker = await this.#worker(client);
+        if (worker) return await this.#onWorker(client, worker, line, stdin);
+      }
+      return await this.#onChannel(client, line, stdin);
     } finally {
       this.#release();
     }
+  }
+
+  /** An idle worker, marked busy, or a new one; undefined when the host cannot run workers. */
+  async #worker(client: Client): Promise<Worker | undefined> {
+    this.#workers = this.#workers.filter((w) => !w.dead);
+    const idle = this.#workers.find((w) => !w.busy);
+    if (idle) {
+      idle.busy = true;
+      return idle;
+    }
+    const worker = await Worker.start(client);
+    if (!worker) {
+      this.#useWorkers = false;
+      return undefined;
+    }
+    worker.busy = true;
+    if (this.#live === client) this.#workers.push(worker);
+    return worker;
+  }
+
+  #onWorker(client: Client, worker: Worker, line: string, stdin: Buffer): Promise<CommandResult> {
+    return new Promise<CommandResult>((resolve, reject) => {
+      const abandon = (error: Error): void => reject(error);
+      this.#pending.add(abandon);
+      worker.run(line, stdin).then(
+        (r) => {
+          this.#pending.delete(abandon);
+          resolve(r);
+        },
+        (error: Error) => {
+          this.#pending.delete(abandon);
+          reject(this.#live === client ? new TargetError(this.label, error.message) : this.#unreachable('connection lost while a command was running'));
+        },
+      );
+    });
+  }
+
+  /** Runs one command line on a channel of its own. */
+  #onChannel(client: Client, line: string, stdin: Buffer): Promise<CommandResult> {
+    return new Promise<CommandResult>((resolve, reject) => {
+      const abandon = (error: Error): void => reject(error);
+      this.#pending.add(abandon);
+      const done = (fn: () => void): void => {
+        this.#pending.delete(abandon);
+        fn();
+      };
+      client.exec(line, (error: Error | undefined, channel: ClientChannel) => {
+        if (error) {
+          const lost = !this.#live;
+          return done(() => reject(lost ? this.#unreachable('connection lost', error) : new TargetError(this.label, `cannot open a channel: ${error.message}`, { cause: error })));
+        }
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let outLen = 0;
+        let errLen = 0;
+        let code: number | undefined;
+        let signal: string | undefined;
+        channel.on('data', (d: Buffer) => {
+          if ((outLen += d.length) <= MAX_OUTPUT) out.push(d);
+        });
+        channel.stderr.on('data', (d: Buffer) => {
+          if ((errLen += d.length) <= MAX_OUTPUT) err.push(d);
+        });
+        channel.on('exit', (c: number | null, s?: string) => {
+          if (typeof c === 'number') code = c;
+          else signal = s ?? 'unknown';
+        });
+        channel.on('close', () =>
+          done(() => {
+            if (code === undefined && signal === undefined) {
+              return reject(this.#unreachable('connection lost while a command was running'));
+            }
+            resolve({
+              code: code ?? 128,
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(err).toString('utf8') + (signal ? `\nkilled by signal ${signal}` : ''),
+            });
+          }),
+        );
+        channel.on('error', () => {});
+        channel.end(stdin);
+      });
+    });
   }
 
   /** Closes the connection; later commands fail. Safe to call more than once. */
@@ -235,6 +287,8 @@ export class SshConnection {
     this.#closed = true;
     const live = this.#live;
     this.#live = undefined;
+    for (const w of this.#workers) w.close();
+    this.#workers = [];
     live?.end();
     // A connection still being opened is closed as soon as it is ready.
     this.#client?.then((c) => c.end(), () => {});

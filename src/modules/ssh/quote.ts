@@ -3,7 +3,7 @@
  * transport; no other code builds a command line by formatting strings.
  */
 
-const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+const SAFE = /^[A-Za-z0-9_@%+:,./-]+$/;
 
 /** Quotes one argument for a POSIX shell (`sh`, `bash`, `dash`, `zsh`). */
 export function shellQuote(arg: string): string {

@@ -1,6 +1,6 @@
 import type { Env, HostTarget } from '../../../src/runtime/env.ts';
 import { LOCALHOST } from '../../../src/runtime/env.ts';
-import type { Plan, Task, TaskContext } from '../../../src/runtime/task.ts';
+import { isUnchanged, type Plan, type Task, type TaskContext } from '../../../src/runtime/task.ts';
 
 export const env: Env = {
   name: 'test',
@@ -44,13 +44,17 @@ export async function runTask<Out>(task: Task<Out>, ctx: TaskContext, mode: 'app
   const plan = await task.plan(ctx);
   const keys = plan.changes.map((c) => `${c.action} ${c.target}`).sort();
   let result: Out | undefined;
-  if ('apply' in plan) result = mode === 'apply' ? await plan.apply() : plan.predicted;
+  if ('apply' in plan) {
+    const applied = mode === 'apply' ? await plan.apply() : plan.predicted;
+    result = isUnchanged(applied) ? (applied.result as Out) : applied;
+  }
   else result = plan.result;
   return { keys, plan, result };
 }
 
 /** Validation problems of a task. */
-export function problems(task: Task<unknown>): string[] {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function problems(task: Task<any>): string[] {
   const out: string[] = [];
   task.validate?.((m) => out.push(m));
   return out;

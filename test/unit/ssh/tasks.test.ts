@@ -15,7 +15,7 @@ beforeEach(() => {
 const mode = (p: string): number => statSync(p).mode & 0o7777;
 
 describe('ssh.file on localhost', () => {
-  const cases: { name: string; setup?: (d: string) => void; task: (d: string) => Task<unknown>; keys: (d: string) => string[]; check?: (d: string) => void }[] = [
+  const cases: { name: string; setup?: (d: string) => void; task: (d: string) => Task<any>; keys: (d: string) => string[]; check?: (d: string) => void }[] = [
     {
       name: 'creates a file with content and mode',
       task: (d) => ssh.file('f', { path: `${d}/a.conf`, content: 'x=1\n', mode: '0640' }),
@@ -129,7 +129,7 @@ describe('ssh.file on localhost', () => {
 
 describe('ssh.template on localhost', () => {
   it('renders strictly, writes, and plans nothing the second time', async () => {
-    const t = (port: number): Task<unknown> => ssh.template('t', { path: `${dir}/app.conf`, text: 'port={{port}}\n', name: 'app.conf', vars: { port } });
+    const t = (port: number): Task<any> => ssh.template('t', { path: `${dir}/app.conf`, text: 'port={{port}}\n', name: 'app.conf', vars: { port } });
     expect((await runTask(t(80), context())).keys).toEqual([`create file:localhost:${dir}/app.conf`]);
     expect(readFileSync(`${dir}/app.conf`, 'utf8')).toBe('port=80\n');
     expect((await runTask(t(80), context())).keys).toEqual([]);

@@ -7,7 +7,8 @@ import { Engine, type ExecuteResult } from '../../src/runtime/engine.ts';
 import type { Env } from '../../src/runtime/env.ts';
 import type { Problem } from '../../src/runtime/errors.ts';
 import { collect, EventBus, type RunEvent, type RunMode } from '../../src/runtime/events.ts';
-import { defineTask, noChange, type Step, type Task } from '../../src/runtime/task.ts';
+import { defineTask, noChange, type Step, type Task, type TaskContext } from '../../src/runtime/task.ts';
+import { LOCALHOST } from '../../src/runtime/env.ts';
 import { place } from '../../src/runtime/tree.ts';
 
 export function testEnv(over: Partial<Env> = {}): Env {
@@ -85,5 +86,25 @@ export async function runSteps(steps: readonly Step[], opts: RunStepsOptions = {
     keys: out.changes.map((c) => changeKey(c.change)).sort(),
     result: <Out>(task: Task<Out>) => results.get(task) as Out | undefined,
     failures: events.flatMap((e) => (e.type === 'task.failed' ? [`${e.path}: ${e.error}`] : [])),
+  };
+}
+
+/** A bare task context (no engine), for calling `plan`/`apply` by hand between other actions. */
+export function taskContext(over: { path?: string; env?: Env; memo?: Map<string, unknown>; plannedCreates?: readonly string[] } = {}): TaskContext {
+  const memo = over.memo ?? new Map<string, unknown>();
+  return {
+    path: over.path ?? 'test/10_play/task',
+    env: over.env ?? testEnv(),
+    host: LOCALHOST,
+    signal: new AbortController().signal,
+    result: () => {
+      throw new Error('no results in a bare task context');
+    },
+    memo: <T>(key: string, make: () => T): T => {
+      if (!memo.has(key)) memo.set(key, make());
+      return memo.get(key) as T;
+    },
+    plannedCreate: (target) => (over.plannedCreates ?? []).includes(target),
+    log: () => undefined,
   };
 }

@@ -236,7 +236,7 @@ function describeFailure(url: string, op: string, error: unknown): Error {
     const short = error.message && !/^(Network response was not OK|Unable to determine)/.test(error.message) ? `: ${error.message.slice(0, 200)}` : '';
     const hint =
       code === 409 ? ' (it already exists: it was created by someone else since helix read it)'
-      : code === 401 ? ' (not authenticated: check the admin user and password)'
+      : code === 401 || error.message === 'invalid_grant' ? ' (not authenticated: check the admin user and password)'
       : code === 403 ? ' (the admin user lacks the permission)'
       : '';
     return keycloakError(url, `${op}: HTTP ${code}${short}${hint}`);

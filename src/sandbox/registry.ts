@@ -1,5 +1,6 @@
 import { ConfigError } from '../runtime/errors.ts';
 import type { Component } from './component.ts';
+import { CONTAINER_COMPONENTS, type Runtime } from './containers.ts';
 import { devpi } from './components/devpi.ts';
 import { keycloak } from './components/keycloak.ts';
 import { KUBERNETES_COMPONENTS } from './components/kubernetes.ts';
@@ -19,8 +20,18 @@ export const ALIASES: Readonly<Record<string, readonly string[]>> = {
   hosts: ['ssh', 'git'],
 };
 
-export function component(name: string): Component {
-  const c = COMPONENTS.find((x) => x.name === name);
+/**
+ * The components of a runtime. On the container path, k3s replaces the control plane and
+ * kwok, and Keycloak, Redis and PostgreSQL are containers; the rest stay processes.
+ */
+export function catalog(runtime: Runtime = 'process'): { components: Component[]; aliases: Record<string, readonly string[]> } {
+  if (runtime === 'process') return { components: [...COMPONENTS], aliases: { ...ALIASES } };
+  const swapped = COMPONENTS.filter((c) => !KUBERNETES_COMPONENTS.includes(c)).map((c) => CONTAINER_COMPONENTS[c.name] ?? c);
+  return { components: [CONTAINER_COMPONENTS.kubernetes!, ...swapped], aliases: { k8s: ['kubernetes'], hosts: ['ssh', 'git'] } };
+}
+
+export function component(name: string, runtime: Runtime = 'process'): Component {
+  const c = catalog(runtime).components.find((x) => x.name === name);
   if (!c) throw new ConfigError(`unknown sandbox component "${name}"`, '--only');
   return c;
 }
@@ -29,19 +40,20 @@ export function component(name: string): Component {
  * The components to start for `--only a,b` (all when empty): the named ones, the members of
  * named aliases, and their dependencies, in start order. Unknown names are all reported at once.
  */
-export function resolveComponents(only?: readonly string[]): Component[] {
-  if (!only?.length) return [...COMPONENTS];
-  const unknown = only.filter((n) => !ALIASES[n] && !COMPONENTS.some((c) => c.name === n));
+export function resolveComponents(only?: readonly string[], runtime: Runtime = 'process'): Component[] {
+  const { components, aliases } = catalog(runtime);
+  if (!only?.length) return components;
+  const unknown = only.filter((n) => !aliases[n] && !components.some((c) => c.name === n));
   if (unknown.length) {
-    const known = [...Object.keys(ALIASES), ...COMPONENTS.map((c) => c.name)].join(', ');
+    const known = [...Object.keys(aliases), ...components.map((c) => c.name)].join(', ');
     throw new ConfigError(`unknown sandbox component${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} (known: ${known})`, '--only');
   }
   const wanted = new Set<string>();
   const add = (name: string) => {
     if (wanted.has(name)) return;
     wanted.add(name);
-    for (const d of component(name).deps) add(d);
+    for (const d of component(name, runtime).deps) add(d);
   };
-  for (const n of only) for (const m of ALIASES[n] ?? [n]) add(m);
-  return COMPONENTS.filter((c) => wanted.has(c.name));
+  for (const n of only) for (const m of aliases[n] ?? [n]) add(m);
+  return components.filter((c) => wanted.has(c.name));
 }

@@ -5,7 +5,8 @@ import { sandboxDir } from '../runtime/paths.ts';
 import { type Component, type Ctx, type Health, saveCtx, stopComponent } from './component.ts';
 import { collectOutputs, type SandboxOutputs, writeOutputs } from './outputs.ts';
 import { formatDuration, type Reporter, stderrReporter } from './progress.ts';
-import { COMPONENTS, component, resolveComponents } from './registry.ts';
+import { detectRuntime, type Runtime } from './containers.ts';
+import { catalog, component, resolveComponents } from './registry.ts';
 import { loadState, withLock } from './state.ts';
 import { sharedDir } from './users.ts';
 
@@ -31,11 +32,15 @@ export interface UpResult {
  */
 export async function up(opts: { only?: readonly string[]; report?: Reporter } = {}): Promise<UpResult> {
   const report = opts.report ?? stderrReporter;
-  const selected = resolveComponents(opts.only);
   return withLock(async () => {
     const t0 = Date.now();
     const ctx = context(report);
-    report(`sandbox: up ${selected.map((c) => c.name).join(', ')} in ${ctx.dir}`);
+    // A sandbox keeps the runtime it was first brought up with, until `down`.
+    const runtime: Runtime = ctx.state.up.length ? runtimeOf(ctx) : await detectRuntime();
+    (ctx.state.facts.sandbox ??= {}).runtime = runtime;
+    const selected = resolveComponents(opts.only, runtime);
+    const COMPONENTS = catalog(runtime).components;
+    report(`sandbox: up ${selected.map((c) => c.name).join(', ')} in ${ctx.dir}${runtime === 'containers' ? ' (containers: a Docker engine answers)' : ''}`);
     const prepared = new Map<string, Promise<void>>();
     for (const c of selected) {
       const p = c.prepare(ctx);
@@ -47,7 +52,7 @@ export async function up(opts: { only?: readonly string[]; report?: Reporter } =
       let p = started.get(c.name);
       if (!p) {
         p = (async () => {
-          const deps = await Promise.allSettled(c.deps.map((d) => start(component(d))));
+          const deps = await Promise.allSettled(c.deps.map((d) => start(component(d, runtime))));
           const failed = c.deps.filter((_, i) => deps[i]!.status === 'rejected');
           if (failed.length) throw new DependencyFailed(c.name, failed);
           await prepared.get(c.name);
@@ -77,6 +82,10 @@ export async function up(opts: { only?: readonly string[]; report?: Reporter } =
   });
 }
 
+function runtimeOf(ctx: Ctx): Runtime {
+  return ctx.state.facts.sandbox?.runtime === 'containers' ? 'containers' : 'process';
+}
+
 class DependencyFailed extends Error {
   readonly component: string;
   constructor(component: string, deps: string[]) {
@@ -95,6 +104,7 @@ export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped:
   return withLock(async () => {
     const t0 = Date.now();
     const ctx = context(report);
+    const COMPONENTS = catalog(runtimeOf(ctx)).components;
     let stopped = 0;
     const order = [...COMPONENTS].reverse();
     const extra = Object.keys(ctx.state.processes).filter((n) => !COMPONENTS.some((c) => c.name === n));
@@ -111,6 +121,7 @@ export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped:
       }
     }
     ctx.state.up = [];
+    delete ctx.state.facts.sandbox;
     saveCtx(ctx);
     for (const entry of readdirSync(ctx.dir)) if (!KEPT.has(entry)) rmSync(join(ctx.dir, entry), { recursive: true, force: true });
     const shared = sharedDir(ctx.dir);
@@ -131,7 +142,7 @@ export interface ComponentStatus extends Health {
 export async function status(): Promise<ComponentStatus[]> {
   const ctx = context(() => {});
   return Promise.all(
-    COMPONENTS.map(async (c) => {
+    catalog(runtimeOf(ctx)).components.map(async (c) => {
       const isUp = ctx.state.up.includes(c.name);
       if (!isUp && !ctx.state.processes[c.name]) return { name: c.name, description: c.description, up: false, ok: false, detail: 'not started' };
       const h = await c.health(ctx).catch((error: Error) => ({ ok: false, detail: error.message }));
@@ -143,5 +154,5 @@ export async function status(): Promise<ComponentStatus[]> {
 /** Endpoints and file paths of the running sandbox (no secret values). */
 export function env(): SandboxOutputs {
   const ctx = context(() => {});
-  return collectOutputs(ctx, COMPONENTS.filter((c) => ctx.state.up.includes(c.name)));
+  return collectOutputs(ctx, catalog(runtimeOf(ctx)).components.filter((c) => ctx.state.up.includes(c.name)));
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for helix and starts the local sandbox platform.
+#
+#   bash scripts/setup.sh            # install everything, then `helix sandbox up`
+#   bash scripts/setup.sh install    # install only (what .ci/run uses)
+#   bash scripts/setup.sh sandbox    # `helix sandbox up` only
+#
+# Idempotent: installed packages and node_modules are kept; the sandbox reuses what runs
+# and its builds/downloads are cached in ~/.cache/helix keyed by version.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '%s setup: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages the sandbox runs (redis, sshd, postgres) or needs to build and fetch the
+# rest (maven for Keycloak, python3-venv for devpi, openssl for the cluster CA).
+PACKAGES=(
+  redis-server redis-tools openssh-server openssh-client postgresql postgresql-client
+  python3-venv git iproute2 openssl unzip jq maven ca-certificates procps
+)
+
+install_system() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    local t0=$SECONDS
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    log "apt-get install done in $((SECONDS - t0))s"
+  else
+    log "Debian packages already installed"
+  fi
+  # Toolchains that Debian 12 does not ship recent enough; the project's machines have them.
+  command -v node >/dev/null || die "Node.js >= 20.19 is required"
+  command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || die "Go >= 1.26 is required (to build etcd, Kubernetes, kwok and oauth2-proxy from the Go module proxy)"
+  if ! ls /usr/lib/jvm/*/bin/java >/dev/null 2>&1 && ! command -v java >/dev/null; then
+    log "no JDK found: apt-get install openjdk-17-jdk-headless (Keycloak prefers 21 or 25)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless >/dev/null
+  fi
+}
+
+install_node() {
+  if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    log "node_modules up to date"
+  else
+    log "npm ci"
+    local t0=$SECONDS
+    npm ci --no-audit --no-fund --loglevel=error
+    log "npm ci done in $((SECONDS - t0))s"
+  fi
+}
+
+start_sandbox() {
+  log "helix sandbox up (first run builds Kubernetes, etcd, kwok, oauth2-proxy and downloads Keycloak: ~15-25 min; later runs: seconds to ~2 min)"
+  node bin/helix.js sandbox up
+  log "sandbox ready: eval \"\$(node bin/helix.js sandbox env)\""
+}
+
+case "${1:-all}" in
+  all) install_system; install_node; start_sandbox ;;
+  install) install_system; install_node ;;
+  sandbox) start_sandbox ;;
+  *) die "usage: scripts/setup.sh [all|install|sandbox]" ;;
+esac

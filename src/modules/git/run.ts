@@ -36,8 +36,8 @@ export function git(args: readonly string[], opts: GitOptions): Promise<GitResul
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => reject(new TargetError(`git ${opts.remote}`, `${opts.what}: cannot run git (${e.message})`)));
     child.on('close', (code, signal) => {
       const stdout = Buffer.concat(out).toString('utf8');

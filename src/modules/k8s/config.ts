@@ -39,10 +39,14 @@ export function loadKubeConfig(settings: KubeSettings | undefined, environ: Node
     load(`KUBECONFIG ${environ.KUBECONFIG}`, () => {
       const [first, ...rest] = files.filter((f) => existsSync(f));
       kc.loadFromFile(first!);
+      // kubectl's rule: the first file to set a name (cluster, user, context) wins.
       for (const f of rest) {
         const more = new KubeConfig();
         more.loadFromFile(f);
-        kc.mergeConfig(more, true);
+        for (const c of more.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+        for (const u of more.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+        for (const c of more.getContexts()) if (!kc.getContextObject(c.name)) kc.addContext(c);
+        if (!kc.getCurrentContext()) kc.setCurrentContext(more.getCurrentContext());
       }
     });
   } else if (existsSync(defaultFile)) {

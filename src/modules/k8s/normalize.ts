@@ -15,7 +15,7 @@ export const NOISY_ANNOTATIONS = new Set([
  * what a manifest can change, so "dry-run result equals live object" means nothing to do.
  */
 export function stripNoise(obj: KubeObject): KubeObject {
-  const { status: _status, metadata, ...rest } = obj;
+  const { metadata } = obj;
   const md: Record<string, unknown> = { ...metadata };
   for (const k of NOISY_METADATA) delete md[k];
   if (metadata.annotations) {
@@ -23,7 +23,13 @@ export function stripNoise(obj: KubeObject): KubeObject {
     if (Object.keys(kept).length) md.annotations = kept;
     else delete md.annotations;
   }
-  return { ...rest, metadata: md } as KubeObject;
+  // Rebuilt key by key, so the YAML of a diff keeps the server's order (metadata near the top).
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'status') continue;
+    out[k] = k === 'metadata' ? md : v;
+  }
+  return out as KubeObject;
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

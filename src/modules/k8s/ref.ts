@@ -23,7 +23,11 @@ export function refFrom(o: RefOptions): KubeRef {
 /** Static checks of a reference: the same rules as a manifest's. */
 export function refProblems(o: Partial<RefOptions>): string[] {
   return checkManifest({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) } }, 0).map((p) =>
-    p.replace(/^[^:]+: /, '').replace('metadata.name', 'name').replace('metadata.namespace', 'namespace'),
+    p
+      .replace(/^[^:]+: /, '')
+      .replace(" (or the task's namespace option)", '')
+      .replace('metadata.name', 'name')
+      .replace('metadata.namespace', 'namespace'),
   );
 }
 

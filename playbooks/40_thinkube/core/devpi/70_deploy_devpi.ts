@@ -1,0 +1,61 @@
+import { definePlaybook, type Step } from '../../../../src/index.ts';
+import * as k8s from '../../../../src/modules/k8s/index.ts';
+import * as template from '../../../../src/modules/template/index.ts';
+import { secretManifest } from '../../../../roles/common/kept_secret.ts';
+import { devpi, devpiImage } from './common.ts';
+import type { DevpiVars } from './component.ts';
+import { builtImageTag } from './build.ts';
+import { devpiFiles } from './manifests.ts';
+import { NAMES } from './names.ts';
+import { deploymentRepoPush, argocdRepoSecret } from './gitops.ts';
+
+/**
+ * devpi-server, GitOps style: the root password goes into a Secret (applied by helix, never
+ * into git); the manifests are pushed to the deployment repository; Argo CD syncs them
+ * (`deploy.mode: argocd`), or helix applies the very same files (`direct`, for environments
+ * without Argo CD such as the sandbox) and waits for the rollout and the index Job.
+ */
+export default definePlaybook<DevpiVars>((env) => {
+  const d = devpi(env);
+  const image = devpiImage(d.v, builtImageTag(d.v));
+  const files = devpiFiles(env, image);
+  const steps: Step[] = [
+    k8s.apply('root-password', {
+      manifest: secretManifest({ name: NAMES.rootSecret, namespace: d.ns, labels: d.labels, data: { password: d.v.devpi_root_password } }),
+    }),
+  ];
+  if (d.v.deploy.repo_url) steps.push(deploymentRepoPush(env, files));
+  if (d.v.deploy.mode === 'argocd') {
+    steps.push(
+      argocdRepoSecret(env),
+      k8s.apply('application', {
+        manifest: template.manifest(
+          { src: d.tpl('argocd-application.yaml.hbs') },
+          {
+            name: NAMES.argocdApp,
+            argocdNamespace: d.v.argocd_namespace,
+            namespace: d.ns,
+            labels: d.labels,
+            repoUrl: d.v.deploy.repo_url!,
+            branch: d.v.deploy.branch,
+            path: d.v.deploy.path,
+          },
+        ),
+      }),
+      k8s.wait('synced', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: d.ns,
+        name: NAMES.app,
+        for: 'rollout',
+        timeoutMs: 600_000,
+      }),
+    );
+  } else {
+    const manifests = Object.entries(files)
+      .filter(([path]) => !path.endsWith('/kustomization.yaml'))
+      .map(([, text]) => text);
+    steps.push(k8s.apply('manifests', { manifests, wait: { timeoutMs: 600_000 } }));
+  }
+  return steps;
+});

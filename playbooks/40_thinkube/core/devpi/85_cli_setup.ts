@@ -1,0 +1,39 @@
+import { definePlaybook } from '../../../../src/index.ts';
+import * as ssh from '../../../../src/modules/ssh/index.ts';
+import { pipVenv } from '../../../../roles/python/pip_venv.ts';
+import type { DevpiVars } from './component.ts';
+import { WORKSTATION_FILES as F } from './names.ts';
+import { checkSystemUser, home, WORKSTATION_GROUP, workstationVars } from './workstation.ts';
+
+/**
+ * devpi-client on the admin's workstation, over SSH, as the system user: a venv with the
+ * pinned devpi-client, `~/.local/bin/devpi`, and pip pointed at `root/<index>` with
+ * certificates verified (no trusted-host, no extra PyPI index: the index inherits root/pypi).
+ */
+export default definePlaybook<DevpiVars>((env) => {
+  checkSystemUser(env);
+  const v = env.vars;
+  const w = workstationVars(env);
+  const fromWheelhouse = v.devpi_url !== undefined && v.devpi_client_index_url.startsWith(v.devpi_url);
+  return {
+    hosts: WORKSTATION_GROUP,
+    tasks: [
+      pipVenv('devpi-client', {
+        venv: F.venv,
+        python: v.devpi_client_python,
+        package: 'devpi-client',
+        version: v.devpi_client_version,
+        // The sandbox's devpi is offline: its hosts get the wheels from this machine.
+        source: fromWheelhouse ? 'wheelhouse' : { index: v.devpi_client_index_url },
+      }),
+      ssh.file('bin-dir', { path: home('.local/bin'), state: 'directory', mode: '0755' }),
+      ssh.file('devpi-command', {
+        path: home(F.bin),
+        content: `#!/bin/sh\n# Written by helix (devpi/85_cli_setup).\nexec "$HOME/${F.venv}/bin/devpi" "$@"\n`,
+        mode: '0755',
+      }),
+      ssh.file('pip-config-dir', { path: home('.config/pip'), state: 'directory', mode: '0755' }),
+      ssh.template('pip-conf', { path: home(F.pipConf), src: new URL('./templates/pip.conf.hbs', import.meta.url), vars: { indexUrl: w.indexUrl }, mode: '0644' }),
+    ],
+  };
+});

@@ -3,6 +3,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, re
 import { dirname, join } from 'node:path';
 import { TargetError } from '../runtime/errors.ts';
 import { sandboxDir } from '../runtime/paths.ts';
+import { markSecret } from '../runtime/secret.ts';
 import { isAlive, sleep } from './proc.ts';
 
 /** One process the sandbox started; `marker` is a string of its command line (guards against pid reuse). */
@@ -62,8 +63,11 @@ export function ensureSecret(name: string, gen: () => string = () => randomBytes
   return file;
 }
 
+/** Reads a generated credential and registers it for masking in every helix output. */
 export function readSecret(file: string): string {
-  return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  markSecret(value);
+  return value;
 }
 
 /**

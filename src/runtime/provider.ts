@@ -1,5 +1,5 @@
 import type { Change } from './change.ts';
-import { TaskError } from './errors.ts';
+import { TargetError, TaskError } from './errors.ts';
 import { isSecret, maskDeep } from './secret.ts';
 import {
   defineTask,
@@ -57,6 +57,11 @@ export interface Provider<Desired, Live> {
   id(desired: Desired): string;
   /** Static checks with no IO, run before anything is touched. */
   validate?(desired: Desired, report: (message: string) => void): void;
+  /**
+   * Read-only checks run before the first apply of the run, for state `present` only (the
+   * repository exists and the token may see it). Returns problems; empty means fine.
+   */
+  preflight?(ctx: TaskContext, desired: Desired): Promise<string[]>;
   read(ctx: TaskContext, desired: Desired): Promise<Live | undefined>;
   diff(desired: Desired, live: Live): FieldChange[];
   create(ctx: TaskContext, desired: Desired): Promise<void>;
@@ -100,6 +105,19 @@ export function ensure<D, L>(
       if (state !== 'present' && state !== 'absent') report(`state must be "present" or "absent", not "${String(state)}"`);
       if (isStatic(desired)) provider.validate?.(desired, report);
     },
+    ...(provider.preflight && state === 'present'
+      ? {
+          preflight: async (ctx: TaskContext) => {
+            try {
+              return await provider.preflight!(ctx, resolve(desired, ctx));
+            } catch (error) {
+              // A target that refuses the check (bad credentials) is a problem found before any change.
+              if (error instanceof TargetError) return [error.message];
+              throw error;
+            }
+          },
+        }
+      : {}),
     plan: async (ctx) => {
       const want = resolve(desired, ctx);
       if (!isStatic(desired) && provider.validate) {

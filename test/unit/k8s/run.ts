@@ -1,4 +1,4 @@
-import { changeKey, collect, EventBus, type RunEvent, type Task } from '../../../src/index.ts';
+import { changeKey, collect, type Env, EventBus, type RunEvent, type Task } from '../../../src/index.ts';
 import { Engine } from '../../../src/runtime/engine.ts';
 import type { Problem } from '../../../src/runtime/errors.ts';
 import { place } from '../../../src/runtime/tree.ts';
@@ -16,13 +16,16 @@ export interface Outcome {
 }
 
 /** Runs tasks in one playbook through the real engine (check or apply), preflight first. */
-export async function runTasks(tasks: Task<any>[], opts: { mode?: 'check' | 'apply'; memo: Record<string, unknown> }): Promise<Outcome> {
-  const env = testEnv();
+export async function runTasks(
+  tasks: Task<any>[],
+  opts: { mode?: 'check' | 'apply'; memo?: Record<string, unknown>; env?: Partial<Env> },
+): Promise<Outcome> {
+  const env = testEnv(opts.env);
   const problems: Problem[] = [];
   const pb = place('t', 'pb', { tasks }, env, problems);
   const bus = new EventBus();
   const events = collect(bus);
-  const engine = new Engine(env, { mode: opts.mode ?? 'apply', bus, memo: new Map(Object.entries(opts.memo)) });
+  const engine = new Engine(env, { mode: opts.mode ?? 'apply', bus, memo: new Map(Object.entries(opts.memo ?? {})) });
   if (problems.length === 0) problems.push(...(await engine.preflight([pb])));
   if (problems.length === 0) await engine.run([pb]);
   const keys = events.flatMap((e) => (e.type === 'task.changed' ? e.changes.map(changeKey) : [])).sort();

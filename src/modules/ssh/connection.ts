@@ -186,16 +186,24 @@ export class SshConnection {
 
   /** Runs one command line with `stdin` and collects its output. */
   async exec(line: string, stdin: Buffer): Promise<CommandResult> {
-    const client = await this.#session();
-    await this.#slot();
-    try {
-      if (this.#useWorkers) {
-        const worker = await this.#worker(client);
-        if (worker) return await this.#onWorker(client, worker, line, stdin);
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.#session();
+      await this.#slot();
+      try {
+        if (this.#useWorkers) {
+          const worker = await this.#worker(client);
+          if (worker) return await this.#onWorker(client, worker, line, stdin);
+        }
+        return await this.#onChannel(client, line, stdin);
+      } catch (error) {
+        // The connection died between commands and its close was not processed yet:
+        // nothing was sent, so open a new one and try once more.
+        if (!(error instanceof Error) || error.message !== 'Not connected') throw error;
+        if (this.#live === client) this.#drop(this.#unreachable('connection lost'));
+        if (attempt >= 2) throw this.#unreachable('connection lost', error);
+      } finally {
+        this.#release();
       }
-      return await this.#onChannel(client, line, stdin);
-    } finally {
-      this.#release();
     }
   }
 
@@ -227,8 +235,12 @@ export class SshConnection {
           resolve(r);
         },
         (error: Error) => {
-          this.#pending.delete(abandon);
-          reject(this.#live === client ? new TargetError(this.label, error.message) : this.#unreachable('connection lost while a command was running'));
+          // A worker dies first when the whole connection goes: give the connection's own
+          // close a moment to arrive, so a lost host is reported as unreachable.
+          setTimeout(() => {
+            this.#pending.delete(abandon);
+            reject(this.#live === client ? new TargetError(this.label, error.message) : this.#unreachable('connection lost while a command was running'));
+          }, 100);
         },
       );
     });
@@ -245,8 +257,11 @@ export class SshConnection {
       };
       client.exec(line, (error: Error | undefined, channel: ClientChannel) => {
         if (error) {
-          const lost = !this.#live;
-          return done(() => reject(lost ? this.#unreachable('connection lost', error) : new TargetError(this.label, `cannot open a channel: ${error.message}`, { cause: error })));
+          setTimeout(() => {
+            const lost = this.#live !== client;
+            done(() => reject(lost ? this.#unreachable('connection lost', error) : new TargetError(this.label, `cannot open a channel: ${error.message}`, { cause: error })));
+          }, 100);
+          return;
         }
         const out: Buffer[] = [];
         const err: Buffer[] = [];

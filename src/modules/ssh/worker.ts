@@ -98,6 +98,7 @@ export class Worker {
   /** Starts a worker on a new channel; undefined when the host cannot run one (no GNU head). */
   static start(client: Client): Promise<Worker | undefined> {
     return new Promise((resolve) => {
+      // Throws "Not connected" when the connection is already gone.
       client.exec(quoteArgv(['sh', '-c', WORKER_SCRIPT]), (error, channel) => {
         if (error) return resolve(undefined);
         const worker = new Worker(channel);

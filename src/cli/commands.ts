@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { findProjectRoot } from './root.ts';
+import { registerSandbox } from '../sandbox/command.ts';
 
 function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -88,5 +89,5 @@ export function registerCommands(program: Command): void {
 
 /** Command groups owned by other parts of helix, added when present. */
 function registerOptional(program: Command): void {
-  void program;
+  registerSandbox(program);
 }

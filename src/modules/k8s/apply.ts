@@ -88,6 +88,32 @@ function conflict(target: string, error: KubeApiError): TargetError {
   );
 }
 
+const NAMESPACE_NOT_FOUND = /^namespaces "[^"]+" not found/;
+
+/**
+ * The preflight check of one object: the server's dry run, with strict field validation.
+ * Schema and validation errors (and a forbidden request) are problems. The server answers
+ * "namespace not found" before it validates, so an object in a namespace an earlier task
+ * will create is dry-run once more in `default`: validation does not depend on the namespace.
+ */
+async function dryRunProblem(client: KubeClient, desired: Manifest, force: boolean, signal: AbortSignal): Promise<string | undefined> {
+  for (const m of [desired, { ...desired, metadata: { ...desired.metadata, namespace: 'default' } }]) {
+    try {
+      await client.apply(m, { dryRun: true, force, signal });
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof KubeApiError)) throw error;
+      if (error.invalid || error.status === 403) {
+        return `${describeRef(refOf(desired))} rejected by the API server: ${error.detail || `${error.status} ${error.reason}`}`;
+      }
+      if (error.status === 409) return undefined; // a field manager conflict: the plan reports it
+      if (error.status !== 404) throw error;
+      if (!desired.metadata.namespace || desired.metadata.namespace === 'default' || !NAMESPACE_NOT_FOUND.test(error.detail)) return undefined;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Server-side apply (field manager `helix`) of one or many manifests, in dependency order
  * (Namespaces and CRDs first). The plan asks the server for a dry run and compares it with
@@ -193,16 +219,8 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
           problems.push((error as Error).message);
           continue;
         }
-        try {
-          await client.apply(desired, { dryRun: true, force, signal: ctx.signal });
-        } catch (error) {
-          if (!(error instanceof KubeApiError)) throw error;
-          if (error.invalid || error.status === 403) {
-            problems.push(`${describeRef(refOf(desired))} rejected by the API server: ${error.detail || `${error.status} ${error.reason}`}`);
-          } else if (error.status !== 404 && error.status !== 409) {
-            throw error;
-          }
-        }
+        const problem = await dryRunProblem(client, desired, force, ctx.signal);
+        if (problem) problems.push(problem);
       }
       return problems;
     },

@@ -89,13 +89,25 @@ describe.skipIf(!hasKubernetes())('k8s.apply against the sandbox API server', ()
 
     const bad = { ...deployment(ns, 'bad', 1), spec: { ...deployment(ns, 'bad', 1).spec, replicas: 'two', replicaz: 3 } };
     const unknownField = { ...configMap(ns, 'typo', { a: '1' }), dataa: { b: '2' } };
+    // Invalid only by the server's validation (not its schema), in a namespace not created yet.
+    const later = unique('helix-it-later');
+    const policy = deployment(later, 'policy', 1);
+    policy.spec.template.spec.containers[0].imagePullPolicy = 'Sometimes';
     const out = await runTasks(
-      [k8s.apply('c', { manifest: configMap(ns, 'c', { a: 'changed' }) }), k8s.apply('bad', { manifest: bad }), k8s.apply('typo', { manifest: unknownField })],
+      [
+        k8s.apply('c', { manifest: configMap(ns, 'c', { a: 'changed' }) }),
+        k8s.apply('bad', { manifest: bad }),
+        k8s.apply('typo', { manifest: unknownField }),
+        k8s.apply('later-ns', { manifest: namespace(later) }),
+        k8s.apply('policy', { manifest: policy }),
+      ],
       { env },
     );
-    expect(out.problems.map((p) => p.path)).toEqual(['t/pb/bad', 't/pb/typo']);
+    expect(out.problems.map((p) => p.path)).toEqual(['t/pb/bad', 't/pb/typo', 't/pb/policy']);
     expect(out.problems[0]?.message).toMatch(/^Deployment .*\/bad rejected by the API server: .*spec\.replica/);
     expect(out.problems[1]?.message).toMatch(/^ConfigMap .*\/typo rejected by the API server: .*dataa/);
+    expect(out.problems[2]?.message).toMatch(/^Deployment .*\/policy rejected by the API server: .*imagePullPolicy: Unsupported value: "Sometimes"/);
+    expect(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: later })).toBeUndefined();
     expect(out.events.filter((e) => e.type === 'task.start')).toEqual([]);
     const after = await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'c' });
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);

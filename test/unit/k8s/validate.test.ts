@@ -74,6 +74,14 @@ describe('k8s.apply preflight (server dry run before any change)', () => {
     expect(out.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(['t/pb/a: ConfigMap demo/c rejected by the API server: ConfigMap "c" is invalid: metadata.labels: Invalid value']);
   });
 
+  it('validates an object whose namespace an earlier task creates by a dry run in default', async () => {
+    const cluster = new FakeCluster([ns('default')]);
+    cluster.fail((r) => r.method === 'PATCH' && r.path.startsWith('/api/v1/namespaces/default/'), { status: 422, body: { reason: 'Invalid', message: 'ConfigMap "c" is invalid: data[a b]: Invalid value' } });
+    const out = await runTasks([k8s.apply('ns', { manifest: ns('later') }), k8s.apply('c', { manifest: cm('c', 'later', { 'a b': '1' }) })], { memo: cluster.memo() });
+    expect(out.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(['t/pb/c: ConfigMap later/c rejected by the API server: ConfigMap "c" is invalid: data[a b]: Invalid value']);
+    expect(cluster.get('k8s:v1/Namespace/_/later')).toBeUndefined();
+  });
+
   it('skips manifests computed at run time', async () => {
     const cluster = new FakeCluster([ns('demo')]);
     const out = await runTasks([k8s.apply('a', { manifest: () => cm('c', 'demo', {}) })], { mode: 'check', memo: cluster.memo() });

@@ -105,6 +105,8 @@ const vars = z
     devpi_storage_class: k8sName.optional(),
     /** The devpi image deployed when the build is off, and the base name when it is on. */
     devpi_image: imageRef.optional(),
+    /** Rollback keeps the package volume and its namespace (the packages survive). @default false */
+    rollback_keep_data: z.boolean().default(false),
     /** Component version, a label on every object (original: VERSION file). */
     devpi_component_version: z.string().default('0.1.0'),
 

@@ -69,7 +69,7 @@ export class Browser {
   }
 
   /** One request without following redirects. */
-  async request(method: string, url: string, opts: { body?: string | URLSearchParams; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(method: string, url: string, opts: { body?: string | URLSearchParams | FormData; headers?: Record<string, string> } = {}): Promise<Response> {
     const u = new URL(url);
     const route = this.#routes.get(u.host);
     const target = route ? new URL(`${u.pathname}${u.search}`, route.to) : u;
@@ -83,8 +83,9 @@ export class Browser {
     }
     const cookie = this.#cookieHeader(u);
     if (cookie) headers.cookie = cookie;
-    let body: string | undefined;
-    if (opts.body instanceof URLSearchParams) {
+    let body: string | FormData | undefined;
+    if (opts.body instanceof FormData) body = opts.body;
+    else if (opts.body instanceof URLSearchParams) {
       body = opts.body.toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     } else if (opts.body !== undefined) body = opts.body;
@@ -146,7 +147,8 @@ export class Browser {
     return this.#jar
       .filter((c) => (c.hostOnly ? c.domain === host : host === c.domain || host.endsWith(`.${c.domain}`)))
       .filter((c) => u.pathname.startsWith(c.path))
-      .filter((c) => !c.secure || u.protocol === 'https:')
+      // Like browsers, loopback http counts as a secure context (the sandbox's Keycloak).
+      .filter((c) => !c.secure || u.protocol === 'https:' || u.hostname === '127.0.0.1' || u.hostname === 'localhost')
       .filter((c) => c.expires === undefined || c.expires > Date.now())
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');

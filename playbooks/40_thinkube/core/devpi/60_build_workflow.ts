@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { definePlaybook, type Env, type Step } from '../../../../src/index.ts';
+import * as k8s from '../../../../src/modules/k8s/index.ts';
+import * as template from '../../../../src/modules/template/index.ts';
+import { githubSshKeys, githubSshKeysAbsent } from '../../../../roles/common/github_ssh_keys.ts';
+import { dockerKaniko } from '../../../../roles/container_deployment/docker_kaniko.ts';
+import { sourceRepo } from '../../../../roles/container_deployment/repo.ts';
+import { workflow } from '../../../../roles/container_deployment/workflow.ts';
+import { waitingForImage } from '../../../../roles/waiting_for_image.ts';
+import { builtImageTag } from './build.ts';
+import { devpi } from './common.ts';
+import type { DevpiVars } from './component.ts';
+import { NAMES } from './names.ts';
+
+/** GitHub's published SSH host keys (verified, never `StrictHostKeyChecking no`). */
+export const GITHUB_KNOWN_HOSTS = [
+  'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+  'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+];
+
+/** The build Workflow for the configured source revision (its name carries the image tag). */
+export function buildWorkflowManifest(env: Env<DevpiVars>): k8s.Manifest {
+  const d = devpi(env);
+  const v = d.v;
+  const tag = builtImageTag(v) ?? 'unbuilt';
+  const destination = `${v.harbor_registry}/${v.harbor_project}/devpi:${tag}`;
+  const name = `${NAMES.workflowPrefix}-${createHash('sha256').update(destination).digest('hex').slice(0, 10)}`;
+  return template.manifest(
+    { src: d.tpl('build-workflow.yaml.hbs') },
+    {
+      name,
+      argoNamespace: v.argo_namespace,
+      labels: { ...d.labels, app: NAMES.workflowPrefix, 'helix.dev/image-tag': tag },
+      serviceAccount: NAMES.kanikoServiceAccount,
+      timeoutSeconds: v.build.timeout_seconds,
+      nodeSelector: v.build.node_name ? { 'kubernetes.io/hostname': v.build.node_name } : {},
+      dockerConfigSecret: NAMES.builderDockerConfig,
+      deployKeySecret: NAMES.deployKeySecret,
+      gitImage: 'docker.io/alpine/git:2.47.2',
+      sourceRepo: v.build.source_repo_url,
+      sourceRevision: v.build.source_revision,
+      kanikoImage: v.build.kaniko_image,
+      kanikoArgs: ['--context=dir:///workspace/src', '--dockerfile=dockerfile/Dockerfile', `--destination=${destination}`, '--snapshot-mode=redo', '--cleanup'],
+    },
+  ) as k8s.Manifest;
+}
+
+/**
+ * The image build chain (Argo Workflows + Kaniko), when `build.enabled`: the source
+ * repository is checked, a read-only deploy key is generated once and registered on GitHub,
+ * registry credentials become Secrets for the builder and for pulls, the Workflow for the
+ * pinned revision is submitted and followed (a failure names the failed node), and the
+ * registry is asked until the tag exists. With the build off (the sandbox), only the pull
+ * secret is kept when credentials are given; the named `devpi_image` is deployed.
+ */
+export default definePlaybook<DevpiVars>((env) => {
+  const d = devpi(env);
+  const v = d.v;
+  const steps: Step[] = [];
+  const gh = { baseUrl: v.github_api_url, ...(v.github_token ? { token: v.github_token } : {}) };
+  if (v.harbor_robot_user && v.harbor_robot_token && v.image_pull_secret) {
+    steps.push(
+      dockerKaniko({
+        registry: v.harbor_registry,
+        user: v.harbor_robot_user,
+        token: v.harbor_robot_token,
+        buildNamespace: v.argo_namespace,
+        builderSecret: NAMES.builderDockerConfig,
+        appNamespace: d.ns,
+        pullSecret: NAMES.pullSecret,
+        labels: d.labels,
+      }),
+    );
+  }
+  if (!v.build.enabled) return steps;
+  const wf = buildWorkflowManifest(env);
+  const tag = builtImageTag(v)!;
+  steps.push(
+    sourceRepo({ owner: v.github_org, repo: v.build.github_repo_name, baseUrl: v.github_api_url, ...(v.github_token ? { token: v.github_token } : {}) }),
+    githubSshKeys({ github: gh, owner: v.github_org, repo: v.build.github_repo_name, namespace: v.argo_namespace, secretName: NAMES.deployKeySecret, knownHosts: GITHUB_KNOWN_HOSTS, labels: d.labels }),
+    k8s.apply('kaniko-rbac', {
+      manifests: template.manifests({ src: d.tpl('kaniko-rbac.yaml.hbs') }, { serviceAccount: NAMES.kanikoServiceAccount, argoNamespace: v.argo_namespace, labels: d.labels }),
+    }),
+    workflow({ manifest: wf, timeoutMs: v.build.timeout_seconds * 1000 }),
+    waitingForImage('image', {
+      registry: v.harbor_registry,
+      repository: `${v.harbor_project}/devpi`,
+      tag,
+      ...(v.harbor_robot_user ? { user: v.harbor_robot_user } : {}),
+      ...(v.harbor_robot_token ? { token: v.harbor_robot_token } : {}),
+      plannedBy: k8s.targetOf({ apiVersion: wf.apiVersion, kind: wf.kind, namespace: wf.metadata.namespace!, name: wf.metadata.name }),
+    }),
+  );
+  return steps;
+});
+
+/** What 89_rollback_devpi removes of the build chain. */
+export function buildRollback(env: Env<DevpiVars>): Step[] {
+  const d = devpi(env);
+  const v = d.v;
+  const steps: Step[] = [];
+  if (v.harbor_robot_user && v.harbor_robot_token && v.image_pull_secret) {
+    steps.push(
+      k8s.remove('registry-auth', {
+        manifests: [
+          { apiVersion: 'v1', kind: 'Secret', metadata: { name: NAMES.builderDockerConfig, namespace: v.argo_namespace } },
+          { apiVersion: 'v1', kind: 'Secret', metadata: { name: NAMES.pullSecret, namespace: d.ns } },
+        ],
+      }),
+    );
+  }
+  if (!v.build.enabled) return steps;
+  const wf = buildWorkflowManifest(env);
+  const gh = { baseUrl: v.github_api_url, ...(v.github_token ? { token: v.github_token } : {}) };
+  steps.push(
+    k8s.remove('workflow', { apiVersion: wf.apiVersion, kind: wf.kind, namespace: wf.metadata.namespace!, name: wf.metadata.name }),
+    k8s.remove('kaniko-rbac', {
+      manifests: template.manifests({ src: d.tpl('kaniko-rbac.yaml.hbs') }, { serviceAccount: NAMES.kanikoServiceAccount, argoNamespace: v.argo_namespace, labels: d.labels }),
+    }),
+    githubSshKeysAbsent({ github: gh, owner: v.github_org, repo: v.build.github_repo_name, namespace: v.argo_namespace, secretName: NAMES.deployKeySecret }),
+  );
+  return steps;
+}

@@ -1,0 +1,111 @@
+import { dirname } from 'node:path';
+import { block, defineTask, definePlaybook, noChange, Secret, TaskError, type Step } from '../../../../src/index.ts';
+import * as k8s from '../../../../src/modules/k8s/index.ts';
+import * as keycloak from '../../../../src/modules/keycloak/index.ts';
+import { liveCheck, testPassword } from './harness/live.ts';
+import { devpi } from './common.ts';
+import type { DevpiVars } from './component.ts';
+import { NAMES } from './names.ts';
+
+/**
+ * The DevPi test (original 18_test, whose probes could not fail). Every check fails the run:
+ * objects exist and rolled out; the Keycloak client matches (one client, confidential, exact
+ * redirect URIs, audience mapper, and the secret oauth2-proxy holds is Keycloak's); then the
+ * live check (harness/live.ts) against the real Keycloak, oauth2-proxy, Redis and
+ * devpi-server configured from the applied objects, with a throwaway realm user that is
+ * removed afterwards whatever happened.
+ */
+export default definePlaybook<DevpiVars>((env) => {
+  const d = devpi(env);
+  const v = d.v;
+  const ns = d.ns;
+  const exists = (name: string, apiVersion: string, kind: string, objName: string, namespace: string | undefined = ns) =>
+    k8s.wait(name, { apiVersion, kind, name: objName, ...(namespace ? { namespace } : {}), for: 'exists', timeoutMs: 10_000 });
+  const rollout = (name: string, objName: string) => k8s.wait(name, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: objName, for: 'rollout', timeoutMs: 120_000 });
+
+  const keycloakClient = defineTask<void>({
+    kind: 'devpi.checkKeycloakClient',
+    name: 'keycloak-client',
+    plan: async (ctx) => {
+      const api = keycloak.keycloakApi(ctx, d.admin);
+      const client = await api.findClient(v.keycloak_realm, v.oauth2_proxy_client_id);
+      const fail = (m: string): never => {
+        throw new TaskError(ctx.path, `Keycloak client ${v.oauth2_proxy_client_id} in realm ${v.keycloak_realm}: ${m}`);
+      };
+      if (!client?.id) return fail('does not exist');
+      if (client.publicClient) fail('is public, expected confidential');
+      const want = [`${d.dashboardUrl}/oauth2/callback`];
+      if (JSON.stringify(client.redirectUris ?? []) !== JSON.stringify(want)) fail(`redirect URIs are ${JSON.stringify(client.redirectUris)}, expected ${JSON.stringify(want)}`);
+      const mappers = await api.listMappers(v.keycloak_realm, client.id);
+      const aud = mappers.find((m) => m.protocolMapper === 'oidc-audience-mapper' && m.config?.['included.client.audience'] === v.oauth2_proxy_client_id);
+      if (!aud) fail('has no audience mapper for itself');
+      const secret = await api.getClientSecret(v.keycloak_realm, client.id);
+      const held = await k8s.readObject(k8s.k8sClient(ctx), { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: NAMES.oauth2ProxySecret }, ctx.signal);
+      const heldValue = Buffer.from(String((held?.data as Record<string, string> | undefined)?.['client-secret'] ?? ''), 'base64').toString('utf8');
+      if (!secret || !secret.equals(heldValue)) fail(`the secret in Secret ${ns}/${NAMES.oauth2ProxySecret} is not the client's`);
+      return noChange('exactly one confidential client, exact redirect URI, audience mapper, and oauth2-proxy holds its secret', undefined);
+    },
+  });
+
+  const steps: Step[] = [
+    exists('namespace', 'v1', 'Namespace', ns, undefined),
+    exists('pvc', 'v1', 'PersistentVolumeClaim', NAMES.pvc),
+    rollout('redis', NAMES.redis),
+    rollout('oauth2-proxy', NAMES.oauth2Proxy),
+    rollout('devpi', NAMES.app),
+    exists('devpi-service', 'v1', 'Service', NAMES.app),
+    exists('dashboard-ingress', 'networking.k8s.io/v1', 'Ingress', NAMES.dashboardIngress),
+    exists('api-ingress', 'networking.k8s.io/v1', 'Ingress', NAMES.apiIngress),
+    keycloakClient,
+  ];
+
+  if (!v.oauth2_proxy_bin || !v.devpi_client) {
+    steps.push(
+      defineTask<void>({
+        kind: 'devpi.liveCheck',
+        name: 'live',
+        plan: async (ctx) => {
+          throw new TaskError(ctx.path, 'the live check needs oauth2_proxy_bin and devpi_client (the sandbox provides them); checks against real hosts are not written yet');
+        },
+      }),
+    );
+    return steps;
+  }
+
+  const username = 'helix-devpi-test';
+  const password = new Secret(testPassword(), 'generated for this test run');
+  const user = { admin: d.admin, realm: v.keycloak_realm, username };
+  steps.push(
+    block('live', {
+      steps: [
+        keycloak.user('test-user', { ...user, email: `${username}@${v.domain_name}`, emailVerified: true, firstName: 'Helix', lastName: 'Test', password }),
+        liveCheck('check', {
+          namespace: ns,
+          names: {
+            app: NAMES.app,
+            redis: NAMES.redis,
+            oauth2Proxy: NAMES.oauth2Proxy,
+            oauth2ProxyConfig: NAMES.oauth2ProxyConfig,
+            initScript: NAMES.initScript,
+            initJobLabel: NAMES.initJob,
+            dashboardIngress: NAMES.dashboardIngress,
+            apiIngress: NAMES.apiIngress,
+          },
+          bins: { redisServer: '/usr/bin/redis-server', oauth2Proxy: v.oauth2_proxy_bin, devpiBinDir: dirname(v.devpi_client) },
+          dashboardHost: v.devpi_dashboard_hostname,
+          apiHost: v.devpi_api_hostname,
+          indexPath: d.indexPath,
+          keycloakUrl: v.keycloak_url,
+          realm: v.keycloak_realm,
+          clientId: v.oauth2_proxy_client_id,
+          cookieDomain: v.domain_name,
+          cookieSamesite: v.oauth2_proxy_cookie_samesite,
+          user: { username, password },
+          rootPassword: v.devpi_root_password,
+        }),
+      ],
+      always: [keycloak.user('remove-test-user', { ...user, state: 'absent' })],
+    }),
+  );
+  return steps;
+});

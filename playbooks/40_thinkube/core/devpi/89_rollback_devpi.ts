@@ -1,0 +1,86 @@
+import { definePlaybook, type Step } from '../../../../src/index.ts';
+import * as k8s from '../../../../src/modules/k8s/index.ts';
+import * as keycloak from '../../../../src/modules/keycloak/index.ts';
+import * as template from '../../../../src/modules/template/index.ts';
+import { keycloakClientAbsent } from '../../../../roles/oauth2_proxy/index.ts';
+import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment/git_push.ts';
+import { buildRollback } from './60_build_workflow.ts';
+import { ingressVars } from './80_ingress.ts';
+import { devpi, devpiImage } from './common.ts';
+import type { DevpiVars } from './component.ts';
+import { builtImageTag } from './build.ts';
+import { devpiFiles } from './manifests.ts';
+import { NAMES } from './names.ts';
+
+const obj = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) });
+
+/**
+ * Removes what the play created, newest first, each object by name (so the report says what
+ * was removed): routes, devpi, the deployment repository's branch, oauth2-proxy, Redis, the
+ * Keycloak client (by its internal id, in keycloak_realm), the build chain, the volume and
+ * the namespace. Nothing is hidden: a delete that fails fails the rollback. A second rollback
+ * finds nothing to do. The workstation files are removed by 89_rollback_workstation.
+ */
+export default definePlaybook<DevpiVars>((env) => {
+  const d = devpi(env);
+  const v = d.v;
+  const ns = d.ns;
+  const routesTpl = v.ingress.kind === 'httproute' ? 'httproute.yaml.hbs' : 'ingress.yaml.hbs';
+  const files = devpiFiles(env, devpiImage(v, builtImageTag(v)));
+  const manifests = Object.entries(files)
+    .filter(([p]) => !p.endsWith('/kustomization.yaml'))
+    .map(([, t]) => t);
+  const steps: Step[] = [
+    k8s.remove('routes', { manifests: template.manifests({ src: d.tpl(routesTpl) }, ingressVars(env)) }),
+  ];
+  if (v.deploy.mode === 'argocd') {
+    // The Application's finalizer prunes what Argo CD deployed before it goes.
+    steps.push(k8s.remove('application', obj('argoproj.io/v1alpha1', 'Application', v.argocd_namespace, NAMES.argocdApp)));
+    steps.push(k8s.remove('argocd-repository', obj('v1', 'Secret', v.argocd_namespace, NAMES.argocdRepoSecret)));
+  }
+  steps.push(k8s.remove('devpi', { manifests }));
+  steps.push(k8s.remove('root-password', obj('v1', 'Secret', ns, NAMES.rootSecret)));
+  if (v.deploy.repo_url) {
+    const access = { ...(v.git_ssh_key ? { sshKey: v.git_ssh_key } : {}), ...(v.git_known_hosts ? { knownHostsFile: v.git_known_hosts } : {}) };
+    if (v.deploy.branch === 'main' || v.deploy.branch === 'master') {
+      // A shared default branch is not deleted: the rendered manifests are removed from it.
+      steps.push(gitPush({ name: 'deployment-repo', repoUrl: v.deploy.repo_url, branch: v.deploy.branch, files: {}, prune: [`${v.deploy.path}/`], message: 'devpi: rollback', ...access }));
+    } else {
+      steps.push(gitBranchAbsent({ name: 'deployment-branch', repoUrl: v.deploy.repo_url, branch: v.deploy.branch, ...access }));
+    }
+  }
+  steps.push(
+    k8s.remove('oauth2-proxy', {
+      manifests: [
+        obj('apps/v1', 'Deployment', ns, NAMES.oauth2Proxy),
+        obj('v1', 'Service', ns, NAMES.oauth2Proxy),
+        obj('v1', 'ConfigMap', ns, NAMES.oauth2ProxyConfig),
+        obj('v1', 'Secret', ns, NAMES.oauth2ProxySecret),
+      ].map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: { name: r.name, namespace: ns } })),
+    }),
+    k8s.remove('redis', {
+      manifests: [
+        obj('apps/v1', 'Deployment', ns, NAMES.redis),
+        obj('v1', 'Service', ns, NAMES.redis),
+        obj('networking.k8s.io/v1', 'NetworkPolicy', ns, NAMES.redisPolicy),
+        obj('v1', 'Secret', ns, NAMES.redisConfig),
+      ].map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: { name: r.name, namespace: ns } })),
+    }),
+    keycloakClientAbsent({ admin: d.admin, realm: v.keycloak_realm, clientId: v.oauth2_proxy_client_id }),
+  );
+  if (v.keycloak_manage_realm) steps.push(keycloak.realm('realm', { admin: d.admin, realm: v.keycloak_realm, state: 'absent' }));
+  steps.push(...buildRollback(env));
+  if (!v.rollback_keep_data) {
+    steps.push(
+      k8s.remove('pvc', obj('v1', 'PersistentVolumeClaim', ns, NAMES.pvc)),
+      k8s.remove('namespace', {
+        manifests: [
+          { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: NAMES.resourceQuota, namespace: ns } },
+          { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: NAMES.limitRange, namespace: ns } },
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+        ],
+      }),
+    );
+  }
+  return steps;
+});

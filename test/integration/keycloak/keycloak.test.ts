@@ -165,3 +165,48 @@ describe.skipIf(!has('keycloak'))('keycloak module on the real Keycloak', () => 
     expect(await kc.realms.findOne({ realm: realmName })).toBeFalsy();
   });
 });
+
+describe.skipIf(!has('keycloak'))('keycloak admin session', () => {
+  const realmName = `helix-tok-${randomBytes(3).toString('hex')}`;
+  const password = new Secret(randomBytes(12).toString('hex'), 'test');
+  let kc: KcAdminClient;
+  let master: keycloak.KeycloakAdmin;
+
+  beforeAll(async () => {
+    master = { url: v('keycloak_url'), username: v('keycloak_admin_user'), password: new Secret(secret('keycloak_admin_password'), 'sandbox') };
+    kc = new KcAdminClient({ baseUrl: master.url, realmName: 'master' });
+    await kc.auth({ username: master.username, password: master.password.reveal(), grantType: 'password', clientId: 'admin-cli' });
+    // A realm whose tokens expire fast, administered by one of its own users.
+    const setup = await runSteps([
+      keycloak.realm('realm', { admin: master, realm: realmName, settings: { accessTokenLifespan: 7, ssoSessionIdleTimeout: 20, ssoSessionMaxLifespan: 20 } }),
+      keycloak.user('ops', { admin: master, realm: realmName, username: 'ops', email: 'ops@example.com', password }),
+    ]);
+    expect(setup.failures).toEqual([]);
+    const [rm] = await kc.clients.find({ realm: realmName, clientId: 'realm-management' });
+    const role = await kc.clients.findRole({ realm: realmName, id: rm!.id!, roleName: 'realm-admin' });
+    const [ops] = await kc.users.find({ realm: realmName, username: 'ops', exact: true });
+    await kc.users.addClientRoleMappings({ realm: realmName, id: ops!.id!, clientUniqueId: rm!.id!, roles: [{ id: role!.id!, name: role!.name! }] });
+  });
+
+  afterAll(async () => {
+    await kc?.realms.del({ realm: realmName }).catch(() => undefined);
+  });
+
+  it('logs in once per run, refreshes an expired token and logs in again when the refresh token expired', async () => {
+    const ops: keycloak.KeycloakAdmin = { url: master.url, username: 'ops', password, loginRealm: realmName };
+    const memo = new Map<string, unknown>();
+    const role = (name: string) => keycloak.realmRole(name, { admin: ops, realm: realmName, role: name });
+    expect((await runSteps([role('a')], { memo })).keys).toEqual([`create keycloak:${realmName}/role/a`]);
+    expect(memo.size).toBe(1);
+    // The admin client treats tokens as expired 5 s early: the access token is good for 2 s,
+    // the refresh token for 15 s.
+    await new Promise((r) => setTimeout(r, 4000)); // access token expired, refresh token still valid
+    const refreshed = await runSteps([role('b')], { memo });
+    expect(refreshed.failures).toEqual([]);
+    await new Promise((r) => setTimeout(r, 14000)); // the refresh token expired too
+    const relogged = await runSteps([role('c')], { memo });
+    expect(relogged.failures).toEqual([]);
+    expect(relogged.keys).toEqual([`create keycloak:${realmName}/role/c`]);
+    expect(memo.size).toBe(1);
+  });
+});

@@ -1,0 +1,18 @@
+import { definePlaybook } from '../../src/index.ts';
+import * as k8s from '../../src/modules/k8s/index.ts';
+import type { PlatformVars } from './component.ts';
+import { platform } from './lib/context.ts';
+import { identityConfig, namespace } from './lib/manifests.ts';
+
+/**
+ * Installation step 2, identity. Authentik and NetBird are deployed outside this component;
+ * here the platform's namespaces are created and Authentik's OIDC client data (issuer,
+ * client id, redirect URI, outpost address) is published for Devtron's SSO setup and Traefik.
+ */
+export default definePlaybook<PlatformVars>((env) => {
+  const p = platform(env);
+  return [
+    k8s.apply('namespaces', { manifests: p.managedNamespaces.map(namespace) }),
+    k8s.apply('identity-config', { manifest: identityConfig(p.v) }),
+  ];
+});

@@ -1,0 +1,18 @@
+import { definePlaybook } from '../../src/index.ts';
+import * as k8s from '../../src/modules/k8s/index.ts';
+import type { PlatformVars } from './component.ts';
+import { platform } from './lib/context.ts';
+import { oidcClientSecret, superuserSecret } from './lib/manifests.ts';
+
+/**
+ * Installation step 3, secrets. Values come from the SOPS file (decrypted in memory when a
+ * task needs them, never written to disk) or from inventory secret references, and go to
+ * the cluster as Secrets: the OIDC client secret and the CNPG superuser Devtron connects as.
+ */
+export default definePlaybook<PlatformVars>((env) => {
+  const p = platform(env);
+  return [
+    k8s.apply('oidc-client-secret', { manifest: (ctx) => oidcClientSecret(p.v, p.secretValue(ctx, p.v.identity.client_secret, 'identity.client_secret')) }),
+    k8s.apply('database-superuser-secret', { manifest: (ctx) => superuserSecret(p.v, p.dbPassword(ctx)) }),
+  ];
+});

@@ -1,0 +1,35 @@
+import { definePlaybook, group } from '../../src/index.ts';
+import * as helm from '../../src/modules/helm/index.ts';
+import * as k8s from '../../src/modules/k8s/index.ts';
+import type { PlatformVars } from './component.ts';
+import { platform } from './lib/context.ts';
+import { applicationSet, argoRules, rootApplication } from './lib/manifests.ts';
+
+/**
+ * Installation step 5, platform operators: the environment's operator charts (Traefik,
+ * Kyverno, CNPG, Argo CD, kube-prometheus-stack — whichever the inventory lists with a chart
+ * source), then the Argo CD alert rules, the root Application `apps-root-<env>` and one
+ * ApplicationSet per environment.
+ */
+export default definePlaybook<PlatformVars>((env) => {
+  const p = platform(env);
+  const envs = p.v.argocd.environments ?? [p.envName];
+  return [
+    group(
+      'charts',
+      p.v.operators.map((o) =>
+        helm.release(o.release, {
+          chart: o.chart,
+          ...(o.repo ? { repo: o.repo } : {}),
+          ...(o.version ? { version: o.version } : {}),
+          namespace: o.namespace,
+          createNamespace: true,
+          values: o.values as helm.HelmValues,
+        }),
+      ),
+    ),
+    k8s.apply('prometheus-rules', { manifest: argoRules(p.v) }),
+    k8s.apply('apps-root', { manifest: rootApplication(p.v, p.envName) }),
+    k8s.apply('applicationsets', { manifests: envs.map((e) => applicationSet(p.v, e)) }),
+  ];
+});

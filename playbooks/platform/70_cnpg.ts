@@ -1,0 +1,19 @@
+import { definePlaybook } from '../../src/index.ts';
+import * as k8s from '../../src/modules/k8s/index.ts';
+import type { PlatformVars } from './component.ts';
+import { platform } from './lib/context.ts';
+import { cnpgCluster, cnpgPooler, poolerPdb } from './lib/manifests.ts';
+
+/**
+ * Installation step 7, CloudNativePG: the `platform-db-cluster` Cluster (two instances,
+ * superuser access for Devtron), the transaction-mode PgBouncer Pooler and its separate
+ * PodDisruptionBudget (the Pooler has no PDB field).
+ */
+export default definePlaybook<PlatformVars>((env) => {
+  const p = platform(env);
+  return [
+    k8s.apply('cluster', { manifest: cnpgCluster(p.v) }),
+    k8s.apply('pooler', { manifest: cnpgPooler(p.v) }),
+    k8s.apply('pooler-pdb', { manifest: poolerPdb(p.v) }),
+  ];
+});

@@ -1,0 +1,18 @@
+import { definePlaybook } from '../../src/index.ts';
+import * as k8s from '../../src/modules/k8s/index.ts';
+import type { PlatformVars } from './component.ts';
+import { platform } from './lib/context.ts';
+import { imagePolicy, policyException } from './lib/manifests.ts';
+
+/**
+ * Installation step 9, Kyverno: keyless image verification in Audit (mutateDigest off, as
+ * Audit requires) until the inventory switches `kyverno.mode` to Enforce, and the emergency
+ * PolicyException (honoured only with Kyverno's policyExceptions feature on for its namespace).
+ */
+export default definePlaybook<PlatformVars>((env) => {
+  const p = platform(env);
+  return [
+    k8s.apply('image-policy', { manifest: imagePolicy(p.v) }),
+    k8s.apply('emergency-exception', { manifest: policyException(p.v), when: () => p.v.kyverno.emergency_exception.enabled }),
+  ];
+});

@@ -1,0 +1,14 @@
+import { definePlaybook } from '../../src/index.ts';
+import * as k8s from '../../src/modules/k8s/index.ts';
+import type { PlatformVars } from './component.ts';
+import { platform } from './lib/context.ts';
+import { dashboardRoute, forwardAuthMiddleware } from './lib/manifests.ts';
+
+/**
+ * Installation step 10, ingress and SSO: the ForwardAuth Middleware to the Authentik outpost
+ * and Devtron's dashboard IngressRoute through it (Devtron's Dex callback and webhooks bypass it).
+ */
+export default definePlaybook<PlatformVars>((env) => {
+  const p = platform(env);
+  return [k8s.apply('forward-auth', { manifest: forwardAuthMiddleware(p.v) }), k8s.apply('dashboard-route', { manifest: dashboardRoute(p.v) })];
+});

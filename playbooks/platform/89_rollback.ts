@@ -1,0 +1,53 @@
+import { definePlaybook } from '../../src/index.ts';
+import * as helm from '../../src/modules/helm/index.ts';
+import * as k8s from '../../src/modules/k8s/index.ts';
+import type { Manifest } from '../../src/modules/k8s/index.ts';
+import * as postgres from '../../src/modules/postgres/index.ts';
+import type { PlatformVars } from './component.ts';
+import { platform } from './lib/context.ts';
+import {
+  applicationSet,
+  argoRules,
+  cnpgCluster,
+  cnpgPooler,
+  dashboardRoute,
+  forwardAuthMiddleware,
+  identityConfig,
+  imagePolicy,
+  namespace,
+  policyException,
+  poolerPdb,
+  rootApplication,
+} from './lib/manifests.ts';
+
+const ref = (m: Manifest) => ({ apiVersion: m.apiVersion, kind: m.kind, name: m.metadata.name, ...(m.metadata.namespace ? { namespace: m.metadata.namespace } : {}) });
+
+/**
+ * Removes what the play created, in reverse order. Devtron's databases stay (they hold the
+ * platform's data) unless `purge_data` is set: `helix rollback platform --purge-data`.
+ * CRDs are never removed (other workloads' objects depend on them).
+ */
+export default definePlaybook<PlatformVars>((env) => {
+  const p = platform(env);
+  const v = p.v;
+  const envs = v.argocd.environments ?? [p.envName];
+  return [
+    k8s.remove('dashboard-route', ref(dashboardRoute(v))),
+    k8s.remove('forward-auth', ref(forwardAuthMiddleware(v))),
+    k8s.remove('emergency-exception', ref(policyException(v))),
+    k8s.remove('image-policy', ref(imagePolicy(v))),
+    k8s.remove('pooler-pdb', ref(poolerPdb(v))),
+    k8s.remove('pooler', ref(cnpgPooler(v))),
+    k8s.remove('cluster', ref(cnpgCluster(v))),
+    helm.uninstall(v.devtron.release, { namespace: v.devtron.namespace, wait: true }),
+    ...envs.map((e) => k8s.remove(`applicationset-${e}`, ref(applicationSet(v, e)))),
+    k8s.remove('apps-root', ref(rootApplication(v, p.envName))),
+    k8s.remove('prometheus-rules', ref(argoRules(v))),
+    ...[...v.operators].reverse().map((o) => helm.uninstall(o.release, { namespace: o.namespace, wait: true })),
+    k8s.remove('database-superuser-secret', { apiVersion: 'v1', kind: 'Secret', name: `${v.cnpg.cluster_name}-superuser`, namespace: v.cnpg.namespace }),
+    k8s.remove('oidc-client-secret', { apiVersion: 'v1', kind: 'Secret', name: 'platform-oidc-client', namespace: v.devtron.namespace }),
+    k8s.remove('identity-config', ref(identityConfig(v))),
+    ...v.database.names.map((name) => postgres.dropDatabase(name, { connection: (ctx) => p.pg(ctx), when: () => v.purge_data })),
+    ...p.managedNamespaces.map((ns) => k8s.remove(`namespace-${ns}`, ref(namespace(ns)))),
+  ];
+});

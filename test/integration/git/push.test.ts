@@ -5,25 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as git from '../../../src/modules/git/index.ts';
-import { Secret } from '../../../src/runtime/secret.ts';
 import { runSteps } from '../../support/engine.ts';
-import { has, sandbox, v } from '../sandbox/helpers.ts';
+import { sandboxGit } from '../../support/sandbox-targets.ts';
+import { has } from '../sandbox/helpers.ts';
 
 /** git.push and git.branchAbsent against the sandbox's git host, over SSH with strict host key checking. */
 describe.skipIf(!has('git'))('git module over SSH on the sandbox git host', () => {
   const work = mkdtempSync(join(tmpdir(), 'helix-git-it-'));
   process.env.HELIX_CACHE_DIR = join(work, 'cache');
   const branch = `helix-it-${randomBytes(3).toString('hex')}`;
-  const repoUrl = () => (sandbox().vars.git_repos as string[]).find((r) => r.endsWith('/sandbox.git'))!;
-  const keyAsSecret = () => new Secret(readFileSync(v('git_ssh_key'), 'utf8'), 'sandbox ssh key');
-  const access = () => ({ sshKey: keyAsSecret(), knownHosts: [v('git_host_key')] });
+  const repoUrl = () => sandboxGit().repoUrl('sandbox.git');
+  const keyAsSecret = () => sandboxGit().sshKey();
+  const access = () => ({ sshKey: keyAsSecret(), knownHosts: sandboxGit().knownHosts });
   const files = { 'k8s/deployment.yaml': 'kind: Deployment\nmetadata: {name: devpi}\n', 'README.md': '# devpi deployment\n' };
   const push = (over: Partial<git.PushOptions> = {}) =>
     git.push('push', { repoUrl: repoUrl(), branch, files, message: 'deploy: devpi manifests', author: { name: 'helix', email: 'helix@example.com' }, ...access(), ...over });
 
   /** What the remote holds, read independently of the module (plain git over the sandbox's ssh command). */
   const remoteHead = (): string =>
-    execFileSync('git', ['ls-remote', '--heads', repoUrl(), `refs/heads/${branch}`], { encoding: 'utf8', env: { ...process.env, GIT_SSH_COMMAND: v('git_ssh_command') } }).split('\t')[0] ?? '';
+    execFileSync('git', ['ls-remote', '--heads', repoUrl(), `refs/heads/${branch}`], { encoding: 'utf8', env: { ...process.env, GIT_SSH_COMMAND: sandboxGit().sshCommand } }).split('\t')[0] ?? '';
 
   afterAll(async () => {
     await runSteps([git.branchAbsent('cleanup', { repoUrl: repoUrl(), branch, ...access() })]);
@@ -49,7 +49,7 @@ describe.skipIf(!has('git'))('git module over SSH on the sandbox git host', () =
 
   it('a changed file is one new commit, with the key given as a path this time', async () => {
     const before = remoteHead();
-    const r = await runSteps([push({ sshKey: v('git_ssh_key'), files: { ...files, 'README.md': '# devpi deployment (v2)\n' } })]);
+    const r = await runSteps([push({ sshKey: sandboxGit().sshKeyPath, files: { ...files, 'README.md': '# devpi deployment (v2)\n' } })]);
     expect(r.failures).toEqual([]);
     expect(r.keys).toEqual([`update git:${repoUrl()}#${branch}:README.md`]);
     expect(remoteHead()).not.toBe(before);

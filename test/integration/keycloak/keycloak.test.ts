@@ -5,7 +5,8 @@ import * as keycloak from '../../../src/modules/keycloak/index.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
 import type { Task } from '../../../src/runtime/task.ts';
 import { runSteps } from '../../support/engine.ts';
-import { has, secret, v } from '../sandbox/helpers.ts';
+import { sandboxKeycloakAdmin } from '../../support/sandbox-targets.ts';
+import { has } from '../sandbox/helpers.ts';
 
 /**
  * The Keycloak module against the sandbox's real Keycloak: create → nothing to do → drift
@@ -42,7 +43,7 @@ describe.skipIf(!has('keycloak'))('keycloak module on the real Keycloak', () => 
   const run = (steps: Task<any>[], mode: 'apply' | 'check' = 'apply') => runSteps(steps, { mode });
 
   beforeAll(async () => {
-    admin = { url: v('keycloak_url'), username: v('keycloak_admin_user'), password: new Secret(secret('keycloak_admin_password'), 'sandbox') };
+    admin = sandboxKeycloakAdmin();
     kc = new KcAdminClient({ baseUrl: admin.url, realmName: 'master' });
     await kc.auth({ username: admin.username, password: admin.password.reveal(), grantType: 'password', clientId: 'admin-cli' });
   });
@@ -155,7 +156,7 @@ describe.skipIf(!has('keycloak'))('keycloak module on the real Keycloak', () => 
   it('reports a wrong admin password as a target error without the password', async () => {
     const wrong = { ...admin, password: new Secret('not-the-admin-password-42', 'test') };
     const r = await run([keycloak.realm('realm', { admin: wrong, realm: realmName })]);
-    expect(r.failures.join()).toMatch(/admin login as admin .*: HTTP 40[01].*check the admin user and password/);
+    expect(r.failures.join()).toMatch(/admin login as .*: HTTP 40[01].*check the admin user and password/);
     expect(JSON.stringify(r.events)).not.toContain('not-the-admin-password-42');
   });
 
@@ -173,7 +174,7 @@ describe.skipIf(!has('keycloak'))('keycloak admin session', () => {
   let master: keycloak.KeycloakAdmin;
 
   beforeAll(async () => {
-    master = { url: v('keycloak_url'), username: v('keycloak_admin_user'), password: new Secret(secret('keycloak_admin_password'), 'sandbox') };
+    master = sandboxKeycloakAdmin();
     kc = new KcAdminClient({ baseUrl: master.url, realmName: 'master' });
     await kc.auth({ username: master.username, password: master.password.reveal(), grantType: 'password', clientId: 'admin-cli' });
     // A realm whose tokens expire fast, administered by one of its own users.

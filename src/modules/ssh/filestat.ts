@@ -141,7 +141,12 @@ export async function readFileFacts(
   }
   const generation = t.generation;
   const stats = await statNow(t, [...want], opts.become);
-  if (t.generation === generation) t.cache.set(key, { generation, stats } satisfies Batch);
+  if (t.generation === generation) {
+    // Still valid: add to what the host's batch already holds instead of replacing it.
+    const current = t.cache.get(key) as Batch | undefined;
+    if (current && current.generation === generation) for (const [p, s] of stats) current.stats.set(p, s);
+    else t.cache.set(key, { generation, stats } satisfies Batch);
+  }
   return new Map(paths.map((p) => [p, stats.get(p)!]));
 }
 

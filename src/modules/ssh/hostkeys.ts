@@ -143,6 +143,6 @@ export function verifyHostKey(offered: Buffer, trusted: readonly TrustedKey[], r
     ok: false,
     reason:
       `host key CHANGED: the host offered ${type} ${fp}, but ${where} is expected to have ${expected}. ` +
-      'Someone may be intercepting the connection, or the host was reinstalled: verify it before updating hostKeys',
+      'Someone may be intercepting the traffic, or the host was reinstalled: verify it before updating hostKeys',
   };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { findProjectRoot } from './root.ts';
 import { registerSandbox } from '../sandbox/command.ts';
 
@@ -20,7 +21,27 @@ function runOptions(cmd: Command): Command {
     .option('--forks <n>', 'hosts handled in parallel per task', (v) => Number.parseInt(v, 10), 20)
     .addOption(new Option('--max-fail-percent <n>', 'stop when more than this percentage of hosts failed').argParser(Number))
     .option('--wait-lock <duration>', 'wait this long (30s, 5m) for another run of the same component and env', parseDuration)
+    .option('--set <key=value>', 'override a component variable for this run (YAML value; dotted keys nest); repeatable', setVar, {})
+    .option('--purge-data', 'rollback: also drop the data the component keeps (same as --set purge_data=true)')
     .option('-v, --verbose', 'also show informational log lines');
+}
+
+/** `--set a.b=value`: the value is read as YAML (`true`, `3`, `[x]`), dotted keys nest. */
+export function setVar(pair: string, previous: Record<string, unknown>): Record<string, unknown> {
+  const i = pair.indexOf('=');
+  if (i <= 0) throw new InvalidArgumentError(`expected key=value, got "${pair}"`);
+  const keys = pair.slice(0, i).split('.');
+  let value: unknown;
+  try {
+    value = parseYaml(pair.slice(i + 1));
+  } catch {
+    value = pair.slice(i + 1);
+  }
+  const out = structuredClone(previous);
+  let cur = out;
+  for (const k of keys.slice(0, -1)) cur = (cur[k] = typeof cur[k] === 'object' && cur[k] !== null ? cur[k] : {}) as Record<string, unknown>;
+  cur[keys[keys.length - 1]!] = value;
+  return out;
 }
 
 /** `500ms`, `30s`, `5m`, `1h` → milliseconds. */

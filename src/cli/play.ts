@@ -18,6 +18,9 @@ export interface PlayCommandOptions {
   forks?: number;
   maxFailPercent?: number;
   waitLock?: number;
+  /** `--set` overrides of component variables; `--purge-data` sets purge_data. */
+  set?: Record<string, unknown>;
+  purgeData?: boolean;
   verbose?: boolean;
 }
 
@@ -50,6 +53,7 @@ export async function playCommand(o: PlayCommandOptions): Promise<number> {
       ...(o.forks !== undefined ? { forks: o.forks } : {}),
       ...(o.maxFailPercent !== undefined ? { maxFailPercent: o.maxFailPercent } : {}),
       ...(o.waitLock !== undefined ? { waitLockMs: o.waitLock } : {}),
+      ...(o.set && Object.keys(o.set).length || o.purgeData ? { extraVars: { ...o.set, ...(o.purgeData ? { purge_data: true } : {}) } } : {}),
     });
     if (result.interrupted) return 130;
     return result.ok ? 0 : 1;

@@ -28,12 +28,25 @@ export interface RunOptions {
   waitLockMs?: number;
   /** Lease time of the run lock; a dead holder's lock is taken over after this. @default 60 */
   lockTtlSeconds?: number;
+  /** Component variables set on the command line (`--set`); they win over the inventory. */
+  extraVars?: Record<string, unknown>;
 }
 
 export interface Prepared {
   env: Env;
   playbooks: PlacedPlaybook[];
   taskCount: number;
+}
+
+/** `--set` values over inventory values: objects merge key by key, anything else replaces. */
+function mergeVars(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    const plain = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+    out[k] = plain(b) && plain(v) ? mergeVars(b, v) : v;
+  }
+  return out;
 }
 
 function matchesPlaybook(name: string, wanted: string): boolean {
@@ -50,7 +63,9 @@ export async function prepare(opts: Omit<RunOptions, 'bus' | 'mode'>): Promise<P
   const component = await loadComponent(folder);
   const problems: Problem[] = [];
 
-  const { vars: rawVars, provenance } = componentVars(inventory, component.name);
+  const { vars: inventoryVars, provenance } = componentVars(inventory, component.name);
+  const rawVars = mergeVars(inventoryVars, opts.extraVars ?? {});
+  for (const k of Object.keys(opts.extraVars ?? {})) provenance[k] = `--set ${k}`;
   const parsed = (component.vars as z.ZodType).safeParse(rawVars);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

@@ -6,6 +6,7 @@ import type { Command, CommandResult } from '../../../src/modules/ssh/command.ts
 import { parseStats, STAT_SCRIPT } from '../../../src/modules/ssh/filestat.ts';
 import * as ssh from '../../../src/modules/ssh/index.ts';
 import { LocalTransport } from '../../../src/modules/ssh/transport.ts';
+import type { Task } from '../../../src/runtime/task.ts';
 import { context, runTask } from './context.ts';
 
 /** The local transport, counting the commands that reach the "host". */
@@ -45,7 +46,7 @@ describe('batched file facts', () => {
   it('one read serves a whole run of file tasks on a host where nothing changes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hx-batch-'));
     for (let i = 0; i < 6; i++) writeFileSync(`${dir}/f${i}`, `content ${i}\n`);
-    const tasks = [
+    const tasks: Task<any>[] = [
       ...Array.from({ length: 6 }, (_, i) => ssh.file(`f${i}`, { path: `${dir}/f${i}`, content: `content ${i}\n` })),
       ssh.exec('once', { argv: ['true'], creates: `${dir}/f0` }),
     ];

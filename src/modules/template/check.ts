@@ -103,10 +103,15 @@ export function checkTemplate(program: Program, vars?: Record<string, unknown>):
 }
 
 function controlName(statement: hbs.AST.Statement): string {
-  if (statement.type === 'BlockStatement' || statement.type === 'DecoratorBlock') {
-    return `#${(statement as hbs.AST.BlockStatement).path.original}`;
+  const named = (e: hbs.AST.Expression | undefined): string =>
+    e?.type === 'PathExpression' ? (e as hbs.AST.PathExpression).original : '(dynamic)';
+  switch (statement.type) {
+    case 'BlockStatement':
+    case 'DecoratorBlock':
+      return `#${named((statement as hbs.AST.BlockStatement).path)}`;
+    case 'Decorator':
+      return `*${named((statement as hbs.AST.Decorator).path)}`;
+    default:
+      return `>${named((statement as hbs.AST.PartialStatement).name)}`;
   }
-  if (statement.type === 'Decorator') return `*${String((statement as hbs.AST.Decorator).path.type === 'PathExpression' ? ((statement as hbs.AST.Decorator).path as hbs.AST.PathExpression).original : '')}`;
-  const name = (statement as hbs.AST.PartialStatement).name;
-  return `>${name.type === 'PathExpression' ? (name as hbs.AST.PathExpression).original : '(dynamic)'}`;
 }

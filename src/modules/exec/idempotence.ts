@@ -14,8 +14,8 @@ export interface Idempotence {
   /** Run only when this path exists (absolute, or relative to `cwd`). */
   removes?: string;
   /**
-   * Skip when this says the work is done: an argv run read-only (exit 0 = done), or a
-   * function. Runs in check mode too, so it must not change anything.
+   * Skip when this says the work is done: an argv run read-only with the command's env and
+   * cwd (exit 0 = done), or a function. Runs in check mode too, so it must not change anything.
    */
   unless?: readonly string[] | ((ctx: TaskContext) => Promise<boolean> | boolean);
   /**

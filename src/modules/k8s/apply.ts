@@ -139,7 +139,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     const plannedCreate = (manifest: Manifest, why: string): Planned => {
       const ref = refOf(manifest);
       const target = targetOf(ref);
-      return { manifest, ref, target, live: undefined, after: manifest as KubeObject, change: { target, action: 'create', summary: `create (${why})`, diff: renderDiff(undefined, manifest as KubeObject) } };
+      return { manifest, ref, target, live: undefined, after: manifest as KubeObject, change: { target, action: 'create', summary: why, diff: renderDiff(undefined, manifest as KubeObject) } };
     };
     const info = await client.resource(m.apiVersion, m.kind);
     if (!info) {

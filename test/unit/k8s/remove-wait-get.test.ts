@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as k8s from '../../../src/modules/k8s/index.ts';
 import type { KubeObject } from '../../../src/modules/k8s/types.ts';
-import { validate } from '../../fixtures/task-harness.ts';
 import { cm, FakeCluster, ns } from './fake-cluster.ts';
-import { runTasks } from './run.ts';
+import { runTasks, validate } from './run.ts';
 
 const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', name: 'c' };
 

@@ -2,7 +2,18 @@ import { changeKey, collect, type Env, EventBus, type RunEvent, type Task } from
 import { Engine } from '../../../src/runtime/engine.ts';
 import type { Problem } from '../../../src/runtime/errors.ts';
 import { place } from '../../../src/runtime/tree.ts';
-import { testEnv } from '../../fixtures/task-harness.ts';
+
+/** A local environment for k8s task tests (the cluster comes from `memo` or `kubernetes`). */
+export function testEnv(over: Partial<Env> = {}): Env {
+  return { name: 'test', vars: {}, kubernetes: undefined, tlsVerify: true, hosts: {}, groups: {}, provenance: {}, inventoryDir: process.cwd(), ...over };
+}
+
+/** A task's static validation as `helix` runs it: its problems' messages. */
+export function validate(task: Task<any>): string[] {
+  const problems: Problem[] = [];
+  place('t', 'pb', { tasks: [task] }, testEnv(), problems);
+  return problems.map((p) => p.message);
+}
 
 export interface Outcome {
   events: RunEvent[];

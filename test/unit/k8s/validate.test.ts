@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as k8s from '../../../src/modules/k8s/index.ts';
-import { validate } from '../../fixtures/task-harness.ts';
 import { cm, FakeCluster, ns } from './fake-cluster.ts';
-import { runTasks } from './run.ts';
+import { runTasks, validate } from './run.ts';
 
 describe('k8s.apply validation (no IO)', () => {
   const table: [string, unknown, RegExp | undefined][] = [

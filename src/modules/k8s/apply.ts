@@ -243,10 +243,11 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
       const changes = planned.flatMap((p) => (p.change ? [p.change] : []));
       if (changes.length === 0) {
         const live = planned.map((p) => p.live!);
-        const what = planned.length === 1 ? `${describeRef(planned[0]!.ref)} already matches` : `${planned.length} objects already match`;
+        const one = planned.length === 1;
+        const what = one ? `${describeRef(planned[0]!.ref)} already matches` : `${planned.length} objects already match`;
         if (waitMs === undefined) return noChange(what, live);
         const ready = await waitUntilReady(client, live, waitMs, ctx.signal);
-        return noChange(`${what} and is ready`, ready);
+        return noChange(`${what} and ${one ? 'is' : 'are'} ready`, ready);
       }
       return {
         changes,

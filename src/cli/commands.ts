@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { findProjectRoot } from './root.ts';
 import { registerSandbox } from '../sandbox/command.ts';
+import { registerVerify } from '../verify/command.ts';
 
 function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -110,5 +111,6 @@ export function registerCommands(program: Command): void {
 
 /** Command groups owned by other parts of helix, added when present. */
 function registerOptional(program: Command): void {
+  registerVerify(program, () => findProjectRoot(process.cwd()));
   registerSandbox(program);
 }

@@ -1,0 +1,79 @@
+import type { PlatformVars } from '../../../playbooks/platform/component.ts';
+import { devtronValues } from '../../../playbooks/platform/lib/devtron-values.ts';
+import { argoRules, cnpgPooler, dashboardRoute, forwardAuthMiddleware, imagePolicy } from '../../../playbooks/platform/lib/manifests.ts';
+import { Secret } from '../../runtime/secret.ts';
+import { type CheckResult, fail, pass, warn } from '../report.ts';
+import { checkApplicationSets, checkMiddleware, checkPooler, checkPolicy, checkRoute, checkRules } from './objects.ts';
+
+/**
+ * Checks of what helix would apply, from the inventory alone (no cluster): the pre-merge
+ * validation of 004. The same object checks run on the live objects in live mode.
+ */
+export function staticChecks(v: PlatformVars, envName: string): CheckResult[] {
+  const out: CheckResult[] = [];
+  const pgAddr = `${v.cnpg.cluster_name}-rw.${v.cnpg.namespace}.svc.cluster.local`;
+  const values = devtronValues(v, pgAddr, new Secret('(static check placeholder)'));
+  out.push(
+    values['argo-cd'].enabled === false
+      ? pass('C', 'devtron-argocd-off', 'Devtron bundled Argo CD disabled', 'values: argo-cd.enabled = false')
+      : fail('C', 'devtron-argocd-off', 'Devtron bundled Argo CD disabled', 'values: argo-cd.enabled = true', 'set argo-cd.enabled: false'),
+  );
+  const addr = values.global.externalPostgres.PG_ADDR;
+  out.push(
+    addr.includes(`${v.cnpg.cluster_name}-rw.`) && !addr.startsWith(v.cnpg.pooler.name)
+      ? pass('C', 'devtron-db-rw', 'Devtron uses the CNPG -rw Service (not the transaction Pooler)', `values: global.externalPostgres.PG_ADDR = ${addr}`)
+      : fail('C', 'devtron-db-rw', 'Devtron uses the CNPG -rw Service (not the transaction Pooler)', `values: global.externalPostgres.PG_ADDR = ${addr}`, 'point PG_ADDR at <cluster>-rw: migrations take advisory locks PgBouncer transaction mode breaks'),
+  );
+  out.push(
+    values.components.devtron.service.type === 'ClusterIP'
+      ? pass('C', 'devtron-service', 'Devtron Service is ClusterIP behind Traefik', 'values: components.devtron.service.type = ClusterIP')
+      : fail('C', 'devtron-service', 'Devtron Service is ClusterIP behind Traefik', `values: components.devtron.service.type = ${values.components.devtron.service.type}`, 'set ClusterIP; publish through the IngressRoute'),
+  );
+  out.push(
+    values.security.enabled && values.security.trivy.enabled
+      ? pass('D', 'trivy', 'Trivy scanning in Devtron', 'values: security.enabled = true, security.trivy.enabled = true')
+      : warn('D', 'trivy', 'Trivy scanning in Devtron', `values: security.enabled = ${values.security.enabled}, security.trivy.enabled = ${values.security.trivy.enabled}`, 'set devtron.trivy: true (both flags are needed)'),
+  );
+  const secretFromSops = typeof v.identity.client_secret === 'string';
+  out.push(
+    secretFromSops && !v.secrets.sops_file
+      ? fail('D', 'sops', 'secrets decrypted at apply time only', 'identity.client_secret names a SOPS key but secrets.sops_file is not set', 'set secrets.sops_file')
+      : pass('D', 'sops', 'secrets decrypted at apply time only', secretFromSops ? `SOPS file ${v.secrets.sops_file} (decrypted in memory)` : 'secret references from the environment'),
+  );
+  out.push(...checkPooler(cnpgPooler(v), v, 'rendered'));
+  out.push(...checkPolicy(imagePolicy(v), v, 'rendered'));
+  out.push(...checkMiddleware(forwardAuthMiddleware(v), v, 'rendered'));
+  out.push(...checkRoute(dashboardRoute(v), v, 'rendered'));
+  out.push(...checkRules(argoRules(v), 'rendered'));
+  out.push(...checkApplicationSets(v, envName));
+  const kyvernoOp = v.operators.find((o) => o.release === 'kyverno');
+  const pe = (kyvernoOp?.values as { features?: { policyExceptions?: { enabled?: boolean; namespace?: string } } } | undefined)?.features?.policyExceptions;
+  out.push(
+    !v.kyverno.emergency_exception.enabled
+      ? pass('I', 'exceptions-honoured', 'emergency PolicyException is honoured', 'no emergency exception configured')
+      : !kyvernoOp
+        ? warn('I', 'exceptions-honoured', 'emergency PolicyException is honoured', 'Kyverno is not installed by this component: its features.policyExceptions setting is unknown', `install Kyverno with features.policyExceptions.enabled: true and namespace ${v.kyverno.exceptions_namespace}`)
+        : pe?.enabled === true && (pe.namespace === v.kyverno.exceptions_namespace || pe.namespace === '*')
+          ? pass('I', 'exceptions-honoured', 'emergency PolicyException is honoured', `kyverno values: features.policyExceptions = { enabled: true, namespace: ${pe.namespace} }`)
+          : fail('I', 'exceptions-honoured', 'emergency PolicyException is honoured', `kyverno values: features.policyExceptions = ${JSON.stringify(pe ?? {})}`, `set features.policyExceptions.enabled: true and namespace: ${v.kyverno.exceptions_namespace}`),
+  );
+  const traefikOp = v.operators.find((o) => o.release === 'traefik');
+  const cross = (traefikOp?.values as { providers?: { kubernetesCRD?: { allowCrossNamespace?: boolean } } } | undefined)?.providers?.kubernetesCRD?.allowCrossNamespace;
+  const needsCross = v.traefik.namespace !== v.devtron.namespace;
+  out.push(
+    !needsCross
+      ? pass('H', 'cross-namespace', 'Traefik may use the Middleware from another namespace', 'Middleware and IngressRoute share a namespace')
+      : !traefikOp
+        ? warn('H', 'cross-namespace', 'Traefik may use the Middleware from another namespace', `Middleware in ${v.traefik.namespace}, IngressRoute in ${v.devtron.namespace}; Traefik is not installed by this component`, 'install Traefik with providers.kubernetesCRD.allowCrossNamespace: true')
+        : cross === true
+          ? pass('H', 'cross-namespace', 'Traefik may use the Middleware from another namespace', 'traefik values: providers.kubernetesCRD.allowCrossNamespace = true')
+          : fail('H', 'cross-namespace', 'Traefik may use the Middleware from another namespace', `traefik values: providers.kubernetesCRD.allowCrossNamespace = ${String(cross)}`, 'set providers.kubernetesCRD.allowCrossNamespace: true'),
+  );
+  out.push(
+    v.identity.issuer.startsWith('https://')
+      ? pass('F', 'issuer', 'OIDC issuer is HTTPS', `identity.issuer = ${v.identity.issuer}`)
+      : fail('F', 'issuer', 'OIDC issuer is HTTPS', `identity.issuer = ${v.identity.issuer}`, 'use the https issuer from Authentik’s discovery document'),
+  );
+  out.push(warn('G', 'netbird', 'NetBird CI runners use ephemeral setup keys', 'not checkable from the cluster or the repository: ephemeral is a setup-key property in NetBird', 'create the CI setup key with ephemeral: true in NetBird management'));
+  return out;
+}

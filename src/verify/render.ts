@@ -1,0 +1,50 @@
+import pc from 'picocolors';
+import { type CheckResult, SECTIONS, type Section, type Status, worst } from './report.ts';
+
+const colour = (s: Status): string => (s === 'PASS' ? pc.green(s) : s === 'WARN' ? pc.yellow(s) : pc.red(s));
+
+function bySection(results: readonly CheckResult[]): [Section, CheckResult[]][] {
+  return (Object.keys(SECTIONS) as Section[]).map((s) => [s, results.filter((r) => r.section === s)]);
+}
+
+function counts(results: readonly CheckResult[]): string {
+  const n = (s: Status): number => results.filter((r) => r.status === s).length;
+  return `${n('PASS')} pass, ${n('WARN')} warn, ${n('FAIL')} fail`;
+}
+
+/** The terminal report: one block per section, one line per check, fixes under non-PASS lines. */
+export function renderTable(results: readonly CheckResult[], title: string): string {
+  const lines = [pc.bold(title), ''];
+  for (const [s, rs] of bySection(results)) {
+    if (rs.length === 0) continue;
+    lines.push(`${colour(worst(rs))}  ${pc.bold(`${s}  ${SECTIONS[s]}`)}`);
+    for (const r of rs) {
+      lines.push(`   ${colour(r.status).padEnd(r.status.length + 10)} ${r.title}`);
+      lines.push(pc.dim(`         ${r.evidence}`));
+      if (r.fix && r.status !== 'PASS') lines.push(`         fix: ${r.fix}`);
+    }
+    lines.push('');
+  }
+  lines.push(`${colour(worst(results))}  ${counts(results)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** Markdown in the shape of the readiness assessment: a quick-reference table, then each section. */
+export function renderMarkdown(results: readonly CheckResult[], title: string): string {
+  const out = [`# ${title}`, '', '| Section | Component | Status |', '|---|---|---|'];
+  const sections = bySection(results).filter(([, rs]) => rs.length);
+  for (const [s, rs] of sections) out.push(`| ${s} | ${SECTIONS[s]} | **${worst(rs)}** |`);
+  for (const [s, rs] of sections) {
+    out.push('', `## Section ${s}: ${SECTIONS[s]}`, '', `**Status**: ${worst(rs)}`, '', '| Check | Status | Evidence | Fix |', '|---|---|---|---|');
+    for (const r of rs) out.push(`| ${cell(r.title)} | ${r.status} | ${cell(r.evidence)} | ${r.status === 'PASS' ? '' : cell(r.fix ?? '')} |`);
+  }
+  out.push('', `**Overall**: ${worst(results)} (${counts(results)})`, '');
+  return out.join('\n');
+}
+
+export function renderJson(results: readonly CheckResult[], meta: Record<string, unknown>): string {
+  const sections = Object.fromEntries(bySection(results).filter(([, rs]) => rs.length).map(([s, rs]) => [s, { title: SECTIONS[s], status: worst(rs) }]));
+  return `${JSON.stringify({ ...meta, status: worst(results), sections, checks: results }, null, 2)}\n`;
+}

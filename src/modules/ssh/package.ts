@@ -91,11 +91,13 @@ export function pkg(name: string, options: PackageOptions): Task<PackageResult> 
     options: common,
     validate: (report) => {
       if (own.names.length === 0) report('names is empty');
-      for (const m of own.manager ? [own.manager] : (['apt', 'pip'] as const)) {
-        const bad = own.names.filter((n) => !parseWanted(m, n));
-        if (bad.length && own.manager) report(`invalid ${m} package name(s): ${bad.join(', ')}`);
-      }
       if (own.names.some((n) => n.startsWith('-'))) report('a package name cannot start with "-"');
+      // Without a manager, names are checked at plan time, once the host tells which one it has.
+      const manager = own.manager;
+      if (manager) {
+        const bad = own.names.filter((n) => !n.startsWith('-') && !parseWanted(manager, n));
+        if (bad.length) report(`invalid ${manager} package name(s): ${bad.join(', ')}`);
+      }
     },
     plan: async (ctx) => {
       const t = transportFor(ctx);

@@ -71,6 +71,8 @@ export function exec(name: string, options: ExecOptions): Task<ExecResult> {
         const bad = pathProblems(raw);
         if (bad.length) throw new TaskError(ctx.path, `creates: ${bad.join('; ')}`);
         const path = remotePath(raw, facts);
+        // In a check run, an earlier task may be about to create it: the real run would skip.
+        if (ctx.plannedCreate(`file:${ctx.host.name}:${path}`)) return noChange(`${path} will exist (an earlier task creates it)`, NOT_RUN);
         const stats = await readFileFacts(ctx, [path], { ...(become ? { become } : {}), ...(declaration !== undefined ? { declaration } : {}) });
         if (stats.get(path)?.exists) return noChange(`${path} exists`, NOT_RUN);
       }

@@ -14,7 +14,7 @@ export const env: Env = {
 };
 
 /** A task context for unit tests: one memo per "run", logs collected. */
-export function context(opts: { host?: HostTarget; memo?: Map<string, unknown>; logs?: string[]; path?: string } = {}): TaskContext {
+export function context(opts: { host?: HostTarget; memo?: Map<string, unknown>; logs?: string[]; path?: string; plannedCreates?: string[] } = {}): TaskContext {
   const memo = opts.memo ?? new Map<string, unknown>();
   return {
     path: opts.path ?? 'test/10_ssh/task',
@@ -28,7 +28,7 @@ export function context(opts: { host?: HostTarget; memo?: Map<string, unknown>; 
       if (!memo.has(key)) memo.set(key, make());
       return memo.get(key) as T;
     },
-    plannedCreate: () => false,
+    plannedCreate: (target) => (opts.plannedCreates ?? []).includes(target),
     log: (message, level = 'info') => opts.logs?.push(`${level}: ${message}`),
   };
 }

@@ -195,6 +195,13 @@ describe('ssh.exec on localhost', () => {
     expect(again.result).toEqual({ ran: false, code: 0, stdout: '', stderr: '' });
   });
 
+  it('creates: in a check run, a path an earlier task will create means the command will be skipped', async () => {
+    const task = ssh.exec('e', { argv: ['false'], creates: `${dir}/later` });
+    expect((await runTask(task, context(), 'check')).keys).toHaveLength(1);
+    const planned = await runTask(task, context({ plannedCreates: [`file:localhost:${dir}/later`] }), 'check');
+    expect(planned.keys).toEqual([]);
+  });
+
   it('unless: plans nothing when the check succeeds', async () => {
     expect((await runTask(ssh.exec('e', { argv: ['false'], unless: ['true'] }), context())).keys).toEqual([]);
     expect((await runTask(ssh.exec('e', { argv: ['true'], unless: ['false'] }), context())).keys).toHaveLength(1);

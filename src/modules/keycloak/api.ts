@@ -26,6 +26,8 @@ export type {
 export interface KeycloakApi {
   /** Base URL, for messages. */
   readonly url: string;
+  /** Ends the admin session (called once when the run ends). */
+  close?(): Promise<void>;
 
   getRealm(realm: string): Promise<RealmRepresentation | undefined>;
   createRealm(rep: RealmRepresentation): Promise<void>;

@@ -2,6 +2,7 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as keycloak from '../../../src/modules/keycloak/index.ts';
+import { closeMemo } from '../../../src/runtime/run.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
 import type { Task } from '../../../src/runtime/task.ts';
 import { runSteps } from '../../support/engine.ts';
@@ -209,5 +210,14 @@ describe.skipIf(!has('keycloak'))('keycloak admin session', () => {
     expect(relogged.failures).toEqual([]);
     expect(relogged.keys).toEqual([`create keycloak:${realmName}/role/c`]);
     expect(memo.size).toBe(1);
+
+    // The end of the run logs the admin session out (run() closes the memo).
+    const [adminCli] = await kc.clients.find({ realm: realmName, clientId: 'admin-cli' });
+    const sessions = async () => kc.clients.listSessions({ realm: realmName, id: adminCli!.id! });
+    const latest = (await sessions()).sort((a, b) => (b.start ?? 0) - (a.start ?? 0))[0]; // the re-login above
+    expect(latest?.username).toBe('ops');
+    await closeMemo(memo);
+    expect((await sessions()).map((x) => x.id)).not.toContain(latest!.id);
   });
 });
+

@@ -161,6 +161,29 @@ describe('k8s.apply planning', () => {
     expect(last?.query).toEqual({ fieldManager: 'helix', fieldValidation: 'Strict', force: 'true' });
   });
 
+  it('survives an API server restart between the plan and the apply (refused, then 503 while starting)', async () => {
+    const cluster = new FakeCluster([ns('demo')]);
+    const real = (r: { method: string; query?: Record<string, string | undefined> }) => r.method === 'PATCH' && r.query?.dryRun === undefined;
+    cluster.fail(real, { code: 'ECONNREFUSED' }, 5);
+    cluster.fail(real, { status: 503, body: { reason: 'ServiceUnavailable', message: 'apiserver is starting' } }, 2);
+    const out = await runTasks([k8s.apply('cm', { manifest: cm('settings', 'demo', { a: '1' }) })], { memo: cluster.memo() });
+    expect(out.errors).toEqual([]);
+    expect(out.keys).toEqual(['create k8s:v1/ConfigMap/demo/settings']);
+    expect(cluster.get('k8s:v1/ConfigMap/demo/settings')?.data).toEqual({ a: '1' });
+  });
+
+  it('with wait and nothing to change, still checks readiness', async () => {
+    const d = { ...deployment(2), metadata: { ...deployment(2).metadata, generation: 1 } };
+    const cluster = new FakeCluster([ns('demo'), { ...d, status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 } }]);
+    let polls = 0;
+    cluster.onGet = (o) => {
+      if (o.kind === 'Deployment' && ++polls === 3) o.status.availableReplicas = 2;
+    };
+    const out = await runTasks([k8s.apply('web', { manifest: deployment(2), wait: true })], { memo: cluster.memo() });
+    expect(out.keys).toEqual([]);
+    expect(out.reasons).toEqual(['Deployment demo/web already matches and is ready']);
+  });
+
   it('fails clearly when the namespace is missing and nothing creates it', async () => {
     const cluster = new FakeCluster([]);
     const out = await runTasks([k8s.apply('cm', { manifest: cm('settings', 'nowhere', { a: '1' }) })], { memo: cluster.memo() });

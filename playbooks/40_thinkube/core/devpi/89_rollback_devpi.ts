@@ -5,6 +5,7 @@ import * as template from '../../../../src/modules/template/index.ts';
 import { keycloakClientAbsent } from '../../../../roles/oauth2_proxy/index.ts';
 import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment/git_push.ts';
 import { buildRollback } from './60_build_workflow.ts';
+import { staticVolumeName } from './20_storage.ts';
 import { ingressVars } from './80_ingress.ts';
 import { devpi, devpiImage } from './common.ts';
 import type { DevpiVars } from './component.ts';
@@ -73,6 +74,7 @@ export default definePlaybook<DevpiVars>((env) => {
   if (!v.rollback_keep_data) {
     steps.push(
       k8s.remove('pvc', obj('v1', 'PersistentVolumeClaim', ns, NAMES.pvc)),
+      ...(v.devpi_storage_host_path ? [k8s.remove('volume', obj('v1', 'PersistentVolume', undefined, staticVolumeName(ns)))] : []),
       k8s.remove('namespace', {
         manifests: [
           { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: NAMES.resourceQuota, namespace: ns } },

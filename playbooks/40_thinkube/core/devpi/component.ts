@@ -103,6 +103,8 @@ const vars = z
     devpi_storage_size: z.string().regex(/^\d+(Mi|Gi|Ti)$/).default('5Gi'),
     /** StorageClass of the volume; the cluster default when absent. */
     devpi_storage_class: k8sName.optional(),
+    /** A hostPath PersistentVolume for the claim, for clusters without a provisioner (the sandbox). */
+    devpi_storage_host_path: z.string().startsWith('/').optional(),
     /** The devpi image deployed when the build is off, and the base name when it is on. */
     devpi_image: imageRef.optional(),
     /** Rollback keeps the package volume and its namespace (the packages survive). @default false */

@@ -41,7 +41,10 @@ function converged(): Obj[] {
 }
 
 class FakeKube implements KubeReader {
-  constructor(readonly objects: Obj[]) {}
+  readonly objects: Obj[];
+  constructor(objects: Obj[]) {
+    this.objects = objects;
+  }
   async get(kind: KnownKind, name: string, namespace?: string) {
     return this.objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || !o.metadata.namespace || o.metadata.namespace === namespace));
   }

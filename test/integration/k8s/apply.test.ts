@@ -103,10 +103,12 @@ describe.skipIf(!hasKubernetes())('k8s.apply against the sandbox API server', ()
       ],
       { env },
     );
-    expect(out.problems.map((p) => p.path)).toEqual(['t/pb/bad', 't/pb/typo', 't/pb/policy']);
-    expect(out.problems[0]?.message).toMatch(/^Deployment .*\/bad rejected by the API server: .*spec\.replica/);
-    expect(out.problems[1]?.message).toMatch(/^ConfigMap .*\/typo rejected by the API server: .*dataa/);
-    expect(out.problems[2]?.message).toMatch(/^Deployment .*\/policy rejected by the API server: .*imagePullPolicy: Unsupported value: "Sometimes"/);
+    // Preflight checks run in parallel: problems come in any order.
+    const problems = [...out.problems].sort((a, b) => ['t/pb/bad', 't/pb/typo', 't/pb/policy'].indexOf(a.path) - ['t/pb/bad', 't/pb/typo', 't/pb/policy'].indexOf(b.path));
+    expect(problems.map((p) => p.path)).toEqual(['t/pb/bad', 't/pb/typo', 't/pb/policy']);
+    expect(problems[0]?.message).toMatch(/^Deployment .*\/bad rejected by the API server: .*spec\.replica/);
+    expect(problems[1]?.message).toMatch(/^ConfigMap .*\/typo rejected by the API server: .*dataa/);
+    expect(problems[2]?.message).toMatch(/^Deployment .*\/policy rejected by the API server: .*imagePullPolicy: Unsupported value: "Sometimes"/);
     expect(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: later })).toBeUndefined();
     expect(out.events.filter((e) => e.type === 'task.start')).toEqual([]);
     const after = await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'c' });

@@ -96,8 +96,9 @@ export async function addDiff(t: Transport, change: Change, wish: FileWish, live
 
 /** Writes to a temp file next to the target, sets mode and owner, then renames it over the target. */
 export const WRITE_SCRIPT = [
-  'p=$1; m=$2; o=$3',
-  't=$(mktemp "${p%/*}/.helix.XXXXXX") || exit 1',
+  'p=$1; m=$2; o=$3; d=${p%/*}',
+  '[ -d "${d:-/}" ] || { echo "the folder ${d:-/} does not exist (manage it with a directory task first)" >&2; exit 1; }',
+  't=$(mktemp "${d}/.helix.XXXXXX") || exit 1',
   'if cat > "$t" && chmod "$m" "$t" && { [ -z "$o" ] || chown "$o" "$t"; } && mv -f "$t" "$p"; then exit 0; fi',
   'rm -f "$t"',
   'exit 1',

@@ -105,6 +105,10 @@ describe('ssh.file on localhost', () => {
     expect(t.plan.changes[0]?.diff).toEqual({ before: 'old\n', after: 'new\n' });
   });
 
+  it('says which folder is missing when a file has no parent', async () => {
+    await expect(runTask(ssh.file('f', { path: `${dir}/no/such/file`, content: 'x' }), context())).rejects.toThrow(`the folder ${dir}/no/such does not exist`);
+  });
+
   it('refuses a directory where a file is wanted', async () => {
     mkdirSync(`${dir}/d`);
     await expect(runTask(ssh.file('f', { path: `${dir}/d`, content: 'x' }), context())).rejects.toThrow(/is a directory, not a file/);

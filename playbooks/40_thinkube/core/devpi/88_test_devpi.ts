@@ -19,7 +19,7 @@ export default definePlaybook<DevpiVars>((env) => {
   const d = devpi(env);
   const v = d.v;
   const ns = d.ns;
-  const exists = (name: string, apiVersion: string, kind: string, objName: string, namespace: string | undefined = ns) =>
+  const exists = (name: string, apiVersion: string, kind: string, objName: string, namespace: string | null = ns) =>
     k8s.wait(name, { apiVersion, kind, name: objName, ...(namespace ? { namespace } : {}), for: 'exists', timeoutMs: 10_000 });
   const rollout = (name: string, objName: string) => k8s.wait(name, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: objName, for: 'rollout', timeoutMs: 120_000 });
 
@@ -48,7 +48,7 @@ export default definePlaybook<DevpiVars>((env) => {
   });
 
   const steps: Step[] = [
-    exists('namespace', 'v1', 'Namespace', ns, undefined),
+    exists('namespace', 'v1', 'Namespace', ns, null),
     exists('pvc', 'v1', 'PersistentVolumeClaim', NAMES.pvc),
     rollout('redis', NAMES.redis),
     rollout('oauth2-proxy', NAMES.oauth2Proxy),

@@ -56,7 +56,13 @@ async function asRoot(argv: string[]): Promise<string> {
 describe.skipIf(!host || process.getuid?.() !== 0)('become with a sudo password (sandbox admin_workstation)', () => {
   beforeAll(() => {
     const user = host!.user;
-    if (spawnSync('sh', ['-c', 'command -v sudo']).status !== 0) sh(['apt-get', 'install', '-y', '-q', 'sudo']);
+    if (spawnSync('sh', ['-c', 'command -v sudo']).status !== 0) {
+      // A fresh machine may have no package lists yet.
+      if (spawnSync('apt-get', ['install', '-y', '-q', 'sudo'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status !== 0) {
+        sh(['apt-get', 'update', '-q']);
+        sh(['apt-get', 'install', '-y', '-q', 'sudo']);
+      }
+    }
     savedHash = sh(['getent', 'shadow', user]).split(':')[1];
     sh(['chpasswd'], `${user}:${password}\n`);
     writeFileSync(sudoers, `${user} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });

@@ -10,6 +10,13 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
  * Commands are loaded lazily so `helix --help` stays fast.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  // `helix play … | head`: a closed pipe ends output quietly, as for any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const program = new Command('helix')
     .description('Declarative playbooks in TypeScript: honest plans, idempotent tasks, fast.')
     .version(pkg.version)

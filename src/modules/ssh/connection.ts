@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import type { HostSpec } from '../../runtime/env.ts';
 import { TargetError } from '../../runtime/errors.ts';
 import type { CommandResult } from './command.ts';
 import { Worker } from './worker.ts';
-import { algorithmsFor, defaultKnownHostsFiles, parseKeyText, readKnownHosts, verifyHostKey } from './hostkeys.ts';
+import { openClient, unreachableError } from './connect.ts';
 
 export interface ConnectionOptions {
   /** Inventory name of the host, for messages. */
@@ -55,93 +54,7 @@ export class SshConnection {
   }
 
   #unreachable(detail: string, cause?: unknown): TargetError {
-    return new TargetError(this.label, `unreachable: ${detail}`, cause === undefined ? undefined : { cause });
-  }
-
-  #connect(): Promise<Client> {
-    const { spec, name } = this.#o;
-    const timeout = this.#o.connectTimeoutMs ?? 10_000;
-    const where = `${name} (${spec.address}:${spec.port})`;
-    const inventoryKeys = spec.hostKeys.map((k, i) => parseKeyText(k, `inventory hosts.${name}.hostKeys[${i}]`));
-    if (inventoryKeys.some((k) => k === undefined)) {
-      return Promise.reject(new TargetError(this.label, 'hostKeys holds an entry that is neither "<type> <base64>" nor "SHA256:<fingerprint>"'));
-    }
-    const known = spec.hostKeys.length
-      ? { trusted: inventoryKeys as NonNullable<(typeof inventoryKeys)[number]>[], revoked: [] }
-      : readKnownHosts(this.#o.knownHostsFiles ?? defaultKnownHostsFiles(), spec.address, spec.port);
-
-    let privateKey: Buffer | undefined;
-    if (spec.key) {
-      try {
-        privateKey = readFileSync(spec.key);
-      } catch (error) {
-        return Promise.reject(new TargetError(this.label, `cannot read the private key ${spec.key}: ${(error as NodeJS.ErrnoException).code ?? error}`));
-      }
-    }
-    const agent = process.env.SSH_AUTH_SOCK;
-    if (!privateKey && !agent) {
-      return Promise.reject(new TargetError(this.label, 'no private key (hosts.*.key) and no SSH agent (SSH_AUTH_SOCK) to authenticate with'));
-    }
-
-    let refusal: string | undefined;
-    const config: ConnectConfig = {
-      host: spec.address,
-      port: spec.port,
-      username: spec.user,
-      readyTimeout: timeout,
-      keepaliveInterval: this.#o.keepaliveMs ?? 5000,
-      keepaliveCountMax: 3,
-      ...(privateKey ? { privateKey } : {}),
-      ...(agent ? { agent } : {}),
-    };
-    if (spec.insecureSkipHostKeyCheck) {
-      this.#o.log?.(`host key checking is OFF for ${name} (insecureSkipHostKeyCheck): the connection may be intercepted`, 'warn');
-    } else {
-      const algorithms = algorithmsFor(known.trusted);
-      if (algorithms) config.algorithms = { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
-      config.hostVerifier = (key: Buffer): boolean => {
-        const verdict = verifyHostKey(key, known.trusted, known.revoked, where);
-        if (!verdict.ok) refusal = verdict.reason;
-        return verdict.ok;
-      };
-    }
-
-    return new Promise<Client>((resolve, reject) => {
-      const client = new Client();
-      let ready = false;
-      // ssh2's readyTimeout starts after the TCP connect; this one covers all of it.
-      const timer = setTimeout(() => {
-        client.destroy();
-        fail(this.#unreachable(`no SSH session within ${timeout} ms`));
-      }, timeout + 50);
-      const fail = (error: Error): void => {
-        clearTimeout(timer);
-        if (!ready) reject(error);
-      };
-      client.on('ready', () => {
-        clearTimeout(timer);
-        ready = true;
-        this.#live = client;
-        resolve(client);
-      });
-      client.on('error', (error: Error & { level?: string; code?: string }) => {
-        if (refusal) return fail(new TargetError(this.label, refusal));
-        if (!ready) {
-          if (error.level === 'client-authentication') {
-            const tried = [privateKey ? `key ${spec.key}` : '', agent ? 'the SSH agent' : ''].filter(Boolean).join(' and ');
-            return fail(this.#unreachable(`authentication as ${spec.user} failed (tried ${tried})`, error));
-          }
-          if (/handshake/i.test(error.message)) return fail(this.#unreachable(`no SSH handshake within ${timeout} ms`, error));
-          return fail(this.#unreachable(error.code ? `${error.code} ${error.message}` : error.message, error));
-        }
-        this.#drop(this.#unreachable(`connection lost (${error.message})`, error));
-      });
-      client.on('close', () => {
-        fail(refusal ? new TargetError(this.label, refusal) : this.#unreachable('the connection closed during the handshake'));
-        if (this.#live === client) this.#drop(this.#unreachable('connection lost'));
-      });
-      client.connect(config);
-    });
+    return unreachableError(this.label, detail, cause);
   }
 
   #drop(error: Error): void {
@@ -155,7 +68,12 @@ export class SshConnection {
   #session(): Promise<Client> {
     if (this.#closed) return Promise.reject(new TargetError(this.label, 'the run is over: the connection is closed'));
     if (!this.#client) {
-      const attempt = this.#connect();
+      const attempt = openClient(this.#o, this.label, (client, error) => {
+        if (this.#live === client) this.#drop(error);
+      }).then((client) => {
+        this.#live = client;
+        return client;
+      });
       this.#client = attempt;
       attempt.catch(() => {
         if (this.#client === attempt) this.#client = undefined;

@@ -77,7 +77,7 @@ export const devpi: Component = {
       marker: dir,
       ports: [PORTS.devpi],
       healthy: api,
-      timeoutMs: 120_000,
+      timeoutMs: 300_000,
     });
   },
   health: async (ctx) => {

@@ -87,7 +87,9 @@ export const keycloak: Component = {
       marker: `--http-port=${PORTS.keycloak}`,
       ports: [PORTS.keycloak, PORTS.keycloakManagement],
       healthy: async () => (await ready()) && (await managementReady()),
-      timeoutMs: 300_000,
+      // First start of a fresh distribution re-augments; on 2 busy cores (a cold Go build
+      // running beside it) that and the H2 bootstrap took up to ~2.5 min.
+      timeoutMs: 600_000,
     });
   },
   health: async (ctx) => {

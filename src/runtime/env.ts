@@ -54,4 +54,9 @@ export interface Env<V = Record<string, unknown>> {
   readonly provenance: Readonly<Record<string, string>>;
   /** Folder of the inventory file, for resolving relative paths. */
   readonly inventoryDir: string;
+  /**
+   * The component these vars belong to, when a run prepared the environment for one. Modules
+   * label what they create with it (ownership for `--prune`).
+   */
+  readonly component?: string;
 }

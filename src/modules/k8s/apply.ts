@@ -8,6 +8,7 @@ import { describeChange, renderDiff } from './diff.ts';
 import { guardSecretValues } from './facts.ts';
 import { orderForApply } from './manifest.ts';
 import { deepEqual, stripNoise } from './normalize.ts';
+import { declaredObjects, withOwnership } from './ownership.ts';
 import { DEFAULT_WAIT_MS } from './poll.ts';
 import { waitUntilReady } from './ready.ts';
 import { isStaticSource, loadSource, type ManifestSource, sourceProblem } from './source.ts';
@@ -127,11 +128,11 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
   const waitMs = own.wait === undefined || own.wait === false ? undefined : own.wait === true ? DEFAULT_WAIT_MS : (own.wait.timeoutMs ?? DEFAULT_WAIT_MS);
   let staticDocs: unknown[] | undefined;
 
-  const manifestsFor = (ctx?: TaskContext): Manifest[] => {
+  const manifestsFor = (ctx: TaskContext): Manifest[] => {
     const docs = isStaticSource(own) ? (staticDocs ??= loadSource(own)) : loadSource(own, ctx);
     const { manifests, problems } = toManifests(docs, own.namespace);
     if (problems.length) throw new ConfigError(problems.join('; '));
-    return manifests;
+    return manifests.map((m) => withOwnership(m, ctx.env));
   };
 
   /** Plans one object; `createdHere` holds the targets this task creates before it. */
@@ -209,7 +210,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
       if (!isStaticSource(own)) return [];
       const client = k8sClient(ctx);
       const problems: string[] = [];
-      for (const m of orderForApply(manifestsFor())) {
+      for (const m of orderForApply(manifestsFor(ctx))) {
         const info = await client.resource(m.apiVersion, m.kind);
         if (!info) continue; // a custom resource whose CRD an earlier task may create: the plan decides
         let desired: Manifest;
@@ -238,6 +239,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
       for (const m of manifests) {
         const p = await planObject(ctx, client, m, createdHere);
         if (p.change?.action === 'create') createdHere.add(p.target);
+        declaredObjects(ctx).add(p.target);
         planned.push(p);
       }
       const changes = planned.flatMap((p) => (p.change ? [p.change] : []));

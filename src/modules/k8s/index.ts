@@ -7,6 +7,9 @@
  * Change targets are `k8s:<apiVersion>/<Kind>/<namespace>/<name>`, `_` standing for the
  * namespace of cluster-scoped objects (`k8s:v1/Namespace/_/devpi`).
  */
+import { registerPruner } from '../../runtime/prune.ts';
+import { k8sPruner } from './prune.ts';
+
 export { apply, type ApplyOptions } from './apply.ts';
 export { KubeApiError, KubeUnreachable } from './api-error.ts';
 export { FIELD_MANAGER, KubeClient, type ListOptions, type Propagation } from './client.ts';
@@ -21,3 +24,7 @@ export { crdTarget, namespaceTarget, targetOf } from './target.ts';
 export { kubeTransport, type KubeRequest, type KubeResponse, type Transport } from './transport.ts';
 export type { KubeObject, KubeRef, Manifest } from './types.ts';
 export { wait, type WaitFor, type WaitOptions } from './wait.ts';
+export { OWNERSHIP_LABELS, ownershipSelector } from './ownership.ts';
+
+// `helix play --prune` removes objects this module applied that the playbooks no longer declare.
+registerPruner(k8sPruner);

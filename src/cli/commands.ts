@@ -61,7 +61,9 @@ export function registerCommands(program: Command): void {
     ['test', 'test', "run a component's test playbook (88)"],
     ['rollback', 'rollback', "run a component's rollback playbook (89)"],
   ] as const) {
-    runOptions(program.command(`${name} <component>`).description(what)).action(async (component: string, o) => {
+    const cmd = runOptions(program.command(`${name} <component>`).description(what));
+    if (name === 'play') cmd.option('--prune', 'after a successful play, delete objects helix created for the component that its playbooks no longer declare');
+    cmd.action(async (component: string, o) => {
       const { playCommand } = await import('./play.ts');
       process.exitCode = await playCommand({ root: root(), component, selection, ...o });
     });

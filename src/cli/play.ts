@@ -21,6 +21,8 @@ export interface PlayCommandOptions {
   /** `--set` overrides of component variables; `--purge-data` sets purge_data. */
   set?: Record<string, unknown>;
   purgeData?: boolean;
+  /** `play --prune`: delete what the playbooks no longer declare. */
+  prune?: boolean;
   verbose?: boolean;
 }
 
@@ -53,6 +55,7 @@ export async function playCommand(o: PlayCommandOptions): Promise<number> {
       ...(o.forks !== undefined ? { forks: o.forks } : {}),
       ...(o.maxFailPercent !== undefined ? { maxFailPercent: o.maxFailPercent } : {}),
       ...(o.waitLock !== undefined ? { waitLockMs: o.waitLock } : {}),
+      ...(o.prune ? { prune: true } : {}),
       ...(o.set && Object.keys(o.set).length || o.purgeData ? { extraVars: { ...o.set, ...(o.purgeData ? { purge_data: true } : {}) } } : {}),
     });
     if (result.interrupted) return 130;

@@ -37,6 +37,9 @@ function renderDiff(change: Change): string {
 export function humanRenderer(out: Writer, opts: { diff: boolean; verbose?: boolean }): (e: RunEvent) => void {
   const multiHost = new Set<string>();
   let check = false;
+  /** For the summary of an interrupted run: the last task that finished, and what was changed. */
+  let lastDone: string | undefined;
+  const changed: string[] = [];
   return (e) => {
     const at = (host: string): string => (multiHost.size > 1 ? pc.dim(` [${host}]`) : '');
     switch (e.type) {
@@ -62,9 +65,12 @@ export function humanRenderer(out: Writer, opts: { diff: boolean; verbose?: bool
         out.write(pc.bold(`\n${e.path}`) + (e.hosts.length > 1 || e.hosts[0] !== 'localhost' ? pc.dim(` on ${e.hosts.join(', ')}`) : '') + '\n');
         break;
       case 'task.ok':
+        lastDone = e.path;
         out.write(`  ${pc.green('ok')}       ${e.path}${at(e.host)} ${pc.dim(`${e.reason} (${ms(e.durationMs)})`)}\n`);
         break;
       case 'task.changed': {
+        lastDone = e.path;
+        if (e.applied) changed.push(...e.changes.map((c) => `${c.action} ${c.target}`));
         const label = e.applied ? 'changed' : 'would change';
         const flag = e.notIdempotent ? pc.yellow(' (not idempotent)') : '';
         out.write(`  ${pc.yellow(label.padEnd(8))} ${e.path}${at(e.host)}${flag} ${pc.dim(`(${ms(e.durationMs)})`)}\n`);
@@ -104,6 +110,11 @@ export function humanRenderer(out: Writer, opts: { diff: boolean; verbose?: bool
         }
         const verdict = e.interrupted ? pc.yellow('interrupted') : e.ok ? pc.green('ok') : pc.red('failed');
         out.write(`${verdict}${check ? ' (check: nothing was changed)' : ''} in ${ms(e.durationMs)}\n`);
+        if (e.interrupted) {
+          out.write(`stopped after ${lastDone ?? 'no task'}; ${changed.length} change(s) made before the stop${changed.length ? ':' : ''}\n`);
+          for (const c of changed) out.write(`  ${c}\n`);
+          out.write('run the same command again to converge from here\n');
+        }
         break;
       }
       default:

@@ -5,6 +5,7 @@ import { ConfigError, type Problem, ValidationError } from './errors.ts';
 import type { EventBus, RunMode } from './events.ts';
 import { componentVars, loadInventory } from './inventory.ts';
 import { findComponent, loadComponent, loadPlaybook, type Selection, selectPlaybooks } from './loader.ts';
+import { registeredPruners } from './prune.ts';
 import { newHolder, recordRun, type RunRecord, stateFor } from './state/index.ts';
 import { type PlacedPlaybook, type PlacedStep, place, walkTasks } from './tree.ts';
 
@@ -30,6 +31,11 @@ export interface RunOptions {
   lockTtlSeconds?: number;
   /** Component variables set on the command line (`--set`); they win over the inventory. */
   extraVars?: Record<string, unknown>;
+  /**
+   * After a successful play, delete what helix created for the component that its playbooks no
+   * longer declare (docs/decisions/004-prune.md). Needs the whole play. @default false
+   */
+  prune?: boolean;
 }
 
 export interface Prepared {
@@ -62,6 +68,13 @@ export async function prepare(opts: Omit<RunOptions, 'bus' | 'mode'>): Promise<P
   const folder = findComponent(opts.root, opts.component);
   const component = await loadComponent(folder);
   const problems: Problem[] = [];
+  if (opts.prune) {
+    const partial = [opts.only?.length ? '--only' : '', opts.from ? '--from' : '', opts.tags?.length ? '--tags' : ''].filter(Boolean);
+    if (opts.selection !== 'play') throw new ConfigError(`--prune applies to play, not ${opts.selection}`, component.name);
+    if (partial.length) {
+      throw new ConfigError(`--prune needs the whole play to know what is declared: drop ${partial.join(' and ')}`, component.name);
+    }
+  }
 
   const { vars: inventoryVars, provenance } = componentVars(inventory, component.name);
   const rawVars = mergeVars(inventoryVars, opts.extraVars ?? {});
@@ -85,6 +98,7 @@ export async function prepare(opts: Omit<RunOptions, 'bus' | 'mode'>): Promise<P
     groups: inventory.groups,
     provenance,
     inventoryDir: inventory.file.replace(/\/[^/]+$/, ''),
+    component: component.name,
   };
 
   let selected = selectPlaybooks(folder, opts.selection);
@@ -203,7 +217,7 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     component: opts.component,
     env: opts.env,
     mode: opts.mode,
-    playbooks: prepared.playbooks.map((p) => p.name),
+    playbooks: [...prepared.playbooks.map((p) => p.name), ...(opts.prune ? ['prune'] : [])],
   });
   const abort = new AbortController();
   if (opts.signal) {
@@ -226,13 +240,20 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
   }
   bus.emit({ type: 'run.validated', tasks: prepared.taskCount });
 
-  if (opts.mode === 'check') {
+  /** The play, then (with `--prune`, after a play that succeeded) the prune playbook. */
+  const execute = async (): Promise<ExecuteResult> => {
     const result = await engine.run(prepared.playbooks);
+    if (!opts.prune || !result.ok) return result;
+    const pruned = await engine.run([await prunePlaybook(opts, prepared)]);
+    return { ...pruned, ok: pruned.ok && result.ok };
+  };
+  if (opts.mode === 'check') {
+    const result = await execute();
     bus.emit({ type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - started });
     return { ...result, prepared };
   }
   return withLockAndJournal(opts, prepared, abort, async () => {
-    const result = await engine.run(prepared.playbooks);
+    const result = await execute();
     bus.emit({
       type: 'run.end',
       ok: result.ok,
@@ -288,6 +309,8 @@ async function withLockAndJournal<T>(opts: RunOptions, prepared: Prepared, abort
       changes: [],
     };
     const recorder = recordRun(journal, record);
+    // The record says "running" before the first change, so a kill at any point is seen by the next run.
+    await recorder.flush();
     const off = bus.on(recorder.onEvent);
     try {
       return await body();
@@ -298,4 +321,19 @@ async function withLockAndJournal<T>(opts: RunOptions, prepared: Prepared, abort
   } finally {
     await acquired.release();
   }
+}
+
+/**
+ * The `<component>/prune` playbook: one task per module that registered a pruner, told which
+ * targets earlier runs journalled (so kinds applied only in the past are looked at too).
+ */
+async function prunePlaybook(opts: RunOptions, prepared: Prepared): Promise<PlacedPlaybook> {
+  const component = prepared.env.component ?? opts.component;
+  const { journal } = stateFor(prepared.env, opts.component);
+  const journalTargets = [...new Set((await journal.list()).flatMap((r) => r.changes.map((c) => c.target)))];
+  const tasks = registeredPruners().map((p) => p.task({ component, env: opts.env, journalTargets }));
+  const problems: Problem[] = [];
+  const placed = place(component, 'prune', { tasks }, prepared.env, problems);
+  if (problems.length) throw new ValidationError(problems);
+  return placed;
 }

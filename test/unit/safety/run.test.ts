@@ -1,0 +1,133 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { collect, ConfigError, defineTask, EventBus, noChange, type RunEvent } from '../../../src/index.ts';
+import { type PruneScope, registerPruner } from '../../../src/runtime/prune.ts';
+import { run, type RunOptions } from '../../../src/runtime/run.ts';
+import type { RunRecord } from '../../../src/runtime/state/index.ts';
+import { humanRenderer } from '../../../src/cli/render.ts';
+import { world } from '../../fixtures/mem-module.ts';
+
+const root = fileURLToPath(new URL('../../fixtures/memproject', import.meta.url));
+
+/** A pruner over the in-memory world: deletes `demo/*` keys no task of the run declared. */
+const seen: PruneScope[] = [];
+registerPruner({
+  name: 'mem',
+  task: (scope) => {
+    seen.push(scope);
+    return defineTask<string[]>({
+      kind: 'mem.prune',
+      name: 'mem',
+      plan: async () => {
+        const stale = [...world.keys()].filter((k) => k.startsWith('demo/stale'));
+        if (stale.length === 0) return noChange('nothing to prune', []);
+        return {
+          changes: stale.map((k) => ({ target: `mem:${k}`, action: 'delete' as const })),
+          apply: async () => {
+            stale.forEach((k) => world.delete(k));
+            return stale;
+          },
+        };
+      },
+    });
+  },
+});
+
+async function play(extra: Partial<RunOptions> = {}): Promise<{ events: RunEvent[]; ok: boolean }> {
+  const bus = new EventBus();
+  const events = collect(bus);
+  const result = await run({ root, component: 'demo', env: 'local', selection: 'play', mode: 'apply', bus, ...extra });
+  return { events, ok: result.ok };
+}
+
+const records = (dir: string): RunRecord[] =>
+  readdirSync(join(dir, 'runs', 'demo-local'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, 'runs', 'demo-local', f), 'utf8')) as RunRecord);
+
+describe('run state and --prune (in-memory component, file lock and journal)', () => {
+  let state: string;
+  beforeEach(() => {
+    world.clear();
+    seen.length = 0;
+    process.env.DEMO_TOKEN = 'demo-token-value';
+    state = mkdtempSync(join(tmpdir(), 'helix-safety-'));
+    process.env.HELIX_STATE_DIR = state;
+  });
+
+  it('records the run as running before its first change', async () => {
+    const bus = new EventBus();
+    let atFirstTask: RunRecord[] | undefined;
+    bus.on((e) => {
+      if (e.type === 'task.start' && !atFirstTask) atFirstTask = records(state);
+    });
+    await run({ root, component: 'demo', env: 'local', selection: 'play', mode: 'apply', bus });
+    expect(atFirstTask?.map((r) => r.status)).toEqual(['running']);
+    expect(records(state).map((r) => r.status)).toEqual(['ok']);
+  });
+
+  it('a run left "running" by a killed process is reported as resumed by the next, and closed as interrupted', async () => {
+    await play();
+    const first = records(state)[0]!;
+    writeFileSync(join(state, 'runs', 'demo-local', '000001.json'), JSON.stringify({ ...first, status: 'running', endedAt: undefined }));
+    const { events } = await play();
+    expect(events.find((e) => e.type === 'run.resumed')).toMatchObject({ previousRun: first.id, changesBeforeStop: first.changes.length });
+    expect(records(state).map((r) => r.status)).toEqual(['interrupted', 'ok']);
+  });
+
+  it('--prune runs the pruners after a successful play, as the last playbook, with the journalled targets', async () => {
+    await play();
+    world.set('demo/stale-1', 'x');
+    const check = await play({ prune: true, mode: 'check' });
+    expect(check.events.find((e) => e.type === 'run.start')).toMatchObject({ playbooks: ['10_first', '20_second', 'prune'] });
+    expect(check.events.find((e) => e.type === 'task.changed' && e.path === 'demo/prune/mem')).toMatchObject({
+      applied: false,
+      changes: [{ action: 'delete', target: 'mem:demo/stale-1' }],
+    });
+    expect(world.has('demo/stale-1')).toBe(true);
+    expect(seen.at(-1)).toEqual({ component: 'demo', env: 'local', journalTargets: expect.arrayContaining(['mem:demo/a', 'mem:demo/b']) });
+
+    const real = await play({ prune: true });
+    expect(real.ok).toBe(true);
+    expect(world.has('demo/stale-1')).toBe(false);
+    expect(records(state).at(-1)?.changes).toContainEqual(expect.objectContaining({ path: 'demo/prune/mem', action: 'delete', target: 'mem:demo/stale-1' }));
+    const again = await play({ prune: true });
+    expect(again.events.some((e) => e.type === 'task.changed')).toBe(false);
+  });
+
+  it('without --prune nothing is pruned', async () => {
+    world.set('demo/stale-1', 'x');
+    const { events } = await play();
+    expect(events.some((e) => e.type === 'task.start' && e.path.startsWith('demo/prune'))).toBe(false);
+    expect(world.has('demo/stale-1')).toBe(true);
+  });
+
+  it.each([
+    [{ only: ['first'] }, /--prune needs the whole play to know what is declared: drop --only/],
+    [{ from: 'second' }, /drop --from/],
+    [{ tags: ['x'] }, /drop --tags/],
+    [{ selection: 'rollback' as const }, /--prune applies to play, not rollback/],
+  ])('--prune with a partial run is refused before anything: %o', async (extra, message) => {
+    world.set('demo/stale-1', 'x');
+    const error = await play({ prune: true, ...extra }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect([...world.keys()]).toEqual(['demo/stale-1']);
+  });
+});
+
+describe('the human view of an interrupted run', () => {
+  it('says where it stopped and what was changed', () => {
+    let out = '';
+    const render = humanRenderer({ write: (s) => void (out += s) }, { diff: false });
+    render({ type: 'run.start', component: 'demo', env: 'local', mode: 'apply', playbooks: ['10_first'] });
+    render({ type: 'task.changed', path: 'demo/10_first/a', host: 'localhost', changes: [{ action: 'create', target: 'mem:demo/a' }], applied: true, durationMs: 1 });
+    render({ type: 'task.ok', path: 'demo/10_first/b', host: 'localhost', reason: 'already', durationMs: 1 });
+    render({ type: 'run.end', ok: false, interrupted: true, recap: {}, durationMs: 5 });
+    const text = out.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(text).toMatch(/interrupted in 5ms\nstopped after demo\/10_first\/b; 1 change\(s\) made before the stop:\n {2}create mem:demo\/a\nrun the same command again to converge from here\n$/);
+  });
+});

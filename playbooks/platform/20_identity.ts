@@ -1,7 +1,7 @@
 import { definePlaybook } from '../../src/index.ts';
 import * as k8s from '../../src/modules/k8s/index.ts';
 import type { PlatformVars } from './component.ts';
-import { platform } from './lib/context.ts';
+import { OWNER, platform } from './lib/context.ts';
 import { identityConfig, namespace } from './lib/manifests.ts';
 
 /**
@@ -12,7 +12,7 @@ import { identityConfig, namespace } from './lib/manifests.ts';
 export default definePlaybook<PlatformVars>((env) => {
   const p = platform(env);
   return [
-    k8s.apply('namespaces', { manifests: p.managedNamespaces.map(namespace) }),
-    k8s.apply('identity-config', { manifest: identityConfig(p.v) }),
+    k8s.apply('namespaces', { force: OWNER, manifests: p.managedNamespaces.map(namespace) }),
+    k8s.apply('identity-config', { force: OWNER, manifest: identityConfig(p.v) }),
   ];
 });

@@ -1,7 +1,7 @@
 import { definePlaybook } from '../../src/index.ts';
 import * as k8s from '../../src/modules/k8s/index.ts';
 import type { PlatformVars } from './component.ts';
-import { platform } from './lib/context.ts';
+import { OWNER, platform } from './lib/context.ts';
 import { oidcClientSecret, superuserSecret } from './lib/manifests.ts';
 
 /**
@@ -12,7 +12,7 @@ import { oidcClientSecret, superuserSecret } from './lib/manifests.ts';
 export default definePlaybook<PlatformVars>((env) => {
   const p = platform(env);
   return [
-    k8s.apply('oidc-client-secret', { manifest: (ctx) => oidcClientSecret(p.v, p.secretValue(ctx, p.v.identity.client_secret, 'identity.client_secret')) }),
-    k8s.apply('database-superuser-secret', { manifest: (ctx) => superuserSecret(p.v, p.dbPassword(ctx)) }),
+    k8s.apply('oidc-client-secret', { force: OWNER, manifest: (ctx) => oidcClientSecret(p.v, p.secretValue(ctx, p.v.identity.client_secret, 'identity.client_secret')) }),
+    k8s.apply('database-superuser-secret', { force: OWNER, manifest: (ctx) => superuserSecret(p.v, p.dbPassword(ctx)) }),
   ];
 });

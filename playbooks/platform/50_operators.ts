@@ -2,7 +2,7 @@ import { definePlaybook, group } from '../../src/index.ts';
 import * as helm from '../../src/modules/helm/index.ts';
 import * as k8s from '../../src/modules/k8s/index.ts';
 import type { PlatformVars } from './component.ts';
-import { platform } from './lib/context.ts';
+import { OWNER, platform } from './lib/context.ts';
 import { applicationSet, argoRules, rootApplication } from './lib/manifests.ts';
 
 /**
@@ -28,8 +28,8 @@ export default definePlaybook<PlatformVars>((env) => {
         }),
       ),
     ),
-    k8s.apply('prometheus-rules', { manifest: argoRules(p.v) }),
-    k8s.apply('apps-root', { manifest: rootApplication(p.v, p.envName) }),
-    k8s.apply('applicationsets', { manifests: envs.map((e) => applicationSet(p.v, e)) }),
+    k8s.apply('prometheus-rules', { force: OWNER, manifest: argoRules(p.v) }),
+    k8s.apply('apps-root', { force: OWNER, manifest: rootApplication(p.v, p.envName) }),
+    k8s.apply('applicationsets', { force: OWNER, manifests: envs.map((e) => applicationSet(p.v, e)) }),
   ];
 });

@@ -1,7 +1,7 @@
 import { definePlaybook } from '../../src/index.ts';
 import * as k8s from '../../src/modules/k8s/index.ts';
 import type { PlatformVars } from './component.ts';
-import { platform } from './lib/context.ts';
+import { OWNER, platform } from './lib/context.ts';
 import { cnpgCluster, cnpgPooler, poolerPdb } from './lib/manifests.ts';
 
 /**
@@ -12,8 +12,8 @@ import { cnpgCluster, cnpgPooler, poolerPdb } from './lib/manifests.ts';
 export default definePlaybook<PlatformVars>((env) => {
   const p = platform(env);
   return [
-    k8s.apply('cluster', { manifest: cnpgCluster(p.v) }),
-    k8s.apply('pooler', { manifest: cnpgPooler(p.v) }),
-    k8s.apply('pooler-pdb', { manifest: poolerPdb(p.v) }),
+    k8s.apply('cluster', { force: OWNER, manifest: cnpgCluster(p.v) }),
+    k8s.apply('pooler', { force: OWNER, manifest: cnpgPooler(p.v) }),
+    k8s.apply('pooler-pdb', { force: OWNER, manifest: poolerPdb(p.v) }),
   ];
 });

@@ -1,7 +1,7 @@
 import { definePlaybook } from '../../src/index.ts';
 import * as k8s from '../../src/modules/k8s/index.ts';
 import type { PlatformVars } from './component.ts';
-import { platform } from './lib/context.ts';
+import { OWNER, platform } from './lib/context.ts';
 import { imagePolicy, policyException } from './lib/manifests.ts';
 
 /**
@@ -12,7 +12,7 @@ import { imagePolicy, policyException } from './lib/manifests.ts';
 export default definePlaybook<PlatformVars>((env) => {
   const p = platform(env);
   return [
-    k8s.apply('image-policy', { manifest: imagePolicy(p.v) }),
-    k8s.apply('emergency-exception', { manifest: policyException(p.v), when: () => p.v.kyverno.emergency_exception.enabled }),
+    k8s.apply('image-policy', { force: OWNER, manifest: imagePolicy(p.v) }),
+    k8s.apply('emergency-exception', { force: OWNER, manifest: policyException(p.v), when: () => p.v.kyverno.emergency_exception.enabled }),
   ];
 });

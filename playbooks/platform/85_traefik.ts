@@ -1,7 +1,7 @@
 import { definePlaybook } from '../../src/index.ts';
 import * as k8s from '../../src/modules/k8s/index.ts';
 import type { PlatformVars } from './component.ts';
-import { platform } from './lib/context.ts';
+import { OWNER, platform } from './lib/context.ts';
 import { dashboardRoute, forwardAuthMiddleware } from './lib/manifests.ts';
 
 /**
@@ -10,5 +10,5 @@ import { dashboardRoute, forwardAuthMiddleware } from './lib/manifests.ts';
  */
 export default definePlaybook<PlatformVars>((env) => {
   const p = platform(env);
-  return [k8s.apply('forward-auth', { manifest: forwardAuthMiddleware(p.v) }), k8s.apply('dashboard-route', { manifest: dashboardRoute(p.v) })];
+  return [k8s.apply('forward-auth', { force: OWNER, manifest: forwardAuthMiddleware(p.v) }), k8s.apply('dashboard-route', { force: OWNER, manifest: dashboardRoute(p.v) })];
 });

@@ -65,3 +65,10 @@ export function platform(env: Env<PlatformVars>): Platform {
     devtronPgAddr: `${v.cnpg.cluster_name}-rw.${v.cnpg.namespace}.svc.cluster.local`,
   };
 }
+
+/**
+ * The platform is the only writer of its objects: its applies take back fields someone else
+ * changed by hand (server-side apply `force`), so a play repairs drift instead of stopping on
+ * a field conflict. `helix verify platform` shows the drift before a play repairs it.
+ */
+export const OWNER = true;

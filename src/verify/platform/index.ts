@@ -18,6 +18,8 @@ export interface VerifyOptions {
   env: string;
   /** Static checks only (no cluster): Terraform files and what helix would apply. */
   static?: boolean;
+  /** Variable overrides, as `--set` gives them to a run (objects merge key by key). */
+  set?: Record<string, unknown>;
   /** Seams for tests. */
   kube?: KubeReader;
   helm?: HelmState;
@@ -49,10 +51,18 @@ function inventoryFor(root: string, env: string, staticOnly: boolean): Inventory
   }
 }
 
-export async function loadPlatformEnv(root: string, envName: string, staticOnly: boolean): Promise<Env<PlatformVars>> {
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  const plain = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+  for (const [k, v] of Object.entries(over)) out[k] = plain(out[k]) && plain(v) ? merge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+export async function loadPlatformEnv(root: string, envName: string, staticOnly: boolean, set: Record<string, unknown> = {}): Promise<Env<PlatformVars>> {
   const inventory = inventoryFor(root, envName, staticOnly);
   const component = await loadComponent(findComponent(root, 'platform'));
-  const { vars, provenance } = componentVars(inventory, component.name);
+  const { vars: inventoryVars, provenance } = componentVars(inventory, component.name);
+  const vars = merge(inventoryVars, set);
   const parsed = (component.vars as z.ZodType).safeParse(vars);
   if (!parsed.success) {
     throw new ValidationError(parsed.error.issues.map((i) => ({ path: `platform/vars.${i.path.map(String).join('.')}`, message: i.message })));
@@ -71,7 +81,7 @@ export async function loadPlatformEnv(root: string, envName: string, staticOnly:
 
 /** Every readiness check of the platform for one environment, sections A–J. */
 export async function verifyPlatform(o: VerifyOptions): Promise<CheckResult[]> {
-  const env = await loadPlatformEnv(o.root, o.env, o.static === true);
+  const env = await loadPlatformEnv(o.root, o.env, o.static === true, o.set);
   const p = platform(env);
   const results = [...(await terraformResults(p)), ...staticChecks(p.v, p.envName)];
   if (!o.static) {

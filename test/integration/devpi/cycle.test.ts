@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandboxDir } from '../../../src/runtime/paths.ts';
+
+/**
+ * The whole DevPi life cycle through the real CLI (`node bin/helix.js`) on the sandbox:
+ * rollback to a clean state, `--check`, first play, second play, test, rollback, second
+ * rollback, play again. Asserts the acceptance points on what the CLI printed.
+ */
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const bin = join(root, 'bin', 'helix.js');
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  events: Record<string, any>[];
+}
+
+function helix(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
+  const events = args.includes('--json')
+    ? r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, any>)
+    : [];
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, events };
+}
+
+const keys = (run: CliRun): string[] =>
+  run.events
+    .filter((e) => e.type === 'task.changed')
+    .flatMap((e) => (e.changes as { action: string; target: string }[]).map((c) => `${c.action} ${c.target}`))
+    .sort();
+
+const changed = (run: CliRun): number => run.events.filter((e) => e.type === 'task.changed').length;
+
+/** Every secret value the play handles: inventory secrets and what it generated into the cluster. */
+function secretValues(): string[] {
+  const inv = parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as { vars: Record<string, any>; kubernetes: { kubeconfig: string } };
+  const values: string[] = [];
+  for (const v of Object.values(inv.vars)) {
+    if (v && typeof v === 'object' && v.secret?.file) values.push(readFileSync(v.secret.file, 'utf8').trim());
+  }
+  for (const secret of ['oauth2-proxy', 'ephemeral-redis-config', 'devpi-root']) {
+    const r = spawnSync('kubectl', ['--kubeconfig', inv.kubernetes.kubeconfig, '-n', 'devpi', 'get', 'secret', secret, '-o', 'json'], { encoding: 'utf8' });
+    if (r.status !== 0) continue;
+    for (const b64 of Object.values((JSON.parse(r.stdout) as { data: Record<string, string> }).data)) {
+      const v = Buffer.from(b64, 'base64').toString('utf8');
+      for (const line of v.split('\n')) {
+        const m = /^requirepass (.+)$/.exec(line);
+        if (m) values.push(m[1]!);
+      }
+      if (!v.includes('\n')) values.push(v);
+    }
+  }
+  return values.filter((v) => v.length >= 8);
+}
+
+describe('devpi on the sandbox, through the CLI', () => {
+  const outputs: CliRun[] = [];
+  const seen = new Set<string>();
+  const run = (args: string[], env?: NodeJS.ProcessEnv): CliRun => {
+    const r = helix(args, env);
+    outputs.push(r);
+    return r;
+  };
+
+  beforeAll(() => {
+    const r = run(['rollback', 'devpi', '--env', 'local']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }, 900_000);
+
+  let checkRun: CliRun;
+  let firstRun: CliRun;
+
+  it('--check before the first play predicts exactly the changes the first play makes', () => {
+    checkRun = run(['play', 'devpi', '--env', 'local', '--check', '--json']);
+    expect(checkRun.code, checkRun.stderr).toBe(0);
+    firstRun = run(['play', 'devpi', '--env', 'local', '--json']);
+    expect(firstRun.code, firstRun.stdout.slice(-3000) + firstRun.stderr).toBe(0);
+    expect(keys(firstRun).length).toBeGreaterThan(30);
+    expect(keys(checkRun)).toEqual(keys(firstRun));
+    secretValues().forEach((v) => seen.add(v));
+    expect(keys(firstRun)).toContain('create keycloak:thinkube/client/oauth2-proxy-devpi');
+    expect(keys(firstRun)).toContain('create k8s:apps/v1/Deployment/devpi/devpi');
+  }, 900_000);
+
+  it('the second play changes nothing (and shows no diff)', () => {
+    const again = run(['play', 'devpi', '--env', 'local', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(keys(again)).toEqual([]);
+    expect(changed(again)).toBe(0);
+    const human = run(['play', 'devpi', '--env', 'local', '--diff']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/changed=0/);
+  }, 900_000);
+
+  it('the test (88) passes for real', () => {
+    const t = run(['test', 'devpi', '--env', 'local', '--json']);
+    expect(t.code, t.stdout.slice(-4000) + t.stderr).toBe(0);
+    const live = t.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/88_test_devpi/live/check');
+    expect(live?.reason).toMatch(/redirect|Keycloak/);
+    expect(live?.reason).toMatch(/session key\(s\) in Redis/);
+    expect(live?.reason).toMatch(/sha256/);
+  }, 900_000);
+
+  it('bad input exits 2 with the variable path before any change', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-devpi-bad-'));
+    try {
+      symlinkSync(join(root, 'playbooks'), join(dir, 'playbooks'));
+      mkdirSync(join(dir, 'inventory'));
+      const local = readFileSync(join(root, 'inventory', 'local.yaml'), 'utf8');
+      writeFileSync(join(dir, 'inventory', 'bad.yaml'), local.replace('domain_name: devpi.sandbox.test', 'domain_name: "not a domain"'));
+      const bad = run(['play', 'devpi', '--env', 'bad', '--json'], { HELIX_ROOT: dir });
+      expect(bad.code).toBe(2);
+      const invalid = bad.events.find((e) => e.type === 'run.invalid');
+      expect(invalid?.problems.map((p: { path: string }) => p.path)).toContain('devpi/vars.domain_name');
+      expect(bad.events.some((e) => e.type === 'task.start')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rollback removes what the play created and reports it; a second rollback has nothing to do; play converges again', () => {
+    const rb = run(['rollback', 'devpi', '--env', 'local', '--json']);
+    expect(rb.code, rb.stdout.slice(-3000) + rb.stderr).toBe(0);
+    const removed = keys(rb);
+    for (const k of [
+      'delete keycloak:thinkube/client/oauth2-proxy-devpi',
+      'delete k8s:v1/Namespace/_/devpi',
+      'delete k8s:apps/v1/Deployment/devpi/devpi',
+      'delete k8s:v1/PersistentVolumeClaim/devpi/devpi-data-pvc',
+    ]) {
+      expect(removed).toContain(k);
+    }
+    expect(removed.some((k) => k.startsWith('delete git:') && k.includes('#helix-devpi'))).toBe(true);
+    expect(removed.some((k) => k.startsWith('delete file:host1:') && k.endsWith('devpi-client/venv'))).toBe(true);
+    const twice = run(['rollback', 'devpi', '--env', 'local', '--json']);
+    expect(twice.code).toBe(0);
+    expect(keys(twice)).toEqual([]);
+    const replay = run(['play', 'devpi', '--env', 'local', '--json']);
+    expect(replay.code, replay.stdout.slice(-3000) + replay.stderr).toBe(0);
+    expect(keys(replay)).toEqual(keys(firstRun));
+  }, 900_000);
+
+  afterAll(() => {
+    // No secret value in anything the CLI printed (stdout, stderr, --json, --diff).
+    secretValues().forEach((v) => seen.add(v));
+    const secrets = [...seen];
+    expect(secrets.length).toBeGreaterThan(3);
+    for (const o of outputs) {
+      for (const s of secrets) {
+        expect(o.stdout.includes(s) || o.stderr.includes(s), 'a secret value was printed').toBe(false);
+      }
+    }
+  }, 120_000);
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { Secret } from '../../../src/index.ts';
+import component from '../../../playbooks/40_thinkube/core/devpi/component.ts';
+import { builtImageTag } from '../../../playbooks/40_thinkube/core/devpi/build.ts';
+import { parseCfg, renderCfg } from '../../../playbooks/40_thinkube/core/devpi/harness/stack.ts';
+
+const base = {
+  domain_name: 'example.com',
+  devpi_root_password: new Secret('root-pw-value'),
+  keycloak_url: 'https://auth.example.com/',
+  keycloak_admin_user: 'admin',
+  keycloak_admin_password: new Secret('kc-pw-value'),
+  harbor_registry: 'registry.example.com',
+  devpi_image: 'registry.example.com/thinkube/devpi:6.20.3',
+  git_remote_base: 'ssh://git@git.example.com/srv/git',
+};
+
+describe('devpi variables', () => {
+  const table: { name: string; vars: Record<string, unknown>; problem?: string; check?: (v: any) => void }[] = [
+    {
+      name: 'defaults derive the hosts and the deployment repo',
+      vars: base,
+      check: (v) => {
+        expect(v.devpi_dashboard_hostname).toBe('packages.example.com');
+        expect(v.devpi_api_hostname).toBe('packages-api.example.com');
+        expect(v.keycloak_url).toBe('https://auth.example.com');
+        expect(v.deploy.repo_url).toBe('ssh://git@git.example.com/srv/git/devpi-deployment.git');
+        expect(v.keycloak_validate_certs).toBe(true);
+      },
+    },
+    { name: 'a secret given as plain text is refused', vars: { ...base, devpi_root_password: 'plain' }, problem: 'devpi_root_password' },
+    { name: 'a bad domain is refused', vars: { ...base, domain_name: 'Not A Domain' }, problem: 'domain_name' },
+    { name: 'the build needs robot credentials and a GitHub token', vars: { ...base, build: { enabled: true } }, problem: 'harbor_robot_token' },
+    { name: 'argocd mode needs a repository', vars: { ...base, git_remote_base: undefined }, problem: 'deploy.repo_url' },
+  ];
+  for (const row of table) {
+    it(row.name, () => {
+      const r = component.vars.safeParse(row.vars);
+      if (row.problem) {
+        expect(r.success).toBe(false);
+        expect(r.error?.issues.map((i) => i.path.join('.'))).toContain(row.problem);
+      } else {
+        expect(r.success, JSON.stringify(r.error?.issues)).toBe(true);
+        row.check?.(r.data);
+      }
+    });
+  }
+  it('the image tag follows the pinned revision and is never latest', () => {
+    const v = component.vars.parse({ ...base, harbor_robot_user: 'r', harbor_robot_token: new Secret('t-value'), github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0' } });
+    expect(builtImageTag(v)).toMatch(/^v0\.1\.0-[0-9a-f]{8}$/);
+    expect(builtImageTag(v)).toBe(builtImageTag(v));
+  });
+  it('oauth2_proxy.cfg round-trips through the harness parser', () => {
+    const cfg = { http_address: '0.0.0.0:4180', upstreams: ['http://x/'], cookie_secure: true };
+    expect(parseCfg(renderCfg(cfg))).toEqual(cfg);
+  });
+});

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Change } from './change.ts';
 import type { Env, HostTarget } from './env.ts';
@@ -15,8 +16,14 @@ export interface ExecuteOptions {
   maxFailPercent?: number;
   /** Only tasks carrying one of these tags run (empty: all). */
   tags?: readonly string[];
-  /** Stops the run after the task in progress (SIGINT). */
+  /** Stops the run after the task in progress (SIGINT): the task finishes, no other starts. */
   signal?: AbortSignal;
+  /**
+   * Cancels the task in progress as well: what tasks see as `ctx.signal` (their requests and
+   * waits). The CLI passes none: a first SIGINT lets the current task finish, a second quits.
+   * @default never aborted
+   */
+  cancel?: AbortSignal;
   /** Shared values for the run (clients, caches); the same map for every playbook. */
   memo?: Map<string, unknown>;
 }
@@ -47,6 +54,7 @@ export class Engine {
   readonly #recap: Recap = {};
   readonly #changes: AppliedChange[] = [];
   readonly #signal: AbortSignal;
+  readonly #cancel: AbortSignal;
   #stopped = false;
 
   constructor(env: Env, opts: ExecuteOptions) {
@@ -54,6 +62,9 @@ export class Engine {
     this.#opts = opts;
     this.#memo = opts.memo ?? new Map();
     this.#signal = opts.signal ?? new AbortController().signal;
+    this.#cancel = opts.cancel ?? new AbortController().signal;
+    // Every request and wait of the run listens on it, many at once: no leak warning.
+    setMaxListeners(0, this.#cancel);
   }
 
   async run(playbooks: readonly PlacedPlaybook[]): Promise<ExecuteResult> {
@@ -205,7 +216,7 @@ export class Engine {
       path: placed.path,
       env: this.#env,
       host,
-      signal: this.#signal,
+      signal: this.#cancel,
       result: <Out>(task: { name: string }): Out => {
         const byHost = this.#results.get(task);
         for (const h of [host.name, 'localhost']) {

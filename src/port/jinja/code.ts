@@ -14,6 +14,13 @@ export interface Ts {
   readonly opt?: boolean;
   /** The value, when the expression is a string literal (lets concatenation fold it). */
   readonly literal?: string;
+  /**
+   * Attribute access with a meaning of its own: a registered result whose Ansible shape
+   * (`json.value`, `stdout`, `resources[0]`) maps onto the helix task's typed result.
+   */
+  readonly member?: (name: string) => Ts | undefined;
+  /** A name for messages (`token.json`). */
+  readonly label?: string;
 }
 
 /** JavaScript operator precedence, higher binds tighter. */

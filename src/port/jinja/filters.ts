@@ -37,7 +37,13 @@ const FILTERS: Record<string, Filter> = {
   default: (c) => {
     const d = arg(c, 0, 'default_value');
     const onFalsy = arg(c, 1, 'boolean');
-    if (c.raw.input.t === 'name') c.scope.note(c.raw.input.name, 'optional');
+    if (c.raw.input.t === 'name') {
+      c.scope.note(c.raw.input.name, 'optional');
+      const lit = c.raw.args[0];
+      if (lit?.t === 'lit' && typeof lit.value === 'boolean') c.scope.note(c.raw.input.name, 'bool');
+      if (lit?.t === 'lit' && typeof lit.value === 'number') c.scope.note(c.raw.input.name, 'number');
+      if (lit?.t === 'list') c.scope.note(c.raw.input.name, 'array');
+    }
     if (!d) return { ...c.input, opt: true };
     const truthy = onFalsy?.code === 'true';
     const type = c.input.type.k === 'any' ? d.type : unify(c.input.type, d.type);

@@ -14,8 +14,30 @@ export interface Binding {
   readonly member?: (name: string) => Binding | undefined;
 }
 
+/** A binding as a translated expression. */
+export function bindingTs(b: Binding, label: string): Ts {
+  const out: Ts = {
+    code: b.code,
+    prec: b.prec ?? 20,
+    type: b.type,
+    ctx: b.ctx ?? false,
+    ...(b.opt ? { opt: true } : {}),
+    label,
+  };
+  const member = b.member;
+  return member
+    ? {
+        ...out,
+        member: (n) => {
+          const m = member(n);
+          return m ? bindingTs(m, `${label}.${n}`) : undefined;
+        },
+      }
+    : out;
+}
+
 /** What a use of a variable tells about its type, for variables nothing defines. */
-export type Hint = 'optional' | 'bool' | 'array' | 'number' | 'object';
+export type Hint = 'optional' | 'bool' | 'array' | 'number' | 'object' | 'secret';
 
 /** Names an expression may read, and the few global effects translation has. */
 export interface Scope {
@@ -29,6 +51,8 @@ export interface Scope {
   fileLookup(path: Ts): Ts;
   /** Adds an import to the file being generated and returns the local name. */
   use(from: string, name: string): string;
+  /** True when something defines the name (without creating it, as a lookup may). */
+  peek?(name: string): boolean;
 }
 
 /** Why a construct has no translation; the key of "TODOs by reason" in the report. */
@@ -49,7 +73,9 @@ export type TodoReason =
   | 'keyword-unsupported'
   | 'include-dynamic'
   | 'template-unsupported'
-  | 'role-missing';
+  | 'role-missing'
+  | 'loop-dynamic'
+  | 'task-unreadable';
 
 /** A construct the port cannot translate; the task that holds it becomes a TODO. */
 export class Untranslatable extends Error {
@@ -72,5 +98,6 @@ export function withBindings(parent: Scope, bindings: Readonly<Record<string, Bi
     envLookup: (name) => parent.envLookup(name),
     fileLookup: (path) => parent.fileLookup(path),
     use: (from, name) => parent.use(from, name),
+    peek: (name) => name in bindings || (parent.peek?.(name) ?? false),
   };
 }

@@ -4,7 +4,7 @@ import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, temp
 import { applyFilter } from './filters.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { parseCondition, parseExpression } from './parser.ts';
-import { type Scope, Untranslatable } from './scope.ts';
+import { bindingTs, type Scope, Untranslatable } from './scope.ts';
 import { applyTest } from './tests.ts';
 
 /** Translates one Jinja2 expression tree to a TypeScript expression. */
@@ -40,10 +40,11 @@ export function translate(e: Expr, s: Scope): Ts {
       return ts(parts.length ? `{ ${parts.join(', ')} }` : '{}', type, PREC.primary, ctx);
     }
     case 'attr':
-      return attribute(translate(e.obj, s), e.name, e, s);
+      return attribute(translate(e.obj, s), e.name);
     case 'index': {
       const obj = translate(e.obj, s);
-      if (e.index.t === 'lit' && typeof e.index.value === 'string') return attribute(obj, e.index.value, e, s);
+      if (e.index.t === 'lit' && typeof e.index.value === 'string') return attribute(obj, e.index.value);
+      if (obj.member && e.index.t === 'lit' && typeof e.index.value === 'number') return attribute(obj, String(e.index.value));
       const index = translate(e.index, s);
       return indexed(obj, index);
     }
@@ -86,7 +87,7 @@ export function translate(e: Expr, s: Scope): Ts {
 
 function name(n: string, s: Scope): Ts {
   const b = s.lookup(n);
-  if (b) return ts(b.code, b.type, b.prec ?? PREC.primary, b.ctx ?? false, b.opt ?? false);
+  if (b) return bindingTs(b, n);
   if (n === 'ansible_check_mode') throw new Untranslatable('check-mode', 'ansible_check_mode: helix tasks never ask whether the run is a check');
   if (n === 'hostvars') throw new Untranslatable('hostvars', 'hostvars: another host\'s variables have no helix equivalent; pass the value explicitly');
   if (n === 'ansible_facts' || /^ansible_/.test(n)) throw new Untranslatable('gathered-facts', `${n}: gathered facts; read them with a fact task instead`);
@@ -95,13 +96,11 @@ function name(n: string, s: Scope): Ts {
 }
 
 /** `a.b`: a registered result's own mapping, an object's field, or a loosely typed member. */
-function attribute(obj: Ts, field: string, e: Expr, s: Scope): Ts {
-  const base = e.t === 'attr' || e.t === 'index' ? e.obj : undefined;
-  const root = base?.t === 'name' ? s.lookup(base.name) : undefined;
-  if (root?.member && base?.t === 'name') {
-    const m = root.member(field);
-    if (!m) throw new Untranslatable('register-attribute', `${base.name}.${field}: no equivalent in the helix task's result`);
-    return ts(m.code, m.type, m.prec ?? PREC.primary, m.ctx ?? true, m.opt ?? false);
+function attribute(obj: Ts, field: string): Ts {
+  if (obj.member) {
+    const m = obj.member(field);
+    if (!m) throw new Untranslatable('register-attribute', `${obj.label ?? 'result'}.${field}: no equivalent in the helix task's result`);
+    return m;
   }
   const access = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `[${quote(field)}]`;
   const q = obj.opt ? '?' : '';

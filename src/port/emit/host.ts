@@ -1,0 +1,86 @@
+import type { Role, SourceTask } from '../ansible/source.ts';
+import { Untranslatable, type Scope } from '../jinja/scope.ts';
+import { translate } from '../jinja/translate.ts';
+import { type Earlier, newEarlier, type Val, value } from '../map/context.ts';
+import type { Generation } from '../generation.ts';
+import { type Code, obj, print, raw } from './code.ts';
+import type { Imports } from './imports.ts';
+import { Names } from './names.ts';
+import type { StepsHost } from './steps.ts';
+
+/**
+ * The StepsHost of one generated file (a playbook or a role module): where its templates and
+ * files go, how it imports the lib and roles, how roles are called from it.
+ */
+export function stepsHost(o: {
+  gen: Generation;
+  imports: Imports;
+  ids: Names;
+  outFile: string;
+  local: boolean;
+  role?: Role;
+}): StepsHost & { earlier: Earlier } {
+  const { gen, imports, outFile, role } = o;
+  const outDir = outFile.replace(/\/[^/]+$/, '');
+  return {
+    imports,
+    ids: o.ids,
+    reports: gen.reports,
+    fileLabel: (f) => gen.label(f),
+    local: o.local,
+    earlier: newEarlier(),
+    handlers: new Map(),
+    roleHandlers: [],
+    template: (src, from) => gen.template(src, from, role),
+    renderTemplate: (ref, scope) => gen.renderTemplate(ref, scope, outDir, imports),
+    fileUrl: (src, from) => gen.fileUrl(src, from, role, outDir),
+    lib: (name) => gen.lib(outFile, imports, name),
+    includeFile: (file, from) => gen.includeFile(file, from, role),
+    roleCall: (name, tasksFrom, vars, scope, from) => roleCall(gen, imports, outFile, name, tasksFrom, vars, scope, from),
+  };
+}
+
+/**
+ * A call of a role function with explicit arguments: given `vars`, then required parameters
+ * read from the caller's scope, then optional ones the caller defines (as Ansible's inventory
+ * overrides role defaults). Nothing is ambient.
+ */
+export function roleCall(
+  gen: Generation,
+  imports: Imports,
+  outFile: string,
+  name: string,
+  tasksFrom: string | undefined,
+  vars: Record<string, unknown>,
+  scope: Scope,
+  from: SourceTask,
+): { code: string; handlers: boolean } | undefined {
+  const role = gen.project.roles.get(name);
+  if (!role) return undefined;
+  const fn = gen.roleFunction(name, tasksFrom);
+  imports.named(gen.importPath(outFile, `${gen.roleDir(name)}/index.ts`), fn);
+  const params = gen.k.roleParams.get(name) ?? new Map();
+  const args: [string, Code][] = [];
+  const label = gen.label(from.file);
+  for (const p of params.values()) {
+    let v: Val | undefined;
+    if (p.name in vars) {
+      const sole = typeof vars[p.name] === 'string' ? /^\s*\{\{\s*(\w+)\s*\}\}\s*$/.exec(vars[p.name] as string) : null;
+      if (sole && p.type.k === 'secret') scope.note(sole[1]!, 'secret');
+      v = value(vars[p.name], scope, { secretOk: () => true });
+    } else if ((!p.hasDefault && !p.optional) || scope.peek?.(p.name)) {
+      if (p.type.k === 'secret') scope.note(p.name, 'secret');
+      const t = translate({ t: 'name', name: p.name }, scope);
+      v = { code: raw(t.opt && !p.optional && !p.hasDefault ? `${t.code}!` : t.code), ctx: t.ctx, type: t.type };
+    }
+    if (!v) continue;
+    if (v.ctx) throw new Untranslatable('keyword-unsupported', `role ${name}: parameter ${p.name} from an earlier task's result`);
+    gen.k.callType(name, p.name, v.type);
+    args.push([p.name, v.code]);
+  }
+  for (const k of Object.keys(vars)) if (!params.has(k) && gen.k.settled) gen.reports.note(label, `role ${name}: ${k} is not a parameter of the role; dropped`);
+  const handlers = role.handlers.length > 0 && (!tasksFrom || tasksFrom === 'main');
+  return { code: `${fn}(${print(obj(args), '  ', fn.length + 20)})`, handlers };
+}
+
+export { Names };

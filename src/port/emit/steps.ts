@@ -1,0 +1,476 @@
+import { T, elementOf, type PType, unify } from '../ptype.ts';
+import { asBool, PREC, quote, wrap, type Ts } from '../jinja/code.ts';
+import { type Binding, type Scope, Untranslatable, withBindings } from '../jinja/scope.ts';
+import { soleExpression } from '../jinja/template.ts';
+import type { SourceTask } from '../ansible/source.ts';
+import { normalise, type Norm, type NormBlock, type NormTask } from '../tasks/normalise.ts';
+import type { Reports } from '../report.ts';
+import { type Code, key, lineComment, obj, print, raw } from './code.ts';
+import type { Imports } from './imports.ts';
+import { camel, localName, Names, slug } from './names.ts';
+import { conds, cond, type Earlier, type MapCx, type Mapped, millis, type RenderedTemplate, type ResultShape, type TemplateRef, value } from '../map/context.ts';
+import { MAPPERS } from '../map/index.ts';
+
+/** What the generated file around the steps provides. */
+export interface StepsHost {
+  readonly imports: Imports;
+  /** Identifiers of the function body. */
+  readonly ids: Names;
+  readonly reports: Reports;
+  /** The report's name for a source file. */
+  fileLabel(file: string): string;
+  /** The play runs on the machine running helix. */
+  readonly local: boolean;
+  readonly earlier: Earlier;
+  /** Handler name (or `listen` topic) → const names. */
+  readonly handlers: Map<string, string[]>;
+  /** Role handler lists to add to the playbook's handlers (`...redis.handlers`). */
+  readonly roleHandlers: string[];
+  template(src: string, from: SourceTask): TemplateRef | undefined;
+  renderTemplate(ref: TemplateRef, scope: Scope, names: readonly string[]): RenderedTemplate;
+  fileUrl(src: string, from: SourceTask): string | undefined;
+  lib(name: string): string;
+  /** A role call (`include_role`), or undefined when the role was not found. */
+  roleCall(name: string, tasksFrom: string | undefined, vars: Record<string, unknown>, scope: Scope, from: SourceTask): { code: string; handlers: boolean } | undefined;
+  /** Tasks of an included task file, resolved like Ansible (role tasks/, then relative). */
+  includeFile(file: string, from: SourceTask): SourceTask[] | undefined;
+}
+
+/** Keywords a block passes down to its tasks. */
+interface Inherited {
+  readonly become?: boolean;
+  readonly becomeUser?: string;
+  readonly delegateTo?: string;
+  readonly noLog?: boolean | string;
+  readonly environment?: unknown;
+  readonly runOnce?: boolean;
+}
+
+export interface Emitted {
+  /** Declarations, in task order, at the indentation of the function body. */
+  readonly lines: string[];
+  /** The steps of the list (const names, `...spreads`). */
+  readonly steps: string[];
+  /** The body returns before the steps can be built (a build-time check). */
+}
+
+const INDENT = '  ';
+
+/** Emits a task list as declarations and step references; records every outcome. */
+export class StepsEmitter {
+  readonly #h: StepsHost;
+  #scope: Scope;
+
+  constructor(host: StepsHost, scope: Scope) {
+    this.#h = host;
+    this.#scope = scope;
+  }
+
+  get scope(): Scope {
+    return this.#scope;
+  }
+
+  /** Emits a list of normalised tasks; task names are unique within `names`. */
+  emit(list: readonly Norm[], names: Names, inherited: Inherited = {}, indent = INDENT): Emitted {
+    const lines: string[] = [];
+    const steps: string[] = [];
+    for (const n of list) {
+      const out = this.#one(n, names, inherited, indent);
+      lines.push(...out.lines);
+      steps.push(...out.steps);
+    }
+    return { lines, steps };
+  }
+
+  #label(t: SourceTask): string {
+    return this.#h.fileLabel(t.file);
+  }
+
+  #todo(n: Norm | { source: SourceTask }, reason: Untranslatable['reason'], message: string, indent: string): Emitted {
+    const src = n.source;
+    const name = (n as { name?: string }).name ?? ('module' in n ? (n as NormTask).moduleKey : 'task');
+    this.#h.reports.record(this.#label(src), 'todo', { reason, message, line: src.line, task: name });
+    const text = `TODO(port): ${reason}: ${message}\n${src.text}`;
+    return { lines: [lineComment(text, indent)], steps: [] };
+  }
+
+  #one(n: Norm, names: Names, inherited: Inherited, indent: string): Emitted {
+    if (n.type === 'broken') return this.#todo(n, 'task-unreadable', n.message, indent);
+    if (n.type === 'block') return this.#block(n, names, inherited, indent);
+    try {
+      return this.#task(n, names, inherited, indent);
+    } catch (error) {
+      if (error instanceof Untranslatable) return this.#todo(n, error.reason, error.message, indent);
+      throw error;
+    }
+  }
+
+  #block(b: NormBlock, names: Names, inherited: Inherited, indent: string): Emitted {
+    const name = names.take(slug(b.name ?? 'block') || 'block', '-');
+    const inner = new Names();
+    const saved = this.#scope;
+    try {
+      this.#scope = this.#withVars(b.vars);
+      const inh: Inherited = {
+        ...inherited,
+        ...(b.become !== undefined ? { become: b.become } : {}),
+        ...(b.becomeUser ? { becomeUser: b.becomeUser } : {}),
+        ...(b.delegateTo ? { delegateTo: b.delegateTo } : {}),
+        ...(b.noLog !== undefined ? { noLog: b.noLog } : {}),
+        ...(b.environment !== undefined ? { environment: b.environment } : {}),
+        ...(b.runOnce !== undefined ? { runOnce: b.runOnce } : {}),
+      };
+      const main = this.emit(b.block, inner, inh, indent);
+      const rescue = this.emit(b.rescue, inner, inh, indent);
+      const always = this.emit(b.always, inner, inh, indent);
+      const when = conds(b.when, this.#scope);
+      const entries: [string, Code][] = [['steps', raw(`[${main.steps.join(', ')}]`)]];
+      if (b.rescue.length) entries.push(['rescue', raw(`[${rescue.steps.join(', ')}]`)]);
+      if (b.always.length) entries.push(['always', raw(`[${always.steps.join(', ')}]`)]);
+      if (when) entries.push(['when', raw(`${when.ctx ? '(ctx)' : '()'} => ${wrap(when, PREC.arrow + 1)}`)]);
+      if (b.tags.length) entries.push(['tags', raw(`[${b.tags.map(quote).join(', ')}]`)]);
+      const id = this.#h.ids.take(camel(name));
+      const fn = this.#h.imports.named('helix', 'block');
+      const head = `${indent}const ${id} = `;
+      const code = `${head}${print({ k: 'call', fn, args: [raw(quote(name)), obj(entries)] }, indent, head.length)};`;
+      return { lines: [...main.lines, ...rescue.lines, ...always.lines, code], steps: [id] };
+    } catch (error) {
+      if (error instanceof Untranslatable) return this.#todo(b, error.reason, error.message, indent);
+      throw error;
+    } finally {
+      this.#scope = saved;
+    }
+  }
+
+  /** Task-level `vars:`: each name reads as its (inline) value. */
+  #withVars(vars: Readonly<Record<string, unknown>>): Scope {
+    const entries = Object.entries(vars);
+    if (!entries.length) return this.#scope;
+    const bindings: Record<string, Binding> = {};
+    let scope = this.#scope;
+    for (const [k, v] of entries) {
+      const val = value(v, scope);
+      const code = print(val.code);
+      bindings[k] = { code: /^[\w$.[\]'"]+$/.test(code) ? code : `(${code})`, type: val.type, ctx: val.ctx };
+      scope = withBindings(this.#scope, bindings);
+    }
+    return scope;
+  }
+
+  #task(t: NormTask, names: Names, inherited: Inherited, indent: string): Emitted {
+    const label = this.#label(t.source);
+    const saved = this.#scope;
+    try {
+      this.#scope = this.#withVars(t.vars);
+      switch (t.module) {
+        case 'include_tasks':
+        case 'import_tasks':
+          return this.#include(t, names, inherited, indent);
+        case 'include_role':
+        case 'import_role':
+          return this.#role(t, names, indent);
+        case 'set_fact':
+          return this.#setFact(t, indent);
+        case 'meta': {
+          const what = String(t.args._raw_params ?? '');
+          if (what === 'flush_handlers' || what === 'noop') return this.#dropped(t, `meta: ${what} (helix runs handlers at the end of the playbook)`, indent);
+          throw new Untranslatable('keyword-unsupported', `meta: ${what}`);
+        }
+      }
+      const mapper = MAPPERS[t.module];
+      if (!mapper) throw new Untranslatable(t.module in MISSING ? 'module-missing' : 'module-unsupported', MISSING[t.module] ?? `${t.moduleKey} has no helix mapping`);
+      const delegate = t.delegateTo ?? inherited.delegateTo;
+      if (delegate && !/^(localhost|127\.0\.0\.1)$/.test(delegate)) throw new Untranslatable('keyword-unsupported', `delegate_to: ${delegate}`);
+      const local = this.#h.local || !!delegate;
+      const name = names.take(slug(t.name ?? t.module) || t.module, '-');
+
+      // Loop: the item variable is bound while the task is mapped.
+      let loop: { items: Ts; param: string; taskName: string } | undefined;
+      if (t.loop) {
+        loop = this.#loop(t, name);
+        this.#scope = withBindings(this.#scope, {
+          [t.loop.var]: { code: localName(t.loop.var), type: elementOf(loop.items.type) },
+          ...(t.loop.indexVar ? { [t.loop.indexVar]: { code: 'i', type: T.number } } : {}),
+        });
+      }
+      const notes: string[] = [];
+      const cx: MapCx = {
+        task: t,
+        scope: this.#scope,
+        local,
+        name,
+        module: (m) => this.#h.imports.namespace(`helix/modules/${m}`, m),
+        helix: (n) => this.#h.imports.named('helix', n),
+        lib: (n) => this.#h.lib(n),
+        template: (src) => this.#h.template(src, t.source),
+        fileUrl: (src) => this.#h.fileUrl(src, t.source),
+        renderTemplate: (ref) => this.#h.renderTemplate(ref, this.#scope, []),
+        earlier: this.#h.earlier,
+        note: (text) => notes.push(text),
+      };
+      const mapped = mapper(cx);
+      for (const n of notes) this.#h.reports.note(label, n);
+      if (mapped.kind === 'dropped') return this.#dropped(t, mapped.why, indent);
+      if (mapped.kind === 'inline') {
+        if (t.loop) throw new Untranslatable('loop-dynamic', `a loop over ${t.module}`);
+        this.#h.reports.record(label, 'inlined');
+        if (mapped.binding) {
+          this.#scope = withBindings(saved, { [mapped.binding.name]: mapped.binding.value });
+          this.#keep = true;
+        }
+        const out = mapped.lines.map((l) => indent + l);
+        return { lines: [commentFor(t, indent), ...out].filter(Boolean), steps: [] };
+      }
+      return this.#taskCall(t, name, mapped, loop, inherited, local, indent, label, saved);
+    } finally {
+      // Bindings made by this task (set_fact, register) are set explicitly by the callers.
+      if (this.#scope !== saved && !this.#keep) this.#scope = saved;
+      this.#keep = false;
+    }
+  }
+
+  #keep = false;
+
+  #dropped(t: NormTask, why: string, indent: string): Emitted {
+    this.#h.reports.record(this.#label(t.source), 'dropped');
+    return { lines: [lineComment(`${why}:\n${t.source.text}`, indent)], steps: [] };
+  }
+
+  #loop(t: NormTask, name: string): { items: Ts; param: string; taskName: string } {
+    const l = t.loop!;
+    if (!['loop', 'with_items', 'with_list', 'with_dict'].includes(l.keyword)) {
+      throw new Untranslatable('keyword-unsupported', `${l.keyword}: write the iteration in TypeScript`);
+    }
+    let items: Ts;
+    if (typeof l.items === 'string') {
+      const sole = soleExpression(l.items);
+      if (sole === undefined) throw new Untranslatable('jinja-construct', `${l.keyword}: "${l.items}" is not a list`);
+      const v = value(l.items, this.#scope);
+      items = { code: print(v.code), prec: PREC.primary, type: v.type, ctx: v.ctx };
+    } else {
+      const v = value(l.items, this.#scope);
+      items = { code: print(v.code), prec: PREC.primary, type: v.type, ctx: v.ctx };
+    }
+    if (items.ctx) throw new Untranslatable('loop-dynamic', `${l.keyword} over earlier results: the list is only known at run time`);
+    if (l.shape === 'dict') {
+      items = {
+        code: `Object.entries(${items.code}).map(([key, value]) => ({ key, value }))`,
+        prec: PREC.primary,
+        type: T.array(T.object({ key: T.string, value: items.type.k === 'object' ? Object.values(items.type.fields).reduce(unify, T.null as PType) : T.any })),
+        ctx: false,
+      };
+    } else if (l.shape === 'flatten' && items.type.k === 'array' && items.type.of.k === 'array') {
+      items = { code: `${wrap(items, PREC.primary)}.flat()`, prec: PREC.primary, type: items.type.of, ctx: false };
+    }
+    if (items.type.k !== 'array' && items.type.k !== 'any') throw new Untranslatable('jinja-construct', `${l.keyword} over a ${items.type.k}`);
+    // A readable, stable task name per item: the label, a plain string item, or the index.
+    let taskName = `\`${name}[\${i}]\``;
+    if (l.label !== undefined) {
+      const lab = value(l.label, this.#scope);
+      if (!lab.ctx) taskName = `\`${name}-\${String(${print(lab.code)}).replace(/[^A-Za-z0-9._-]+/g, '-')}\``;
+    } else if (Array.isArray(l.items) && l.items.every((x: unknown) => typeof x === 'string' && /^[A-Za-z0-9._-]+$/.test(x))) {
+      taskName = `\`${name}-\${${localName(l.var)}}\``;
+    }
+    return { items, param: localName(l.var), taskName };
+  }
+
+  #taskCall(
+    t: NormTask,
+    name: string,
+    m: Extract<Mapped, { kind: 'task' }>,
+    loop: { items: Ts; param: string; taskName: string } | undefined,
+    inherited: Inherited,
+    local: boolean,
+    indent: string,
+    label: string,
+    outer: Scope,
+  ): Emitted {
+    const opts: (readonly [string, Code])[] = [...m.options];
+    const common: [string, Code][] = [];
+    const handled = new Set(m.handled ?? []);
+    const note = (s: string): void => this.#h.reports.note(label, s);
+
+    const when = conds(t.when, this.#scope);
+    if (when) common.push(['when', raw(`${when.ctx ? '(ctx)' : '()'} => ${wrap(when, PREC.arrow + 1)}`)]);
+    if (t.tags.length) common.push(['tags', raw(`[${t.tags.map(quote).join(', ')}]`)]);
+    if (t.until !== undefined || t.retries !== undefined) {
+      const retries = t.retries ?? (t.until !== undefined ? 3 : undefined);
+      if (retries !== undefined) common.push(['retries', typeof retries === 'number' ? raw(String(retries)) : raw(asNumberCode(value(retries, this.#scope)))]);
+      common.push(['delayMs', millis(t.delay ?? 5, this.#scope)]);
+      if (t.until !== undefined) {
+        if (!t.register && typeof t.until !== 'boolean') throw new Untranslatable('keyword-unsupported', 'until: without register');
+        const bound = t.register ? withBindings(this.#scope, { [t.register]: resultBinding('r', m.result, false) }) : this.#scope;
+        const u = asBool(cond(t.until, bound));
+        if (u.ctx) throw new Untranslatable('keyword-unsupported', 'until: reads other tasks\' results');
+        common.push(['until', raw(`(r) => ${wrap(u, PREC.arrow + 1)}`)]);
+      }
+    }
+    const notify = t.notify.flatMap((n) => {
+      const hs = this.#h.handlers.get(n);
+      if (!hs) note(`notify "${n}": no such handler in scope; dropped`);
+      return hs ?? [];
+    });
+    if (notify.length) common.push(['notify', raw(`[${[...new Set(notify)].join(', ')}]`)]);
+    const ignore = t.ignoreErrors;
+    if (ignore !== undefined && ignore !== false) {
+      if (typeof ignore === 'string') throw new Untranslatable('keyword-unsupported', 'ignore_errors: a computed condition');
+      common.push(['ignoreErrors', raw('true')]);
+    }
+    if (t.failedWhen && !handled.has('failedWhen')) {
+      if (t.failedWhen.length === 1 && (t.failedWhen[0] === false || t.failedWhen[0] === 'false')) {
+        if (ignore === undefined || ignore === false) common.push(['ignoreErrors', raw('true')]);
+        note('failed_when: false became ignoreErrors: true (a failure is reported, the host carries on)');
+      } else throw new Untranslatable('keyword-unsupported', `failed_when on ${t.moduleKey}: helix decides failure from the target's answer`);
+    }
+    if (t.changedWhen && !handled.has('changedWhen')) note(`changed_when on ${t.moduleKey} dropped: helix reports a change only when it compared and found one`);
+    const become = t.become ?? inherited.become;
+    if (become && m.fn.startsWith('ssh.')) {
+      const user = t.becomeUser ?? inherited.becomeUser;
+      opts.push(['become', raw(user ? quote(user) : 'true')]);
+    } else if (become && !m.fn.startsWith('ssh.') && local && /^exec\./.test(m.fn)) {
+      throw new Untranslatable('keyword-unsupported', 'become on a local command');
+    }
+    const env = t.environment ?? inherited.environment;
+    if (env !== undefined && !handled.has('environment')) note(`environment: dropped on ${t.moduleKey} (only commands take an environment)`);
+    if ((t.runOnce ?? inherited.runOnce) && !this.#h.local && !local) note('run_once: helix runs the task on every host of the playbook; give it its own localhost playbook if it must run once');
+    if (t.noLog ?? inherited.noLog) note('no_log: helix masks every Secret in every output; values read from secrets are Secrets');
+    if (t.checkMode !== undefined) note('check_mode: dropped (helix tasks read in check runs and never write)');
+    for (const k of t.ignored) note(`${k}: not carried over`);
+
+    const options = obj([...opts, ...common]);
+    const nameCode: Code = m.name ?? (loop ? raw(loop.taskName) : raw(quote(name)));
+    const callCode: Code = { k: 'call', fn: m.fn, args: [nameCode, options] };
+    const id = this.#h.ids.take(t.register ? localName(t.register) : camel(name));
+    const head = `${indent}const ${id} = `;
+    let line: string;
+    if (loop) {
+      const params = loop.taskName.includes('${i}') || t.loop?.indexVar ? `(${loop.param}, i)` : loop.param;
+      const body = print(callCode, indent, head.length + params.length + 20);
+      line = `${head}${wrap(loop.items, PREC.primary)}.map(${params} => ${body});`;
+    } else line = `${head}${print(callCode, indent, head.length)};`;
+    this.#h.reports.record(label, m.real === false ? 'wrapped' : 'mapped');
+
+    // A registered result reads from the task through `ctx.result`.
+    if (t.register) {
+      const b: Binding = loop
+        ? { code: `${id}.map((t) => ctx.result(t))`, type: T.array(T.any), ctx: true, member: (n) => (n === 'results' ? { code: `${id}.map((t) => ctx.result(t))`, type: T.array(T.any), ctx: true } : undefined) }
+        : resultBinding(`ctx.result(${id})`, m.result, true);
+      this.#scope = withBindings(outer, { [t.register]: b });
+      this.#keep = true;
+    }
+    return { lines: [commentFor(t, indent), line].filter(Boolean), steps: [loop ? `...${id}` : id] };
+  }
+
+  #include(t: NormTask, names: Names, inherited: Inherited, indent: string): Emitted {
+    const file = String(t.args._raw_params ?? t.args.file ?? '');
+    if (!file || /\{\{/.test(file)) throw new Untranslatable('include-dynamic', `${t.moduleKey}: a computed file name`);
+    if (t.loop) throw new Untranslatable('include-dynamic', `${t.moduleKey} in a loop`);
+    const tasks = this.#h.includeFile(file, t.source);
+    if (!tasks) throw new Untranslatable('include-dynamic', `${t.moduleKey}: ${file} not found`);
+    this.#h.reports.record(this.#label(t.source), 'inlined');
+    const name = names.take(slug(t.name ?? file.replace(/\.ya?ml$/, '')) || 'include', '-');
+    const inner = this.emit(tasks.map(normalise), new Names(), inherited, indent);
+    const when = conds(t.when, this.#scope);
+    const fn = this.#h.imports.named('helix', 'group');
+    const id = this.#h.ids.take(camel(name));
+    const o: string[] = [];
+    if (when) o.push(`when: ${when.ctx ? '(ctx)' : '()'} => ${wrap(when, PREC.arrow + 1)}`);
+    if (t.tags.length) o.push(`tags: [${t.tags.map(quote).join(', ')}]`);
+    const line = `${indent}const ${id} = ${fn}(${quote(name)}, [${inner.steps.join(', ')}]${o.length ? `, { ${o.join(', ')} }` : ''});`;
+    // Facts set and results registered in the included file stay visible after it (as in Ansible).
+    this.#keep = true;
+    return { lines: [`${indent}// ${t.moduleKey}: ${file}`, ...inner.lines, line], steps: [id] };
+  }
+
+  #role(t: NormTask, names: Names, indent: string): Emitted {
+    const a = t.args;
+    const roleName = String(a.name ?? a._raw_params ?? '');
+    if (!roleName || /\{\{/.test(roleName)) throw new Untranslatable('include-dynamic', `${t.moduleKey}: a computed role name`);
+    if (t.loop) throw new Untranslatable('include-dynamic', `${t.moduleKey} in a loop`);
+    const vars = { ...((a.vars as Record<string, unknown>) ?? {}), ...t.vars };
+    const call = this.#h.roleCall(roleName, typeof a.tasks_from === 'string' ? a.tasks_from.replace(/\.ya?ml$/, '') : undefined, vars, this.#scope, t.source);
+    if (!call) throw new Untranslatable('role-missing', `role ${roleName} not found on the roles path`);
+    this.#h.reports.record(this.#label(t.source), 'inlined');
+    names.take(slug(roleName), '-');
+    const id = this.#h.ids.take(`${camel(roleName.split('/').at(-1)!)}Role`);
+    const when = conds(t.when, this.#scope);
+    let code = call.code;
+    if (when || t.tags.length) {
+      const fn = this.#h.imports.named('helix', 'group');
+      const o: string[] = [];
+      if (when) o.push(`when: ${when.ctx ? '(ctx)' : '()'} => ${wrap(when, PREC.arrow + 1)}`);
+      if (t.tags.length) o.push(`tags: [${t.tags.map(quote).join(', ')}]`);
+      code = `${fn}(${quote(slug(roleName))}, [${code}], { ${o.join(', ')} })`;
+    }
+    if (call.handlers && !when && !t.tags.length) this.#h.roleHandlers.push(`...${id}.handlers`);
+    return { lines: [`${indent}// ${t.moduleKey}: ${roleName}`, `${indent}const ${id} = ${code};`], steps: [id] };
+  }
+
+  #setFact(t: NormTask, indent: string): Emitted {
+    if (t.loop) throw new Untranslatable('loop-dynamic', 'set_fact in a loop (an accumulator): write it with map/filter');
+    const when = conds(t.when, this.#scope);
+    const lines: string[] = [commentFor(t, indent)].filter(Boolean);
+    const bindings: Record<string, Binding> = {};
+    const secret = t.noLog === true;
+    for (const [k, raw0] of Object.entries(t.args)) {
+      if (k === 'cacheable') continue;
+      let v = value(raw0, this.#scope, { secretOk: () => true });
+      let code = print(v.code, indent, indent.length + k.length + 10);
+      let type = v.type;
+      if (secret && v.type.k === 'string') {
+        const S = this.#h.imports.named('helix', 'Secret');
+        code = `new ${S}(${code})`;
+        type = T.secret;
+      }
+      // Only an existing binding is a previous value: a lookup could invent a parameter.
+      const prev = this.#scope.peek?.(k) ? this.#scope.lookup(k) : undefined;
+      if (when) {
+        const other = prev ? prev.code : 'undefined';
+        code = `${wrap(when, PREC.cond + 1)} ? ${/\n/.test(code) ? `(${code})` : code} : ${other}`;
+        type = prev ? unify(prev.type, type) : type;
+        v = { ...v, ctx: v.ctx || when.ctx || !!prev?.ctx };
+      }
+      const id = this.#h.ids.take(localName(k));
+      if (v.ctx) {
+        const TC = this.#h.imports.type('helix', 'TaskContext');
+        lines.push(`${indent}const ${id} = (ctx: ${TC}) => ${code.startsWith('{') ? `(${code})` : code};`);
+        bindings[k] = { code: `${id}(ctx)`, type, ctx: true, ...(when && !prev ? { opt: true } : {}) };
+      } else {
+        lines.push(`${indent}const ${id} = ${code};`);
+        bindings[k] = { code: id, type, ...(when && !prev ? { opt: true } : {}) };
+      }
+    }
+    this.#h.reports.record(this.#label(t.source), 'inlined');
+    this.#scope = withBindings(this.#scope, bindings);
+    this.#keep = true;
+    return { lines, steps: [] };
+  }
+}
+
+/** Modules with a helix module still being written (or none yet). */
+const MISSING: Record<string, string> = {
+  uri: 'uri: helix/modules/http is not available yet',
+  get_url: 'get_url: helix/modules/http is not available yet',
+  git: 'git: helix/modules/git has no public index yet',
+  github_deploy_key: 'github_deploy_key: helix/modules/github is not available yet',
+};
+
+function asNumberCode(v: { code: Code }): string {
+  return `Number(${print(v.code)})`;
+}
+
+/** The binding of a registered result, reading Ansible's attribute names on helix's result. */
+function resultBinding(code: string, shape: ResultShape | undefined, ctx: boolean): Binding {
+  const member = shape?.member;
+  return {
+    code,
+    type: shape?.type ?? T.any,
+    ctx,
+    ...(member ? { member: (n: string) => { const b = member(code, n); return b ? { ...b, ctx: ctx || (b.ctx ?? false) } : undefined; } } : {}),
+  };
+}
+
+/** The Ansible task name as a comment above its translation. */
+function commentFor(t: NormTask, indent: string): string {
+  return t.name ? `${indent}// ${t.name.replace(/\n/g, ' ')}` : '';
+}

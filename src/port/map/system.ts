@@ -1,0 +1,49 @@
+import { type Code, raw } from '../emit/code.ts';
+import { quote } from '../jinja/code.ts';
+import { type MapCx, type Mapped, only, staticBool, str, todo, value } from './context.ts';
+
+/** `apt` / `package` / `pip` → `ssh.pkg` (names, state present/absent, cache update, pip to run). */
+export function mapPackage(cx: MapCx): Mapped {
+  const t = cx.task;
+  const a = t.args;
+  const pip = t.module === 'pip';
+  only(cx, pip ? ['name', 'state', 'executable', 'virtualenv', 'version'] : ['name', 'pkg', 'state', 'update_cache', 'cache_valid_time'], ['install_recommends', 'force_apt_get', 'extra_args', 'virtualenv_command', 'lock_timeout']);
+  if (cx.local && t.delegateTo) todo('keyword-unsupported', 'a package on this machine (ssh.pkg acts on the play\'s host)');
+  const names = a.name ?? a.pkg;
+  if (names === undefined) todo('module-args', 'no package name');
+  const list = typeof names === 'string' && !/\{\{/.test(names) ? names.split(',').map((n) => n.trim()) : names;
+  const v = value(Array.isArray(list) ? list : [list], cx.scope);
+  if (v.ctx) todo('module-args', 'package names computed from earlier results');
+  let namesCode = v.code;
+  if (pip && a.version !== undefined) {
+    if (!Array.isArray(list) || list.length !== 1) todo('module-args', 'version: with several packages');
+    namesCode = raw(`[\`${String(list[0])}==${String(a.version)}\`]`);
+  }
+  const state = a.state ?? 'present';
+  if (!['present', 'absent', 'installed', 'removed', 'latest'].includes(String(state))) todo('module-args', `state: ${String(state)}`);
+  if (state === 'latest') todo('module-args', 'state: latest (helix pins what it installs)');
+  const opts: [string, Code][] = [['names', namesCode]];
+  if (state === 'absent' || state === 'removed') opts.push(['state', raw("'absent'")]);
+  opts.push(['manager', raw(pip ? "'pip'" : "'apt'")]);
+  if (pip && (a.virtualenv !== undefined || a.executable !== undefined)) {
+    const exe = a.executable !== undefined ? [str(a.executable, cx.scope).code] : [`\`${str(a.virtualenv, cx.scope).code.replace(/^[`']|[`']$/g, '')}/bin/python\``, "'-m'", "'pip'"];
+    opts.push(['pip', raw(`[${exe.join(', ')}]`)]);
+  }
+  if (!pip && staticBool(cx, 'update_cache')) opts.push(['updateCache', raw('true')]);
+  const ssh = cx.module('ssh');
+  return { kind: 'task', fn: `${ssh}.pkg`, options: opts };
+}
+
+/** `service` / `systemd` → `ssh.service` (restarted, reloaded, started, stopped). */
+export function mapService(cx: MapCx): Mapped {
+  only(cx, ['name', 'state', 'enabled', 'daemon_reload'], ['no_block']);
+  const a = cx.task.args;
+  if (a.enabled !== undefined) todo('module-args', 'enabled: ssh.service does not manage boot-time enablement');
+  if (a.daemon_reload !== undefined && staticBool(cx, 'daemon_reload')) todo('module-args', 'daemon_reload: not managed by ssh.service');
+  if (a.state === undefined) todo('module-args', 'a service task without state');
+  if (!['restarted', 'reloaded', 'started', 'stopped'].includes(String(a.state))) todo('module-args', `state: ${String(a.state)}`);
+  const name = str(a.name, cx.scope);
+  if (name.ctx) todo('module-args', 'a service named from earlier results');
+  const ssh = cx.module('ssh');
+  return { kind: 'task', fn: `${ssh}.service`, options: [['service', raw(name.code)], ['state', raw(quote(String(a.state)))]] };
+}

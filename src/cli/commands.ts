@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { findProjectRoot } from './root.ts';
+import { registerPort } from '../port/command.ts';
 import { registerSandbox } from '../sandbox/command.ts';
 import { registerVerify } from '../verify/command.ts';
 
@@ -115,4 +116,5 @@ export function registerCommands(program: Command): void {
 function registerOptional(program: Command): void {
   registerVerify(program, () => findProjectRoot(process.cwd()));
   registerSandbox(program);
+  registerPort(program);
 }

@@ -163,7 +163,6 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
     lines.push(`${I}// roles`);
     for (const r of play.roles) {
       const src = { file: play.file, line: play.line, text: `- role: ${r.name}`, data: {} };
-      gen.reports.record(label, 'inlined');
       try {
         const call = host.roleCall(r.name, undefined, r.vars, steps.scope, src);
         if (!call) throw new Untranslatable('role-missing', `role ${r.name} not found on the roles path`);
@@ -174,10 +173,7 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
         if (r.when !== undefined || r.tags !== undefined) gen.reports.note(label, `role ${r.name}: when/tags on the role entry not carried over`);
       } catch (error) {
         if (!(error instanceof Untranslatable)) throw error;
-        const f = gen.reports.file(label);
-        f.inlined--;
-        f.todo++;
-        f.todos.push({ reason: error.reason, message: error.message, line: play.line, task: `role ${r.name}` });
+        gen.reports.record(label, 'todo', { reason: error.reason, message: error.message, line: play.line, task: `role ${r.name}` });
         lines.push(lineComment(`TODO(port): ${error.reason}: ${error.message}`, I));
       }
     }

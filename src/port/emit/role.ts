@@ -97,7 +97,6 @@ export function emitRole(gen: Generation, role: Role): void {
     // meta/main.yml dependencies run first.
     if (entry === 'main') {
       for (const d of role.dependencies) {
-        gen.reports.record(gen.label(role.dir), 'inlined');
         const call = host.roleCall(d.name, undefined, d.vars, scope, { file: role.dir, line: 0, text: '', data: {} });
         if (!call) {
           lines.push(lineComment(`TODO(port): role-missing: dependency ${d.name} not found`, I));

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSops } from '../../../playbooks/platform/lib/sops-install.ts';
 import { ensureUpstreamCrds } from '../../../src/crds/index.ts';
+import { installHelm } from '../../../src/modules/helm/install.ts';
 import { rawKube } from '../../../src/crds/kube.ts';
 import { changeKey, EventBus, run } from '../../../src/index.ts';
 import type { RunOptions } from '../../../src/runtime/run.ts';
@@ -47,7 +48,7 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
     (await verifyPlatform({ root, env: 'local', ...(set ? { set } : {}) })).filter((r) => r.status === 'FAIL').map((r) => `${r.id}: ${r.evidence}`);
 
   beforeAll(async () => {
-    await installSops();
+    await Promise.all([installSops(), installHelm()]);
     const report = await ensureUpstreamCrds(k().kubeconfig!, undefined, { ...(k().context ? { context: k().context! } : {}) });
     expect(report.created.length + report.updated.length + report.unchanged.length).toBeGreaterThanOrEqual(60);
     await helix('rollback', { extraVars: { purge_data: true } });

@@ -11,10 +11,13 @@ export function registerSandbox(program: Command): void {
     .command('up')
     .description('start the sandbox (idempotent: reuses running components; builds and downloads are cached)')
     .option('--only <components>', 'comma-separated components or groups (k8s, hosts, keycloak, redis, postgres, devpi, oauth2-proxy, ssh, git, …); dependencies are added')
-    .action(async (opts: { only?: string }) => {
+    .option('--ssh-hosts <n>', 'run n SSH hosts (host1 … host<n>), adding or removing hosts; default: keep what runs, 3 at first (env HELIX_SANDBOX_SSH_HOSTS)')
+    .action(async (opts: { only?: string; sshHosts?: string }) => {
       const { up } = await import('./sandbox.ts');
+      const { parseSshHostCount } = await import('./components/ssh.ts');
       const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
-      await up({ only });
+      const sshHosts = parseSshHostCount(opts.sshHosts, '--ssh-hosts');
+      await up({ only, ...(sshHosts !== undefined ? { sshHosts } : {}) });
     });
 
   sandbox

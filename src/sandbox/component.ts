@@ -35,6 +35,8 @@ export interface Ctx {
   report: Reporter;
   /** Folder for logs. */
   logs: string;
+  /** SSH hosts this `up` asked for (`--ssh-hosts`); when absent the ssh component keeps what runs. */
+  sshHosts?: number;
 }
 
 export function saveCtx(ctx: Ctx): void {

@@ -6,6 +6,7 @@ import { type Component, type Ctx, type Health, saveCtx, stopComponent } from '.
 import { collectOutputs, type SandboxOutputs, writeOutputs } from './outputs.ts';
 import { formatDuration, type Reporter, stderrReporter } from './progress.ts';
 import { detectRuntime, type Runtime } from './containers.ts';
+import { parseSshHostCount } from './components/ssh.ts';
 import { catalog, component, resolveComponents } from './registry.ts';
 import { loadState, withLock } from './state.ts';
 import { sharedDir } from './users.ts';
@@ -30,11 +31,14 @@ export interface UpResult {
  * once (Go builds one at a time); each component starts as soon as its dependencies are
  * healthy and its own preparation is done. Running, healthy components are reused.
  */
-export async function up(opts: { only?: readonly string[]; report?: Reporter } = {}): Promise<UpResult> {
+export async function up(opts: { only?: readonly string[]; report?: Reporter; sshHosts?: number } = {}): Promise<UpResult> {
   const report = opts.report ?? stderrReporter;
+  // SSH hosts: the option, else HELIX_SANDBOX_SSH_HOSTS, else keep what runs (3 at first).
+  const sshHosts = parseSshHostCount(opts.sshHosts ?? process.env.HELIX_SANDBOX_SSH_HOSTS, opts.sshHosts !== undefined ? '--ssh-hosts' : 'HELIX_SANDBOX_SSH_HOSTS');
   return withLock(async () => {
     const t0 = Date.now();
     const ctx = context(report);
+    if (sshHosts !== undefined) ctx.sshHosts = sshHosts;
     // A sandbox keeps the runtime it was first brought up with, until `down`.
     const runtime: Runtime = ctx.state.up.length ? runtimeOf(ctx) : await detectRuntime();
     (ctx.state.facts.sandbox ??= {}).runtime = runtime;

@@ -43,14 +43,34 @@ export const NET = {
   podCidr: '10.213.9.0/24',
 } as const;
 
-/** The SSH hosts: name, address, login user. `git` serves the bare repositories. */
-export const SSH_HOSTS = [
-  { name: 'host1', address: '10.213.7.11', user: 'helix1' },
-  { name: 'host2', address: '10.213.7.12', user: 'helix2' },
-  { name: 'host3', address: '10.213.7.13', user: 'helix3' },
-] as const;
-
 export const GIT_HOST = { name: 'git', address: '10.213.7.20', user: 'git' } as const;
+
+/**
+ * SSH hosts: 3 unless `up` asks for more (`--ssh-hosts`, `HELIX_SANDBOX_SSH_HOSTS`), e.g. 20
+ * for the SSH fan-out benchmark. At most {@link SSH_HOSTS_MAX}, so all fit in the /24.
+ */
+export const SSH_HOSTS_DEFAULT = 3;
+export const SSH_HOSTS_MAX = 100;
+
+export interface SshHostDef {
+  name: string;
+  address: string;
+  user: string;
+}
+
+/**
+ * SSH host `n` (from 1): `host<n>`, login user `helix<n>`, address 10.213.7.(10 + n) skipping
+ * the git host's .20, so host1-host9 are .11-.19 and host10 is .21.
+ */
+export function sshHost(n: number): SshHostDef {
+  const last = 10 + n + (n >= 10 ? 1 : 0);
+  return { name: `host${n}`, address: `10.213.7.${last}`, user: `helix${n}` };
+}
+
+/** host1 … host<count>. */
+export function sshHostList(count: number): SshHostDef[] {
+  return Array.from({ length: count }, (_, i) => sshHost(i + 1));
+}
 
 /** Fake kwok nodes registered in the cluster (no taint, so ordinary workloads schedule). */
 export const KWOK_NODES = ['kwok-node-0', 'kwok-node-1'] as const;

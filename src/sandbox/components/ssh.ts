@@ -1,10 +1,10 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TargetError } from '../../runtime/errors.ts';
+import { ConfigError, TargetError } from '../../runtime/errors.ts';
 import { type Component, type Contribution, type Ctx, ensureProcess, processesAlive, saveCtx } from '../component.ts';
-import { run, runStatus, tcpBanner } from '../proc.ts';
+import { isOurs, run, runStatus, stopPid, tcpBanner } from '../proc.ts';
 import { ensureSharedDir, ensureUser, removeUser, sharedDir, userIds } from '../users.ts';
-import { GIT_HOST, NET, SSH_HOSTS } from '../versions.ts';
+import { GIT_HOST, NET, SSH_HOSTS_DEFAULT, SSH_HOSTS_MAX, type SshHostDef, sshHostList } from '../versions.ts';
 import { linkAddrs, requireRoot } from './net.ts';
 
 /**
@@ -14,11 +14,27 @@ import { linkAddrs, requireRoot } from './net.ts';
  */
 const SSHD = '/usr/sbin/sshd'; // sshd re-execs itself and insists on an absolute path
 
-interface HostDef {
-  name: string;
-  address: string;
-  user: string;
+type HostDef = SshHostDef;
+
+/**
+ * The number of SSH hosts asked for by `--ssh-hosts` or `HELIX_SANDBOX_SSH_HOSTS` (`where`
+ * names the source in the error). Undefined when not given.
+ */
+export function parseSshHostCount(raw: string | number | undefined, where: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = typeof raw === 'number' ? raw : /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > SSH_HOSTS_MAX) throw new ConfigError(`the number of SSH hosts must be a whole number from 1 to ${SSH_HOSTS_MAX}, got "${raw}"`, where);
+  return n;
 }
+
+/** How many SSH hosts run (as the last `up` of the ssh component recorded them). */
+function runningCount(ctx: Ctx): number {
+  const n = ctx.state.facts.ssh?.count;
+  return typeof n === 'number' ? n : SSH_HOSTS_DEFAULT;
+}
+
+/** The SSH hosts that run (host1 … host<count>). */
+export const runningHosts = (ctx: Ctx): HostDef[] => sshHostList(runningCount(ctx));
 
 const netnsName = (h: HostDef) => `helix-${h.name}`;
 const vethHost = (h: HostDef) => `hxv-${h.name}`;
@@ -153,12 +169,35 @@ async function startHost(ctx: Ctx, component: string, h: HostDef, shell: string)
 /** Rewrites known_hosts with every host's key (for `ssh -o StrictHostKeyChecking=yes`). */
 function writeKnownHosts(ctx: Ctx): void {
   const lines: string[] = [];
-  for (const h of [...SSH_HOSTS, GIT_HOST]) {
+  for (const h of [...runningHosts(ctx), GIT_HOST]) {
     const key = hostKey(ctx, h);
     if (existsSync(`${key}.pub`)) lines.push(`${h.address} ${publicKeyOf(key)}`);
   }
   mkdirSync(join(knownHosts(ctx), '..'), { recursive: true, mode: 0o700 });
   writeFileSync(knownHosts(ctx), `${lines.join('\n')}\n`, { mode: 0o644 });
+}
+
+/** Stops one host and removes what it had: process, veth, namespace, config, its user and home. */
+async function removeHost(ctx: Ctx, component: string, h: HostDef): Promise<void> {
+  const rec = ctx.state.processes[component]?.[h.name];
+  if (rec && isOurs(rec.pid, rec.marker)) await stopPid(rec.pid);
+  delete ctx.state.processes[component]?.[h.name];
+  const facts = ctx.state.facts[component] ?? {};
+  await runStatus('ip', ['link', 'del', vethHost(h)]);
+  const namespaces = (facts.namespaces as string[] | undefined) ?? [];
+  if (namespaces.includes(netnsName(h))) {
+    await runStatus('ip', ['netns', 'del', netnsName(h)]);
+    facts.namespaces = namespaces.filter((n) => n !== netnsName(h));
+  }
+  rmSync(join(ctx.dir, 'ssh', h.name), { recursive: true, force: true });
+  rmSync(join(sharedDir(ctx.dir), 'ssh', h.name), { recursive: true, force: true });
+  const users = (facts.users as string[] | undefined) ?? [];
+  if (users.includes(h.user)) {
+    await removeUser(h.user);
+    rmSync(join(sharedDir(ctx.dir), 'home', h.user), { recursive: true, force: true });
+    facts.users = users.filter((u) => u !== h.user);
+  }
+  saveCtx(ctx);
 }
 
 async function cleanupHosts(ctx: Ctx, component: string, hosts: readonly HostDef[]): Promise<void> {
@@ -183,32 +222,46 @@ function sshCommand(ctx: Ctx): string {
 
 export const sshHosts: Component = {
   name: 'ssh',
-  description: `${SSH_HOSTS.length} sshd hosts (Debian openssh-server), one network namespace each`,
+  description: `sshd hosts (Debian openssh-server; ${SSH_HOSTS_DEFAULT} unless --ssh-hosts), one network namespace each`,
   deps: ['net'],
   prepare: async () => {
     if (!existsSync(SSHD)) throw new TargetError('sandbox/ssh', `${SSHD} not found: install Debian's openssh-server (scripts/setup.sh does)`);
   },
+  // `--ssh-hosts N` grows or shrinks to N hosts; without it, `up` keeps the hosts that run.
+  // The recorded count covers every host that may exist while this runs, so `down` finds them.
   start: async (ctx) => {
     requireRoot('ssh');
-    for (const h of SSH_HOSTS) await startHost(ctx, 'ssh', h, '/bin/bash');
+    const had = runningCount(ctx);
+    const want = ctx.sshHosts ?? had;
+    (ctx.state.facts.ssh ??= {}).count = Math.max(had, want);
+    saveCtx(ctx);
+    for (const h of sshHostList(want)) await startHost(ctx, 'ssh', h, '/bin/bash');
+    for (const h of sshHostList(had).slice(want)) {
+      await removeHost(ctx, 'ssh', h);
+      ctx.report(`sandbox: ssh/${h.name}: removed (--ssh-hosts ${want})`);
+    }
+    (ctx.state.facts.ssh ??= {}).count = want;
+    saveCtx(ctx);
     writeKnownHosts(ctx);
   },
   health: async (ctx) => {
-    const p = processesAlive(ctx, 'ssh', SSH_HOSTS.map((h) => h.name));
+    const hosts = runningHosts(ctx);
+    const p = processesAlive(ctx, 'ssh', hosts.map((h) => h.name));
     if (!p.ok) return p;
     const bad = [];
-    for (const h of SSH_HOSTS) if (!(await sshdHealthy(h))) bad.push(`${h.name} (${h.address}:22)`);
-    return bad.length ? { ok: false, detail: `no SSH banner from ${bad.join(', ')}` } : { ok: true, detail: `${p.detail}; SSH banner from ${SSH_HOSTS.map((h) => h.address).join(', ')}` };
+    for (const h of hosts) if (!(await sshdHealthy(h))) bad.push(`${h.name} (${h.address}:22)`);
+    return bad.length ? { ok: false, detail: `no SSH banner from ${bad.join(', ')}` } : { ok: true, detail: `${p.detail}; SSH banner from ${hosts.map((h) => h.address).join(', ')}` };
   },
-  cleanup: async (ctx) => cleanupHosts(ctx, 'ssh', SSH_HOSTS),
+  cleanup: async (ctx) => cleanupHosts(ctx, 'ssh', runningHosts(ctx)),
   contribute: (ctx): Contribution => {
+    const running = runningHosts(ctx);
     const hosts: Contribution['hosts'] = {};
-    for (const h of SSH_HOSTS) {
+    for (const h of running) {
       hosts[h.name] = { address: h.address, port: 22, user: h.user, key: clientKey(ctx), hostKeys: [publicKeyOf(hostKey(ctx, h))] };
     }
     return {
       hosts,
-      groups: { sandbox_hosts: SSH_HOSTS.map((h) => h.name), admin_workstation: [SSH_HOSTS[0].name] },
+      groups: { sandbox_hosts: running.map((h) => h.name), admin_workstation: [running[0]!.name] },
       vars: { ssh_key: clientKey(ctx), ssh_known_hosts: knownHosts(ctx), ssh_command: sshCommand(ctx) },
       env: { HELIX_SANDBOX_SSH_KEY: clientKey(ctx), HELIX_SANDBOX_KNOWN_HOSTS: knownHosts(ctx) },
     };

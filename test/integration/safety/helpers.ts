@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -214,13 +214,18 @@ const APPLIED: readonly [string, string][] = [
 
 /**
  * What helix applied in a namespace, with server-set fields stripped and the namespace's name
- * replaced by `NS`, so two namespaces played by the same component compare equal.
+ * replaced by `NS`, so two namespaces played by the same component compare equal. Secret
+ * values are compared by digest (a failing comparison must not print them).
  */
 export async function appliedState(ns: string): Promise<Record<string, unknown>> {
   const strip = (o: KubeObject): unknown => {
     const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, managedFields: _mf, selfLink: _sl, annotations, ...md } = o.metadata;
     const kept = Object.fromEntries(Object.entries((annotations ?? {}) as Record<string, string>).filter(([k]) => k !== 'deployment.kubernetes.io/revision'));
     const { status: _s, ...rest } = o;
+    if (o.kind === 'Secret' && rest.data) {
+      const digest = (v: string) => createHash('sha256').update(Buffer.from(v, 'base64').toString('utf8').split(ns).join('NS')).digest('hex').slice(0, 16);
+      rest.data = Object.fromEntries(Object.entries(rest.data as Record<string, string>).map(([k, v]) => [k, `sha256:${digest(v)}`]));
+    }
     const spec = rest.spec && o.kind === 'Service' ? (({ clusterIP: _c, clusterIPs: _cs, ...s }) => s)(rest.spec as Record<string, unknown>) : rest.spec;
     const clean = { ...rest, metadata: { ...md, ...(Object.keys(kept).length ? { annotations: kept } : {}) }, ...(spec ? { spec } : {}) };
     return JSON.parse(JSON.stringify(clean).split(ns).join('NS'));

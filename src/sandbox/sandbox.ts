@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HelixError, TargetError } from '../runtime/errors.ts';
 import { sandboxDir } from '../runtime/paths.ts';
@@ -86,6 +86,13 @@ export async function up(opts: { only?: readonly string[]; report?: Reporter; ss
   });
 }
 
+/** Removes empty folders under (and including) `dir`, bottom-up; leaves anything with files. */
+function pruneEmptyDirs(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) pruneEmptyDirs(join(dir, e.name));
+  if (readdirSync(dir).length === 0) rmdirSync(dir);
+}
+
 function runtimeOf(ctx: Ctx): Runtime {
   return ctx.state.facts.sandbox?.runtime === 'containers' ? 'containers' : 'process';
 }
@@ -111,13 +118,16 @@ export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped:
     const COMPONENTS = catalog(runtimeOf(ctx)).components;
     let stopped = 0;
     const order = [...COMPONENTS].reverse();
+    // Only what this sandbox started is cleaned up: another sandbox folder (HELIX_SANDBOX_DIR)
+    // must never remove the data of the running one.
+    const ours = new Set([...ctx.state.up, ...Object.keys(ctx.state.processes), ...Object.keys(ctx.state.facts)]);
     const extra = Object.keys(ctx.state.processes).filter((n) => !COMPONENTS.some((c) => c.name === n));
     for (const name of [...order.map((c) => c.name), ...extra]) {
       const n = await stopComponent(ctx, name);
       if (n) report(`sandbox: ${name}: stopped ${n} process${n > 1 ? 'es' : ''}`);
       stopped += n;
     }
-    for (const c of order) {
+    for (const c of order.filter((x) => ours.has(x.name))) {
       try {
         await c.cleanup?.(ctx);
       } catch (error) {
@@ -128,8 +138,7 @@ export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped:
     delete ctx.state.facts.sandbox;
     saveCtx(ctx);
     for (const entry of readdirSync(ctx.dir)) if (!KEPT.has(entry)) rmSync(join(ctx.dir, entry), { recursive: true, force: true });
-    const shared = sharedDir(ctx.dir);
-    if (existsSync(shared)) rmSync(shared, { recursive: true, force: true });
+    pruneEmptyDirs(sharedDir(ctx.dir));
     report(`sandbox: down: stopped ${stopped} processes in ${formatDuration(Date.now() - t0)}`);
     return { stopped };
   });

@@ -252,7 +252,7 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     bus.emit({ type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - started });
     return { ...result, prepared };
   }
-  return withLockAndJournal(opts, prepared, abort, async () => {
+  return withLockAndJournal(opts, prepared, abort, memo, async () => {
     const result = await execute();
     bus.emit({
       type: 'run.end',
@@ -269,9 +269,15 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
  * Holds the (component, env) run lock for the duration of `body` and journals what it changes.
  * A run left unfinished by a killed process is reported, and this run converges from wherever it stopped.
  */
-async function withLockAndJournal<T>(opts: RunOptions, prepared: Prepared, abort: AbortController, body: () => Promise<T>): Promise<T> {
+async function withLockAndJournal<T>(
+  opts: RunOptions,
+  prepared: Prepared,
+  abort: AbortController,
+  memo: Map<string, unknown>,
+  body: () => Promise<T>,
+): Promise<T> {
   const { bus } = opts;
-  const { lock, journal, where } = stateFor(prepared.env, opts.component);
+  const { lock, journal, where } = stateFor(prepared.env, opts.component, memo);
   const holder = newHolder(`helix ${opts.selection} ${opts.component} --env ${opts.env}`);
   const ttl = opts.lockTtlSeconds ?? (Number(process.env.HELIX_LOCK_TTL_SECONDS) || 60);
   const acquired = await lock.acquire(holder, {

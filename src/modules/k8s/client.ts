@@ -1,4 +1,3 @@
-import { PatchStrategy } from '@kubernetes/client-node';
 import { ConfigError } from '../../runtime/errors.ts';
 import { KubeApiError, KubeUnreachable, networkCode } from './api-error.ts';
 import { Discovery } from './discovery.ts';
@@ -10,6 +9,8 @@ import type { KubeObject, KubeRef, Manifest, ResourceInfo } from './types.ts';
 
 /** The field manager of every server-side apply helix makes. */
 export const FIELD_MANAGER = 'helix';
+/** Content type of a server-side apply patch. */
+const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export type Propagation = 'Foreground' | 'Background' | 'Orphan';
 
@@ -136,7 +137,7 @@ export class KubeClient {
           ...(opts.force ? { force: 'true' } : {}),
           ...(opts.dryRun ? { dryRun: 'All' } : {}),
         },
-        contentType: PatchStrategy.ServerSideApply,
+        contentType: APPLY_PATCH,
         body: revealManifest(manifest),
       },
       opts.signal,

@@ -1,18 +1,19 @@
+import { kubeHttp } from '../../runtime/kube/index.ts';
 import type { TaskContext } from '../../runtime/task.ts';
 import { KubeClient } from './client.ts';
-import { loadKubeConfig } from './config.ts';
-import { kubeTransport } from './transport.ts';
 
 /** Memo key of the run's client; tests put a client over a fake transport here. */
 export const CLIENT_KEY = 'k8s:client';
 /** Memo key of the CRDs apply tasks of this run declared: `group/Kind` → CRD name and scope. */
 export const CRDS_KEY = 'k8s:crds';
 
-/** The run's API client (one per run, built from the environment's kubernetes settings). */
+/**
+ * The run's API client (one per run, built from the environment's kubernetes settings), over
+ * the run's one HTTP transport, which the run lock and journal share.
+ */
 export function k8sClient(ctx: Pick<TaskContext, 'memo' | 'env'>): KubeClient {
   return ctx.memo(CLIENT_KEY, () => {
-    const kc = loadKubeConfig(ctx.env.kubernetes);
-    const { transport, server } = kubeTransport(kc);
+    const { transport, server } = kubeHttp(ctx);
     return new KubeClient(transport, { server });
   });
 }

@@ -1,8 +1,8 @@
-import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { RunEvent } from '../events.ts';
+import { type KubeRest, statusOf } from '../kube/rest.ts';
 import { ensureSystemNamespace, SYSTEM_NAMESPACE } from './lease.ts';
 import type { LockHolder } from './lock.ts';
 
@@ -91,14 +91,25 @@ export class FileJournal implements Journal {
 
 const LABELS = { managed: 'app.kubernetes.io/managed-by', component: 'helix.dev/component', env: 'helix.dev/env' };
 
+/** The parts of a Secret the journal reads and writes. */
+interface V1Secret {
+  apiVersion?: string;
+  kind?: string;
+  type?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+const SECRETS = `/api/v1/namespaces/${SYSTEM_NAMESPACE}/secrets`;
+
 export class KubeJournal implements Journal {
-  readonly #core: CoreV1Api;
+  readonly #api: KubeRest;
   readonly #component: string;
   readonly #env: string;
   #namespaceReady = false;
 
-  constructor(kc: KubeConfig, component: string, env: string) {
-    this.#core = kc.makeApiClient(CoreV1Api);
+  constructor(api: KubeRest, component: string, env: string) {
+    this.#api = api;
     this.#component = component;
     this.#env = env;
   }
@@ -110,9 +121,9 @@ export class KubeJournal implements Journal {
   async list(): Promise<RunRecord[]> {
     let items: V1Secret[];
     try {
-      items = (await this.#core.listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: this.#selector() })).items;
+      items = (await this.#api.list<V1Secret>(SECRETS, this.#selector())).items ?? [];
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return [];
+      if (statusOf(error) === 404) return [];
       throw error;
     }
     return items
@@ -122,7 +133,7 @@ export class KubeJournal implements Journal {
 
   async save(record: RunRecord): Promise<void> {
     if (!this.#namespaceReady) {
-      await ensureSystemNamespace(this.#core);
+      await ensureSystemNamespace(this.#api);
       this.#namespaceReady = true;
     }
     const name = `helix-run-${scopeName(this.#component, this.#env)}`.slice(0, 50) + `.v${record.seq}`;
@@ -138,14 +149,14 @@ export class KubeJournal implements Journal {
       data: { record: gzipSync(JSON.stringify(record)).toString('base64') },
     };
     try {
-      await this.#core.replaceNamespacedSecret({ name, namespace: SYSTEM_NAMESPACE, body });
+      await this.#api.replace(`${SECRETS}/${name}`, body);
     } catch (error) {
-      if (!(error instanceof ApiException) || error.code !== 404) throw error;
-      await this.#core.createNamespacedSecret({ namespace: SYSTEM_NAMESPACE, body });
-      const all = await this.#core.listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: this.#selector() });
-      const names = all.items.map((s) => s.metadata?.name ?? '').sort((a, b) => seqOf(a) - seqOf(b));
+      if (statusOf(error) !== 404) throw error;
+      await this.#api.create(SECRETS, body);
+      const all = (await this.#api.list<V1Secret>(SECRETS, this.#selector())).items ?? [];
+      const names = all.map((s) => s.metadata?.name ?? '').sort((a, b) => seqOf(a) - seqOf(b));
       for (const old of names.slice(0, Math.max(0, names.length - HISTORY_MAX))) {
-        await this.#core.deleteNamespacedSecret({ name: old, namespace: SYSTEM_NAMESPACE }).catch(() => undefined);
+        await this.#api.delete(`${SECRETS}/${old}`).catch(() => undefined);
       }
     }
   }

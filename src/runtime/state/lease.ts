@@ -1,27 +1,36 @@
-import { ApiException, CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { HelixError } from '../errors.ts';
+import { type KubeRest, statusOf } from '../kube/rest.ts';
 import { type AcquiredLock, expired, type LockHolder, type LockInfo, LockHeldError, pause, type RunLock } from './lock.ts';
 
 export const SYSTEM_NAMESPACE = 'helix-system';
 const HOLDER_ANNOTATION = 'helix.dev/holder';
 
-function code(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
+const LEASES = `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM_NAMESPACE}/leases`;
+
+/** The parts of a `coordination.k8s.io/v1` Lease helix reads and writes. */
+interface V1Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string };
+}
+
+/** A MicroTime as the API server wants it: RFC 3339 with six fractional digits. */
+function microTime(): string {
+  return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /** Ensures the namespace helix keeps its locks and run records in. */
-export async function ensureSystemNamespace(core: CoreV1Api): Promise<void> {
+export async function ensureSystemNamespace(api: KubeRest): Promise<void> {
+  if (await api.get(`/api/v1/namespaces/${SYSTEM_NAMESPACE}`)) return;
   try {
-    await core.readNamespace({ name: SYSTEM_NAMESPACE });
-  } catch (error) {
-    if (code(error) !== 404) throw error;
-    try {
-      await core.createNamespace({
-        body: { metadata: { name: SYSTEM_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'helix' } } },
-      });
-    } catch (e) {
-      if (code(e) !== 409) throw e;
-    }
+    await api.create('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: SYSTEM_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'helix' } },
+    });
+  } catch (e) {
+    if (statusOf(e) !== 409) throw e;
   }
 }
 
@@ -44,23 +53,20 @@ function toInfo(lease: V1Lease): LockInfo | undefined {
 export class LeaseLock implements RunLock {
   readonly scope: string;
   readonly #name: string;
-  readonly #leases: CoordinationV1Api;
-  readonly #core: CoreV1Api;
+  readonly #api: KubeRest;
 
-  constructor(kc: KubeConfig, scope: string) {
+  constructor(api: KubeRest, scope: string) {
     this.scope = scope;
     this.#name = `helix-lock-${scope}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
-    this.#leases = kc.makeApiClient(CoordinationV1Api);
-    this.#core = kc.makeApiClient(CoreV1Api);
+    this.#api = api;
   }
 
-  async #get(): Promise<V1Lease | undefined> {
-    try {
-      return await this.#leases.readNamespacedLease({ name: this.#name, namespace: SYSTEM_NAMESPACE });
-    } catch (error) {
-      if (code(error) === 404) return undefined;
-      throw error;
-    }
+  get #path(): string {
+    return `${LEASES}/${this.#name}`;
+  }
+
+  #get(): Promise<V1Lease | undefined> {
+    return this.#api.get<V1Lease>(this.#path);
   }
 
   async read(): Promise<LockInfo | undefined> {
@@ -69,7 +75,7 @@ export class LeaseLock implements RunLock {
   }
 
   #body(holder: LockHolder, ttlSeconds: number, resourceVersion?: string): V1Lease {
-    const now = new V1MicroTime();
+    const now = microTime();
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -85,7 +91,7 @@ export class LeaseLock implements RunLock {
   }
 
   async acquire(holder: LockHolder, opts: { waitMs: number; ttlSeconds: number; onLost: (e: Error) => void }): Promise<AcquiredLock> {
-    await ensureSystemNamespace(this.#core);
+    await ensureSystemNamespace(this.#api);
     const deadline = Date.now() + opts.waitMs;
     let takenOver: LockInfo | undefined;
     for (;;) {
@@ -93,20 +99,16 @@ export class LeaseLock implements RunLock {
       const info = lease ? toInfo(lease) : undefined;
       try {
         if (!lease) {
-          await this.#leases.createNamespacedLease({ namespace: SYSTEM_NAMESPACE, body: this.#body(holder, opts.ttlSeconds) });
+          await this.#api.create(LEASES, this.#body(holder, opts.ttlSeconds));
           break;
         }
         if (!info || expired(info)) {
-          await this.#leases.replaceNamespacedLease({
-            name: this.#name,
-            namespace: SYSTEM_NAMESPACE,
-            body: this.#body(holder, opts.ttlSeconds, lease.metadata?.resourceVersion),
-          });
+          await this.#api.replace(this.#path, this.#body(holder, opts.ttlSeconds, lease.metadata?.resourceVersion));
           takenOver = info;
           break;
         }
       } catch (error) {
-        if (code(error) !== 409) throw error;
+        if (statusOf(error) !== 409) throw error;
         continue; // someone else moved first: look again
       }
       if (Date.now() >= deadline) throw new LockHeldError(this.scope, info);
@@ -122,8 +124,8 @@ export class LeaseLock implements RunLock {
         opts.onLost(new HelixError(`lost the run lock ${this.scope}`));
         return;
       }
-      lease.spec.renewTime = new V1MicroTime();
-      await this.#leases.replaceNamespacedLease({ name: this.#name, namespace: SYSTEM_NAMESPACE, body: lease });
+      lease.spec.renewTime = microTime();
+      await this.#api.replace(this.#path, lease);
     };
     const timer = setInterval(() => {
       renew().catch(() => {
@@ -139,23 +141,13 @@ export class LeaseLock implements RunLock {
         if (lost) return;
         const lease = await this.#get();
         if (lease?.spec?.holderIdentity === holder.id) {
-          try {
-            await this.#leases.deleteNamespacedLease({ name: this.#name, namespace: SYSTEM_NAMESPACE });
-          } catch (error) {
-            if (code(error) !== 404) throw error;
-          }
+          await this.#api.delete(this.#path);
         }
       },
     };
   }
 
   async forceRelease(): Promise<boolean> {
-    try {
-      await this.#leases.deleteNamespacedLease({ name: this.#name, namespace: SYSTEM_NAMESPACE });
-      return true;
-    } catch (error) {
-      if (code(error) === 404) return false;
-      throw error;
-    }
+    return this.#api.delete(this.#path);
   }
 }

@@ -18,7 +18,7 @@ describe('kubeconfig conventions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'helix-kc-'));
   const a = kubeconfig(dir, 'a', [['one', 'https://one:6443'], ['two', 'https://two:6443']], 'one');
   const b = kubeconfig(dir, 'b', [['three', 'https://three:6443']], 'three');
-  const server = (kc: ReturnType<typeof loadKubeConfig>) => kc.getCurrentCluster()?.server;
+  const server = (kc: ReturnType<typeof loadKubeConfig>) => kc.server;
 
   it('uses the environment\'s kubeconfig and context', () => {
     expect(server(loadKubeConfig({ kubeconfig: a }, {}))).toBe('https://one:6443');

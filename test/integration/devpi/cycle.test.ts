@@ -143,7 +143,7 @@ describe('devpi on the sandbox, through the CLI', () => {
     expect(removed.some((k) => k.startsWith('delete git:') && k.includes('#helix-devpi'))).toBe(true);
     expect(removed.some((k) => k.startsWith('delete file:host1:') && k.endsWith('devpi-client/venv'))).toBe(true);
     const twice = run(['rollback', 'devpi', '--env', 'local', '--json']);
-    expect(twice.code).toBe(0);
+    expect(twice.code, twice.stdout.slice(-3000) + twice.stderr).toBe(0);
     expect(keys(twice)).toEqual([]);
     const replay = run(['play', 'devpi', '--env', 'local', '--json']);
     expect(replay.code, replay.stdout.slice(-3000) + replay.stderr).toBe(0);

@@ -43,6 +43,7 @@ export class Generation {
   /** A source file as the report names it: relative to the input. */
   label(file: string): string {
     const r = relative(this.project.root, file);
+    if (!r) return basename(file);
     return r.startsWith('..') ? relative(dirname(this.project.root), file) : r;
   }
 

@@ -130,5 +130,6 @@ export const MAGIC: Readonly<Record<string, { code: string; type: PType; ctx?: b
   ansible_user: { code: "(ctx.host.spec?.user ?? '')", type: T.string, ctx: true },
   groups: { code: 'env.groups', type: T.any },
   playbook_dir: { code: 'import.meta.dirname', type: T.string },
+  ansible_managed: { code: "'Managed by helix'", type: T.string },
   role_path: { code: 'import.meta.dirname', type: T.string },
 };

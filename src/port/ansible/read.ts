@@ -96,9 +96,17 @@ function looksLikePlaybook(value: unknown): boolean {
   );
 }
 
+/** A role folder: `tasks/main.yml`, and no playbooks of its own next to it. */
 function isRoleDir(dir: string): boolean {
-  return ['tasks', 'defaults', 'meta', 'handlers'].some((d) => existsSync(join(dir, d)) && statSync(join(dir, d)).isDirectory()) &&
-    existsSync(join(dir, 'tasks'));
+  if (!firstExisting(join(dir, 'tasks'), 'main')) return false;
+  return !readdirSync(dir).some((f) => {
+    if (!isYaml(f) || !statSync(join(dir, f)).isFile()) return false;
+    try {
+      return looksLikePlaybook(readYaml(join(dir, f)).value);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function listFiles(dir: string, base = dir): string[] {

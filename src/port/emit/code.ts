@@ -40,7 +40,7 @@ function flat(c: Code): string | undefined {
       for (const [k, v] of c.entries) {
         const f = flat(v);
         if (f === undefined) return undefined;
-        parts.push(k.startsWith('...') ? k : `${key(k)}: ${f}`);
+        parts.push(k.startsWith('...') ? k : f === k && IDENT.test(k) ? k : `${key(k)}: ${f}`);
       }
       return `{ ${parts.join(', ')} }`;
     }
@@ -79,6 +79,7 @@ export function print(c: Code, indent = '', col = indent.length): string {
       if (!c.entries.length) return '{}';
       const lines = c.entries.map(([k, v]) => {
         if (k.startsWith('...')) return `${inner}${k},`;
+        if (v.k === 'raw' && v.code === k && IDENT.test(k)) return `${inner}${k},`;
         const head = `${inner}${key(k)}: `;
         return `${head}${print(v, inner, head.length)},`;
       });

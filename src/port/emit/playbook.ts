@@ -10,7 +10,7 @@ import { readVarsPath } from '../ansible/read.ts';
 import type { Generation } from '../generation.ts';
 import { PlaybookScope } from '../scopes.ts';
 import { T } from '../ptype.ts';
-import { docComment, lineComment, print } from './code.ts';
+import { arr, docComment, lineComment, print, raw } from './code.ts';
 import { stepsHost } from './host.ts';
 import { Imports } from './imports.ts';
 import { localName, Names, pascal } from './names.ts';
@@ -196,11 +196,11 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
 
   const body = lines.join('\n');
   const usesV = /\bv\./.test(body) || /\bv\./.test(stepNames.join(','));
-  const taskList = `[${stepNames.join(', ')}]`;
+  const list = (names: readonly string[], col: number): string => print(arr(names.map(raw)), I + I, col);
   const ret =
     entries.length || handlerList.length
-      ? `${I}return {\n${[...entries, `tasks: ${taskList}`, ...(handlerList.length ? [`handlers: [${handlerList.join(', ')}]`] : [])].map((e) => `${I}${I}${e},`).join('\n')}\n${I}};`
-      : `${I}return ${taskList};`;
+      ? `${I}return {\n${[...entries, `tasks: ${list(stepNames, 11)}`, ...(handlerList.length ? [`handlers: ${list(handlerList, 14)}`] : [])].map((e) => `${I}${I}${e},`).join('\n')}\n${I}};`
+      : `${I}return ${print(arr(stepNames.map(raw)), I, 9)};`;
   const title = `Ported from ${label}${play.name ? `, play "${play.name}"` : ''} (hosts: ${play.hosts}).`;
   const text = [
     imports.print(),

@@ -99,7 +99,9 @@ export function emitRole(gen: Generation, role: Role): void {
       for (const d of role.dependencies) {
         const call = host.roleCall(d.name, undefined, d.vars, scope, { file: role.dir, line: 0, text: '', data: {} });
         if (!call) {
-          lines.push(lineComment(`TODO(port): role-missing: dependency ${d.name} not found`, I));
+          const message = `dependency ${d.name} (meta/main.yml) not found on the roles path`;
+          gen.reports.record(gen.label(role.dir), 'todo', { reason: 'role-missing', message, line: 0, task: `role ${d.name}` });
+          lines.push(lineComment(`TODO(port): role-missing: ${message}`, I));
           continue;
         }
         const id = ids.take(`${gen.roleFunction(d.name)}Role`);

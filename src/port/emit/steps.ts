@@ -90,6 +90,11 @@ export class StepsEmitter {
     const src = n.source;
     const name = (n as { name?: string }).name ?? ('module' in n ? (n as NormTask).moduleKey : 'task');
     this.#h.reports.record(this.#label(src), 'todo', { reason, message, line: src.line, task: name });
+    // Later reads of its result are TODOs too (not variables the inventory should give).
+    const register = (n as { register?: string }).register;
+    if (register) {
+      this.#scope = withBindings(this.#scope, { [register]: { code: 'undefined', type: T.any, poison: `${register} is registered by a task that is a TODO (line ${src.line})` } });
+    }
     const text = `TODO(port): ${reason}: ${message}\n${src.text}`;
     return { lines: [lineComment(text, indent)], steps: [] };
   }
@@ -186,13 +191,7 @@ export class StepsEmitter {
 
       // Loop: the item variable is bound while the task is mapped.
       let loop: { items: Ts; param: string; taskName: string } | undefined;
-      if (t.loop) {
-        loop = this.#loop(t, name);
-        this.#scope = withBindings(this.#scope, {
-          [t.loop.var]: { code: localName(t.loop.var), type: elementOf(loop.items.type) },
-          ...(t.loop.indexVar ? { [t.loop.indexVar]: { code: 'i', type: T.number } } : {}),
-        });
-      }
+      if (t.loop) loop = this.#loop(t, name);
       const notes: string[] = [];
       const cx: MapCx = {
         task: t,
@@ -213,6 +212,7 @@ export class StepsEmitter {
       if (mapped.kind === 'dropped') return this.#dropped(t, mapped.why, indent);
       if (mapped.kind === 'inline') {
         if (t.loop) throw new Untranslatable('loop-dynamic', `a loop over ${t.module}`);
+        if (t.when.length && !mapped.consumesWhen) throw new Untranslatable('keyword-unsupported', `when: on ${t.moduleKey}, which becomes plain code here`);
         this.#h.reports.record(label, 'inlined');
         if (mapped.binding) {
           this.#scope = withBindings(saved, { [mapped.binding.name]: mapped.binding.value });
@@ -263,6 +263,10 @@ export class StepsEmitter {
       items = { code: `${wrap(items, PREC.primary)}.flat()`, prec: PREC.primary, type: items.type.of, ctx: false };
     }
     if (items.type.k !== 'array' && items.type.k !== 'any') throw new Untranslatable('jinja-construct', `${l.keyword} over a ${items.type.k}`);
+    this.#scope = withBindings(this.#scope, {
+      [l.var]: { code: localName(l.var), type: elementOf(items.type) },
+      ...(l.indexVar ? { [l.indexVar]: { code: 'i', type: T.number } } : {}),
+    });
     // A readable, stable task name per item: the label, a plain string item, or the index.
     let taskName = `\`${name}[\${i}]\``;
     if (l.label !== undefined) {
@@ -327,8 +331,9 @@ export class StepsEmitter {
     if (become && m.fn.startsWith('ssh.')) {
       const user = t.becomeUser ?? inherited.becomeUser;
       opts.push(['become', raw(user ? quote(user) : 'true')]);
-    } else if (become && !m.fn.startsWith('ssh.') && local && /^exec\./.test(m.fn)) {
-      throw new Untranslatable('keyword-unsupported', 'become on a local command');
+    } else if (become && local && /^exec\./.test(m.fn)) {
+      if (t.become) throw new Untranslatable('keyword-unsupported', 'become on a local command');
+      note('become from the play dropped on commands run on this machine (delegate_to: localhost)');
     }
     const env = t.environment ?? inherited.environment;
     if (env !== undefined && !handled.has('environment')) note(`environment: dropped on ${t.moduleKey} (only commands take an environment)`);

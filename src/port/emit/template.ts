@@ -160,6 +160,11 @@ function toHandlebars(nodes: readonly TNode[], scope: Scope, imports: Imports): 
       continue;
     }
     const value = translate(node.expr, scope);
+    const same = [...vars].find(([, v]) => v.code === value.code);
+    if (same) {
+      out += `{{${same[0]}}}`;
+      continue;
+    }
     const base = node.expr.t === 'filter' ? (simplePath(node.expr.input)?.root ?? 'value') + `_${node.expr.name}` : 'value';
     const n = take(base);
     vars.set(n, value);

@@ -12,10 +12,13 @@ export interface Binding {
   readonly opt?: boolean;
   /** Attribute access with a meaning of its own (a registered result's `json`, `stdout`). */
   readonly member?: (name: string) => Binding | undefined;
+  /** Reading it is a TODO: the name is registered by a task that is itself a TODO. */
+  readonly poison?: string;
 }
 
 /** A binding as a translated expression. */
 export function bindingTs(b: Binding, label: string): Ts {
+  if (b.poison) throw new Untranslatable('register-attribute', b.poison);
   const out: Ts = {
     code: b.code,
     prec: b.prec ?? 20,

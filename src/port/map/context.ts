@@ -98,7 +98,13 @@ export type Mapped =
       readonly real?: boolean;
     }
   /** Code that is not a task: a binding (set_fact, an admin session), a build-time check. */
-  | { readonly kind: 'inline'; readonly lines: readonly string[]; readonly binding?: { readonly name: string; readonly value: Binding } }
+  | {
+      readonly kind: 'inline';
+      readonly lines: readonly string[];
+      readonly binding?: { readonly name: string; readonly value: Binding };
+      /** The code already tests the task's `when`. */
+      readonly consumesWhen?: boolean;
+    }
   /** Dropped on purpose (debug output, helm repo update): kept as a comment. */
   | { readonly kind: 'dropped'; readonly why: string };
 

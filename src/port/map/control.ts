@@ -30,39 +30,32 @@ export function mapAssert(cx: MapCx): Mapped {
   const that = Array.isArray(a.that) ? a.that : [a.that];
   const c = conds(that.map((x) => (typeof x === 'boolean' ? x : String(x))), cx.scope)!;
   const msg = a.fail_msg ?? a.msg ?? `assertion failed: ${that.join(' and ')}`;
-  return checkOrValidate(cx, c, msg, false);
+  const when = conds(cx.task.when, cx.scope);
+  const m = asString(translateMsg(msg, cx));
+  if (!c.ctx && !m.ctx && !when?.ctx && !cx.task.loop) {
+    // The task's `when` is part of the test here, so the step emitter must not add it again.
+    return validation(cx, when ? `${wrap(when, PREC.and)} && !${wrap(c, PREC.unary)}` : `!${wrap(c, PREC.unary)}`, m);
+  }
+  return { kind: 'task', fn: cx.lib('check'), options: [['that', raw(`${c.ctx ? '(ctx)' : '()'} => ${wrap(c, PREC.arrow + 1)}`)], message(m)] };
 }
 
-/** `fail` → a validation (when its condition reads variables only) or `lib.check`. */
+/** `fail` → a validation (when its condition reads variables only) or a task that fails when it runs. */
 export function mapFail(cx: MapCx): Mapped {
   only(cx, ['msg']);
-  const msg = cx.task.args.msg ?? 'Failed as requested from task';
-  // An unconditional fail (in a rescue, say) must fail when it runs, not when the playbook is built.
-  if (!cx.task.when.length) return checkOrValidate(cx, { code: 'false', prec: PREC.primary, type: T.boolean, ctx: false }, msg, true, true);
-  const when = conds(cx.task.when, cx.scope)!;
-  return checkOrValidate(cx, { ...when, code: `!${wrap(when, PREC.unary)}`, prec: PREC.unary }, msg, true);
+  const m = asString(translateMsg(cx.task.args.msg ?? 'Failed as requested from task', cx));
+  const when = conds(cx.task.when, cx.scope);
+  if (when && !when.ctx && !m.ctx && !cx.task.loop) return validation(cx, when.code, m);
+  // Unconditional (in a rescue, say) or on earlier results: fails when it runs, under its own `when`.
+  return { kind: 'task', fn: cx.lib('check'), options: [['that', raw('() => false')], message(m)] };
 }
 
-function checkOrValidate(cx: MapCx, c: Ts, msg: unknown, fromWhen: boolean, runtime = false): Mapped {
-  const m = asString(translateMsg(msg, cx));
-  const when = fromWhen ? undefined : conds(cx.task.when, cx.scope);
-  if (!runtime && !c.ctx && !m.ctx && !when?.ctx && !cx.task.loop) {
-    const ConfigError = cx.helix('ConfigError');
-    const test = when ? `${wrap(when, PREC.and)} && !${wrap(c, PREC.unary)}` : `!${wrap(c, PREC.unary)}`;
-    return {
-      kind: 'inline',
-      lines: [`if (${test}) throw new ${ConfigError}(${m.code}, ${quote(cx.name)});`],
-    };
-  }
-  const check = cx.lib('check');
-  return {
-    kind: 'task',
-    fn: check,
-    options: [
-      ['that', raw(`${c.ctx ? '(ctx)' : '()'} => ${wrap(c, PREC.arrow + 1)}`)],
-      ['message', raw(m.ctx ? `(ctx) => ${m.code}` : m.code)],
-    ],
-  };
+function message(m: Ts): [string, Code] {
+  return ['message', raw(m.ctx ? `(ctx) => ${m.code}` : m.code)];
+}
+
+function validation(cx: MapCx, failIf: string, m: Ts): Mapped {
+  const ConfigError = cx.helix('ConfigError');
+  return { kind: 'inline', lines: [`if (${failIf}) throw new ${ConfigError}(${m.code}, ${quote(cx.name)});`], consumesWhen: true };
 }
 
 function translateMsg(msg: unknown, cx: MapCx) {
@@ -94,7 +87,9 @@ export function mapWaitFor(cx: MapCx): Mapped {
   }
   if (a.delay !== undefined) cx.note('wait_for delay: dropped (the port is probed right away)');
   const host = str(a.host ?? '127.0.0.1', cx.scope);
-  const port = typeof a.port === 'number' ? raw(String(a.port)) : raw(`Number(${str(a.port, cx.scope).code})`);
+  const pv = value(a.port, cx.scope);
+  if (pv.ctx) todo('module-args', 'port from earlier results');
+  const port = pv.type.k === 'number' ? pv.code : raw(`Number(${print(pv.code)})`);
   if (host.ctx) todo('module-args', 'host from earlier results');
   const opts: [string, Code][] = [['host', raw(host.code)], ['port', port]];
   if (a.timeout !== undefined) opts.push(['timeoutMs', millis(a.timeout, cx.scope)]);

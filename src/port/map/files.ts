@@ -82,7 +82,7 @@ export function mapCopy(cx: MapCx): Mapped {
   const url = cx.fileUrl(src);
   if (!url) todo('module-args', `src: ${src} not found in files/`);
   const dirMode = a.directory_mode !== undefined ? [['dirMode', raw(quote(String(typeof a.directory_mode === 'number' ? `0${a.directory_mode.toString(8)}` : a.directory_mode)))] as [string, Code]] : [];
-  return { kind: 'task', fn: `${ssh}.copy`, options: [['src', raw(url)], pathOption(cx, 'dest'), ...modeOption(cx), ...dirMode, ...ownerOptions(cx)], result: FILE_RESULT };
+  return { kind: 'task', fn: `${ssh}.copy`, options: [['src', raw(url)], pathOption(cx, 'dest', 'dest'), ...modeOption(cx), ...dirMode, ...ownerOptions(cx)], result: FILE_RESULT };
 }
 
 /** `lineinfile` → `ssh.line` (regexps become RegExp literals). */

@@ -160,7 +160,13 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
       kind: 'inline',
       lines: [`// Keycloak client lookup by clientId ${clientId.code}: helix keycloak tasks address clients by clientId.`],
       ...(cx.task.register
-        ? { binding: { name: cx.task.register, value: { code: clientId.code, type: T.any, member: (n) => (n === 'json' ? { code: clientId.code, type: T.any, member: (i) => (i === '0' ? entry : undefined) } : undefined) } } }
+        ? {
+            binding: {
+              name: cx.task.register,
+              // `found.json` reads as the one client, addressed by clientId; `json[0].id` as its clientId.
+              value: { code: `[${clientId.code}]`, type: T.array(T.any), member: (n) => (n === 'json' ? { code: `[${clientId.code}]`, type: T.array(T.string), member: (i) => (i === '0' ? entry : undefined) } : undefined) },
+            },
+          }
         : {}),
     };
   }

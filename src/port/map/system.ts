@@ -12,7 +12,8 @@ export function mapPackage(cx: MapCx): Mapped {
   const names = a.name ?? a.pkg;
   if (names === undefined) todo('module-args', 'no package name');
   const list = typeof names === 'string' && !/\{\{/.test(names) ? names.split(',').map((n) => n.trim()) : names;
-  const v = value(Array.isArray(list) ? list : [list], cx.scope);
+  let v = value(list, cx.scope);
+  if (v.type.k !== 'array' && v.type.k !== 'any') v = value([list], cx.scope);
   if (v.ctx) todo('module-args', 'package names computed from earlier results');
   let namesCode = v.code;
   if (pip && a.version !== undefined) {

@@ -212,7 +212,12 @@ export async function waitUntil(
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return 'ok';
-    if (opts.alive && !opts.alive()) return 'died';
+    // A process in the middle of an exec (`ip netns exec` becoming sshd) briefly shows an
+    // empty command line, so it is not "ours" for that instant: look again before calling it dead.
+    if (opts.alive && !opts.alive()) {
+      await sleep(250);
+      if (!opts.alive()) return 'died';
+    }
     if (Date.now() > deadline) return 'timeout';
     await sleep(opts.intervalMs ?? 500);
   }

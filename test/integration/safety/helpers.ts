@@ -127,7 +127,9 @@ export function start(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo): 
     events,
     out: () => stdout,
     waitFor: (match, timeoutMs = 120_000) => until(() => events.find(match), 'the awaited event', timeoutMs),
-    waitForText: (pattern, timeoutMs = 120_000) => until(() => (pattern.test(stdout) ? true : undefined), `output matching ${pattern}`, timeoutMs),
+    waitForText: async (pattern, timeoutMs = 120_000) => {
+      await until(() => (pattern.test(stdout) ? true : undefined), `output matching ${pattern}`, timeoutMs);
+    },
     done,
   };
 }

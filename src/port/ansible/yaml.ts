@@ -8,6 +8,25 @@ const TAGS: ScalarTag[] = [
   { tag: '!unsafe', resolve: (s: string) => s } as unknown as ScalarTag,
 ];
 
+/**
+ * YAML 1.1 as PyYAML reads it (Ansible's parser): `yes`/`no`/`on`/`off` are booleans and
+ * `0644` is octal, but `y` and `n` stay strings (the YAML 1.1 spec, and the yaml library,
+ * would make them booleans).
+ */
+function pyyamlTags(tags: Tags): Tags {
+  const bools = tags.filter((t) => (t as { tag?: string }).tag === 'tag:yaml.org,2002:bool') as ScalarTag[];
+  const rest = tags.filter((t) => (t as { tag?: string }).tag !== 'tag:yaml.org,2002:bool');
+  const pick = (value: boolean, test: RegExp): ScalarTag => ({ ...bools.find((b) => b.identify?.(value))!, test });
+  return [
+    ...rest,
+    pick(true, /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/),
+    pick(false, /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/),
+    ...TAGS,
+  ];
+}
+
+type Tags = Parameters<Extract<NonNullable<Parameters<typeof parseDocument>[1]>['customTags'], (t: never) => unknown>>[0];
+
 /** A parsed YAML file that can still give each task's original text. */
 export interface YamlFile {
   readonly file: string;
@@ -25,7 +44,7 @@ export function readYaml(file: string): YamlFile {
 
 export function parseYamlText(text: string, file: string): YamlFile {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { version: '1.1', customTags: TAGS, lineCounter: lines, prettyErrors: true, uniqueKeys: false });
+  const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, lineCounter: lines, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new Error(`${file}: ${e.message.split('\n')[0]}`);

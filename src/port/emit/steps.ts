@@ -183,7 +183,10 @@ export class StepsEmitter {
         }
       }
       const mapper = MAPPERS[t.module];
-      if (!mapper) throw new Untranslatable(t.module in MISSING ? 'module-missing' : 'module-unsupported', MISSING[t.module] ?? `${t.moduleKey} has no helix mapping`);
+      if (!mapper) {
+        const known = NO_TASK[t.module];
+        throw new Untranslatable(known?.[0] ?? 'module-unsupported', known?.[1] ?? `${t.moduleKey} has no helix mapping`);
+      }
       const delegate = t.delegateTo ?? inherited.delegateTo;
       if (delegate && !/^(localhost|127\.0\.0\.1)$/.test(delegate)) throw new Untranslatable('keyword-unsupported', `delegate_to: ${delegate}`);
       const local = this.#h.local || !!delegate;
@@ -245,6 +248,8 @@ export class StepsEmitter {
     if (typeof l.items === 'string') {
       const sole = soleExpression(l.items);
       if (sole === undefined) throw new Untranslatable('jinja-construct', `${l.keyword}: "${l.items}" is not a list`);
+      const bare = /^\s*([A-Za-z_]\w*)\s*$/.exec(sole);
+      if (bare) this.#scope.note(bare[1]!, l.shape === 'dict' ? 'object' : 'array');
       const v = value(l.items, this.#scope);
       items = { code: print(v.code), prec: PREC.primary, type: v.type, ctx: v.ctx };
     } else {
@@ -297,7 +302,7 @@ export class StepsEmitter {
     const when = conds(t.when, this.#scope);
     if (when) common.push(['when', raw(`${when.ctx ? '(ctx)' : '()'} => ${wrap(when, PREC.arrow + 1)}`)]);
     if (t.tags.length) common.push(['tags', raw(`[${t.tags.map(quote).join(', ')}]`)]);
-    if (t.until !== undefined || t.retries !== undefined) {
+    if ((t.until !== undefined || t.retries !== undefined) && !handled.has('retries')) {
       const retries = t.retries ?? (t.until !== undefined ? 3 : undefined);
       if (retries !== undefined) common.push(['retries', typeof retries === 'number' ? raw(String(retries)) : raw(asNumberCode(value(retries, this.#scope)))]);
       common.push(['delayMs', millis(t.delay ?? 5, this.#scope)]);
@@ -452,12 +457,14 @@ export class StepsEmitter {
   }
 }
 
-/** Modules with a helix module still being written (or none yet). */
-const MISSING: Record<string, string> = {
-  uri: 'uri: helix/modules/http is not available yet',
-  get_url: 'get_url: helix/modules/http is not available yet',
-  git: 'git: helix/modules/git has no public index yet',
-  github_deploy_key: 'github_deploy_key: helix/modules/github is not available yet',
+/** Modules whose helix counterpart lacks the task, or does not exist yet. */
+const NO_TASK: Record<string, [Untranslatable['reason'], string]> = {
+  get_url: ['module-unsupported', 'get_url: helix/modules/http has no download-to-file task'],
+  git: ['module-unsupported', 'git clone/checkout: helix/modules/git pushes commits and deletes branches only'],
+  github_deploy_key: ['module-missing', 'github_deploy_key: helix/modules/github is not available yet'],
+  github_repo: ['module-missing', 'github_repo: helix/modules/github is not available yet'],
+  github_webhook: ['module-missing', 'github_webhook: helix/modules/github is not available yet'],
+  keycloak_client: ['module-unsupported', 'community.general.keycloak_client: port it by hand to keycloak.client (same fields, camelCase)'],
 };
 
 function asNumberCode(v: { code: Code }): string {

@@ -270,8 +270,14 @@ function selectItems(c: Call, negate: boolean): Ts {
 }
 
 /** Applies a Jinja2 / Ansible filter; unknown filters make the whole task a TODO. */
+const ARRAY_INPUT = new Set(['join', 'first', 'last', 'map', 'selectattr', 'rejectattr', 'select', 'reject', 'unique', 'sort', 'flatten', 'min', 'max', 'sum', 'items2dict']);
+const OBJECT_INPUT = new Set(['dict2items', 'combine']);
+
 export function applyFilter(e: FilterExpr, s: Scope): Ts {
   const short = e.name.replace(/^(ansible\.builtin|ansible\.utils|community\.general)\./, '');
+  // What a filter needs tells the type of a variable nothing defines.
+  if (e.input.t === 'name' && ARRAY_INPUT.has(short)) s.note(e.input.name, 'array');
+  if (e.input.t === 'name' && OBJECT_INPUT.has(short)) s.note(e.input.name, 'object');
   const f = FILTERS[ALIASES[short] ?? short];
   if (!f) throw new Untranslatable('jinja-filter', `filter "${e.name}" has no translation`);
   // `x | default(omit)`: the option is left out when x is undefined, which an optional field does.

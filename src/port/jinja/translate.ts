@@ -230,6 +230,11 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
     // `a or 'fallback'` picks a value, as in Python.
     return ts(`${wrap(a, PREC.or)} || ${wrap(b, PREC.or + 0.1)}`, unify(a.type, b.type), PREC.or, anyCtx(a, b));
   }
+  // A variable compared with a number is a number (for variables nothing defines).
+  if (op in COMPARE && op !== '==' && op !== '!=') {
+    if (l.t === 'name' && r.t === 'lit' && typeof r.value === 'number') s.note(l.name, 'number');
+    if (r.t === 'name' && l.t === 'lit' && typeof l.value === 'number') s.note(r.name, 'number');
+  }
   const a = translate(l, s);
   const b = translate(r, s);
   const ctx = anyCtx(a, b);

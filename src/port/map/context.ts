@@ -93,7 +93,7 @@ export type Mapped =
       /** The result's type and how Ansible's result attributes read on it. */
       readonly result?: ResultShape;
       /** The module already carries these keywords (exec: changedWhen/failedWhen). */
-      readonly handled?: readonly ('changedWhen' | 'failedWhen' | 'environment' | 'become')[];
+      readonly handled?: readonly ('changedWhen' | 'failedWhen' | 'environment' | 'become' | 'retries')[];
       /** Counts as mapped (false: a shell script run as is). */
       readonly real?: boolean;
     }

@@ -1,0 +1,146 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { port } from '../../../src/port/index.ts';
+import type { Outcome } from '../../../src/port/report.ts';
+
+/** Ports one task in a one-play playbook and returns the generated playbook and the outcome. */
+function portTask(task: string, o: { hosts?: string; extra?: Record<string, string> } = {}): { code: string; outcome: Outcome; todo?: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'helix-port-'));
+  const body = task
+    .trim()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+  writeFileSync(join(dir, 'play.yml'), `- hosts: ${o.hosts ?? 'localhost'}\n  tasks:\n${body}\n`);
+  for (const [f, text] of Object.entries(o.extra ?? {})) {
+    mkdirSync(join(dir, f, '..'), { recursive: true });
+    writeFileSync(join(dir, f), text);
+  }
+  const { report, files } = port(dir, join(dir, 'out'), { component: 't', dryRun: true });
+  const code = files.get('playbooks/t/10_play.ts') ?? '';
+  const f = report.files.find((x) => x.file === 'play.yml')!;
+  const outcome = (['mapped', 'inlined', 'wrapped', 'dropped', 'todo'] as const).find((k) => f[k] > 0)!;
+  return { code, outcome, ...(f.todos[0] ? { todo: f.todos[0].reason } : {}) };
+}
+
+type Row = [title: string, task: string, outcome: Outcome, contains: string[], opts?: { hosts?: string; extra?: Record<string, string> }];
+
+const rows: Row[] = [
+  // kubernetes.core.k8s
+  ['k8s definition → k8s.apply', '- k8s: {state: present, definition: {apiVersion: v1, kind: Namespace, metadata: {name: x}}}', 'mapped', ["k8s.apply('k8s', {", "manifest: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }"]],
+  ['k8s kind/name → minimal manifest', '- kubernetes.core.k8s: {kind: Namespace, name: x}', 'mapped', ["manifest: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }"]],
+  ['k8s absent → k8s.remove', '- k8s: {state: absent, kind: Deployment, name: web, namespace: apps}', 'mapped', ['k8s.remove(', "apiVersion: 'apps/v1'", "namespace: 'apps'", 'wait: false']],
+  ['k8s wait → apply wait', '- k8s: {definition: {apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: n}}, wait: yes, wait_timeout: 60}', 'mapped', ['wait: { timeoutMs: 60000 }']],
+  ['k8s src file', '- k8s: {src: files/cm.yaml}', 'mapped', ["file: new URL('./files/cm.yaml', import.meta.url)"], { extra: { 'files/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' } }],
+  ['k8s patched is a TODO', '- k8s: {state: patched, kind: Namespace, name: x}', 'todo', ['TODO(port): module-args']],
+  // k8s_info
+  ['k8s_info by name → k8s.get', '- k8s_info: {kind: Pod, name: p, namespace: n}\n  register: r', 'mapped', ["const r = k8s.get('k8s-info', { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'n' })"]],
+  ['k8s_info wait → k8s.wait', '- k8s_info: {kind: Deployment, name: d, namespace: n, wait: true, wait_condition: {type: Available}}', 'mapped', ["k8s.wait(", "for: { condition: 'Available' }"]],
+  ['k8s_info selectors is a TODO', '- k8s_info: {kind: Pod, namespace: n, label_selectors: [app=x]}', 'todo', ['module-unsupported']],
+  // uri
+  ['uri GET → http.request (read-only)', '- uri: {url: "https://x.test/health", status_code: [200, 204]}', 'mapped', ["http.request('uri', { url: 'https://x.test/health', expect: { status: [200, 204] } })"]],
+  ['uri POST json → idempotent: false', '- uri: {url: "https://x.test/api", method: POST, body_format: json, body: {a: 1}}', 'mapped', ["method: 'POST'", 'body: { a: 1 }', 'idempotent: false']],
+  ['uri POST creates → unless', '- uri: {url: "https://x.test/api", method: POST, creates: /tmp/done}', 'mapped', ["unless: () => existsSync('/tmp/done')"]],
+  ['uri until status → http.waitUntil', '- uri: {url: "https://x.test/"}\n  register: r\n  until: r.status == 200\n  retries: 10\n  delay: 2', 'mapped', ['http.waitUntil(', 'timeoutMs: 20000', 'intervalMs: 2000']],
+  // Keycloak over uri
+  [
+    'Keycloak token + client → keycloak.client',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+- uri:
+    url: "https://kc.test/admin/realms/r1/clients"
+    method: POST
+    headers: {Authorization: "Bearer {{ tok.json.access_token }}"}
+    body_format: json
+    body: {clientId: app, publicClient: false, redirectUris: ["https://app.test/cb"]}
+    status_code: [201, 409]`,
+    'mapped',
+    ["const tokAdmin: keycloak.KeycloakAdmin = { url: 'https://kc.test', username: 'admin', password: v.kc_pw }", "keycloak.client('uri-2', {", "clientId: 'app'", "redirectUris: ['https://app.test/cb']"],
+  ],
+  // template / files / lineinfile
+  ['template → ssh.template with .hbs', '- template: {src: a.conf.j2, dest: /etc/a.conf, mode: "0600"}', 'mapped', ["ssh.template('template', {", "src: new URL('./templates/a.conf.hbs', import.meta.url)", "mode: '0600'"], { hosts: 'web', extra: { 'templates/a.conf.j2': 'port={{ port }}\n' } }],
+  ['copy content → ssh.file', '- copy: {content: "x\\n", dest: /etc/x, mode: 0644}', 'mapped', ["ssh.file('copy', { path: '/etc/x', content: 'x\\n', mode: '0644' })"], { hosts: 'web' }],
+  ['copy src → ssh.copy', '- copy: {src: a.txt, dest: /etc/a.txt}', 'mapped', ["ssh.copy('copy', { src: new URL('./files/a.txt', import.meta.url), dest: '/etc/a.txt' })"], { hosts: 'web', extra: { 'files/a.txt': 'a\n' } }],
+  ['file directory → ssh.file', '- file: {path: /srv/x, state: directory, owner: app}', 'mapped', ["ssh.file('file', { path: '/srv/x', state: 'directory', owner: 'app' })"], { hosts: 'web' }],
+  ['file link is a TODO', '- file: {src: /a, dest: /b, state: link}', 'todo', ['module-args'], { hosts: 'web' }],
+  ['lineinfile → ssh.line', "- lineinfile: {path: /etc/hosts, regexp: '^10\\.0', line: 10.0.0.1 x}", 'mapped', ["ssh.line('lineinfile', { path: '/etc/hosts', line: '10.0.0.1 x', regexp: /^10\\.0/ })"], { hosts: 'web' }],
+  // command / shell
+  ['command local → exec.run (not idempotent)', '- command: echo hi', 'mapped', ["exec.run('command', { argv: ['echo', 'hi'], idempotent: false })"]],
+  ['command creates → creates', '- command: make install chdir=/src creates=/usr/bin/x', 'mapped', ["argv: ['make', 'install']", "cwd: '/src'", "creates: '/usr/bin/x'"]],
+  ['command changed_when false → exec.query', '- command: kubectl version\n  changed_when: false', 'mapped', ["exec.query('command', { argv: ['kubectl', 'version'] })"]],
+  ['command on a host → ssh.exec', '- command: systemctl is-active x\n  args: {creates: /x}', 'mapped', ["ssh.exec('command', { argv: ['systemctl', 'is-active', 'x'], creates: '/x' })"], { hosts: 'web' }],
+  ['shell script is kept (not counted as mapped)', '- shell: ps aux | grep x', 'wrapped', ["argv: ['/bin/sh', '-c', 'ps aux | grep x']"]],
+  ['kubectl delete → k8s.remove', '- command: kubectl delete deployment web -n apps --ignore-not-found', 'mapped', ["k8s.remove('command', {", "kind: 'Deployment'"]],
+  ['kubectl rollout status → k8s.wait', '- command: kubectl rollout status deployment/web -n apps --timeout=120s', 'mapped', ["for: 'rollout'", 'timeoutMs: 120000']],
+  ['helm repo update is dropped', '- command: helm repo update', 'dropped', ['helm repo update']],
+  // set_fact, debug, assert, fail, pause, wait_for
+  ['set_fact → const', '- set_fact: {url: "http://{{ host }}:80"}', 'inlined', ['const url = `http://${v.host}:80`;']],
+  ['debug → lib debug', '- debug: {msg: "hello {{ name }}"}', 'mapped', ["debug('debug', { msg: () => `hello ${v.name}` })"]],
+  ['assert on variables → validation', '- assert: {that: [port > 0], fail_msg: bad port}', 'inlined', ["if (!(v.port > 0)) throw new ConfigError('bad port', 'assert');"]],
+  ['assert on results → lib check', '- command: id\n  register: r\n  changed_when: false\n- assert: {that: "r.rc == 0"}', 'mapped', ["check('assert', { that: (ctx) => ctx.result(r).exitCode === 0"]],
+  ['fail with a condition on variables → validation', '- fail: {msg: stop}\n  when: mode == "x"', 'inlined', ["if (v.mode === 'x') throw new ConfigError('stop', 'fail');"]],
+  ['pause → lib pause', '- pause: {seconds: 3}', 'mapped', ["pause('pause', { ms: 3000 })"]],
+  ['pause with a prompt is a TODO', '- pause: {prompt: continue?}', 'todo', ['module-args']],
+  ['wait_for port → lib waitForPort', '- wait_for: {host: db, port: 5432, timeout: 30}', 'mapped', ["waitForPort('wait-for', { host: 'db', port: 5432, timeoutMs: 30000 })"]],
+  // packages, services, helm
+  ['apt → ssh.pkg', '- apt: {name: [curl, jq], update_cache: yes}', 'mapped', ["ssh.pkg('apt', { names: ['curl', 'jq'], manager: 'apt', updateCache: true })"], { hosts: 'web' }],
+  ['pip → ssh.pkg pip', '- pip: {name: requests, version: "2.32.3"}', 'mapped', ["names: [`requests==2.32.3`]", "manager: 'pip'"], { hosts: 'web' }],
+  ['service restarted → ssh.service', '- service: {name: nginx, state: restarted}', 'mapped', ["ssh.service('service', { service: 'nginx', state: 'restarted' })"], { hosts: 'web' }],
+  ['systemd enabled is a TODO', '- systemd: {name: nginx, enabled: yes}', 'todo', ['module-args'], { hosts: 'web' }],
+  ['helm → helm.release', '- kubernetes.core.helm: {name: web, chart_ref: bitnami/nginx, chart_repo_url: "https://charts.test", chart_version: 1.2.3, release_namespace: web, values: {replicaCount: 2}}', 'mapped', ["helm.release('web', {", "chart: 'bitnami/nginx'", "version: '1.2.3'", 'values: { replicaCount: 2 }']],
+  ['helm absent → helm.uninstall', '- kubernetes.core.helm: {name: web, release_namespace: web, release_state: absent}', 'mapped', ["helm.uninstall('web', { namespace: 'web' })"]],
+  // tempfile, slurp
+  ['tempfile → mktemp', '- tempfile: {state: directory}\n  register: t', 'mapped', ["exec.run('tempfile', { argv: ['mktemp', '-d', '/tmp/ansible.XXXXXXXX'], idempotent: false })"]],
+  ['slurp locally → exec.query', '- slurp: {src: /etc/hostname}\n  register: s', 'mapped', ["exec.query('slurp', { argv: ['cat', '/etc/hostname'] })"]],
+  // include_role
+  ['include_role of a missing role is a TODO', '- include_role: {name: nowhere}', 'todo', ['role-missing']],
+  // unsupported
+  ['an unknown module is a TODO with its YAML', '- community.general.ufw: {rule: allow}', 'todo', ['// TODO(port): module-unsupported', '// - community.general.ufw: {rule: allow}']],
+];
+
+describe('module mappers', () => {
+  it.each(rows)('%s', (_title, task, outcome, contains, opts) => {
+    const r = portTask(task, opts);
+    expect(r.outcome).toBe(outcome);
+    for (const c of contains) expect(r.code).toContain(c);
+  });
+});
+
+describe('task keywords', () => {
+  it.each<[string, string, string[]]>([
+    ['when', '- command: echo a\n  when: enabled | bool', ['when: () => v.enabled']],
+    ['when on a result', '- command: id\n  register: r\n  changed_when: false\n- command: echo b\n  when: r.stdout != ""', ["when: (ctx) => ctx.result(r).stdout !== ''"]],
+    ['loop over a literal list', '- command: echo {{ item }}\n  loop: [a, b]', ["const command = ['a', 'b'].map(item => exec.run(`command-${item}`"]],
+    ['with_items over a variable', '- command: echo {{ item.name }}\n  with_items: "{{ users }}"', ['v.users.map((item, i) => exec.run(`command[${i}]`']],
+    ['with_dict', '- command: echo {{ item.key }}\n  with_dict: {a: 1}', ['Object.entries({ a: 1 }).map(([key, value]) => ({ key, value }))']],
+    ['until/retries/delay', '- command: probe\n  register: p\n  until: p.rc == 0\n  retries: 4\n  delay: 1\n  changed_when: false', ['retries: 4', 'delayMs: 1000', 'until: (r) => r.exitCode === 0']],
+    ['failed_when on a command', '- command: check\n  register: c\n  failed_when: c.rc > 1', ['failedWhen: (out) => out.exitCode > 1']],
+    ['failed_when false', '- k8s: {kind: Namespace, name: x}\n  failed_when: false', ['ignoreErrors: true']],
+    ['ignore_errors', '- command: x\n  ignore_errors: yes', ['ignoreErrors: true']],
+    ['tags', '- command: x\n  tags: [a, b]', ["tags: ['a', 'b']"]],
+    ['become on a host task', '- file: {path: /x, state: directory}\n  become: true\n  become_user: app', ["become: 'app'"]],
+    ['no_log set_fact → Secret', '- set_fact: {pw: "{{ lookup(\'env\', \'PW\') }}"}\n  no_log: true', ["const pw = new Secret((process.env.PW ?? ''));"]],
+    ['task vars', '- command: echo {{ greeting }}\n  vars: {greeting: hi}', ["argv: ['echo', 'hi']"]],
+    ['block/rescue/always', '- block:\n    - command: a\n  rescue:\n    - command: b\n  always:\n    - command: c\n  when: x', ["block('block', { steps: [command], rescue: [command2], always: [command3], when: () => Boolean(v.x) })"]],
+    ['environment on a command', '- command: x\n  environment: {A: "1"}', ["env: { A: '1' }"]],
+    ['delegate_to localhost on a host play', '- command: date\n  delegate_to: localhost', ["exec.run('command'"]],
+  ])('%s', (_t, task, contains) => {
+    const r = portTask(task, task.includes('become') || task.includes('delegate_to') ? { hosts: 'web' } : {});
+    for (const c of contains) expect(r.code).toContain(c);
+  });
+
+  it('notify points at handlers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-port-'));
+    writeFileSync(
+      join(dir, 'play.yml'),
+      '- hosts: web\n  tasks:\n    - copy: {content: x, dest: /etc/x}\n      notify: restart x\n  handlers:\n    - name: restart x\n      service: {name: x, state: restarted}\n',
+    );
+    const { files } = port(dir, join(dir, 'out'), { component: 't', dryRun: true });
+    const code = files.get('playbooks/t/10_play.ts')!;
+    expect(code).toContain("const restartX = ssh.service('restart-x'");
+    expect(code).toContain('notify: [restartX]');
+    expect(code).toContain('handlers: [restartX]');
+  });
+});

@@ -144,8 +144,9 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
     expect(rb.keys).toContain('delete k8s:v1/Namespace/_/platform');
     expect(await databases()).toEqual(['casbin', 'git_sensor', 'lens', 'orchestrator']);
     expect((await helix('rollback')).keys).toEqual([]);
-    await helix('play');
+    expect((await helix('play')).result.ok).toBe(true);
     const purge = await helix('rollback', { extraVars: { purge_data: true } });
+    expect(purge.result.ok).toBe(true);
     expect(purge.keys).toContain('delete postgres:127.0.0.1:15432/orchestrator');
     expect(await databases()).toEqual([]);
   });

@@ -56,6 +56,8 @@ export class Engine {
   readonly #signal: AbortSignal;
   readonly #cancel: AbortSignal;
   #stopped = false;
+  /** Raised around every apply and before every retry: see {@link TaskContext.generation}. */
+  #generation = 0;
 
   constructor(env: Env, opts: ExecuteOptions) {
     this.#env = env;
@@ -232,6 +234,7 @@ export class Engine {
         return this.#memo.get(key) as T;
       },
       plannedCreate: (target) => this.#plannedCreates.has(target),
+      generation: () => this.#generation,
       log: (message, level = 'info') => bus.emit({ type: 'log', path: placed.path, host: host.name, level, message }),
     };
   }
@@ -275,6 +278,8 @@ export class Engine {
     const attempts = 1 + Math.max(0, task.options.retries ?? 0);
     let delay = task.options.delayMs ?? 1000;
     for (let attempt = 1; ; attempt++) {
+      // A retry waits for the world to change: what was read before is not reused.
+      if (attempt > 1) this.#generation++;
       try {
         let plan: Plan<unknown>;
         try {
@@ -300,7 +305,12 @@ export class Engine {
           for (const c of plan.changes) if (c.action === 'create') this.#plannedCreates.add(c.target);
         } else {
           changed = true;
-          result = 'apply' in plan ? await plan.apply() : undefined;
+          this.#generation++;
+          try {
+            result = 'apply' in plan ? await plan.apply() : undefined;
+          } finally {
+            this.#generation++;
+          }
           if (isUnchanged(result)) {
             changed = false;
             reason = result.reason;

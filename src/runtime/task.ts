@@ -23,6 +23,13 @@ export interface TaskContext {
    * e.g. a Deployment in a namespace the run will create.
    */
   plannedCreate(target: string): boolean;
+  /**
+   * A counter the engine raises whenever a task of this run applies changes or is attempted
+   * again (a retry, an `until` loop). Facts read while it stays the same still describe the
+   * target as this run left it, so a module may read many objects at once and reuse them across
+   * tasks (the k8s module lists a kind once per namespace). Absent: read right before planning.
+   */
+  generation?(): number;
   log(message: string, level?: 'info' | 'warn'): void;
 }
 

@@ -7,6 +7,7 @@ import { declaredCrds, k8sClient } from './context.ts';
 import { describeChange, renderDiff } from './diff.ts';
 import { guardSecretValues } from './facts.ts';
 import { orderForApply } from './manifest.ts';
+import { readLive } from './live.ts';
 import { deepEqual, stripNoise } from './normalize.ts';
 import { declaredObjects, withOwnership } from './ownership.ts';
 import { DEFAULT_WAIT_MS } from './poll.ts';
@@ -14,6 +15,7 @@ import { waitUntilReady } from './ready.ts';
 import { isStaticSource, loadSource, type ManifestSource, sourceProblem } from './source.ts';
 import { crdTarget, describeRef, namespaceTarget, refOf, splitApiVersion, targetOf } from './target.ts';
 import type { KubeObject, KubeRef, Manifest } from './types.ts';
+import { appliedAlready } from './unchanged.ts';
 import { checkManifest, manifestLabel, NAMESPACED_KINDS } from './validate.ts';
 
 /** How long a CRD may take to be established after it is applied. */
@@ -155,7 +157,9 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     const desired = placeNamespace(m, info.namespaced, own.namespace);
     const ref = refOf(desired);
     const target = targetOf(ref);
-    const live = guardSecretValues(await client.get(ref, ctx.signal));
+    const live = await readLive(ctx, ref);
+    // helix's last apply set exactly these fields to these values: an apply would store nothing new.
+    if (live && appliedAlready(desired, live)) return { manifest: desired, ref, target, live, after: live, change: undefined };
     let after: KubeObject;
     try {
       after = guardSecretValues(await client.apply(desired, { dryRun: true, force, signal: ctx.signal }));
@@ -220,6 +224,8 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
           problems.push((error as Error).message);
           continue;
         }
+        const live = await readLive(ctx, refOf(desired));
+        if (live && appliedAlready(desired, live)) continue; // nothing to apply, so nothing the server could reject
         const problem = await dryRunProblem(client, desired, force, ctx.signal);
         if (problem) problems.push(problem);
       }

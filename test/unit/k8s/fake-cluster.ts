@@ -33,6 +33,12 @@ function merge(live: unknown, patch: unknown): unknown {
 
 type Failure = { status: number; body?: unknown } | { code: string };
 
+/** The field set of an apply as this fake merges it: maps field by field, anything else whole. */
+function fieldSet(v: unknown): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [`f:${k}`, fieldSet(x)]));
+}
+
 /**
  * An in-memory API server behind the {@link Transport} seam: discovery, GET, server-side
  * apply (dry run or not), DELETE and list, with scripted failures and a request log.
@@ -45,6 +51,11 @@ export class FakeCluster {
   readonly failures: { match: (r: KubeRequest) => boolean; failure: Failure }[] = [];
   /** Overrides the dry-run result (desired, live) → what the server would store. */
   dryRun: ((desired: KubeObject, live: KubeObject | undefined) => KubeObject) | undefined;
+  /**
+   * Record helix's applies in managedFields as a real server does (operation Apply, the field
+   * set of the manifest), so plans can prove a re-apply changes nothing. Off: a bare marker.
+   */
+  fieldSets = false;
   /** Called after every real (not dry-run) write: simulates controllers. */
   onWrite: ((obj: KubeObject) => void) | undefined;
   /** Called before an object is returned by a GET: simulates controllers making progress. */
@@ -144,7 +155,11 @@ export class FakeCluster {
         const { stringData: _s, ...rest } = after;
         after = { ...rest, data } as KubeObject;
       }
-      after.metadata = { ...after.metadata, managedFields: [{ manager: 'helix' }], resourceVersion: String(this.#rv + 1), uid: live?.metadata.uid ?? 'new' };
+      const { apiVersion: _a, kind: _k, metadata: { name: _n, namespace: _ns, ...md }, ...fields } = desired;
+      const managedFields = this.fieldSets
+        ? [{ apiVersion, fieldsType: 'FieldsV1', manager: 'helix', operation: 'Apply', fieldsV1: fieldSet(Object.keys(md).length ? { ...fields, metadata: md } : fields) }]
+        : [{ manager: 'helix' }];
+      after.metadata = { ...after.metadata, managedFields, resourceVersion: String(this.#rv + 1), uid: live?.metadata.uid ?? 'new' };
       if (req.query?.dryRun !== 'All') {
         this.put(after);
         this.onWrite?.(this.objects.get(target)!);

@@ -23,7 +23,9 @@ interface CliRun {
 }
 
 function helix(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
+  // The sandbox is shared: wait for another run of devpi on it instead of failing on its lock.
+  const all = ['play', 'test', 'rollback'].includes(args[0]!) ? [...args, '--wait-lock', '15m'] : args;
+  const r = spawnSync(process.execPath, [bin, ...all], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
   const events = args.includes('--json')
     ? r.stdout
         .split('\n')
@@ -100,6 +102,38 @@ describe('devpi on the sandbox, through the CLI', () => {
     const human = run(['play', 'devpi', '--env', 'local', '--diff']);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/changed=0/);
+  }, 900_000);
+
+  it('drift in Keycloak is corrected (redirect URI, audience mapper) and the cookie secret is kept', async () => {
+    const inv = parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as { vars: Record<string, any>; kubernetes: { kubeconfig: string } };
+    const kc = inv.vars.keycloak_url as string;
+    const password = readFileSync(inv.vars.keycloak_admin_password.secret.file, 'utf8').trim();
+    const tokenRes = await fetch(`${kc}/realms/master/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'admin-cli', grant_type: 'password', username: inv.vars.keycloak_admin_user, password }),
+    });
+    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${kc}/admin/realms/thinkube${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    const [client] = (await (await api('/clients?clientId=oauth2-proxy-devpi')).json()) as { id: string; redirectUris: string[] }[];
+    expect(client).toBeDefined();
+    const drifted = { ...client!, redirectUris: ['https://devpi.old.example/oauth2/callback'] };
+    expect((await api(`/clients/${client!.id}`, { method: 'PUT', body: JSON.stringify(drifted) })).status).toBe(204);
+    const mappers = (await (await api(`/clients/${client!.id}/protocol-mappers/models`)).json()) as { id: string; name: string }[];
+    const aud = mappers.find((m) => m.name === 'audience-mapper');
+    expect((await api(`/clients/${client!.id}/protocol-mappers/models/${aud!.id}`, { method: 'DELETE' })).status).toBe(204);
+    const cookie = () =>
+      spawnSync('kubectl', ['--kubeconfig', inv.kubernetes.kubeconfig, '-n', 'devpi', 'get', 'secret', 'oauth2-proxy', '-o', 'jsonpath={.data.cookie-secret}'], { encoding: 'utf8' }).stdout;
+    const before = cookie();
+    const fix = run(['play', 'devpi', '--env', 'local', '--only', '40_keycloak_client,50_oauth2_proxy', '--json']);
+    expect(fix.code, fix.stderr).toBe(0);
+    expect(keys(fix)).toEqual([
+      'create keycloak:thinkube/client/oauth2-proxy-devpi/mapper/audience-mapper',
+      'update keycloak:thinkube/client/oauth2-proxy-devpi',
+    ]);
+    const again = run(['play', 'devpi', '--env', 'local', '--json']);
+    expect(keys(again)).toEqual([]);
+    expect(cookie()).toBe(before);
   }, 900_000);
 
   it('the test (88) passes for real', () => {

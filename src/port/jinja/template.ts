@@ -174,6 +174,9 @@ export function parseTemplate(src: string, options: TemplateOptions = {}): TNode
           nodes.push({ t: 'for', vars, iter: p.expr, ...(test ? { test } : {}), body: b.nodes, ...(elseBody ? { else: elseBody } : {}) });
           break;
         }
+        case 'raw':
+          // The lexer already turned the raw block into text.
+          break;
         case 'set': {
           const m = /^([A-Za-z_]\w*)\s*=\s*([\s\S]+)$/.exec(tag.rest);
           if (!m) {

@@ -120,7 +120,9 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
         lines.push(`${I}const ${id} = (ctx: ${TC}) => ${print(v.code, I, I.length + id.length + 30)};`);
         locals.set(name, { code: `${id}(ctx)`, type: v.type, ctx: true });
       } else {
-        const head = `${I}const ${id} = `;
+        // An empty list literal needs its type spelled out.
+        const annot = v.code.k === 'arr' && v.code.items.length === 0 ? ': unknown[]' : '';
+        const head = `${I}const ${id}${annot} = `;
         lines.push(`${head}${print(v.code, I, head.length)};`);
         locals.set(name, { code: id, type: v.type });
       }

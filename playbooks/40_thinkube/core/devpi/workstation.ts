@@ -1,4 +1,4 @@
-import type { Env, HostTarget } from '../../../../src/index.ts';
+import type { Env } from '../../../../src/index.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { WORKSTATION_FILES as F } from './names.ts';
@@ -27,7 +27,6 @@ export function workstationVars(env: Env<DevpiVars>) {
   const d = devpi(env);
   return {
     indexUrl: `${d.apiUrl}/${d.indexPath}/+simple/`,
-    userIndexUrl: `${d.apiUrl}/${d.indexPath}`,
     dashboardUrl: d.dashboardUrl,
     apiUrl: d.apiUrl,
     binDir: '$HOME/.local/bin',
@@ -38,7 +37,3 @@ export function workstationVars(env: Env<DevpiVars>) {
 }
 
 export const home = (p: string): string => `~/${p}`;
-
-export function isWorkstation(host: HostTarget): boolean {
-  return !host.local;
-}

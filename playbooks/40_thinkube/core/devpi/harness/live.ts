@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineTask, noChange, type Secret, TaskError, type Task } from '../../../../../src/index.ts';
 import { Browser } from './browser.ts';
@@ -174,5 +174,3 @@ function uploadForm(pkg: string, version: string, wheel: string): FormData {
 export function testPassword(): string {
   return `${randomBytes(18).toString('base64url')}Aa1!`;
 }
-
-export const here = dirname(fileURLToPath(import.meta.url));

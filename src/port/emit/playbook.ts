@@ -187,7 +187,21 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
   const hostTasks = imports.has('helix/modules/ssh');
   const entries: string[] = [];
   if (!isLocalPlay(play)) {
-    if (hostTasks) entries.push(`hosts: '${play.hosts}'`);
+    if (hostTasks) {
+      // `hosts: "{{ target | default('web') }}"` reads the environment's variables.
+      let hosts = `'${play.hosts}'`;
+      if (/\{\{/.test(play.hosts)) {
+        try {
+          const h = value(play.hosts, scope);
+          hosts = h.ctx ? `'all'` : print(h.code);
+          if (h.ctx) gen.reports.note(label, `hosts: ${play.hosts} reads task results; set to all`);
+        } catch {
+          gen.reports.note(label, `hosts: ${play.hosts} could not be translated; set to all`);
+          hosts = `'all'`;
+        }
+      }
+      entries.push(`hosts: ${hosts}`);
+    }
     else gen.reports.note(label, `hosts: ${play.hosts} dropped: every task of the play acts through an API from the machine running helix`);
   }
   if (play.serial !== undefined && hostTasks) entries.push(`serial: ${play.serial}`);

@@ -93,6 +93,7 @@ function argvOf(cx: MapCx, line: string | undefined): { code: Code; ctx: boolean
     return { code: v.code, ctx: v.ctx };
   }
   if (line === undefined) todo('module-args', 'no command line');
+  if (/^\s*\{\{[^}]*\}\}\s*$/.test(line)) todo('module-args', 'the whole command line comes from a variable: give it as an argument array');
   const words = shellWords(line);
   if (!words) todo('module-args', 'the command line needs a shell');
   const parts = words.map((w) => str(w, cx.scope));

@@ -63,8 +63,22 @@ export function selectPlaybooks(folder: ComponentFolder, selection: Selection): 
   });
 }
 
+let prepareImport: (() => Promise<void>) | undefined;
+let prepared: Promise<void> | undefined;
+
+/**
+ * Something to do once before the first component or playbook is imported. When helix itself
+ * runs precompiled (bin/helix.js, docs/decisions/005-startup.md), that is where TypeScript
+ * support (tsx) is registered, so commands that import no user code never pay for it.
+ */
+export function beforeUserImport(prepare: () => Promise<void>): void {
+  prepareImport = prepare;
+  prepared = undefined;
+}
+
 async function importDefault(file: string, what: string): Promise<unknown> {
   if (!existsSync(file)) throw new ConfigError(`missing ${what} ${file}`, what);
+  if (prepareImport) await (prepared ??= prepareImport());
   try {
     const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     return mod.default;

@@ -112,6 +112,7 @@ const liveService = (): KubeObject => ({
 });
 
 type Row = [string, Manifest, KubeObject, boolean];
+const helixEntry = (l: KubeObject): Record<string, unknown> => (l.metadata.managedFields as Record<string, unknown>[])[0]!;
 const edit = <T>(v: T, f: (v: T) => void): T => {
   f(v);
   return v;
@@ -136,15 +137,15 @@ describe('appliedAlready: helix last applied exactly this, and it is all live', 
     ['a value the server normalises', edit(deployment(), (m) => (m.spec.replicas = '1')), liveDeployment(), false],
     ['a null', edit(deployment(), (m) => (m.spec.template.spec.containers[0].ports = null)), liveDeployment(), false],
     ['no managedFields', deployment(), edit(liveDeployment(), (l) => delete l.metadata.managedFields), false],
-    ['applied only by another manager', deployment(), edit(liveDeployment(), (l) => (l.metadata.managedFields[0].manager = 'kubectl')), false],
-    ['helix as an Update, not an Apply', deployment(), edit(liveDeployment(), (l) => (l.metadata.managedFields[0].operation = 'Update')), false],
+    ['applied only by another manager', deployment(), edit(liveDeployment(), (l) => (helixEntry(l).manager = 'kubectl')), false],
+    ['helix as an Update, not an Apply', deployment(), edit(liveDeployment(), (l) => (helixEntry(l).operation = 'Update')), false],
     [
       'two Apply entries of helix',
       deployment(),
       liveDeployment(deploymentFields(), [{ apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: {}, manager: 'helix', operation: 'Apply', subresource: 'scale' }]),
       false,
     ],
-    ['applied at another apiVersion', deployment(), edit(liveDeployment(), (l) => (l.metadata.managedFields[0].apiVersion = 'apps/v1beta2')), false],
+    ['applied at another apiVersion', deployment(), edit(liveDeployment(), (l) => (helixEntry(l).apiVersion = 'apps/v1beta2')), false],
     ['a field set entry it does not know', deployment(), liveDeployment(edit(deploymentFields(), (f) => Object.assign(f['f:spec'], { 'i:0': {} }))), false],
     ['another object', edit(deployment(), (m) => (m.metadata.name = 'api')), liveDeployment(), false],
   ];

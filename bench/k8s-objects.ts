@@ -1,6 +1,6 @@
 /**
  * The synthetic Kubernetes work both tools apply: a namespace and N objects, a third each
- * ConfigMaps, Deployments and Services. Deployments become Available on the sandbox's kwok nodes.
+ * ConfigMaps, Deployments and (headless) Services. Deployments become Available on the sandbox's kwok nodes.
  */
 export function benchObjects(namespace: string, count: number): Record<string, unknown>[] {
   const objects: Record<string, unknown>[] = [];
@@ -28,7 +28,8 @@ export function benchObjects(namespace: string, count: number): Record<string, u
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name, namespace, labels },
-        spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+        // Headless: a thousand Services would exhaust the sandbox's /24 service IP range.
+        spec: { clusterIP: 'None', selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
       });
     }
   }

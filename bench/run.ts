@@ -3,6 +3,7 @@
  * ansible-playbook on the same work, in one run, on the sandbox. Writes bench/RESULTS.md and
  * bench/results.json. Not part of the test suite: the bench asserts its own correctness.
  */
+import { execFileSync } from 'node:child_process';
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,7 +44,11 @@ async function main(): Promise<void> {
   const quick = o.quick === true;
   const runs = o.runs ?? (quick ? 3 : 5);
   const chosen = new Set(o.scenario ?? ALL);
-  if (!ansibleAvailable()) throw new Error('ansible-playbook not found: run scripts/setup.sh (it installs the bench venv) first');
+  if (!ansibleAvailable()) {
+    process.stderr.write('bench: ansible-playbook not found: installing it (bash scripts/setup.sh bench, ~90 s)\n');
+    execFileSync('bash', [join(REPO, 'scripts', 'setup.sh'), 'bench'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  if (!ansibleAvailable()) throw new Error('ansible-playbook not found after scripts/setup.sh bench');
   const inv = sandboxInventory();
   const results: ScenarioResult[] = [];
   const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);

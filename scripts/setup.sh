@@ -4,6 +4,7 @@
 #   bash scripts/setup.sh            # install everything, then `helix sandbox up`
 #   bash scripts/setup.sh install    # install only (what .ci/run uses)
 #   bash scripts/setup.sh sandbox    # `helix sandbox up` only
+#   bash scripts/setup.sh bench      # the Ansible that `npm run bench` compares with (not in `all`)
 #
 # Idempotent: installed packages and node_modules are kept; the sandbox reuses what runs
 # and its builds/downloads are cached in ~/.cache/helix keyed by version.
@@ -61,9 +62,26 @@ start_sandbox() {
   log "sandbox ready: eval \"\$(node bin/helix.js sandbox env)\""
 }
 
+# --- bench (owned by bench/, separate from the sandbox) ---------------------------------
+# ansible-playbook from PyPI with its bundled kubernetes.core and the Python Kubernetes
+# client, in a venv that bench/tools.ts finds (HELIX_BENCH_ANSIBLE_VENV overrides). ~90 s once.
+install_bench() {
+  local venv="${HELIX_BENCH_ANSIBLE_VENV:-$HOME/.cache/helix/ansible-venv}"
+  if [ -x "$venv/bin/ansible-playbook" ] && "$venv/bin/python" -c 'import ansible, kubernetes, jsonpatch, yaml' 2>/dev/null; then
+    log "bench: Ansible venv ready ($venv)"
+    return
+  fi
+  log "bench: python3 -m venv $venv; pip install ansible (~90 s)"
+  local t0=$SECONDS
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'ansible>=11,<13' kubernetes jsonpatch PyYAML
+  log "bench: $("$venv/bin/ansible-playbook" --version | sed -n 1p) installed in $((SECONDS - t0))s"
+}
+
 case "${1:-all}" in
   all) install_system; install_node; start_sandbox ;;
   install) install_system; install_node ;;
   sandbox) start_sandbox ;;
-  *) die "usage: scripts/setup.sh [all|install|sandbox]" ;;
+  bench) install_bench ;;
+  *) die "usage: scripts/setup.sh [all|install|sandbox|bench]" ;;
 esac

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { sandboxDir } from '../src/runtime/paths.ts';
 
-interface SandboxInventory {
+export interface SandboxInventory {
   kubernetes: { kubeconfig: string; context: string };
   vars: Record<string, unknown>;
   hosts: Record<string, { address: string; port: number; user: string; key: string; hostKeys: string[] }>;
+  groups?: Record<string, { hosts: string[] }>;
 }
 
 export function sandboxInventory(): SandboxInventory {

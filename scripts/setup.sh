@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for helix and starts the local sandbox platform.
 #
-#   bash scripts/setup.sh            # install everything, then `helix sandbox up`
+#   bash scripts/setup.sh            # install everything, `helix sandbox up`, then play and test DevPi on it
 #   bash scripts/setup.sh install    # install only (what .ci/run uses)
 #   bash scripts/setup.sh sandbox    # `helix sandbox up` only
 #   bash scripts/setup.sh bench      # the Ansible that `npm run bench` compares with (not in `all`)
@@ -78,9 +78,27 @@ install_bench() {
   log "bench: $("$venv/bin/ansible-playbook" --version | sed -n 1p) installed in $((SECONDS - t0))s"
 }
 
+# --- tools the platform playbooks and the tests drive ------------------------------------
+# helm and sops (with age-keygen) built from the Go module proxy, cached by version in
+# ~/.cache/helix; the same Ansible venv the bench uses serves the port comparison test.
+install_tools() {
+  local t0=$SECONDS
+  node --import tsx src/modules/helm/install.ts
+  node --import tsx playbooks/platform/lib/sops-install.ts
+  install_bench
+  log "tools ready in $((SECONDS - t0))s"
+}
+
+# The main job on the sandbox: deploy DevPi, then prove it with its test playbook.
+deploy_devpi() {
+  log "helix play devpi --env local"
+  node bin/helix.js play devpi --env local
+  node bin/helix.js test devpi --env local
+}
+
 case "${1:-all}" in
-  all) install_system; install_node; start_sandbox ;;
-  install) install_system; install_node ;;
+  all) install_system; install_node; install_tools; start_sandbox; deploy_devpi ;;
+  install) install_system; install_node; install_tools ;;
   sandbox) start_sandbox ;;
   bench) install_bench ;;
   *) die "usage: scripts/setup.sh [all|install|sandbox|bench]" ;;

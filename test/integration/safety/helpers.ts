@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { RunEvent } from '../../../src/index.ts';
@@ -263,8 +264,8 @@ export async function lease(env: string, component = 'safety'): Promise<KubeObje
 }
 
 /** Waits until the lease's time has run out (its holder was killed and renews no more). */
-export async function waitLeaseExpired(env: string): Promise<void> {
-  const l = await lease(env);
+export async function waitLeaseExpired(env: string, component = 'safety'): Promise<void> {
+  const l = await lease(env, component);
   if (!l) return;
   const renewed = Date.parse(String(l.spec?.renewTime ?? l.spec?.acquireTime));
   const ttl = Number(l.spec?.leaseDurationSeconds ?? 60);
@@ -300,4 +301,50 @@ export function secretForms(values: readonly string[]): string[] {
 export function leaks(texts: Record<string, string>, values: readonly string[]): string[] {
   const forms = secretForms(values);
   return Object.entries(texts).flatMap(([where, text]) => forms.filter((f) => text.includes(f)).map((f) => `${where} contains ${f === values.find((v) => v === f) ? 'a secret' : 'an encoded secret'}`));
+}
+
+/**
+ * Secret values a real component's runs must never print: the sandbox's generated credentials
+ * and every value of the Secrets helix applied for the component (found by its ownership labels)
+ * or kept in `namespaces`. Multi-line values (config files) and short ones are left out.
+ */
+export async function componentSecrets(component: string, namespaces: readonly string[] = []): Promise<string[]> {
+  const dir = join(sandboxDir(), 'secrets');
+  const values = existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8').replace(/\r?\n$/, '')) : [];
+  const owned = await kube().list('v1', 'Secret', { labelSelector: `helix.dev/component=${component}` });
+  const kept = (await Promise.all(namespaces.map((ns) => kube().list('v1', 'Secret', { namespace: ns })))).flat();
+  for (const s of [...owned, ...kept]) {
+    if (s.metadata.namespace === SYSTEM_NAMESPACE) continue;
+    for (const v of Object.values((s.data ?? {}) as Record<string, string>)) values.push(Buffer.from(v, 'base64').toString('utf8'));
+  }
+  return [...new Set(values.filter((v) => v.length >= 12 && !v.includes('\n')))];
+}
+
+/**
+ * Runs a real component every way a user reports on it (play with --json and --diff, human
+ * --diff, check, its test playbook, history) and returns everything printed and stored: the
+ * outputs, the Lease while a play holds it, and the decoded journal. Exit codes are recorded,
+ * not asserted: the sweep is about what is printed.
+ */
+export async function sweepComponent(component: string, env: string, extra: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const captured: Record<string, string> = {};
+  const keep = (label: string, out: Finished): void => {
+    captured[`${label} (exit ${out.code}): stdout`] = out.stdout;
+    captured[`${label} (exit ${out.code}): stderr`] = out.stderr;
+  };
+  const base = ['--env', env, '--wait-lock', '10m'];
+  const played = start(['play', component, ...base, '--json', '--diff'], extra);
+  await played.waitFor((e) => e.type === 'lock.acquired', 900_000);
+  captured['lock (Lease) while held'] = JSON.stringify(await lease(env, component));
+  keep('play --json --diff', await played.done);
+  keep('play --diff (human)', await helix(['play', component, ...base, '--diff', '--verbose'], extra, 1_200_000));
+  keep('play --check --diff (human)', await helix(['play', component, ...base, '--check', '--diff', '--verbose'], extra, 1_200_000));
+  keep('play --check --diff --json', await helix(['play', component, ...base, '--check', '--diff', '--json'], extra, 1_200_000));
+  keep('test (88) --json', await helix(['test', component, ...base, '--json'], extra, 1_200_000));
+  keep('history', await helix(['history', component, '--env', env], extra));
+  keep('history --json', await helix(['history', component, '--env', env, '--json'], extra));
+  const { records, raw } = await journal(env, component);
+  captured['journal records (decoded)'] = JSON.stringify(records);
+  captured['journal Secrets (raw)'] = JSON.stringify(raw);
+  return captured;
 }

@@ -86,10 +86,16 @@ export async function up(opts: { only?: readonly string[]; report?: Reporter; ss
   });
 }
 
-/** Removes empty folders under (and including) `dir`, bottom-up; leaves anything with files. */
+/**
+ * Removes the components' top-level folders under `dir` that cleanup left empty, then `dir`
+ * itself if empty. It never descends: a running PostgreSQL's data folder holds empty folders it
+ * needs (pg_notify, pg_serial, …), and a `down` of another sandbox folder must not touch them.
+ */
 function pruneEmptyDirs(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) pruneEmptyDirs(join(dir, e.name));
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && readdirSync(join(dir, e.name)).length === 0) rmdirSync(join(dir, e.name));
+  }
   if (readdirSync(dir).length === 0) rmdirSync(dir);
 }
 

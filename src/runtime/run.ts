@@ -244,7 +244,7 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
   const execute = async (): Promise<ExecuteResult> => {
     const result = await engine.run(prepared.playbooks);
     if (!opts.prune || !result.ok) return result;
-    const pruned = await engine.run([await prunePlaybook(opts, prepared)]);
+    const pruned = await engine.run([await prunePlaybook(opts, prepared, memo)]);
     return { ...pruned, ok: pruned.ok && result.ok };
   };
   if (opts.mode === 'check') {
@@ -333,9 +333,9 @@ async function withLockAndJournal<T>(
  * The `<component>/prune` playbook: one task per module that registered a pruner, told which
  * targets earlier runs journalled (so kinds applied only in the past are looked at too).
  */
-async function prunePlaybook(opts: RunOptions, prepared: Prepared): Promise<PlacedPlaybook> {
+async function prunePlaybook(opts: RunOptions, prepared: Prepared, memo: Map<string, unknown>): Promise<PlacedPlaybook> {
   const component = prepared.env.component ?? opts.component;
-  const { journal } = stateFor(prepared.env, opts.component);
+  const { journal } = stateFor(prepared.env, opts.component, memo);
   const journalTargets = [...new Set((await journal.list()).flatMap((r) => r.changes.map((c) => c.target)))];
   const tasks = registeredPruners().map((p) => p.task({ component, env: opts.env, journalTargets }));
   const problems: Problem[] = [];

@@ -130,6 +130,8 @@ export async function k8sConverge(count: number, runs: number): Promise<{ create
       }
     }
   }
+  deleteNamespace('bench-helix');
+  deleteNamespace('bench-ansible');
   return { create, noop };
 }
 

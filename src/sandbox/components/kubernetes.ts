@@ -238,9 +238,13 @@ function kubeClient(ctx: Ctx): CoreV1Api {
   return kc.makeApiClient(CoreV1Api);
 }
 
-/** A fake node kwok manages: annotated for kwok, no taint (ordinary workloads schedule on it). */
+/**
+ * A fake node kwok manages: annotated for kwok, no taint (ordinary workloads schedule on it).
+ * Pods cost nothing on kwok, so each node takes 1000: the bench's 1000-object scale test and
+ * the components' tests fit at once.
+ */
 function fakeNode(name: string): V1Node {
-  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
+  const resources = { cpu: '1000', memory: '4096Gi', pods: '1000' };
   return {
     apiVersion: 'v1',
     kind: 'Node',

@@ -7,7 +7,7 @@ import { declaredCrds, k8sClient } from './context.ts';
 import { describeChange, renderDiff } from './diff.ts';
 import { guardSecretValues } from './facts.ts';
 import { orderForApply } from './manifest.ts';
-import { readLive } from './live.ts';
+import { liveObjects, readLive } from './live.ts';
 import { deepEqual, stripNoise } from './normalize.ts';
 import { declaredObjects, withOwnership } from './ownership.ts';
 import { DEFAULT_WAIT_MS } from './poll.ts';
@@ -263,6 +263,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
         apply: async () => {
           const results: KubeObject[] = [];
           for (const p of planned) results.push(p.change ? await applyOne(ctx, client, p) : p.live!);
+          liveObjects(ctx).wrote(results, ctx.generation?.());
           return waitMs === undefined ? results : waitUntilReady(client, results, waitMs, ctx.signal);
         },
       };

@@ -2,7 +2,7 @@ import type { TaskContext } from '../../runtime/task.ts';
 import type { KubeClient } from './client.ts';
 import { k8sClient } from './context.ts';
 import { guardSecretValues } from './facts.ts';
-import { targetOf } from './target.ts';
+import { refOf, targetOf } from './target.ts';
 import type { KubeObject, KubeRef } from './types.ts';
 
 /** Memo key of the run's {@link LiveObjects}. */
@@ -38,6 +38,8 @@ export class LiveObjects {
   readonly #now: () => number;
   #generation = -1;
   #since = 0;
+  /** The generation after this run's own apply, when that apply is all that changed: reads stay valid. */
+  #adopt: number | undefined;
   readonly #groups = new Map<string, Group>();
   readonly #single = new Map<string, Promise<KubeObject | undefined>>();
   /** Requests made (lists and reads), for tests. */
@@ -50,6 +52,8 @@ export class LiveObjects {
 
   #refresh(generation: number): void {
     const now = this.#now();
+    if (generation === this.#adopt) this.#generation = generation;
+    this.#adopt = undefined;
     if (generation === this.#generation && now - this.#since <= LIVE_MAX_AGE_MS) return;
     this.#generation = generation;
     this.#since = now;
@@ -79,6 +83,24 @@ export class LiveObjects {
       read.catch(() => this.#single.delete(target));
     }
     return read;
+  }
+
+  /**
+   * What an apply task of this run just wrote: the server's answers. When that apply is the only
+   * thing that happened since these reads (the engine raised the generation by one before it, and
+   * raises it once more after), the reads stay valid with these objects in them, so a run that
+   * creates many objects does not read each one again. Anything else in between: the next read
+   * starts over.
+   */
+  wrote(objects: readonly KubeObject[], generation: number | undefined): void {
+    if (generation === undefined || generation !== this.#generation + 1) return;
+    for (const o of objects) {
+      const ref = refOf(o);
+      this.#single.set(targetOf(ref), Promise.resolve(o));
+      const group = ref.namespace ? this.#groups.get(`${ref.apiVersion}|${ref.kind}|${ref.namespace}`) : undefined;
+      if (group?.list) group.list = group.list.then((m) => m && m.set(o.metadata.name, o));
+    }
+    this.#adopt = generation + 1;
   }
 
   async #read(ref: KubeRef, signal?: AbortSignal): Promise<KubeObject | undefined> {

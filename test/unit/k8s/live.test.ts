@@ -54,6 +54,20 @@ describe('live objects: a no-op re-run reads each kind once per namespace and as
     });
   }
 
+  it('a first run that creates everything reads each group once too: its own applies keep the reads valid', async () => {
+    const fake = new FakeCluster();
+    fake.fieldSets = true;
+    const first = await runTasks(tasks(objects()), { memo: fake.memo() });
+    expect(first.keys).toHaveLength(8);
+    expect(reads(fake.requests).sort()).toEqual([
+      '/api/v1/namespaces/demo',
+      '/api/v1/namespaces/demo/configmaps',
+      '/api/v1/namespaces/demo/configmaps/cm-0',
+      '/apis/apps/v1/namespaces/demo/deployments',
+      '/apis/apps/v1/namespaces/demo/deployments/d-0',
+    ]);
+  });
+
   it('a changed manifest is planned by the dry run, and only that object', async () => {
     const fake = await converged();
     const changed = objects();

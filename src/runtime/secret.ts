@@ -8,15 +8,19 @@ const MASK = '********';
  * in every output, whichever renderer or error path it reaches.
  */
 const known = new Set<string>();
+/** `known`, longest first; rebuilt only when a secret is added (masking runs on every event). */
+let longestFirst: string[] | undefined;
 
 /** Values shorter than this are not masked as substrings (they would mangle output). */
 const MIN_MASKED_LENGTH = 4;
 
 function register(value: string): void {
   if (value.length < MIN_MASKED_LENGTH) return;
+  const before = known.size;
   known.add(value);
   known.add(Buffer.from(value, 'utf8').toString('base64'));
   known.add(encodeURIComponent(value));
+  if (known.size !== before) longestFirst = undefined;
 }
 
 /**
@@ -70,7 +74,8 @@ export function mask(text: string): string {
   if (known.size === 0 || text.length < MIN_MASKED_LENGTH) return text;
   let out = text;
   // Longest first, so a secret that contains another is masked whole.
-  for (const value of [...known].sort((a, b) => b.length - a.length)) {
+  longestFirst ??= [...known].sort((a, b) => b.length - a.length);
+  for (const value of longestFirst) {
     if (out.includes(value)) out = out.split(value).join(MASK);
   }
   return out;

@@ -38,12 +38,25 @@ export interface Journal {
 /** How many records are kept per (component, env). */
 export const HISTORY_MAX = 20;
 
-/** Feeds a record from the run's (already masked) events and saves it at the points that matter. */
+/**
+ * Feeds a record from the run's (already masked) events and saves it at the points that matter.
+ * Saves do not pile up: while one is in flight, at most one more is queued, and it saves the
+ * record as it is by the time it runs. A run of a thousand changes writes a handful of times,
+ * not a thousand growing copies.
+ */
 export function recordRun(journal: Journal, record: RunRecord): { onEvent: (e: RunEvent) => void; flush: () => Promise<void> } {
   let pending: Promise<void> = journal.save(record);
+  let queued = false;
   const save = (): void => {
-    const snapshot = structuredClone(record);
-    pending = pending.then(() => journal.save(snapshot)).catch(() => undefined);
+    if (queued) return;
+    queued = true;
+    pending = pending
+      .catch(() => undefined)
+      .then(() => {
+        queued = false;
+        return journal.save(structuredClone(record));
+      })
+      .catch(() => undefined);
   };
   return {
     onEvent: (e) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/runtime/events.ts';
-import { FileJournal, FileLock, LockHeldError, newHolder, recordRun, type RunRecord } from '../../../src/runtime/state/index.ts';
+import { FileJournal, FileLock, type Journal, LockHeldError, newHolder, recordRun, type RunRecord } from '../../../src/runtime/state/index.ts';
 
 const noop = (): void => undefined;
 
@@ -75,5 +75,30 @@ describe('file journal', () => {
     expect(saved?.changes.map((c) => c.target)).toEqual(['mem:a']);
     const file = join(dir, 'demo-local', '000001.json');
     expect(JSON.parse(readFileSync(file, 'utf8')).seq).toBe(1);
+  });
+
+  it('coalesces saves while one is in flight, and the last save holds every change', async () => {
+    const saved: RunRecord[] = [];
+    const slow: Journal = {
+      list: async () => saved,
+      save: async (r) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        saved.push(structuredClone(r));
+      },
+    };
+    const holder = newHolder('helix play demo');
+    const record: RunRecord = {
+      id: holder.id, seq: 1, component: 'demo', env: 'local', selection: 'play', status: 'running', holder,
+      startedAt: holder.startedAt, changes: [],
+    };
+    const rec = recordRun(slow, record);
+    for (let i = 0; i < 100; i++) {
+      rec.onEvent({ type: 'task.changed', path: `demo/10/t${i}`, host: 'localhost', changes: [{ action: 'create', target: `mem:${i}` }], applied: true, durationMs: 1 });
+    }
+    rec.onEvent({ type: 'run.end', ok: true, recap: {}, durationMs: 3 });
+    await rec.flush();
+    expect(saved.length).toBeLessThanOrEqual(3);
+    expect(saved.at(-1)?.status).toBe('ok');
+    expect(saved.at(-1)?.changes).toHaveLength(100);
   });
 });

@@ -81,13 +81,22 @@ async function registerTypeScript(out) {
   const { register } = await import('tsx/esm/api');
   register();
   const { register: hooks } = await import('node:module');
+  // Runs before tsx's hooks. Compiled modules and their relative imports need none of tsx's work.
   const redirect = `
+    import { readFile } from 'node:fs/promises';
     let src, out;
     export function initialize(d) { src = d.src; out = d.out; }
     export async function resolve(specifier, context, next) {
+      if (context.parentURL?.startsWith(out) && /^\\.\\.?\\//.test(specifier)) {
+        return { url: new URL(specifier, context.parentURL).href, format: 'module', shortCircuit: true };
+      }
       const r = await next(specifier, context);
       if (!r.url.startsWith(src) || !r.url.endsWith('.ts')) return r;
       return { url: out + r.url.slice(src.length, -3) + '.mjs', format: 'module', shortCircuit: true };
+    }
+    export async function load(url, context, next) {
+      if (!url.startsWith(out)) return next(url, context);
+      return { format: 'module', source: await readFile(new URL(url)), shortCircuit: true };
     }`;
   hooks(`data:text/javascript,${encodeURIComponent(redirect)}`, {
     data: { src: pathToFileURL(join(root, 'src')).href, out: pathToFileURL(join(out, 'src')).href },

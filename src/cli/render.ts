@@ -1,4 +1,4 @@
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import pc from 'picocolors';
 import type { Change } from '../runtime/change.ts';
 import type { RunEvent } from '../runtime/events.ts';
@@ -16,9 +16,13 @@ function ms(d: number): string {
   return d < 1000 ? `${d}ms` : `${(d / 1000).toFixed(1)}s`;
 }
 
+/** The `diff` package, loaded on the first diff shown (most runs show none). */
+let diffLib: typeof import('diff') | undefined;
+
 function renderDiff(change: Change): string {
   if (!change.diff) return '';
-  const patch = createTwoFilesPatch(`${change.target} (live)`, `${change.target} (wanted)`, change.diff.before, change.diff.after, '', '', {
+  diffLib ??= createRequire(import.meta.url)('diff') as typeof import('diff');
+  const patch = diffLib.createTwoFilesPatch(`${change.target} (live)`, `${change.target} (wanted)`, change.diff.before, change.diff.after, '', '', {
     context: 3,
   });
   return patch

@@ -120,6 +120,8 @@ export class KubeJournal implements Journal {
   readonly #component: string;
   readonly #env: string;
   #namespaceReady = false;
+  /** Records this journal created or replaced: they exist. */
+  readonly #saved = new Set<string>();
 
   constructor(api: KubeRest, component: string, env: string) {
     this.#api = api;
@@ -161,16 +163,25 @@ export class KubeJournal implements Journal {
       },
       data: { record: gzipSync(JSON.stringify(record)).toString('base64') },
     };
-    try {
+    // A record is created once, by the run that numbered it, then replaced: try what is likely first.
+    if (this.#saved.has(name)) {
       await this.#api.replace(`${SECRETS}/${name}`, body);
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      return;
+    }
+    try {
       await this.#api.create(SECRETS, body);
-      const all = (await this.#api.list<V1Secret>(SECRETS, this.#selector())).items ?? [];
-      const names = all.map((s) => s.metadata?.name ?? '').sort((a, b) => seqOf(a) - seqOf(b));
-      for (const old of names.slice(0, Math.max(0, names.length - HISTORY_MAX))) {
-        await this.#api.delete(`${SECRETS}/${old}`).catch(() => undefined);
-      }
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+      await this.#api.replace(`${SECRETS}/${name}`, body);
+      this.#saved.add(name);
+      return;
+    }
+    this.#saved.add(name);
+    // A new record: drop the oldest beyond HISTORY_MAX.
+    const all = (await this.#api.list<V1Secret>(SECRETS, this.#selector())).items ?? [];
+    const names = all.map((s) => s.metadata?.name ?? '').sort((a, b) => seqOf(a) - seqOf(b));
+    for (const old of names.slice(0, Math.max(0, names.length - HISTORY_MAX))) {
+      await this.#api.delete(`${SECRETS}/${old}`).catch(() => undefined);
     }
   }
 }

@@ -20,8 +20,20 @@ function microTime(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** Ensures the namespace helix keeps its locks and run records in. */
-export async function ensureSystemNamespace(api: KubeRest): Promise<void> {
+const ensured = new WeakMap<KubeRest, Promise<void>>();
+
+/** Ensures the namespace helix keeps its locks and run records in (once per connection: the lock and the journal share it). */
+export function ensureSystemNamespace(api: KubeRest): Promise<void> {
+  let done = ensured.get(api);
+  if (!done) {
+    done = createSystemNamespace(api);
+    ensured.set(api, done);
+    done.catch(() => ensured.delete(api));
+  }
+  return done;
+}
+
+async function createSystemNamespace(api: KubeRest): Promise<void> {
   if (await api.get(`/api/v1/namespaces/${SYSTEM_NAMESPACE}`)) return;
   try {
     await api.create('/api/v1/namespaces', {

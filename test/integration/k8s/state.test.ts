@@ -30,6 +30,9 @@ describe.skipIf(!hasKubernetes())('run lock and journal in the cluster (lean tra
     await journal.save({ ...record, status: 'ok' });
     const [saved] = await journal.list();
     expect(saved).toMatchObject({ seq: 1, status: 'ok', changes: record.changes });
+    // the next run marks a record it did not write (a killed run's) as interrupted
+    await stateFor(env, component).journal.save({ ...record, status: 'interrupted' });
+    expect((await journal.list()).map((r) => r.status)).toEqual(['interrupted']);
     expect(await lock.forceRelease()).toBe(false);
     // one connection for the lock and the journal of a run: the memo holds it
     expect([...memo.keys()]).toEqual(['kube:http']);

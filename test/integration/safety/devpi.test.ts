@@ -40,6 +40,13 @@ const changedOn = (events: readonly JsonLine[]): number => {
   return end?.type === 'run.end' ? Object.values(end.recap).reduce((n, r) => n + r.changed + r.failed, 0) : Number.NaN;
 };
 
+/** Why a play failed, in one line: its error, or its failed tasks. */
+const failures = (out: { events: readonly JsonLine[]; stderr: string }): string =>
+  errorOf(out.events) ||
+  out.events.flatMap((e) => (e.type === 'task.failed' ? [`${e.path}: ${e.error}`] : [])).join('; ') ||
+  out.stderr.trim().split('\n').at(-1) ||
+  'no error reported';
+
 /** Waits until nobody (another engineer's run) holds devpi's lock. */
 async function lockFree(): Promise<void> {
   for (let i = 0; i < 600 && (await lease(ENV, 'devpi')); i++) await sleep(1000);
@@ -52,8 +59,8 @@ describe.skipIf(!hasKubernetes())('issue 9 on devpi', () => {
   beforeAll(async () => {
     const first = await helix(devpi('--wait-lock', '10m'), ROOT, 1_200_000);
     const second = first.code === 0 ? await helix(devpi('--wait-lock', '10m'), ROOT, 1_200_000) : undefined;
-    if (first.code !== 0) why = `devpi does not converge on the sandbox: the first play exited ${first.code} (${errorOf(first.events) || first.stderr.trim().split('\n').at(-1)})`;
-    else if (second?.code !== 0) why = `devpi does not converge on the sandbox: the second play exited ${second?.code}`;
+    if (first.code !== 0) why = `devpi does not converge on the sandbox: the first play exited ${first.code} (${failures(first)})`;
+    else if (second?.code !== 0) why = `devpi does not converge on the sandbox: the second play exited ${second?.code} (${second ? failures(second) : ''})`;
     else if (changedOn(second.events) !== 0) why = `devpi does not converge on the sandbox: the second play changed or failed ${changedOn(second.events)} task(s)`;
     if (why) console.warn(`issue-9 devpi tests skip: ${why}`);
     const validated = first.events.find((e) => e.type === 'run.validated');

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { ConfigError } from '../runtime/errors.ts';
-import { componentVars, loadInventory } from '../runtime/inventory.ts';
+import { componentVars, envOf, loadInventory } from '../runtime/inventory.ts';
 import { findComponent } from '../runtime/loader.ts';
 import { stateFor } from '../runtime/state/index.ts';
 import type { Env } from '../runtime/env.ts';
@@ -9,16 +9,7 @@ function envFor(root: string, component: string, envName: string): Env {
   findComponent(root, component);
   const inv = loadInventory(root, envName);
   const { vars, provenance } = componentVars(inv, component);
-  return {
-    name: envName,
-    vars,
-    kubernetes: inv.kubernetes,
-    tlsVerify: inv.tlsVerify,
-    hosts: inv.hosts,
-    groups: inv.groups,
-    provenance,
-    inventoryDir: inv.file.replace(/\/[^/]+$/, ''),
-  };
+  return envOf(inv, vars, provenance, component);
 }
 
 /** `helix history <component>`: the recorded runs, newest last. */

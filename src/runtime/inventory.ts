@@ -225,3 +225,18 @@ export function componentVars(inv: Inventory, component: string): { vars: Record
   }
   return { vars, provenance };
 }
+
+/** The typed environment a component's playbooks see, from its inventory and (validated) variables. */
+export function envOf<V>(inv: Inventory, vars: V, provenance: Record<string, string>, component?: string): Env<V> {
+  return {
+    name: inv.name,
+    vars,
+    kubernetes: inv.kubernetes,
+    tlsVerify: inv.tlsVerify,
+    hosts: inv.hosts,
+    groups: inv.groups,
+    provenance,
+    inventoryDir: dirname(inv.file),
+    ...(component ? { component } : {}),
+  };
+}

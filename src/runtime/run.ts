@@ -3,7 +3,7 @@ import type { Env } from './env.ts';
 import { Engine, type ExecuteResult } from './engine.ts';
 import { ConfigError, type Problem, ValidationError } from './errors.ts';
 import type { EventBus, RunMode } from './events.ts';
-import { componentVars, loadInventory } from './inventory.ts';
+import { componentVars, envOf, loadInventory } from './inventory.ts';
 import { findComponent, loadComponent, loadPlaybook, type Selection, selectPlaybooks } from './loader.ts';
 import { registeredPruners } from './prune.ts';
 import { newHolder, recordRun, type RunRecord, stateFor } from './state/index.ts';
@@ -89,17 +89,7 @@ export async function prepare(opts: Omit<RunOptions, 'bus' | 'mode'>): Promise<P
     throw new ValidationError(problems);
   }
 
-  const env: Env = {
-    name: opts.env,
-    vars: parsed.data as Record<string, unknown>,
-    kubernetes: inventory.kubernetes,
-    tlsVerify: inventory.tlsVerify,
-    hosts: inventory.hosts,
-    groups: inventory.groups,
-    provenance,
-    inventoryDir: inventory.file.replace(/\/[^/]+$/, ''),
-    component: component.name,
-  };
+  const env: Env = envOf(inventory, parsed.data as Record<string, unknown>, provenance, component.name);
 
   let selected = selectPlaybooks(folder, opts.selection);
   if (selected.length === 0) {

@@ -6,7 +6,7 @@ import { readRelease } from '../../modules/helm/facts.ts';
 import { helmCli } from '../../modules/helm/cli.ts';
 import type { Env } from '../../runtime/env.ts';
 import { ConfigError, ValidationError } from '../../runtime/errors.ts';
-import { componentVars, type Inventory, loadInventory } from '../../runtime/inventory.ts';
+import { componentVars, envOf, type Inventory, loadInventory } from '../../runtime/inventory.ts';
 import { findComponent, loadComponent } from '../../runtime/loader.ts';
 import { kubeReader, type KubeReader } from '../kube.ts';
 import type { CheckResult } from '../report.ts';
@@ -67,16 +67,7 @@ export async function loadPlatformEnv(root: string, envName: string, staticOnly:
   if (!parsed.success) {
     throw new ValidationError(parsed.error.issues.map((i) => ({ path: `platform/vars.${i.path.map(String).join('.')}`, message: i.message })));
   }
-  return {
-    name: envName,
-    vars: parsed.data as PlatformVars,
-    kubernetes: inventory.kubernetes,
-    tlsVerify: inventory.tlsVerify,
-    hosts: inventory.hosts,
-    groups: inventory.groups,
-    provenance,
-    inventoryDir: inventory.file.replace(/\/[^/]+$/, ''),
-  };
+  return envOf(inventory, parsed.data as PlatformVars, provenance);
 }
 
 /** Every readiness check of the platform for one environment, sections A–J. */

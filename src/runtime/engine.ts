@@ -51,6 +51,7 @@ export class Engine {
   readonly #results = new Map<unknown, Map<string, unknown>>();
   readonly #unknown = new Map<unknown, Set<string>>();
   readonly #plannedCreates = new Set<string>();
+  readonly #plannedDeletes = new Set<string>();
   readonly #recap: Recap = {};
   readonly #changes: AppliedChange[] = [];
   readonly #signal: AbortSignal;
@@ -234,6 +235,7 @@ export class Engine {
         return this.#memo.get(key) as T;
       },
       plannedCreate: (target) => this.#plannedCreates.has(target),
+      plannedDelete: (target) => this.#plannedDeletes.has(target),
       generation: () => this.#generation,
       log: (message, level = 'info') => bus.emit({ type: 'log', path: placed.path, host: host.name, level, message }),
     };
@@ -302,7 +304,10 @@ export class Engine {
         } else if (mode === 'check') {
           changed = true;
           result = 'predicted' in plan && plan.predicted !== undefined ? plan.predicted : NO_RESULT;
-          for (const c of plan.changes) if (c.action === 'create') this.#plannedCreates.add(c.target);
+          for (const c of plan.changes) {
+            if (c.action === 'create') this.#plannedCreates.add(c.target);
+            if (c.action === 'delete') this.#plannedDeletes.add(c.target);
+          }
         } else {
           changed = true;
           this.#generation++;

@@ -24,6 +24,12 @@ export interface TaskContext {
    */
   plannedCreate(target: string): boolean;
   /**
+   * True when an earlier task of this run planned to delete `target` without applying it (a
+   * check run), so a task can plan on top of the prediction: a folder removed only when empty
+   * is empty once the files an earlier task removes are gone.
+   */
+  plannedDelete?(target: string): boolean;
+  /**
    * A counter the engine raises whenever a task of this run applies changes or is attempted
    * again (a retry, an `until` loop). Facts read while it stays the same still describe the
    * target as this run left it, so a module may read many objects at once and reuse them across

@@ -1,12 +1,13 @@
 import { TaskError } from '../../runtime/errors.ts';
 import { Secret } from '../../runtime/secret.ts';
-import { defineTask, type Input, isStatic, resolve, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { defineTask, type Input, isStatic, noChange, resolve, splitOptions, type Task, type TaskContext, type TaskOptions } from '../../runtime/task.ts';
+import type { Become } from './command.ts';
 import { gatherFacts } from './facts.ts';
-import { declarePaths } from './filestat.ts';
+import { declarePaths, readFileFacts } from './filestat.ts';
 import { planFiles } from './filetask.ts';
 import { type HostOptions, ownerProblems, toBecome } from './options.ts';
 import { pathProblems, remotePath } from './paths.ts';
-import { transportFor } from './transport.ts';
+import { tail, transportFor } from './transport.ts';
 import { type FileWish, parseMode } from './write.ts';
 
 export interface FileResult {
@@ -25,6 +26,13 @@ export interface FileOptions extends HostOptions, TaskOptions<FileResult> {
   mode?: string | number;
   owner?: string;
   group?: string;
+  /**
+   * With state absent: remove the path only when it is an empty folder or an empty file, and
+   * leave it alone otherwise (a folder other tools share, like `~/.local/bin`). What earlier
+   * tasks of the run remove counts as gone, so `--check` predicts the real run.
+   * @default false
+   */
+  onlyIfEmpty?: boolean;
 }
 
 /** Problems with the parts of a file wish known before the run. */
@@ -35,6 +43,21 @@ export function staticFileProblems(o: { path: Input<string>; mode?: string | num
   if (mode !== undefined && (Number.isNaN(mode) || mode < 0 || mode > 0o7777)) problems.push(`invalid mode ${String(o.mode)} (give an octal string like '0644')`);
   problems.push(...ownerProblems(o));
   return problems;
+}
+
+/**
+ * What keeps `path` from being empty: the names in a folder (or `['content']` for a file with
+ * bytes) that no earlier task of this run removes; undefined when it does not exist.
+ */
+async function leftInside(ctx: TaskContext, path: string, become: Become | undefined, declaration: number | undefined): Promise<string[] | undefined> {
+  const b = become ? { become } : {};
+  const live = (await readFileFacts(ctx, [path], { ...b, ...(declaration !== undefined ? { declaration } : {}) })).get(path)!;
+  if (!live.exists) return undefined;
+  if (live.type !== 'directory') return (live.size ?? 0) > 0 ? ['content'] : [];
+  const r = await transportFor(ctx).run({ argv: ['ls', '-A', '--', path], readOnly: true, ...b });
+  if (r.code !== 0) throw new TaskError(ctx.path, `cannot list ${path}${tail(r.stderr)}`);
+  const names = r.stdout.split('\n').filter(Boolean);
+  return names.filter((n) => !ctx.plannedDelete?.(`file:${ctx.host.name}:${path === '/' ? '' : path}/${n}`));
 }
 
 /** A file or directory on the host, with content, mode and owner; or its absence. */
@@ -51,6 +74,7 @@ export function file(name: string, options: FileOptions): Task<FileResult> {
       staticFileProblems(own).forEach(report);
       if (state !== 'file' && own.content !== undefined) report(`content is only for state 'file', not '${state}'`);
       if (state === 'absent' && (own.mode !== undefined || own.owner !== undefined || own.group !== undefined)) report('mode, owner and group make no sense with state absent');
+      if (own.onlyIfEmpty && state !== 'absent') report("onlyIfEmpty is only for state 'absent'");
     },
     plan: async (ctx) => {
       const facts = await gatherFacts(transportFor(ctx));
@@ -58,6 +82,11 @@ export function file(name: string, options: FileOptions): Task<FileResult> {
       const problems = pathProblems(raw);
       if (problems.length) throw new TaskError(ctx.path, problems.join('; '));
       const path = remotePath(raw, facts);
+      if (state === 'absent' && own.onlyIfEmpty) {
+        const left = await leftInside(ctx, path, become, declaration);
+        if (left === undefined) return noChange(`${path} is already absent`, { path });
+        if (left.length > 0) return noChange(`${path} is not empty (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}): left alone`, { path });
+      }
       const content = own.content === undefined ? undefined : resolve(own.content, ctx);
       const mode = parseMode(own.mode);
       const wish: FileWish = {
@@ -67,6 +96,7 @@ export function file(name: string, options: FileOptions): Task<FileResult> {
         ...(mode !== undefined ? { mode } : {}),
         ...(own.owner ? { owner: own.owner } : {}),
         ...(own.group ? { group: own.group } : {}),
+        ...(own.onlyIfEmpty ? { onlyIfEmpty: true } : {}),
       };
       return planFiles(ctx, [wish], { become, declaration, result: { path }, facts });
     },

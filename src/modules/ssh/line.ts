@@ -17,6 +17,12 @@ export interface LineOptions extends HostOptions, TaskOptions<FileResult>, LineW
   create?: boolean;
   /** Octal mode for a file the task creates. @default '0644' */
   mode?: string | number;
+  /**
+   * With state absent: when removing the line leaves the file empty, remove the file too (it
+   * was most likely created for the line, with `create: true`).
+   * @default false
+   */
+  removeEmpty?: boolean;
 }
 
 /**
@@ -45,6 +51,7 @@ export function line(name: string, options: LineOptions): Task<FileResult> {
       if (state === 'absent' && own.line === undefined && !own.regexp) report('give line or regexp for state absent');
       if (own.line?.includes('\n')) report('line must be a single line');
       if (own.insertAfter && own.insertBefore) report('give insertAfter or insertBefore, not both');
+      if (own.removeEmpty && state !== 'absent') report("removeEmpty is only for state 'absent'");
     },
     plan: async (ctx) => {
       const t = transportFor(ctx);
@@ -72,6 +79,7 @@ export function line(name: string, options: LineOptions): Task<FileResult> {
           return noChange((own.state ?? 'present') === 'present' ? `${path} already has the line` : `${path} has no such line`, { path });
         }
       }
+      if (own.removeEmpty && next === '') return planFiles(ctx, [{ path, state: 'absent' }], { become, result: { path }, facts });
       const mode = parseMode(own.mode);
       return planFiles(ctx, [{ path, state: 'file', content: Buffer.from(next), ...(mode !== undefined ? { mode } : {}) }], { become, result: { path }, facts });
     },

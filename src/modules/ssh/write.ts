@@ -17,6 +17,8 @@ export interface FileWish {
   mode?: number;
   owner?: string;
   group?: string;
+  /** With state absent: remove only an empty folder (`rmdir`) or an empty file, never what appeared since the plan. */
+  onlyIfEmpty?: boolean;
 }
 
 /** Largest content shown in a diff. */
@@ -116,7 +118,12 @@ export async function applyFile(t: Transport, wish: FileWish, live: FileStat, be
   const b = become ? { become } : {};
   const owner = [wish.owner ?? '', wish.group ?? ''].join(':').replace(/:$/, '');
   if (wish.state === 'absent') {
-    await changePath(t, wish.path, { argv: ['rm', '-rf', '--', wish.path], ...b }, `removing ${wish.path}`);
+    const argv = !wish.onlyIfEmpty
+      ? ['rm', '-rf', '--', wish.path]
+      : live.type === 'directory'
+        ? ['rmdir', '--', wish.path]
+        : ['sh', '-c', '[ ! -s "$1" ] || { echo "$1 is no longer empty" >&2; exit 1; }; rm -f -- "$1"', 'helix-rm-empty', wish.path];
+    await changePath(t, wish.path, { argv, ...b }, `removing ${wish.path}`);
     return;
   }
   if (wish.state === 'directory') {

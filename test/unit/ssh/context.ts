@@ -14,7 +14,7 @@ export const env: Env = {
 };
 
 /** A task context for unit tests: one memo per "run", logs collected. */
-export function context(opts: { host?: HostTarget; memo?: Map<string, unknown>; logs?: string[]; path?: string; plannedCreates?: string[] } = {}): TaskContext {
+export function context(opts: { host?: HostTarget; memo?: Map<string, unknown>; logs?: string[]; path?: string; plannedCreates?: string[]; plannedDeletes?: string[] } = {}): TaskContext {
   const memo = opts.memo ?? new Map<string, unknown>();
   return {
     path: opts.path ?? 'test/10_ssh/task',
@@ -29,6 +29,7 @@ export function context(opts: { host?: HostTarget; memo?: Map<string, unknown>; 
       return memo.get(key) as T;
     },
     plannedCreate: (target) => (opts.plannedCreates ?? []).includes(target),
+    plannedDelete: (target) => (opts.plannedDeletes ?? []).includes(target),
     log: (message, level = 'info') => opts.logs?.push(`${level}: ${message}`),
   };
 }

@@ -125,6 +125,37 @@ describe('ssh.file on localhost', () => {
     expect(problems(ssh.file('f', o)).join('\n')).toMatch(message);
   });
 
+  it('onlyIfEmpty removes an empty folder or file and leaves one with something in it alone', async () => {
+    mkdirSync(`${dir}/empty`);
+    mkdirSync(`${dir}/full`);
+    writeFileSync(`${dir}/full/keep`, 'x');
+    writeFileSync(`${dir}/empty.txt`, '');
+    writeFileSync(`${dir}/full.txt`, 'x');
+    const gone = (p: string) => ssh.file(p, { path: `${dir}/${p}`, state: 'absent', onlyIfEmpty: true });
+    expect((await runTask(gone('empty'), context())).keys).toEqual([`delete file:localhost:${dir}/empty`]);
+    expect((await runTask(gone('empty.txt'), context())).keys).toEqual([`delete file:localhost:${dir}/empty.txt`]);
+    const full = await runTask(gone('full'), context());
+    expect(full.keys).toEqual([]);
+    expect('reason' in full.plan && full.plan.reason).toMatch(/is not empty \(keep\): left alone/);
+    expect((await runTask(gone('full.txt'), context())).keys).toEqual([]);
+    expect([existsSync(`${dir}/empty`), existsSync(`${dir}/empty.txt`), existsSync(`${dir}/full/keep`), existsSync(`${dir}/full.txt`)]).toEqual([false, false, true, true]);
+    expect((await runTask(gone('empty'), context())).keys).toEqual([]);
+  });
+
+  it('onlyIfEmpty counts what an earlier task of a check run removes as gone, so check predicts the real run', async () => {
+    mkdirSync(`${dir}/conf.d`);
+    writeFileSync(`${dir}/conf.d/devpi.fish`, 'x');
+    const task = ssh.file('dir', { path: `${dir}/conf.d`, state: 'absent', onlyIfEmpty: true });
+    const checked = await runTask(task, context({ plannedDeletes: [`file:localhost:${dir}/conf.d/devpi.fish`] }), 'check');
+    expect(checked.keys).toEqual([`delete file:localhost:${dir}/conf.d`]);
+    expect(existsSync(`${dir}/conf.d/devpi.fish`)).toBe(true);
+    expect((await runTask(task, context())).keys).toEqual([]);
+  });
+
+  it('onlyIfEmpty is only for state absent', () => {
+    expect(problems(ssh.file('d', { path: '/tmp/x', state: 'directory', onlyIfEmpty: true }))).toEqual(["onlyIfEmpty is only for state 'absent'"]);
+  });
+
   it('expands ~/ with the login user home', async () => {
     const { result } = await runTask(ssh.file('f', { path: '~/.helix-unit-test-probe', state: 'absent' }), context());
     expect(result?.path).toBe(`${process.env.HOME}/.helix-unit-test-probe`);
@@ -184,6 +215,18 @@ describe('ssh.line on localhost', () => {
   it('fails on a missing file unless create is set', async () => {
     await expect(runTask(ssh.line('l', { path: `${dir}/none`, line: 'x' }), context())).rejects.toThrow(/does not exist/);
     expect((await runTask(ssh.line('l', { path: `${dir}/none`, line: 'x', create: true }), context())).keys).toEqual([`create file:localhost:${dir}/none`]);
+  });
+
+  it('removeEmpty: removing the last line removes the file; a file with other lines keeps them', async () => {
+    writeFileSync(`${dir}/only`, '. ~/x  # marker\n');
+    writeFileSync(`${dir}/more`, 'alias ll=ls\n. ~/x  # marker\n');
+    const gone = (p: string) => ssh.line(p, { path: `${dir}/${p}`, regexp: /# marker$/, state: 'absent', removeEmpty: true });
+    expect((await runTask(gone('only'), context())).keys).toEqual([`delete file:localhost:${dir}/only`]);
+    expect(existsSync(`${dir}/only`)).toBe(false);
+    expect((await runTask(gone('more'), context())).keys).toEqual([`update file:localhost:${dir}/more`]);
+    expect(readFileSync(`${dir}/more`, 'utf8')).toBe('alias ll=ls\n');
+    expect((await runTask(gone('only'), context())).keys).toEqual([]);
+    expect((await runTask(gone('more'), context())).keys).toEqual([]);
   });
 });
 

@@ -163,9 +163,12 @@ describe('devpi on the sandbox, through the CLI', () => {
   });
 
   it('rollback removes what the play created and reports it; a second rollback has nothing to do; play converges again', () => {
+    const predicted = run(['rollback', 'devpi', '--env', 'local', '--check', '--json']);
+    expect(predicted.code, predicted.stdout.slice(-3000) + predicted.stderr).toBe(0);
     const rb = run(['rollback', 'devpi', '--env', 'local', '--json']);
     expect(rb.code, rb.stdout.slice(-3000) + rb.stderr).toBe(0);
     const removed = keys(rb);
+    expect(keys(predicted), '--check predicts the rollback exactly').toEqual(removed);
     for (const k of [
       'delete keycloak:thinkube/client/oauth2-proxy-devpi',
       'delete k8s:v1/Namespace/_/devpi',

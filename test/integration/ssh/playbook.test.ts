@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { generateSshKeypair } from '../../../src/modules/github/keypair.ts';
 import { SshConnection } from '../../../src/modules/ssh/connection.ts';
 import { SshTransport, transportDefaults } from '../../../src/modules/ssh/transport.ts';
 import { changeKey } from '../../../src/runtime/change.ts';
@@ -101,7 +101,7 @@ describe.skipIf(hostNames.length < 3)('ssh playbooks on the sandbox hosts', () =
 
   it('refuses a host whose key changed; the other hosts carry on', async () => {
     const victim = hostNames[0]!;
-    const wrong = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+    const wrong = generateSshKeypair('wrong').publicKey.split(' ').slice(0, 2).join(' ');
     extra({ [victim]: { ...host(victim), hostKeys: [wrong] } });
     try {
       const { result, events } = await play('sshdemo');

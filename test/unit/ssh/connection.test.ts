@@ -1,14 +1,13 @@
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { SshConnection } from '../../../src/modules/ssh/connection.ts';
 import { fingerprint, parseKeyText } from '../../../src/modules/ssh/hostkeys.ts';
 import { SshTransport } from '../../../src/modules/ssh/transport.ts';
 import { TargetError } from '../../../src/runtime/errors.ts';
 import type { HostSpec } from '../../../src/runtime/env.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
-import { type FakeSshd, startFakeSshd } from './fake-sshd.ts';
+import { type FakeSshd, keyPair, startFakeSshd } from './fake-sshd.ts';
 
 let sshd: FakeSshd;
 beforeAll(async () => {
@@ -70,7 +69,7 @@ describe.each([
 
 describe('SSH connection', () => {
   it('refuses a changed host key, naming both fingerprints', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519').public;
+    const other = keyPair().public;
     const t = transport(sshd.spec({ hostKeys: [other] }));
     const error = await t.run({ argv: ['true'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TargetError);
@@ -117,7 +116,7 @@ describe('SSH connection', () => {
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const wrong = join(mkdtempSync(join(tmpdir(), 'hx-key-')), 'id');
-    writeFileSync(wrong, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+    writeFileSync(wrong, keyPair().private, { mode: 0o600 });
     const denied = transport(sshd.spec({ key: wrong }));
     await expect(denied.run({ argv: ['true'] })).rejects.toThrow(/unreachable: authentication as tester failed/);
   });

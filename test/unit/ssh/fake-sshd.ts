@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { generateSshKeypair } from '../../../src/modules/github/keypair.ts';
 import type { HostSpec } from '../../../src/runtime/env.ts';
 
 const { Server, utils } = ssh2;
@@ -24,10 +25,20 @@ export interface FakeSshd {
   close(): Promise<void>;
 }
 
+/**
+ * An ed25519 key pair in OpenSSH formats. Made with helix's own generator: ssh2's
+ * `utils.generateKeyPairSync('ed25519')` drops leading zero bytes of the public key, so about
+ * 1 key in 256 cannot be parsed (mscdex/ssh2#1513).
+ */
+export function keyPair(): { public: string; private: string } {
+  const k = generateSshKeypair('fake-sshd');
+  return { public: k.publicKey, private: k.privateKey.reveal() };
+}
+
 /** An in-process SSH server (ssh2's) that runs exec requests with the local `sh -c`. */
 export async function startFakeSshd(): Promise<FakeSshd> {
-  const host = utils.generateKeyPairSync('ed25519');
-  const client = utils.generateKeyPairSync('ed25519');
+  const host = keyPair();
+  const client = keyPair();
   const allowed = utils.parseKey(client.public);
   if (allowed instanceof Error) throw allowed;
   const dir = mkdtempSync(join(tmpdir(), 'hx-fake-sshd-'));

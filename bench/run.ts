@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { type Sample, stats } from './measure.ts';
 import { machine, markdown, type ScenarioResult } from './report.ts';
 import { sandboxInventory } from './sandbox.ts';
-import { k8sConverge, k8sScale } from './scenarios/k8s.ts';
+import { devpiObjects, devpiSource, restoreDevpi, SET_LABEL } from './devpi-objects.ts';
+import { countObjects, k8sConverge, k8sScale, syntheticSet } from './scenarios/k8s.ts';
 import { startup } from './scenarios/startup.ts';
 import { ansibleAvailable, REPO } from './tools.ts';
 
-const ALL = ['startup', 'k8s', 'ssh', 'scale'] as const;
+const ALL = ['startup', 'k8s', 'devpi', 'ssh', 'scale'] as const;
 
 function pair(scenario: string, h: Sample[], a: Sample[] | null, target?: { text: string; ratio?: number; maxMs?: number }): ScenarioResult {
   const hs = stats(h);
@@ -63,9 +64,23 @@ async function main(): Promise<void> {
   if (chosen.has('k8s')) {
     const count = quick ? 30 : 90;
     log(`k8s converge, ${count} objects`);
-    const r = await k8sConverge(count, runs);
+    const r = await k8sConverge(syntheticSet(count), runs);
     results.push(pair(`k8s converge: create ${count} objects`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }));
     results.push(pair(`k8s converge: no-op re-run, ${count} objects`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }));
+  }
+  if (chosen.has('devpi')) {
+    log('k8s converge, the DevPi objects');
+    const source = devpiSource(log);
+    try {
+      const set = { name: 'devpi', objects: (ns: string) => devpiObjects(source, ns, 'devpi'), count: (ns: string) => countObjects(ns, source.kinds, `${SET_LABEL}=devpi`) };
+      const r = await k8sConverge(set, runs);
+      const kinds = [...new Set(source.applied.map((o) => String(o.kind)))].join(', ');
+      log(`devpi: ${r.objects} objects (${kinds})`);
+      results.push(pair(`k8s converge: create the DevPi objects (${r.objects})`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }));
+      results.push(pair(`k8s converge: no-op re-run, the DevPi objects (${r.objects})`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }));
+    } finally {
+      restoreDevpi(source);
+    }
   }
   if (chosen.has('ssh')) {
     const sshModule: string = './scenarios/ssh.ts';

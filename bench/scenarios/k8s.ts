@@ -6,10 +6,12 @@ import { measure, type Sample } from '../measure.ts';
 import { sandboxKube } from '../sandbox.ts';
 import { ansible, ansibleChanged, helix, helixChanged, must, WORK, writeFile } from '../tools.ts';
 
-/** Writes a helix project whose one playbook applies `count` objects, one task each. */
-export function helixProject(name: string, namespace: string, count: number): string {
+type Obj = Record<string, unknown>;
+
+/** Writes a helix project whose one playbook applies `objects` in order, one task each. */
+export function helixProject(name: string, objects: readonly Obj[]): string {
   const root = join(WORK, name);
-  writeFile(join(root, 'objects.json'), JSON.stringify([namespaceObject(namespace), ...benchObjects(namespace, count)]));
+  writeFile(join(root, 'objects.json'), JSON.stringify(objects));
   writeFile(join(root, 'inventory', 'bench.yaml'), 'include: [sandbox]\n');
   writeFile(
     join(root, 'playbooks', 'bench', 'component.ts'),
@@ -29,11 +31,11 @@ export default definePlaybook(() => objects.map((o) => k8s.apply(\`\${o.kind.toL
   return root;
 }
 
-/** The same objects through kubernetes.core.k8s, one loop item each (the idiomatic Ansible form). */
-export function ansibleProject(name: string, namespace: string, count: number): string {
+/** The same objects through kubernetes.core.k8s, in order, one loop item each (the idiomatic Ansible form). */
+export function ansibleProject(name: string, objects: readonly Obj[]): string {
   const dir = join(WORK, name);
   const kube = sandboxKube();
-  writeFile(join(dir, 'objects.json'), JSON.stringify(benchObjects(namespace, count)));
+  writeFile(join(dir, 'objects.json'), JSON.stringify(objects));
   const playbook = [
     {
       name: 'bench objects',
@@ -42,10 +44,6 @@ export function ansibleProject(name: string, namespace: string, count: number): 
       gather_facts: false,
       vars: { objects: "{{ lookup('file', 'objects.json') | from_json }}" },
       tasks: [
-        {
-          name: 'namespace',
-          'kubernetes.core.k8s': { kubeconfig: kube.kubeconfig, context: kube.context, state: 'present', definition: namespaceObject(namespace) },
-        },
         {
           name: 'objects',
           'kubernetes.core.k8s': { kubeconfig: kube.kubeconfig, context: kube.context, state: 'present', definition: '{{ item }}' },
@@ -66,13 +64,9 @@ export function deleteNamespace(namespace: string): void {
   });
 }
 
-export function countObjects(namespace: string): number {
+export function countObjects(namespace: string, kinds = 'configmaps,deployments,services', selector = 'app.kubernetes.io/part-of=helix-bench'): number {
   const kube = sandboxKube();
-  const out = execFileSync(
-    'kubectl',
-    ['--kubeconfig', kube.kubeconfig, '--context', kube.context, '-n', namespace, 'get', 'configmaps,deployments,services', '-l', 'app.kubernetes.io/part-of=helix-bench', '-o', 'name'],
-    { encoding: 'utf8' },
-  );
+  const out = execFileSync('kubectl', ['--kubeconfig', kube.kubeconfig, '--context', kube.context, '-n', namespace, 'get', kinds, '-l', selector, '-o', 'name'], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean).length;
 }
 
@@ -81,40 +75,62 @@ export interface PairResult {
   ansible: Sample[];
 }
 
+/** One set of objects both tools converge, each in its own namespace. */
+export interface ObjectSet {
+  /** Short name for the bench's work folders (`synthetic-90`, `devpi`). */
+  name: string;
+  /** The objects for a namespace, the Namespace itself first. */
+  objects: (namespace: string) => Obj[];
+  /** Counts the set's objects that exist in a namespace (the Namespace not included). */
+  count: (namespace: string) => number;
+}
+
+/** The synthetic set: a namespace and `n` ConfigMaps, Deployments and Services. */
+export function syntheticSet(n: number): ObjectSet {
+  return { name: `synthetic-${n}`, objects: (ns) => [namespaceObject(ns), ...benchObjects(ns, n)], count: (ns) => countObjects(ns) };
+}
+
 /**
  * k8s converge: create from nothing, then the no-op re-run, helix and Ansible in alternation
- * on the same cluster, each in its own namespace. Asserts both really did the work.
+ * on the same cluster, each in its own namespace. Asserts both really did the work: every
+ * object exists, the create changed every object (helix) or something (Ansible's recap counts
+ * the loop task once), and the no-op re-run changed nothing.
  */
-export async function k8sConverge(count: number, runs: number): Promise<{ create: PairResult; noop: PairResult }> {
-  const hRoot = helixProject(`k8s-${count}`, 'bench-helix', count);
-  const aBook = ansibleProject(`k8s-ansible-${count}`, 'bench-ansible', count);
+export async function k8sConverge(set: ObjectSet, runs: number): Promise<{ create: PairResult; noop: PairResult; objects: number }> {
+  const [hNs, aNs] = [`bench-${set.name}-helix`, `bench-${set.name}-ansible`];
+  const hObjects = set.objects(hNs);
+  const expected = hObjects.length - 1;
+  const hRoot = helixProject(`k8s-${set.name}`, hObjects);
+  const aBook = ansibleProject(`k8s-ansible-${set.name}`, set.objects(aNs));
   const create: PairResult = { helix: [], ansible: [] };
   const noop: PairResult = { helix: [], ansible: [] };
   const helixRun = () => measure(helix(['play', 'bench', '--env', 'bench', '--json'], hRoot));
   const ansibleRun = () => measure(ansible(aBook));
 
   // Warm-up: one create + no-op each, not counted.
-  deleteNamespace('bench-helix');
-  deleteNamespace('bench-ansible');
-  await helixRun();
-  await ansibleRun();
+  deleteNamespace(hNs);
+  deleteNamespace(aNs);
+  const warm = await helixRun();
+  must(warm.exitCode === 0, `helix warm-up exited ${warm.exitCode}: ${warm.stderr.slice(-600)}`);
+  const warmA = await ansibleRun();
+  must(warmA.exitCode === 0, `ansible warm-up exited ${warmA.exitCode}: ${warmA.stdout.slice(-800)}`);
 
   for (let i = 0; i < runs; i++) {
-    deleteNamespace('bench-helix');
-    deleteNamespace('bench-ansible');
+    deleteNamespace(hNs);
+    deleteNamespace(aNs);
     const order = i % 2 === 0 ? (['helix', 'ansible'] as const) : (['ansible', 'helix'] as const);
     for (const tool of order) {
       if (tool === 'helix') {
         const s = await helixRun();
         must(s.exitCode === 0, `helix create exited ${s.exitCode}: ${s.stderr.slice(-400)}`);
-        must(helixChanged(s) === count + 1, `helix create changed ${helixChanged(s)} of ${count + 1}`);
-        must(countObjects('bench-helix') === count, 'helix objects exist');
+        must(helixChanged(s) === expected + 1, `helix create changed ${helixChanged(s)} of ${expected + 1}`);
+        must(set.count(hNs) === expected, `helix objects exist: ${set.count(hNs)} of ${expected}`);
         create.helix.push(s);
       } else {
         const s = await ansibleRun();
         must(s.exitCode === 0, `ansible create exited ${s.exitCode}: ${s.stdout.slice(-600)}`);
         must(ansibleChanged(s) > 0, 'ansible create changed something');
-        must(countObjects('bench-ansible') === count, 'ansible objects exist');
+        must(set.count(aNs) === expected, `ansible objects exist: ${set.count(aNs)} of ${expected}`);
         create.ansible.push(s);
       }
     }
@@ -125,14 +141,14 @@ export async function k8sConverge(count: number, runs: number): Promise<{ create
         noop.helix.push(s);
       } else {
         const s = await ansibleRun();
-        must(s.exitCode === 0 && ansibleChanged(s) === 0, `ansible no-op re-run changed ${ansibleChanged(s)}`);
+        must(s.exitCode === 0 && ansibleChanged(s) === 0, `ansible no-op re-run changed ${ansibleChanged(s)}: ${s.stdout.slice(-1500)}`);
         noop.ansible.push(s);
       }
     }
   }
-  deleteNamespace('bench-helix');
-  deleteNamespace('bench-ansible');
-  return { create, noop };
+  deleteNamespace(hNs);
+  deleteNamespace(aNs);
+  return { create, noop, objects: expected };
 }
 
 /** scale: helix's no-op re-run of 100, 300, 1000 objects in one playbook (time and peak RSS). */
@@ -140,7 +156,7 @@ export async function k8sScale(counts: number[], runs: number): Promise<Record<n
   const out: Record<number, Sample[]> = {};
   for (const count of counts) {
     const ns = `bench-scale-${count}`;
-    const root = helixProject(`scale-${count}`, ns, count);
+    const root = helixProject(`scale-${count}`, [namespaceObject(ns), ...benchObjects(ns, count)]);
     const first = await measure(helix(['play', 'bench', '--env', 'bench', '--json'], root));
     must(first.exitCode === 0, `helix scale ${count} first apply exited ${first.exitCode}: ${first.stderr.slice(-400)}`);
     must(countObjects(ns) === count, `scale ${count}: objects exist`);

@@ -52,7 +52,31 @@ function fmt(ms: number | null): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-export function markdown(results: ScenarioResult[], m: Machine, quick: boolean): string {
+/** How the bench was run: measured runs per tool and how long the whole bench took. */
+export interface RunInfo {
+  runs: number;
+  seconds: number;
+}
+
+/** `scale: no-op re-run, 100 objects` → 100. */
+const scaleCount = (r: ScenarioResult): number | undefined => {
+  const m = /^scale: no-op re-run, (\d+) objects$/.exec(r.scenario);
+  return m ? Number(m[1]) : undefined;
+};
+
+/** How the no-op time grows from the smallest to the largest scale run (linear or better: ratio of times ≤ ratio of counts). */
+export function growth(results: ScenarioResult[]): string | undefined {
+  const scale = results.filter((r) => scaleCount(r) !== undefined).sort((a, b) => scaleCount(a)! - scaleCount(b)!);
+  if (scale.length < 2) return undefined;
+  const [lo, hi] = [scale[0]!, scale.at(-1)!];
+  const objects = scaleCount(hi)! / scaleCount(lo)!;
+  const time = hi.helixMedianMs / Math.max(1, lo.helixMedianMs);
+  const memory = hi.helix.rssMaxKb / Math.max(1, lo.helix.rssMaxKb);
+  return `Scale: from ${scaleCount(lo)} to ${scaleCount(hi)} objects (×${objects}), the no-op re-run's wall time grew ×${time.toFixed(1)} and its peak RSS ×${memory.toFixed(1)}: ${time <= objects ? 'no faster than linearly (target met)' : 'faster than linearly (**target not met**)'}.`;
+}
+
+export function markdown(results: ScenarioResult[], m: Machine, quick: boolean, info?: RunInfo): string {
+  const grew = growth(results);
   const rows = results.map(
     (r) =>
       `| ${r.scenario} | ${fmt(r.helixMedianMs)} (${fmt(r.helix.minMs)}–${fmt(r.helix.maxMs)}) | ${r.ansible ? `${fmt(r.ansibleMedianMs)} (${fmt(r.ansible.minMs)}–${fmt(r.ansible.maxMs)})` : '–'} | ${r.ratio === null ? '–' : `${r.ratio.toFixed(1)}×`} | ${fmt(r.helix.cpuMedianMs)} / ${r.ansible ? fmt(r.ansible.cpuMedianMs) : '–'} | ${Math.round(r.helix.rssMaxKb / 1024)} / ${r.ansible ? Math.round(r.ansible.rssMaxKb / 1024) : '–'} MB | ${r.target ? `${r.met ? 'met' : '**not met**'}: ${r.target}` : ''} |`,
@@ -68,6 +92,8 @@ export function markdown(results: ScenarioResult[], m: Machine, quick: boolean):
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...(grew ? [grew, ''] : []),
+    ...(info ? [`${info.runs} measured runs per tool and scenario${quick ? ' (the SSH fan-out on all hosts: one)' : ''}, after a warm-up; the whole bench took ${(info.seconds / 60).toFixed(1)} min.`, ''] : []),
     'Reproduce with `npm run bench` (add `-- --quick` for a short run, `-- --scenario k8s,startup` to choose).',
     '',
   ].join('\n');

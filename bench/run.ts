@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     .option('--runs <n>', 'measured runs per tool', (v) => Number.parseInt(v, 10))
     .parse();
   const o = program.opts<{ quick?: boolean; scenario?: string[]; runs?: number }>();
+  const started = Date.now();
   const quick = o.quick === true;
   const runs = o.runs ?? (quick ? 3 : 5);
   const chosen = new Set(o.scenario ?? ALL);
@@ -104,8 +105,9 @@ async function main(): Promise<void> {
   }
 
   const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'));
-  writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, results }, null, 2)}\n`);
-  const md = markdown(results, m, quick);
+  writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, runs, seconds: Math.round((Date.now() - started) / 1000), results }, null, 2)}\n`);
+  const info = { runs, seconds: Math.round((Date.now() - started) / 1000) };
+  const md = markdown(results, m, quick, info);
   writeFileSync(join(REPO, 'bench', 'RESULTS.md'), md);
   process.stdout.write(md);
 }

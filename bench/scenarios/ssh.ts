@@ -20,7 +20,9 @@ import { ANSIBLE_PLAYBOOK, HELIX_BIN, helix, must, WORK, writeFile } from '../to
  * so helix keeps its run lock and journal in local files (as for any inventory without a
  * cluster) and a Kubernetes test restarting the sandbox's API server cannot fail this bench.
  */
-const HOSTS = 20;
+/** Hosts of the fan-out: the target is set for 20; quick mode uses fewer to stay within its 10 minutes. */
+const FULL_HOSTS = 20;
+const QUICK_HOSTS = 8;
 const FILES = 14;
 const TEMPLATES = 15;
 const COMMANDS = 10;
@@ -243,11 +245,13 @@ export interface SshResult {
  * measured), then measures no-op re-runs in alternation after a warm-up: 20 hosts, then one.
  * Restores the sandbox's previous host count at the end.
  *
- * Quick mode keeps the work and cuts Ansible's minutes: on 20 hosts the converge (which runs
- * every module the no-op runs use, on every host) is the warm-up, and each tool runs once.
+ * Quick mode cuts Ansible's minutes: 8 hosts instead of 20 (the 20-host target is judged by
+ * the full run only), and the converge (which runs every module the no-op runs use, on every
+ * host) is the fan-out's warm-up, each tool running once.
  */
 export async function sshFanout(_inv: unknown, runs: number, quick: boolean): Promise<SshResult[]> {
   const log = (s: string): void => void process.stderr.write(`bench: ssh: ${s}\n`);
+  const HOSTS = quick ? QUICK_HOSTS : FULL_HOSTS;
   const before = sandboxInventory().groups?.sandbox_hosts?.hosts.length || 3;
   log(`sandbox SSH hosts: ${before} → ${HOSTS}`);
   try {
@@ -288,7 +292,7 @@ export async function sshFanout(_inv: unknown, runs: number, quick: boolean): Pr
     for (const only of [undefined, one]) {
       const targets = only ? [only] : names;
       const label = `SSH fan-out: no-op re-run, ${targets.length} host${targets.length > 1 ? 's' : ''} × ${TASKS} tasks`;
-      const r: SshResult = { name: label, helix: [], ansible: [], ...(only ? {} : { target: { text: '≥ 20× less wall time', ratio: 20 } }) };
+      const r: SshResult = { name: label, helix: [], ansible: [], ...(only || HOSTS !== FULL_HOSTS ? {} : { target: { text: '≥ 20× less wall time', ratio: 20 } }) };
       const noop = async (tool: 'helix' | 'ansible'): Promise<Sample> => {
         const s = tool === 'helix' ? await helixRun(only) : await ansibleRun(only);
         checkRecap(tool, `no-op re-run on ${targets.length} hosts`, s, tool === 'helix' ? helixRecap(s) : ansibleRecap(s), targets, 0);

@@ -37,14 +37,14 @@ function pair(scenario: string, h: Sample[], a: Sample[] | null, target?: { text
 
 async function main(): Promise<void> {
   const program = new Command('bench')
-    .option('--quick', 'fewer runs and objects (under 10 minutes)')
+    .option('--quick', 'fewer runs, objects and hosts (under 10 minutes)')
     .option('--scenario <names>', `comma-separated: ${ALL.join(', ')}`, (v) => v.split(','))
     .option('--runs <n>', 'measured runs per tool', (v) => Number.parseInt(v, 10))
     .parse();
   const o = program.opts<{ quick?: boolean; scenario?: string[]; runs?: number }>();
   const started = Date.now();
   const quick = o.quick === true;
-  const runs = o.runs ?? (quick ? 3 : 5);
+  const runs = o.runs ?? (quick ? 2 : 5);
   const chosen = new Set(o.scenario ?? ALL);
   if (!ansibleAvailable()) {
     process.stderr.write('bench: ansible-playbook not found: installing it (bash scripts/setup.sh bench, ~90 s)\n');
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   if (chosen.has('k8s')) {
     const count = quick ? 30 : 90;
     log(`k8s converge, ${count} objects`);
-    const r = await k8sConverge(syntheticSet(count), runs);
+    const r = await k8sConverge(syntheticSet(count), runs, { warmAnsible: !quick });
     results.push(pair(`k8s converge: create ${count} objects`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }));
     results.push(pair(`k8s converge: no-op re-run, ${count} objects`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }));
   }
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const source = devpiSource(log);
     try {
       const set = { name: 'devpi', objects: (ns: string) => devpiObjects(source, ns, 'devpi'), count: (ns: string) => countObjects(ns, source.kinds, `${SET_LABEL}=devpi`) };
-      const r = await k8sConverge(set, runs);
+      const r = await k8sConverge(set, runs, { warmAnsible: !quick });
       const kinds = [...new Set(source.applied.map((o) => String(o.kind)))].join(', ');
       log(`devpi: ${r.objects} objects (${kinds})`);
       results.push(pair(`k8s converge: create the DevPi objects (${r.objects})`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }));

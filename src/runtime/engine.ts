@@ -95,7 +95,7 @@ export class Engine {
         if (!check) continue;
         jobs.push(async () => {
           try {
-            const found = await check.call(placed.task, this.#context(placed, host));
+            const found = await check.call(placed.task, this.#context(placed, host, { preflight: true }));
             return found.map((message) => ({ path: placed.path, message }));
           } catch (error) {
             if (error instanceof UnknownUntilApplied) return [];
@@ -213,7 +213,11 @@ export class Engine {
     await Promise.all(Array.from({ length: Math.min(forks, hosts.length) }, worker));
   }
 
-  #context(placed: PlacedTask, host: HostTarget): TaskContext {
+  /**
+   * The context a task plans and applies in. In preflight nothing has run yet, so a result of
+   * an earlier task is unknown until applied (the preflight is skipped), not an error.
+   */
+  #context(placed: PlacedTask, host: HostTarget, opts: { preflight?: boolean } = {}): TaskContext {
     const { bus } = this.#opts;
     return {
       path: placed.path,
@@ -225,7 +229,7 @@ export class Engine {
         for (const h of [host.name, 'localhost']) {
           if (byHost?.has(h)) return byHost.get(h) as Out;
         }
-        if (this.#unknown.get(task)?.has(host.name) || this.#unknown.get(task)?.has('localhost')) {
+        if (opts.preflight || this.#unknown.get(task)?.has(host.name) || this.#unknown.get(task)?.has('localhost')) {
           throw new UnknownUntilApplied(`the result of "${task.name}" is known only after it is applied`);
         }
         throw new TaskError(placed.path, `the result of "${task.name}" is not available (it was skipped, failed or has not run yet)`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareFields, ensure, fieldDiff, type Provider } from '../../../src/runtime/provider.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
+import { defineTask, noChange } from '../../../src/runtime/task.ts';
 import { runSteps } from '../../support/engine.ts';
 
 describe('compareFields', () => {
@@ -100,6 +101,18 @@ describe('ensure', () => {
     const lazy = { ...p, update: async () => {} };
     const r = await runSteps([ensure('o', lazy, { key: 'z', v: 9 })]);
     expect(r.failures).toEqual(['test/10_play/o: test/10_play/o: object z still differs after the change: v']);
+  });
+
+  it('skips the preflight of a wish built from an earlier task of the run (unknown until applied), and still applies it', async () => {
+    const store = new Map<string, { v: number; fixed: string }>();
+    const checked: number[] = [];
+    const p = { ...memProvider(store, []), preflight: async (_ctx: unknown, d: { v: number }) => (checked.push(d.v), []) };
+    const source = defineTask<number>({ kind: 'test.value', name: 'source', plan: async () => noChange('computed', 7) });
+    const r = await runSteps([source, ensure('o', p, (ctx) => ({ key: 'k', v: ctx.result(source) }))]);
+    expect(r.ok, r.failures.join('\n')).toBe(true);
+    expect(r.problems).toEqual([]);
+    expect(checked).toEqual([]);
+    expect(store.get('k')?.v).toBe(7);
   });
 
   it('validates a static wish before anything runs, and a computed one at plan time', async () => {

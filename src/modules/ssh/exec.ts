@@ -32,7 +32,15 @@ export interface ExecOptions extends HostOptions, TaskOptions<ExecResult> {
   stdin?: Input<string | Secret>;
   /** Exit codes that mean success. @default [0] */
   okCodes?: readonly number[];
+  /**
+   * Stop the command after this long (coreutils `timeout` on the host: TERM, then KILL 5 s
+   * later) and fail the task. Without it a command may run as long as it likes.
+   */
+  timeoutMs?: number;
 }
+
+/** Exit code of coreutils `timeout` when the command ran out of time (137: it needed KILL). */
+const TIMED_OUT = new Set([124, 137]);
 
 const NOT_RUN: ExecResult = Object.freeze({ ran: false, code: 0, stdout: '', stderr: '' });
 
@@ -54,6 +62,7 @@ export function exec(name: string, options: ExecOptions): Task<ExecResult> {
       if (own.unless !== undefined && isStatic(own.unless)) commandProblems({ argv: own.unless }).forEach((p) => report(`unless: ${p}`));
       if (own.env !== undefined && isStatic(own.env)) commandProblems({ argv: ['true'], env: own.env }).forEach(report);
       if (own.creates !== undefined && isStatic(own.creates)) pathProblems(own.creates).forEach((p) => report(`creates: ${p}`));
+      if (own.timeoutMs !== undefined && !(Number.isFinite(own.timeoutMs) && own.timeoutMs >= 1000)) report('timeoutMs must be a number of milliseconds, at least 1000');
     },
     plan: async (ctx) => {
       const t = transportFor(ctx);
@@ -86,7 +95,12 @@ export function exec(name: string, options: ExecOptions): Task<ExecResult> {
         changes: [{ target: `exec:${ctx.host.name}:${ctx.path}`, action: 'run', summary: quoteArgv(argv) }],
         ...(own.creates === undefined && own.unless === undefined ? { notIdempotent: true } : {}),
         apply: async () => {
-          const r = await t.run({ argv, ...base, ...(stdin !== undefined ? { stdin } : {}) });
+          const seconds = own.timeoutMs === undefined ? undefined : Math.ceil(own.timeoutMs / 1000);
+          const timed = seconds === undefined ? argv : ['timeout', '--kill-after=5', `${seconds}`, ...argv];
+          const r = await t.run({ argv: timed, ...base, ...(stdin !== undefined ? { stdin } : {}) });
+          if (seconds !== undefined && TIMED_OUT.has(r.code) && !okCodes.includes(r.code)) {
+            throw new TaskError(ctx.path, `${quoteArgv(argv)} timed out after ${seconds} s${tail(r.stderr || r.stdout)}`);
+          }
           if (!okCodes.includes(r.code)) throw new TaskError(ctx.path, `${quoteArgv(argv)} exited ${r.code}${tail(r.stderr || r.stdout)}`);
           return { ran: true, code: r.code, stdout: r.stdout, stderr: r.stderr };
         },

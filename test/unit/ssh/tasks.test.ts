@@ -231,6 +231,16 @@ describe('ssh.line on localhost', () => {
 });
 
 describe('ssh.exec on localhost', () => {
+  it('timeoutMs stops a command that runs too long and fails the task, naming the limit', async () => {
+    const started = Date.now();
+    const slow = ssh.exec('slow', { argv: ['sleep', '30'], unless: ['false'], timeoutMs: 1000 });
+    await expect(runTask(slow, context())).rejects.toThrow(/sleep 30 timed out after 1 s/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const quick = await runTask(ssh.exec('quick', { argv: ['true'], unless: ['false'], timeoutMs: 5000 }), context());
+    expect(quick.result?.ran).toBe(true);
+    expect(problems(ssh.exec('bad', { argv: ['true'], unless: ['false'], timeoutMs: 10 }))).toEqual(['timeoutMs must be a number of milliseconds, at least 1000']);
+  });
+
   it('creates: runs once, then plans nothing', async () => {
     const task = ssh.exec('e', { argv: ['sh', '-c', 'printf "%s" "$GREETING" > "$1"', 'sh', `${dir}/made`], env: { GREETING: "hi 'there'" }, creates: `${dir}/made` });
     const first = await runTask(task, context());

@@ -3,9 +3,10 @@
 // 1. `--version` reads package.json and loads nothing else.
 // 2. helix's own sources run precompiled: each src/**/*.ts is transformed once with esbuild into
 //    node_modules/.cache/helix/build (kept per file by mtime and size), so Node loads plain ESM
-//    without a loader thread. tsx is registered only when a command imports the user's TypeScript
-//    (a component, a playbook); a resolve hook then maps helix's sources to the same compiled
-//    modules, so playbooks and the CLI share one copy of the runtime.
+//    without a loader thread. The user's TypeScript (components, playbooks, roles) is compiled the
+//    same way into node_modules/.cache/helix/user (src/runtime/compile.ts), its imports of helix
+//    mapped to the same compiled modules, so playbooks and the CLI share one copy of the runtime.
+//    tsx is registered only for user code that compiler does not handle (docs/decisions/006).
 // 3. Anything wrong with the cache (read-only install, HELIX_NO_BUILD_CACHE=1): tsx for everything.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
@@ -114,7 +115,8 @@ async function loadMain() {
     if (out) {
       if (process.env.HELIX_DEBUG) process.setSourceMapsEnabled(true);
       const loader = await import(pathToFileURL(join(out, 'src', 'runtime', 'loader.mjs')).href);
-      loader.beforeUserImport(() => registerTypeScript(out));
+      const { UserCompiler } = await import(pathToFileURL(join(out, 'src', 'runtime', 'compile.mjs')).href);
+      loader.beforeUserImport(() => registerTypeScript(out), new UserCompiler({ root, build: out }));
       return (await import(pathToFileURL(join(out, 'src', 'cli', 'main.mjs')).href)).main;
     }
   }

@@ -65,22 +65,39 @@ export function selectPlaybooks(folder: ComponentFolder, selection: Selection): 
 
 let prepareImport: (() => Promise<void>) | undefined;
 let prepared: Promise<void> | undefined;
+let compiler: { compile(file: string): Promise<string> } | undefined;
 
 /**
- * Something to do once before the first component or playbook is imported. When helix itself
- * runs precompiled (bin/helix.js, docs/decisions/005-startup.md), that is where TypeScript
- * support (tsx) is registered, so commands that import no user code never pay for it.
+ * How user code (components, playbooks, roles) is imported when helix itself runs precompiled
+ * (bin/helix.js, docs/decisions/005-startup.md and 006-user-code.md): compiled to plain ESM by
+ * `userCompiler` when given, else through TypeScript support (tsx) that `prepare` registers once,
+ * right before the first import, so commands that import no user code never pay for it. Code the
+ * compiler does not handle (a computed dynamic import, a syntax error) falls back to `prepare`,
+ * and from then on so does every import, so no module is loaded twice in two forms.
  */
-export function beforeUserImport(prepare: () => Promise<void>): void {
+export function beforeUserImport(prepare: () => Promise<void>, userCompiler?: { compile(file: string): Promise<string> }): void {
   prepareImport = prepare;
   prepared = undefined;
+  compiler = userCompiler;
+}
+
+async function urlFor(file: string): Promise<string> {
+  if (compiler && !prepared) {
+    try {
+      return await compiler.compile(file);
+    } catch (error) {
+      if (process.env.HELIX_DEBUG) process.stderr.write(`helix: ${file} runs through tsx: ${(error as Error).message}\n`);
+      compiler = undefined;
+    }
+  }
+  if (prepareImport) await (prepared ??= prepareImport());
+  return pathToFileURL(file).href;
 }
 
 async function importDefault(file: string, what: string): Promise<unknown> {
   if (!existsSync(file)) throw new ConfigError(`missing ${what} ${file}`, what);
-  if (prepareImport) await (prepared ??= prepareImport());
   try {
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    const mod = (await import(await urlFor(file))) as { default?: unknown };
     return mod.default;
   } catch (error) {
     throw new ConfigError(`cannot load ${what}: ${(error as Error).message}`, what, { cause: error });

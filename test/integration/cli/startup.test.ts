@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { exec } from '../sandbox/helpers.ts';
 
 /**
- * bin/helix.js runs helix's own sources precompiled (node_modules/.cache/helix/build) and registers
- * tsx only for the user's TypeScript (docs/decisions/005-startup.md). Whatever the path, a run must
+ * bin/helix.js runs helix's own sources precompiled (node_modules/.cache/helix/build), and the
+ * user's TypeScript compiled the same way (docs/decisions/005-startup.md, 006-user-code.md). Whatever the path, a run must
  * behave the same, and playbooks must share the CLI's runtime (one `Secret` class, one registry).
  */
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -43,6 +43,9 @@ describe('start-up paths', () => {
     expect(compiled.code).toBe(source.code);
     const manifest = JSON.parse(readFileSync(join(repo, 'node_modules/.cache/helix/build/manifest.json'), 'utf8')) as { files: Record<string, string> };
     expect(Object.keys(manifest.files)).toContain('src/cli/main.ts');
+    // The user's TypeScript ran compiled too (docs/decisions/006-user-code.md), not through tsx.
+    const user = JSON.parse(readFileSync(join(repo, 'node_modules/.cache/helix/user/manifest.json'), 'utf8')) as { files: Record<string, unknown> };
+    expect(Object.keys(user.files)).toEqual(expect.arrayContaining([join(memproject, 'playbooks/demo/component.ts'), join(memproject, 'playbooks/demo/10_first.ts')]));
   });
 
   it('list lists without importing any playbook', async () => {

@@ -7,20 +7,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { OWNERSHIP_LABELS, ownershipSelector } from '../src/modules/k8s/ownership.ts';
-import { deepEqual } from '../src/modules/k8s/normalize.ts';
+import { type FieldSet, isPlain, keyMatches } from '../src/modules/k8s/unchanged.ts';
+import { namespaceObject } from './k8s-objects.ts';
 import { sandboxKube } from './sandbox.ts';
 import { HELIX_BIN, must, REPO } from './tools.ts';
 
 type Obj = Record<string, unknown>;
-type FieldSet = Record<string, unknown>;
 
 /** The label that marks a bench copy of an object, so the bench can count what exists. */
 export const SET_LABEL = 'bench.helix.dev/set';
 
 /** Objects a controller or a one-off run makes: not part of a component's declared state. */
 const SKIPPED_KINDS = new Set(['Pod', 'Job', 'Workflow', 'Event', 'ReplicaSet', 'EndpointSlice', 'Endpoints', 'ControllerRevision', 'Lease']);
-
-const isPlain = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function kubectl(args: string[]): string {
   const kube = sandboxKube();
@@ -33,11 +31,6 @@ export function listableKinds(): string[] {
   return kubectl(['api-resources', '--verbs=list,patch', '-o', 'name'])
     .split('\n')
     .filter((k) => k && k !== 'endpoints');
-}
-
-function keyMatches(entry: string, item: unknown): boolean {
-  const key = JSON.parse(entry.slice(2)) as unknown;
-  return isPlain(key) && isPlain(item) && Object.entries(key).every(([k, v]) => deepEqual(item[k], v));
 }
 
 /** `live` cut down to the fields of `f`, a `fieldsV1` set (`f:` fields, `k:` list-map keys, `v:` set values). */
@@ -128,7 +121,7 @@ export function devpiSource(log: (s: string) => void): DevpiSource {
   let deployedHere = false;
   if (applied.length === 0) {
     log('devpi objects: DevPi is not on the sandbox; deploying it (helix play devpi --env local)');
-    execFileSync(process.execPath, [HELIX_BIN, 'play', 'devpi', '--env', 'local', '--wait-lock', '15m'], { cwd: REPO, env: { ...process.env, HELIX_ROOT: REPO }, stdio: ['ignore', 'ignore', 'inherit'] });
+    helixOnDevpi('play');
     deployedHere = true;
     ({ applied, resources } = readApplied(kinds));
   }
@@ -138,11 +131,15 @@ export function devpiSource(log: (s: string) => void): DevpiSource {
 
 /** The DevPi objects for one tool's namespace, marked with `set`, after the Namespace itself. */
 export function devpiObjects(source: DevpiSource, namespace: string, set: string): Obj[] {
-  return [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...source.applied.map((a) => benchCopy(a, namespace, set))];
+  return [namespaceObject(namespace), ...source.applied.map((a) => benchCopy(a, namespace, set))];
 }
 
 /** `helix rollback devpi --env local`, when the bench deployed DevPi itself. */
 export function restoreDevpi(source: DevpiSource): void {
-  if (!source.deployedHere) return;
-  execFileSync(process.execPath, [HELIX_BIN, 'rollback', 'devpi', '--env', 'local', '--wait-lock', '15m'], { cwd: REPO, env: { ...process.env, HELIX_ROOT: REPO }, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (source.deployedHere) helixOnDevpi('rollback');
+}
+
+/** `helix <command> devpi --env local` in this repository, its errors shown. */
+function helixOnDevpi(command: 'play' | 'rollback'): void {
+  execFileSync(process.execPath, [HELIX_BIN, command, 'devpi', '--env', 'local', '--wait-lock', '15m'], { cwd: REPO, env: { ...process.env, HELIX_ROOT: REPO }, stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -105,8 +105,8 @@ async function main(): Promise<void> {
   }
 
   const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'));
-  writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, runs, seconds: Math.round((Date.now() - started) / 1000), results }, null, 2)}\n`);
   const info = { runs, seconds: Math.round((Date.now() - started) / 1000) };
+  writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, ...info, results }, null, 2)}\n`);
   const md = markdown(results, m, quick, info);
   writeFileSync(join(REPO, 'bench', 'RESULTS.md'), md);
   process.stdout.write(md);

@@ -59,7 +59,9 @@ export class UserCompiler {
   readonly #cache: string;
   readonly #manifestFile: string;
   #manifest: Manifest | undefined;
-  #dirty = false;
+  /** Files already compiled or found fresh by this process. */
+  readonly #looked = new Set<string>();
+  #package: { name: string; exports?: Record<string, string> } | undefined;
 
   constructor(opts: CompileOptions) {
     this.#root = opts.root;
@@ -71,38 +73,32 @@ export class UserCompiler {
 
   /** The compiled module's URL for `file` (an absolute path), compiling what changed. */
   async compile(file: string): Promise<string> {
-    const manifest = this.#load();
-    const seen = new Set<string>();
-    const stale: string[] = [];
-    // Find what changed: the file and, through the manifest, everything it imports.
-    const walk = (f: string): void => {
-      if (seen.has(f)) return;
-      seen.add(f);
-      const entry = manifest.files[f];
-      if (!entry || entry.stamp !== stampOf(f) || !existsSync(this.#outPath(f))) stale.push(f);
-      else entry.deps.forEach(walk);
-    };
-    walk(file);
+    const stale = this.#stale(file);
     if (stale.length > 0) {
       const { transformSync } = await import('esbuild');
       const lexer = await import('es-module-lexer');
       await lexer.init;
       const { resolve } = await import('import-meta-resolve');
-      const queue = [...stale];
-      const done = new Set<string>();
-      while (queue.length > 0) {
-        const f = queue.shift()!;
-        if (done.has(f)) continue;
-        done.add(f);
-        const deps = this.#compileOne(f, transformSync, lexer.parse, resolve);
-        for (const d of deps) {
-          const entry = manifest.files[d];
-          if (!done.has(d) && (!entry || entry.stamp !== stampOf(d) || !existsSync(this.#outPath(d)))) queue.push(d);
-        }
+      for (let f = stale.shift(); f !== undefined; f = stale.shift()) {
+        for (const dep of this.#compileOne(f, transformSync, lexer.parse, resolve)) stale.push(...this.#stale(dep));
       }
       this.#save();
     }
     return pathToFileURL(this.#outPath(file)).href;
+  }
+
+  /**
+   * The files to compile for `file`: itself when it changed, else whatever changed among what it
+   * imports, through the manifest. Each file is looked at once per process: the playbooks of a
+   * component share their roles and helpers.
+   */
+  #stale(file: string, out: string[] = []): string[] {
+    if (this.#looked.has(file)) return out;
+    this.#looked.add(file);
+    const entry = this.#load().files[file];
+    if (!entry || entry.stamp !== stampOf(file) || !existsSync(this.#outPath(file))) out.push(file);
+    else for (const dep of entry.deps) this.#stale(dep, out);
+    return out;
   }
 
   #outPath(file: string): string {
@@ -122,15 +118,13 @@ export class UserCompiler {
 
   /** Saves the manifest after a compile, forgetting (and deleting the output of) sources that are gone. */
   #save(): void {
-    if (!this.#dirty) return;
-    const files = this.#manifest!.files;
+    const files = this.#load().files;
     for (const source of Object.keys(files)) {
       if (existsSync(source)) continue;
       delete files[source];
       rmSync(this.#outPath(source), { force: true });
     }
     writeAtomic(this.#manifestFile, JSON.stringify(this.#manifest));
-    this.#dirty = false;
   }
 
   /** Compiles one file and returns the TypeScript files it imports. */
@@ -168,14 +162,13 @@ export class UserCompiler {
     }
     out += code.slice(at);
     writeAtomic(this.#outPath(file), out);
-    this.#manifest!.files[file] = { stamp, deps };
-    this.#dirty = true;
+    this.#load().files[file] = { stamp, deps };
     return deps;
   }
 
   /** `helix` or `helix/modules/k8s` through helix's package.json `exports`, or undefined. */
   #ownExport(spec: string): string | undefined {
-    const pkg = JSON.parse(readFileSync(join(this.#root, 'package.json'), 'utf8')) as { name: string; exports?: Record<string, string> };
+    const pkg = (this.#package ??= JSON.parse(readFileSync(join(this.#root, 'package.json'), 'utf8')) as { name: string; exports?: Record<string, string> });
     if (spec !== pkg.name && !spec.startsWith(`${pkg.name}/`)) return undefined;
     const sub = `.${spec.slice(pkg.name.length)}`;
     for (const [key, target] of Object.entries(pkg.exports ?? {})) {

@@ -3,16 +3,16 @@ import { deepEqual } from './normalize.ts';
 import type { KubeObject, Manifest } from './types.ts';
 
 /** A `fieldsV1` node: `f:<field>`, `k:<list-map key>`, `v:<set value>`, `i:<index>` and `.` (the node itself). */
-type FieldSet = Record<string, unknown>;
+export type FieldSet = Record<string, unknown>;
 
-const isPlain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isPlain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function children(f: FieldSet): string[] {
   return Object.keys(f).filter((k) => k !== '.');
 }
 
 /** `k:{"containerPort":8080,"protocol":"TCP"}` names the live element whose key fields hold these values. */
-function keyMatches(entry: string, live: unknown): boolean {
+export function keyMatches(entry: string, live: unknown): boolean {
   let key: unknown;
   try {
     key = JSON.parse(entry.slice(2));

@@ -39,8 +39,11 @@ export interface ExecOptions extends HostOptions, TaskOptions<ExecResult> {
   timeoutMs?: number;
 }
 
-/** Exit code of coreutils `timeout` when the command ran out of time (137: it needed KILL). */
-const TIMED_OUT = new Set([124, 137]);
+/**
+ * Whether coreutils `timeout` stopped the command: 124, or 137 when it needed KILL (a command
+ * killed by anything else also exits 137, so that counts only once the limit has passed).
+ */
+const timedOut = (code: number, elapsedMs: number, seconds: number): boolean => code === 124 || (code === 137 && elapsedMs >= seconds * 1000);
 
 const NOT_RUN: ExecResult = Object.freeze({ ran: false, code: 0, stdout: '', stderr: '' });
 
@@ -97,8 +100,9 @@ export function exec(name: string, options: ExecOptions): Task<ExecResult> {
         apply: async () => {
           const seconds = own.timeoutMs === undefined ? undefined : Math.ceil(own.timeoutMs / 1000);
           const timed = seconds === undefined ? argv : ['timeout', '--kill-after=5', `${seconds}`, ...argv];
+          const started = Date.now();
           const r = await t.run({ argv: timed, ...base, ...(stdin !== undefined ? { stdin } : {}) });
-          if (seconds !== undefined && TIMED_OUT.has(r.code) && !okCodes.includes(r.code)) {
+          if (seconds !== undefined && !okCodes.includes(r.code) && timedOut(r.code, Date.now() - started, seconds)) {
             throw new TaskError(ctx.path, `${quoteArgv(argv)} timed out after ${seconds} s${tail(r.stderr || r.stdout)}`);
           }
           if (!okCodes.includes(r.code)) throw new TaskError(ctx.path, `${quoteArgv(argv)} exited ${r.code}${tail(r.stderr || r.stdout)}`);

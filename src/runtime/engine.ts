@@ -70,6 +70,14 @@ export class Engine {
     setMaxListeners(0, this.#cancel);
   }
 
+  /**
+   * Makes facts read so far (preflight's reads of live objects) stale for the tasks' plans: the
+   * run lock was taken after preflight, and another run may have changed the targets meanwhile.
+   */
+  forgetReads(): void {
+    this.#generation++;
+  }
+
   async run(playbooks: readonly PlacedPlaybook[]): Promise<ExecuteResult> {
     let ok = true;
     for (const pb of playbooks) {

@@ -243,6 +243,8 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     return { ...result, prepared };
   }
   return withLockAndJournal(opts, prepared, abort, memo, async () => {
+    // Preflight read the targets before the lock was ours: plan on fresh reads.
+    engine.forgetReads();
     const result = await execute();
     bus.emit({
       type: 'run.end',

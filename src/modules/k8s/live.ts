@@ -1,12 +1,12 @@
 import type { TaskContext } from '../../runtime/task.ts';
 import type { KubeClient } from './client.ts';
 import { k8sClient } from './context.ts';
-import { guardSecretValues } from './facts.ts';
+import { listObjects, readObject } from './facts.ts';
 import { refOf, targetOf } from './target.ts';
 import type { KubeObject, KubeRef } from './types.ts';
 
 /** Memo key of the run's {@link LiveObjects}. */
-export const LIVE_KEY = 'k8s:live';
+const LIVE_KEY = 'k8s:live';
 
 /**
  * How long a read stays usable although nothing of the run changed anything: bounds how old a
@@ -105,14 +105,14 @@ export class LiveObjects {
 
   async #read(ref: KubeRef, signal?: AbortSignal): Promise<KubeObject | undefined> {
     this.requests++;
-    return guardSecretValues(await this.#client.get(ref, signal));
+    return readObject(this.#client, ref, signal);
   }
 
   async #list(apiVersion: string, kind: string, namespace: string, signal?: AbortSignal): Promise<Map<string, KubeObject> | null> {
     this.requests++;
     try {
-      const items = await this.#client.list(apiVersion, kind, { namespace }, signal);
-      return new Map(items.map((o) => [o.metadata.name, guardSecretValues(o)]));
+      const items = await listObjects(this.#client, apiVersion, kind, { namespace }, signal);
+      return new Map(items.map((o) => [o.metadata.name, o]));
     } catch {
       return null; // not allowed to list, say: read the objects one by one
     }

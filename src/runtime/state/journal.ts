@@ -119,7 +119,6 @@ export class KubeJournal implements Journal {
   readonly #api: KubeRest;
   readonly #component: string;
   readonly #env: string;
-  #namespaceReady = false;
   /** Records this journal created or replaced: they exist. */
   readonly #saved = new Set<string>();
 
@@ -147,10 +146,7 @@ export class KubeJournal implements Journal {
   }
 
   async save(record: RunRecord): Promise<void> {
-    if (!this.#namespaceReady) {
-      await ensureSystemNamespace(this.#api);
-      this.#namespaceReady = true;
-    }
+    await ensureSystemNamespace(this.#api);
     const name = `helix-run-${scopeName(this.#component, this.#env)}`.slice(0, 50) + `.v${record.seq}`;
     const body: V1Secret = {
       apiVersion: 'v1',

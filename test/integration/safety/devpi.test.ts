@@ -13,6 +13,7 @@ import {
   repo,
   resourceVersions,
   sleep,
+  raceForLock,
   start,
   sweepComponent,
   waitLeaseExpired,
@@ -71,14 +72,7 @@ describe.skipIf(!hasKubernetes())('issue 9 on devpi', () => {
     if (why) return ctx.skip(why);
     await lockFree();
     const before = await resourceVersions([NS]);
-    const a = start(devpi(), ROOT);
-    const b = start(devpi(), ROOT);
-    const winner = await Promise.any([a, b].map((r) => r.waitFor((e) => e.type === 'lock.acquired').then(() => r)));
-    const loser = winner === a ? b : a;
-    winner.child.kill('SIGSTOP');
-    const lost = await loser.done;
-    winner.child.kill('SIGCONT');
-    const won = await winner.done;
+    const { winner, won, lost } = await raceForLock(start(devpi(), ROOT), start(devpi(), ROOT));
     expect(won.code, won.stderr).toBe(0);
     expect(lost.code).toBe(1);
     expect(errorOf(lost.events)).toContain(`devpi-${ENV} is locked by ${userInfo().username}@${hostname()} pid ${winner.pid} (helix play devpi --env ${ENV}`);

@@ -136,6 +136,20 @@ export function start(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo): 
 }
 
 /** Runs `helix <args>` to the end. */
+/**
+ * Two plays started together: whoever takes the lock is paused while it holds it, so the race
+ * is decided by the lock and not by how fast the machine happens to be; the other must meet a
+ * held lock. Returns the winner and how both ended.
+ */
+export async function raceForLock(a: Running, b: Running): Promise<{ winner: Running; won: Finished; lost: Finished }> {
+  const winner = await Promise.any([a, b].map((r) => r.waitFor((e) => e.type === 'lock.acquired').then(() => r)));
+  const loser = winner === a ? b : a;
+  winner.child.kill('SIGSTOP');
+  const lost = await loser.done;
+  winner.child.kill('SIGCONT');
+  return { winner, won: await winner.done, lost };
+}
+
 export async function helix(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<Finished> {
   const r = start(args, env);
   const timer = setTimeout(() => r.child.kill('SIGKILL'), timeoutMs);

@@ -12,6 +12,7 @@ import {
   playArgs,
   recapOf,
   resourceVersions,
+  raceForLock,
   start,
   uniqueNs,
 } from './helpers.ts';
@@ -31,16 +32,7 @@ describe.skipIf(!hasKubernetes())('the run lock through the real CLI', () => {
     const ns = uniqueNs('helix-safety-lock');
     made.push(ns);
     const before = (await journal(ENV)).records;
-    const a = start(playArgs(ENV, ns));
-    const b = start(playArgs(ENV, ns));
-    // Whoever takes the lock is paused while it holds it, so the race is decided by the lock
-    // and not by how fast the machine happens to be: the other must meet a held lock.
-    const winner = await Promise.any([a, b].map((r) => r.waitFor((e) => e.type === 'lock.acquired').then(() => r)));
-    const loser = winner === a ? b : a;
-    winner.child.kill('SIGSTOP');
-    const lost = await loser.done;
-    winner.child.kill('SIGCONT');
-    const won = await winner.done;
+    const { winner, won, lost } = await raceForLock(start(playArgs(ENV, ns)), start(playArgs(ENV, ns)));
 
     expect(won.code).toBe(0);
     expect(lost.code).toBe(1);

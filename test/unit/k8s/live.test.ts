@@ -35,6 +35,15 @@ async function converged(): Promise<FakeCluster> {
   return fake;
 }
 
+/** The Namespace and the first object of each group read alone, then one list per group. */
+const GROUP_READS = [
+  '/api/v1/namespaces/demo',
+  '/api/v1/namespaces/demo/configmaps',
+  '/api/v1/namespaces/demo/configmaps/cm-0',
+  '/apis/apps/v1/namespaces/demo/deployments',
+  '/apis/apps/v1/namespaces/demo/deployments/d-0',
+];
+
 describe('live objects: a no-op re-run reads each kind once per namespace and asks for no dry run', () => {
   for (const mode of ['apply', 'check'] as const) {
     it(`second run plans nothing (${mode})`, async () => {
@@ -44,13 +53,7 @@ describe('live objects: a no-op re-run reads each kind once per namespace and as
       expect(again.reasons).toHaveLength(8);
       expect(fake.requests.filter(isDryRun)).toEqual([]);
       // the Namespace and the first of each group read alone; then one list per group
-      expect(reads(fake.requests).sort()).toEqual([
-        '/api/v1/namespaces/demo',
-        '/api/v1/namespaces/demo/configmaps',
-        '/api/v1/namespaces/demo/configmaps/cm-0',
-        '/apis/apps/v1/namespaces/demo/deployments',
-        '/apis/apps/v1/namespaces/demo/deployments/d-0',
-      ]);
+      expect(reads(fake.requests).sort()).toEqual(GROUP_READS);
     });
   }
 
@@ -59,13 +62,7 @@ describe('live objects: a no-op re-run reads each kind once per namespace and as
     fake.fieldSets = true;
     const first = await runTasks(tasks(objects()), { memo: fake.memo() });
     expect(first.keys).toHaveLength(8);
-    expect(reads(fake.requests).sort()).toEqual([
-      '/api/v1/namespaces/demo',
-      '/api/v1/namespaces/demo/configmaps',
-      '/api/v1/namespaces/demo/configmaps/cm-0',
-      '/apis/apps/v1/namespaces/demo/deployments',
-      '/apis/apps/v1/namespaces/demo/deployments/d-0',
-    ]);
+    expect(reads(fake.requests).sort()).toEqual(GROUP_READS);
   });
 
   it('a changed manifest is planned by the dry run, and only that object', async () => {

@@ -54,8 +54,7 @@ export function liveCheck(name: string, o: LiveCheckOptions): Task<string[]> {
       const stack =
         o.mode === 'local'
           ? await startStack(ctx, o)
-          : { dir: mkdtempSync(join(tmpdir(), 'helix-devpi-test-')), routes: {}, redis: undefined, devpi: { url: `https://${o.apiHost}` }, stop: async () => undefined };
-      const cleanup = stack.dir;
+          : realStack(o.apiHost);
       const passed: string[] = [];
       const fail = (what: string): never => {
         throw new TaskError(ctx.path, what);
@@ -149,11 +148,20 @@ export function liveCheck(name: string, o: LiveCheckOptions): Task<string[]> {
         passed.push(`uploaded ${pkg} ${version} as root (anonymous upload refused), pip downloaded it with sha256 ${sha.slice(0, 16)}… and installed it`);
         return noChange(passed.join('; '), passed);
       } finally {
+        // Stops what the stack started and removes its folder.
         await stack.stop();
-        rmSync(cleanup, { recursive: true, force: true });
       }
     },
   });
+}
+
+/**
+ * The "stack" of a real environment: nothing to start (the routes are DNS, devpi is the API
+ * host), only a scratch folder, removed on stop like the local stack's.
+ */
+function realStack(apiHost: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'helix-devpi-test-'));
+  return { dir, routes: {}, redis: undefined, devpi: { url: `https://${apiHost}` }, stop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function uploadForm(pkg: string, version: string, wheel: string): FormData {

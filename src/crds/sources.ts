@@ -14,7 +14,7 @@ export interface CrdSource {
   provides: string;
 }
 
-export const CRD_SETS = ['cnpg', 'kyverno', 'traefik', 'prometheus-operator', 'argo-cd', 'argo-workflows'] as const;
+export const CRD_SETS = ['cnpg', 'kyverno', 'traefik', 'gateway-api', 'prometheus-operator', 'argo-cd', 'argo-workflows'] as const;
 export type CrdSet = (typeof CRD_SETS)[number];
 
 export const CRD_SOURCES: Readonly<Record<CrdSet, CrdSource>> = {
@@ -50,6 +50,21 @@ export const CRD_SOURCES: Readonly<Record<CrdSet, CrdSource>> = {
       'docs/content/reference/dynamic-configuration/traefik.io_traefikservices.yaml',
     ],
     provides: 'traefik.io (IngressRoute, Middleware, …)',
+  },
+  'gateway-api': {
+    id: 'gateway-api',
+    // The standard channel of the release the sandbox's Traefik 3.6 implements.
+    module: 'sigs.k8s.io/gateway-api',
+    version: 'v1.4.1',
+    paths: [
+      'config/crd/standard/gateway.networking.k8s.io_gatewayclasses.yaml',
+      'config/crd/standard/gateway.networking.k8s.io_gateways.yaml',
+      'config/crd/standard/gateway.networking.k8s.io_httproutes.yaml',
+      'config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml',
+      'config/crd/standard/gateway.networking.k8s.io_referencegrants.yaml',
+      'config/crd/standard/gateway.networking.k8s.io_backendtlspolicies.yaml',
+    ],
+    provides: 'gateway.networking.k8s.io (GatewayClass, Gateway, HTTPRoute, …)',
   },
   'prometheus-operator': {
     id: 'prometheus-operator',

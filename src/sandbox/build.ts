@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TargetError } from '../runtime/errors.ts';
 import { cacheDir } from '../runtime/paths.ts';
@@ -182,6 +182,65 @@ export function kubernetesWrapperEdits(gomod: string, kv: string): string[] {
     if (seen.has(m[1]!)) continue;
     seen.add(m[1]!);
     edits.push(`-replace=${m[1]}=${m[1]}@${staging}`);
+  }
+  return edits;
+}
+
+/**
+ * The node's binaries, kubelet and kube-proxy, from the same Kubernetes version and the same
+ * kind of wrapper module as the control plane (a separate build so adding them does not
+ * rebuild the control plane; the module and build caches are shared).
+ */
+export const KUBERNETES_NODE_BUILD: GoBuild = {
+  ...KUBERNETES_BUILD,
+  name: 'kubernetes-node',
+  packages: ['k8s.io/kubernetes/cmd/kubelet', 'k8s.io/kubernetes/cmd/kube-proxy'],
+  binaries: ['kubelet', 'kube-proxy'],
+};
+
+export const COREDNS_BUILD: GoBuild = {
+  name: 'coredns',
+  version: VERSIONS.coredns,
+  require: [`github.com/coredns/coredns@v${VERSIONS.coredns}`],
+  packages: ['github.com/coredns/coredns'],
+  binaries: ['coredns'],
+};
+
+/**
+ * Traefik v3. Its go.mod replaces two forks and points `dynamic/ext` at a folder of its own
+ * module; a wrapper module ignores a dependency's replaces, so the same ones are written into
+ * the wrapper (a folder target as the module-cache path of that folder). Its CRDs and the
+ * Gateway API's come from `src/crds` like every other component's.
+ */
+export const TRAEFIK_BUILD: GoBuild = {
+  name: 'traefik',
+  version: VERSIONS.traefik,
+  require: [`github.com/traefik/traefik/v3@v${VERSIONS.traefik}`],
+  packages: ['github.com/traefik/traefik/v3/cmd/traefik'],
+  binaries: ['traefik'],
+  ldflags: [`-X github.com/traefik/traefik/v3/pkg/version.Version=${VERSIONS.traefik}`],
+  prepare: async (mod, env) => {
+    const go = goBinary();
+    const { stdout } = await run(go, ['mod', 'download', '-json', `github.com/traefik/traefik/v3@v${VERSIONS.traefik}`], { cwd: mod, env, timeoutMs: 30 * 60_000 });
+    const info = JSON.parse(stdout) as { GoMod: string; Dir: string };
+    await run(go, ['mod', 'edit', ...replaceEdits(readFileSync(info.GoMod, 'utf8'), info.Dir)], { cwd: mod, env });
+  },
+};
+
+/**
+ * `go mod edit -replace` flags copying a dependency's own replace directives into a wrapper
+ * module: versioned targets as they are, folder targets resolved inside that module's folder.
+ */
+export function replaceEdits(gomod: string, moduleDir: string): string[] {
+  const edits: string[] = [];
+  const lines = gomod.replace(/^replace\s*\(\n([\s\S]*?)\n\)/gm, (_, body: string) => body.split('\n').map((l) => `replace ${l.trim()}`).join('\n')).split('\n');
+  for (const l of lines) {
+    const m = /^replace\s+(\S+)(?:\s+(v\S+))?\s+=>\s+(\S+)(?:\s+(v\S+))?\s*$/.exec(l.trim());
+    if (!m) continue;
+    const [, from, fromV, to, toV] = m;
+    const left = fromV ? `${from}@${fromV}` : from!;
+    const right = toV ? `${to}@${toV}` : to!.startsWith('.') ? join(moduleDir, to!) : to!;
+    edits.push(`-replace=${left}=${right}`);
   }
   return edits;
 }

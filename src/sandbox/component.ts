@@ -56,6 +56,8 @@ export interface Component {
   start(ctx: Ctx): Promise<void>;
   health(ctx: Ctx): Promise<Health>;
   cleanup?(ctx: Ctx): Promise<void>;
+  /** Runs in `down` before this component's processes stop (later components are already stopped). */
+  beforeStop?(ctx: Ctx): Promise<void>;
   contribute?(ctx: Ctx): Contribution;
 }
 

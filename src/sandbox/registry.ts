@@ -1,6 +1,5 @@
 import { ConfigError } from '../runtime/errors.ts';
 import type { Component } from './component.ts';
-import { CONTAINER_COMPONENTS, type Runtime } from './containers.ts';
 import { devpi } from './components/devpi.ts';
 import { keycloak } from './components/keycloak.ts';
 import { KUBERNETES_COMPONENTS } from './components/kubernetes.ts';
@@ -9,29 +8,32 @@ import { oauth2Proxy } from './components/oauth2-proxy.ts';
 import { postgres } from './components/postgres.ts';
 import { redis } from './components/redis.ts';
 import { gitServer, sshHosts } from './components/ssh.ts';
+import { coredns } from './components/dns.ts';
+import { registry } from './components/image-registry.ts';
+import { traefik } from './components/ingress.ts';
+import { NODE_COMPONENTS } from './components/node.ts';
+
+/** The real node and what makes it useful: images, runtime, kubelet, Services, DNS, ingress. */
+export const NODE_GROUP: readonly Component[] = [registry, ...NODE_COMPONENTS, coredns, traefik];
 
 /** Every component, in a valid start order (each after its dependencies). */
-export const COMPONENTS: readonly Component[] = [net, ...KUBERNETES_COMPONENTS, keycloak, redis, postgres, devpi, oauth2Proxy, sshHosts, gitServer];
+export const COMPONENTS: readonly Component[] = [net, ...KUBERNETES_COMPONENTS, ...NODE_GROUP, keycloak, redis, postgres, devpi, oauth2Proxy, sshHosts, gitServer];
 
 /** Names accepted by `--only` besides the component names. */
 export const ALIASES: Readonly<Record<string, readonly string[]>> = {
   k8s: KUBERNETES_COMPONENTS.map((c) => c.name),
   kubernetes: KUBERNETES_COMPONENTS.map((c) => c.name),
   hosts: ['ssh', 'git'],
+  node: NODE_GROUP.map((c) => c.name),
 };
 
-/**
- * The components of a runtime. On the container path, k3s replaces the control plane and
- * kwok, and Keycloak, Redis and PostgreSQL are containers; the rest stay processes.
- */
-export function catalog(runtime: Runtime = 'process'): { components: Component[]; aliases: Record<string, readonly string[]> } {
-  if (runtime === 'process') return { components: [...COMPONENTS], aliases: { ...ALIASES } };
-  const swapped = COMPONENTS.filter((c) => !KUBERNETES_COMPONENTS.includes(c)).map((c) => CONTAINER_COMPONENTS[c.name] ?? c);
-  return { components: [CONTAINER_COMPONENTS.kubernetes!, ...swapped], aliases: { k8s: ['kubernetes'], hosts: ['ssh', 'git'] } };
+/** Every component, and the names `--only` accepts besides their own. */
+export function catalog(): { components: Component[]; aliases: Record<string, readonly string[]> } {
+  return { components: [...COMPONENTS], aliases: { ...ALIASES } };
 }
 
-export function component(name: string, runtime: Runtime = 'process'): Component {
-  const c = catalog(runtime).components.find((x) => x.name === name);
+export function component(name: string): Component {
+  const c = catalog().components.find((x) => x.name === name);
   if (!c) throw new ConfigError(`unknown sandbox component "${name}"`, '--only');
   return c;
 }
@@ -40,8 +42,8 @@ export function component(name: string, runtime: Runtime = 'process'): Component
  * The components to start for `--only a,b` (all when empty): the named ones, the members of
  * named aliases, and their dependencies, in start order. Unknown names are all reported at once.
  */
-export function resolveComponents(only?: readonly string[], runtime: Runtime = 'process'): Component[] {
-  const { components, aliases } = catalog(runtime);
+export function resolveComponents(only?: readonly string[]): Component[] {
+  const { components, aliases } = catalog();
   if (!only?.length) return components;
   const unknown = only.filter((n) => !aliases[n] && !components.some((c) => c.name === n));
   if (unknown.length) {
@@ -52,7 +54,7 @@ export function resolveComponents(only?: readonly string[], runtime: Runtime = '
   const add = (name: string) => {
     if (wanted.has(name)) return;
     wanted.add(name);
-    for (const d of component(name, runtime).deps) add(d);
+    for (const d of component(name).deps) add(d);
   };
   for (const n of only) for (const m of aliases[n] ?? [n]) add(m);
   return components.filter((c) => wanted.has(c.name));

@@ -5,7 +5,6 @@ import { sandboxDir } from '../runtime/paths.ts';
 import { type Component, type Ctx, type Health, saveCtx, stopComponent } from './component.ts';
 import { collectOutputs, type SandboxOutputs, writeOutputs } from './outputs.ts';
 import { formatDuration, type Reporter, stderrReporter } from './progress.ts';
-import { detectRuntime, type Runtime } from './containers.ts';
 import { parseSshHostCount } from './components/ssh.ts';
 import { catalog, component, resolveComponents } from './registry.ts';
 import { loadState, withLock } from './state.ts';
@@ -39,12 +38,9 @@ export async function up(opts: { only?: readonly string[]; report?: Reporter; ss
     const t0 = Date.now();
     const ctx = context(report);
     if (sshHosts !== undefined) ctx.sshHosts = sshHosts;
-    // A sandbox keeps the runtime it was first brought up with, until `down`.
-    const runtime: Runtime = ctx.state.up.length ? runtimeOf(ctx) : await detectRuntime();
-    (ctx.state.facts.sandbox ??= {}).runtime = runtime;
-    const selected = resolveComponents(opts.only, runtime);
-    const COMPONENTS = catalog(runtime).components;
-    report(`sandbox: up ${selected.map((c) => c.name).join(', ')} in ${ctx.dir}${runtime === 'containers' ? ' (containers: a Docker engine answers)' : ''}`);
+    const selected = resolveComponents(opts.only);
+    const COMPONENTS = catalog().components;
+    report(`sandbox: up ${selected.map((c) => c.name).join(', ')} in ${ctx.dir}`);
     const prepared = new Map<string, Promise<void>>();
     for (const c of selected) {
       const p = c.prepare(ctx);
@@ -56,7 +52,7 @@ export async function up(opts: { only?: readonly string[]; report?: Reporter; ss
       let p = started.get(c.name);
       if (!p) {
         p = (async () => {
-          const deps = await Promise.allSettled(c.deps.map((d) => start(component(d, runtime))));
+          const deps = await Promise.allSettled(c.deps.map((d) => start(component(d))));
           const failed = c.deps.filter((_, i) => deps[i]!.status === 'rejected');
           if (failed.length) throw new DependencyFailed(c.name, failed);
           await prepared.get(c.name);
@@ -99,10 +95,6 @@ function pruneEmptyDirs(dir: string): void {
   if (readdirSync(dir).length === 0) rmdirSync(dir);
 }
 
-function runtimeOf(ctx: Ctx): Runtime {
-  return ctx.state.facts.sandbox?.runtime === 'containers' ? 'containers' : 'process';
-}
-
 class DependencyFailed extends Error {
   readonly component: string;
   constructor(component: string, deps: string[]) {
@@ -121,7 +113,7 @@ export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped:
   return withLock(async () => {
     const t0 = Date.now();
     const ctx = context(report);
-    const COMPONENTS = catalog(runtimeOf(ctx)).components;
+    const COMPONENTS = catalog().components;
     let stopped = 0;
     const order = [...COMPONENTS].reverse();
     // Only what this sandbox started is cleaned up: another sandbox folder (HELIX_SANDBOX_DIR)
@@ -129,6 +121,14 @@ export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped:
     const ours = new Set([...ctx.state.up, ...Object.keys(ctx.state.processes), ...Object.keys(ctx.state.facts)]);
     const extra = Object.keys(ctx.state.processes).filter((n) => !COMPONENTS.some((c) => c.name === n));
     for (const name of [...order.map((c) => c.name), ...extra]) {
+      const c = order.find((x) => x.name === name);
+      if (c?.beforeStop && ours.has(name)) {
+        try {
+          await c.beforeStop(ctx);
+        } catch (error) {
+          report(`sandbox: ${name}: before stop: ${(error as Error).message}`);
+        }
+      }
       const n = await stopComponent(ctx, name);
       if (n) report(`sandbox: ${name}: stopped ${n} process${n > 1 ? 'es' : ''}`);
       stopped += n;
@@ -161,7 +161,7 @@ export interface ComponentStatus extends Health {
 export async function status(): Promise<ComponentStatus[]> {
   const ctx = context(() => {});
   return Promise.all(
-    catalog(runtimeOf(ctx)).components.map(async (c) => {
+    catalog().components.map(async (c) => {
       const isUp = ctx.state.up.includes(c.name);
       if (!isUp && !ctx.state.processes[c.name]) return { name: c.name, description: c.description, up: false, ok: false, detail: 'not started' };
       const h = await c.health(ctx).catch((error: Error) => ({ ok: false, detail: error.message }));
@@ -173,5 +173,5 @@ export async function status(): Promise<ComponentStatus[]> {
 /** Endpoints and file paths of the running sandbox (no secret values). */
 export function env(): SandboxOutputs {
   const ctx = context(() => {});
-  return collectOutputs(ctx, catalog(runtimeOf(ctx)).components.filter((c) => ctx.state.up.includes(c.name)));
+  return collectOutputs(ctx, catalog().components.filter((c) => ctx.state.up.includes(c.name)));
 }

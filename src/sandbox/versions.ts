@@ -11,6 +11,11 @@ export const VERSIONS = {
   devpiServer: '6.20.3',
   devpiWeb: '5.1.1',
   devpiClient: '7.3.0',
+  coredns: '1.15.0',
+  /** 3.6: 3.7 needs a module (`traefik/dynamic/ext`) that the Go module proxy does not serve. */
+  traefik: '3.6.12',
+  /** Tag of the pause image the sandbox builds from Debian's static catatonit. */
+  pause: '3.10',
 } as const;
 
 /** Loopback ports, chosen away from the usual defaults so a developer's own services do not clash. */
@@ -26,6 +31,15 @@ export const PORTS = {
   redis: 16379,
   postgres: 15432,
   devpi: 13141,
+  /** On the node address (the apiserver reaches the kubelet there for logs and exec). */
+  kubelet: 20250,
+  kubeletHealthz: 20248,
+  kubeProxyHealthz: 20256,
+  kubeProxyMetrics: 20249,
+  corednsHealth: 20281,
+  corednsReady: 20282,
+  traefikPing: 20283,
+  containerdMetrics: 20338,
 } as const;
 
 /**
@@ -37,11 +51,57 @@ export const NET = {
   cidr: '10.213.7.0/24',
   gateway: '10.213.7.1',
   prefix: 24,
-  /** Virtual ranges handed to the (fake) cluster; never routed anywhere. */
+  /** Cluster IPs: kube-proxy routes them on this machine only. */
   serviceCidr: '10.213.8.0/24',
   kubernetesServiceIp: '10.213.8.1',
+  /** The `kube-dns` Service (its endpoint is CoreDNS on the gateway address). */
+  clusterDnsIp: '10.213.8.10',
+  /** Pods of the real node: the CNI bridge below, one address each from host-local IPAM. */
   podCidr: '10.213.9.0/24',
+  podGateway: '10.213.9.1',
+  cniBridge: 'hxcni0',
+  /** The real node's address: the gateway, where the apiserver reaches the kubelet. */
+  nodeIp: '10.213.7.1',
+  /** Traefik's address (80, 443): every ingress host name of the sandbox domain resolves here. */
+  ingressIp: '10.213.7.2',
+  /** The image registry's address (443). */
+  registryIp: '10.213.7.3',
+  /** kwok's fake pods get addresses from here (never routed; apart from the real pods'). */
+  kwokPodCidr: '10.213.10.0/24',
+  /** The only destinations pods may reach: the sandbox's ranges. */
+  sandboxRange: '10.213.0.0/16',
 } as const;
+
+/** The sandbox's DNS domain: `*.sandbox.test` answers with Traefik, in pods (CoreDNS) and on the host. */
+export const DOMAIN = 'sandbox.test';
+
+/** Host names of the sandbox with fixed addresses (also written to the host's /etc/hosts). */
+export const HOST_NAMES = {
+  registry: `registry.${DOMAIN}`,
+  /** The address the host services answer on for pods (Keycloak, PostgreSQL, Redis). */
+  host: `host.${DOMAIN}`,
+  git: `git.${DOMAIN}`,
+  ingress: `ingress.${DOMAIN}`,
+} as const;
+
+/**
+ * Ingress host names written to the host's /etc/hosts (the host has no wildcard resolver;
+ * pods resolve every `*.sandbox.test` name through CoreDNS).
+ */
+export const INGRESS_HOST_NAMES = [
+  `traefik.${DOMAIN}`,
+  `hello.${DOMAIN}`,
+  `whoami.${DOMAIN}`,
+  `packages.devpi.${DOMAIN}`,
+  `packages-api.devpi.${DOMAIN}`,
+  `argocd.${DOMAIN}`,
+  `argo-workflows.${DOMAIN}`,
+  `devtron.platform.${DOMAIN}`,
+  `auth.platform.${DOMAIN}`,
+] as const;
+
+/** The real node's name (a kubelet on this machine). */
+export const NODE_NAME = 'helix-node';
 
 export const GIT_HOST = { name: 'git', address: '10.213.7.20', user: 'git' } as const;
 

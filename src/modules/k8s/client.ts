@@ -145,6 +145,21 @@ export class KubeClient {
   }
 
   /** Deletes an object; `absent` when it was already gone. */
+  /** The last lines a pod's container wrote (of its previous run with `previous`); '' when there are none. */
+  async logs(namespace: string, pod: string, opts: { container?: string; tailLines?: number; previous?: boolean } = {}, signal?: AbortSignal): Promise<string> {
+    const body = await this.#raw(
+      `read the log of pod ${namespace}/${pod}`,
+      `k8s:v1/Pod/${namespace}/${pod}`,
+      {
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`,
+        query: { container: opts.container, tailLines: String(opts.tailLines ?? 10), previous: opts.previous ? 'true' : undefined },
+      },
+      signal,
+    );
+    return typeof body === 'string' ? body : JSON.stringify(body);
+  }
+
   async delete(ref: KubeRef, opts: { propagation?: Propagation; signal?: AbortSignal } = {}): Promise<'deleted' | 'absent'> {
     const info = await this.resource(ref.apiVersion, ref.kind);
     if (!info) return 'absent';

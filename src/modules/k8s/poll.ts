@@ -1,4 +1,5 @@
 import { TargetError } from '../../runtime/errors.ts';
+import type { Trouble } from './diagnose.ts';
 import type { Observation } from './readiness.ts';
 import type { RetryPolicy } from './retry.ts';
 import type { KubeObject } from './types.ts';
@@ -20,6 +21,11 @@ export interface PollOptions {
   clock: Pick<RetryPolicy, 'now' | 'sleep'>;
   /** First pause between reads, growing to 2 s. @default 250 */
   intervalMs?: number;
+  /**
+   * Looks behind an object that is still waiting (a workload's pods): a fatal trouble ends the
+   * wait at once, a detail is added to the timeout's message.
+   */
+  diagnose?: (obj: KubeObject) => Promise<Trouble>;
 }
 
 /**
@@ -35,10 +41,13 @@ export async function pollUntil(o: PollOptions): Promise<{ obj: KubeObject | und
     const seen = o.check(obj);
     if (seen.state === 'ready') return { obj, seen };
     if (seen.state === 'failed') throw new TargetError(o.target, `gave up waiting for ${o.what}: ${seen.message}`);
+    const trouble = obj && o.diagnose ? await o.diagnose(obj) : {};
+    if (trouble.fatal) throw new TargetError(o.target, `gave up waiting for ${o.what} (${seen.message}): ${trouble.fatal}`);
     const waited = o.clock.now() - start;
-    if (o.signal?.aborted) throw new TargetError(o.target, `interrupted while waiting for ${o.what}; last seen: ${seen.message}`);
+    const last = trouble.detail ? `${seen.message}; ${trouble.detail}` : seen.message;
+    if (o.signal?.aborted) throw new TargetError(o.target, `interrupted while waiting for ${o.what}; last seen: ${last}`);
     if (waited >= o.timeoutMs) {
-      throw new TargetError(o.target, `timed out after ${formatMs(o.timeoutMs)} waiting for ${o.what}; last seen: ${seen.message}`);
+      throw new TargetError(o.target, `timed out after ${formatMs(o.timeoutMs)} waiting for ${o.what}; last seen: ${last}`);
     }
     await o.clock.sleep(Math.min(pause, o.timeoutMs - waited), o.signal);
     pause = Math.min(pause * 2, 2_000);

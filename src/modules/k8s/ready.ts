@@ -1,4 +1,5 @@
 import type { KubeClient } from './client.ts';
+import { diagnoseWorkload } from './diagnose.ts';
 import { guardSecretValues } from './facts.ts';
 import { pollUntil } from './poll.ts';
 import { readiness } from './readiness.ts';
@@ -27,6 +28,7 @@ export async function waitUntilReady(
     const { obj: seen } = await pollUntil({
       read: async () => guardSecretValues(await client.get(ref, signal)),
       check: (o) => (o ? readiness(o)! : { state: 'waiting', message: 'absent' }),
+      diagnose: (o) => diagnoseWorkload(client, o, signal),
       target: targetOf(ref),
       what: `${describeRef(ref)} to be ready`,
       timeoutMs: Math.max(0, deadline - clock.now()),

@@ -1,5 +1,6 @@
 import { defineTask, noChange, noChangeUnknownResult, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
 import { k8sClient } from './context.ts';
+import { diagnoseWorkload } from './diagnose.ts';
 import { guardSecretValues } from './facts.ts';
 import { DEFAULT_WAIT_MS, pollUntil } from './poll.ts';
 import { conditionObservation, type Observation, readiness, readPath } from './readiness.ts';
@@ -100,6 +101,8 @@ export function wait(name: string, options: WaitOptions): Task<KubeObject | unde
           return guardSecretValues(await client.get(ref, ctx.signal));
         },
         check: (o) => observe(own.for, o),
+        // Readiness waits look at the pods: a bad image or a crash loop fails the wait at once.
+        ...(typeof own.for === 'string' && own.for !== 'exists' ? { diagnose: (o: KubeObject) => diagnoseWorkload(client, o, ctx.signal) } : {}),
         target: targetOf(ref),
         what,
         timeoutMs,

@@ -118,6 +118,8 @@ export const kubeApiserver: Component = {
       usage: 'server',
     });
     const admin = await adminCert(ctx);
+    // The apiserver's client identity towards the kubelet (logs, exec, port-forward).
+    const kubeletClient = await p.issue({ name: 'apiserver-kubelet-client', cn: 'kube-apiserver-kubelet-client', org: 'system:masters', usage: 'client' });
     mkdirSync(k8sDir(ctx), { recursive: true, mode: 0o700 });
     writeKubeconfig(adminKubeconfig(ctx), { server: apiserverUrl, context: CONTEXT, user: 'helix-admin', ca: p.caCert, cert: admin.cert, key: admin.key, embed: true });
     const args = [
@@ -130,6 +132,8 @@ export const kubeApiserver: Component = {
       `--service-cluster-ip-range=${NET.serviceCidr}`,
       '--authorization-mode=Node,RBAC', '--allow-privileged=true',
       '--profiling=false', `--cert-dir=${join(k8sDir(ctx), 'apiserver-certs')}`,
+      `--kubelet-client-certificate=${kubeletClient.cert}`, `--kubelet-client-key=${kubeletClient.key}`,
+      `--kubelet-certificate-authority=${p.caCert}`, '--kubelet-preferred-address-types=InternalIP',
     ];
     // Not loopback: the `kubernetes` Endpoints reject 127.0.0.0/8. Without root (no bridge), skip the reconciler.
     args.push(...(advertise ? [`--advertise-address=${advertise}`] : ['--endpoint-reconciler-type=none']));
@@ -296,7 +300,7 @@ export const kwok: Component = {
       args: [
         `--kubeconfig=${kc}`, `--config=${config}`,
         '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-        `--cidr=${NET.podCidr}`, `--node-ip=${advertise ?? '10.213.7.1'}`,
+        `--cidr=${NET.kwokPodCidr}`, `--node-ip=${advertise ?? '10.213.7.1'}`,
         '--node-lease-duration-seconds=40', `--server-address=127.0.0.1:${PORTS.kwok}`,
       ],
       marker: `--server-address=127.0.0.1:${PORTS.kwok}`,

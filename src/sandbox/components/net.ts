@@ -4,7 +4,31 @@ import { saveCtx } from '../component.ts';
 import { isRoot, run, runStatus } from '../proc.ts';
 
 export { isRoot };
-import { NET } from '../versions.ts';
+import { writeHostsBlock } from '../host.ts';
+import { GIT_HOST, HOST_NAMES, INGRESS_HOST_NAMES, NET } from '../versions.ts';
+
+/**
+ * The sandbox's names in the host's /etc/hosts (the host has no wildcard resolver; pods ask
+ * CoreDNS, which answers every `*.sandbox.test` name).
+ */
+export function hostsLines(): string[] {
+  return [
+    `${NET.registryIp} ${HOST_NAMES.registry}`,
+    `${NET.gateway} ${HOST_NAMES.host}`,
+    `${GIT_HOST.address} ${HOST_NAMES.git}`,
+    `${NET.ingressIp} ${HOST_NAMES.ingress} ${INGRESS_HOST_NAMES.join(' ')}`,
+  ];
+}
+
+/** Adds an address (/32) of the sandbox to the bridge, once. */
+export async function ensureAddress(ctx: Ctx, ip: string): Promise<void> {
+  const a = await linkAddrs(NET.bridge);
+  if (!a?.addr_info?.some((i) => i.local === ip)) await run('ip', ['addr', 'add', `${ip}/32`, 'dev', NET.bridge]);
+  const facts = (ctx.state.facts.net ??= {});
+  const list = ((facts.addresses ??= []) as string[]);
+  if (!list.includes(ip)) list.push(ip);
+  saveCtx(ctx);
+}
 
 /**
  * The sandbox's private network: a bridge with the gateway address of 10.213.7.0/24. SSH
@@ -55,6 +79,8 @@ export const net: Component = {
     }
     if (!(await bridgeHealthy())) await run('ip', ['addr', 'add', `${NET.gateway}/${NET.prefix}`, 'dev', NET.bridge]);
     await run('ip', ['link', 'set', NET.bridge, 'up']);
+    if (writeHostsBlock(hostsLines())) facts.hosts = true;
+    saveCtx(ctx);
     ctx.report(`sandbox: net: bridge ${NET.bridge} ${NET.gateway}/${NET.prefix} ready`);
   },
   health: async () => {
@@ -64,6 +90,7 @@ export const net: Component = {
   cleanup: async (ctx) => {
     const facts = ctx.state.facts.net ?? {};
     if (facts.bridge && (await linkAddrs(NET.bridge))) await runStatus('ip', ['link', 'del', NET.bridge]);
+    writeHostsBlock([]);
     delete ctx.state.facts.net;
     saveCtx(ctx);
   },

@@ -1,0 +1,135 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Resolver } from 'node:dns/promises';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COREDNS_BUILD, goBuild, goBuildDir } from '../build.ts';
+import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
+import { httpOk } from '../http.ts';
+import { applyObjects, userRole } from '../kube-apply.ts';
+import { writeKubeconfig } from '../kubeconfig.ts';
+import { Pki } from '../pki.ts';
+import { step } from '../progress.ts';
+import { DOMAIN, GIT_HOST, HOST_NAMES, NET, PORTS, VERSIONS } from '../versions.ts';
+import { adminKubeconfig, CONTEXT } from './kubernetes.ts';
+
+/**
+ * Cluster DNS: CoreDNS (built from the Go module proxy) on the node's address, port 53,
+ * reached by pods through the `kube-dns` Service (10.213.8.10) that kube-proxy routes. It
+ * answers `cluster.local` from the API (kubernetes plugin), every `*.sandbox.test` name with
+ * Traefik's address, the sandbox's fixed names with theirs, and nothing else: there is no
+ * upstream, so a pod cannot even resolve a name off this machine.
+ */
+const USER = 'helix-coredns';
+const pki = (ctx: Ctx) => new Pki(join(ctx.dir, 'pki'));
+
+export function corefile(kubeconfig: string): string {
+  const bind = `bind ${NET.nodeIp}`;
+  const fixed = [
+    [NET.registryIp, HOST_NAMES.registry],
+    [NET.gateway, HOST_NAMES.host],
+    [GIT_HOST.address, HOST_NAMES.git],
+  ];
+  return `${fixed.map(([ip, name]) => `${name}:53 {\n  ${bind}\n  hosts {\n    ${ip} ${name}\n  }\n}\n`).join('')}
+${DOMAIN}:53 {
+  ${bind}
+  errors
+  template IN A ${DOMAIN} {
+    answer "{{ .Name }} 30 IN A ${NET.ingressIp}"
+  }
+  template IN AAAA ${DOMAIN} {
+    rcode NOERROR
+  }
+}
+
+.:53 {
+  ${bind}
+  errors
+  health 127.0.0.1:${PORTS.corednsHealth}
+  ready 127.0.0.1:${PORTS.corednsReady}
+  kubernetes cluster.local in-addr.arpa ip6.arpa {
+    kubeconfig ${kubeconfig} ${CONTEXT}
+    pods insecure
+    fallthrough in-addr.arpa ip6.arpa
+  }
+  cache 5
+}
+`;
+}
+
+/** The objects that make CoreDNS the cluster's DNS: its read access, and the kube-dns Service pointing at it. */
+function clusterObjects(): KubernetesObject[] {
+  return [
+    ...userRole('helix-sandbox:coredns', USER, [
+      { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+    ]),
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' } },
+      spec: {
+        clusterIP: NET.clusterDnsIp,
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        ],
+      },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'kube-dns-helix-sandbox',
+        namespace: 'kube-system',
+        labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'helix-sandbox' },
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [NET.nodeIp], conditions: { ready: true } }],
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+      ],
+    },
+  ] as KubernetesObject[];
+}
+
+/** Asks CoreDNS directly for a name; the addresses it answers (empty on any error). */
+export async function resolveWithSandboxDns(name: string, server = NET.nodeIp): Promise<string[]> {
+  const r = new Resolver({ timeout: 2000, tries: 1 });
+  r.setServers([server]);
+  return r.resolve4(name).catch(() => []);
+}
+
+export const coredns: Component = {
+  name: 'coredns',
+  description: `CoreDNS v${VERSIONS.coredns}: cluster.local and *.${DOMAIN} for pods, at ${NET.nodeIp}:53 (Service ${NET.clusterDnsIp})`,
+  deps: ['kube-apiserver', 'net'],
+  prepare: async (ctx) => {
+    await step(ctx.report, 'coredns', `build CoreDNS v${VERSIONS.coredns} (cached)`, () => goBuild(COREDNS_BUILD));
+  },
+  start: async (ctx) => {
+    const p = pki(ctx);
+    const c = await p.issue({ name: 'coredns', cn: USER, usage: 'client' });
+    const kubeconfig = join(ctx.dir, 'k8s', 'coredns.kubeconfig');
+    writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: USER, ca: p.caCert, cert: c.cert, key: c.key, embed: false });
+    await applyObjects(adminKubeconfig(ctx), clusterObjects());
+    const file = join(ctx.dir, 'Corefile');
+    writeFileSync(file, corefile(kubeconfig));
+    await ensureProcess(ctx, {
+      component: 'coredns',
+      proc: 'coredns',
+      cmd: join(goBuildDir(COREDNS_BUILD.name, COREDNS_BUILD.version), 'bin', 'coredns'),
+      args: ['-conf', file],
+      marker: file,
+      healthy: () => httpOk(`http://127.0.0.1:${PORTS.corednsReady}/ready`),
+      timeoutMs: 60_000,
+    });
+  },
+  health: async (ctx) => {
+    const p = processesAlive(ctx, 'coredns', ['coredns']);
+    if (!p.ok) return p;
+    const [api, ingress] = await Promise.all([resolveWithSandboxDns('kubernetes.default.svc.cluster.local'), resolveWithSandboxDns(`ingress.${DOMAIN}`)]);
+    const ok = api.includes(NET.kubernetesServiceIp) && ingress.includes(NET.ingressIp);
+    return { ok, detail: `${p.detail}; kubernetes.default → ${api.join(',') || 'nothing'}, ingress.${DOMAIN} → ${ingress.join(',') || 'nothing'}` };
+  },
+};

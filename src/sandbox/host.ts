@@ -1,0 +1,103 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { run, runStatus } from './proc.ts';
+
+/**
+ * What the real node changes on the host, each change recorded so `down` can undo exactly it:
+ * kernel settings, an iptables chain, lines in /etc/hosts and mounts under the node's folders.
+ */
+
+/** Sets a sysctl and returns its previous value (undefined when it was already `value`). */
+export function setSysctl(key: string, value: string): string | undefined {
+  const file = `/proc/sys/${key.replaceAll('.', '/')}`;
+  const before = readFileSync(file, 'utf8').trim();
+  if (before === value) return undefined;
+  writeFileSync(file, `${value}\n`);
+  return before;
+}
+
+export function restoreSysctls(saved: Record<string, string>): void {
+  for (const [key, value] of Object.entries(saved)) {
+    try {
+      writeFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, `${value}\n`);
+    } catch {
+      /* the setting is gone with its module: nothing to restore */
+    }
+  }
+}
+
+/**
+ * The host's /etc/hosts block of the sandbox, between two marker lines. `lines` replace the
+ * block (empty: the block is removed). Returns true when the file changed.
+ */
+export function writeHostsBlock(lines: readonly string[], file = '/etc/hosts'): boolean {
+  const begin = '# helix-sandbox begin (helix sandbox up; removed by down)';
+  const end = '# helix-sandbox end';
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const kept = text.replace(new RegExp(`\\n?${escape(begin)}[\\s\\S]*?${escape(end)}\\n?`, 'g'), '\n').replace(/\n+$/, '\n');
+  const next = lines.length ? `${kept.replace(/\n*$/, '\n')}${begin}\n${lines.join('\n')}\n${end}\n` : kept;
+  if (next === text) return false;
+  writeFileSync(file, next);
+  return true;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Mount points under any of `roots`, deepest first (the order to unmount them). */
+export function mountsUnder(roots: readonly string[]): string[] {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => !!p)
+    .map((p) => p.replace(/\\040/g, ' '))
+    .filter((p) => roots.some((r) => p === r || p.startsWith(`${r}/`)));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts everything under `roots` (lazily when busy); returns what was unmounted. */
+export async function unmountUnder(roots: readonly string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const p of mountsUnder(roots)) {
+    if ((await runStatus('umount', [p])) !== 0) await runStatus('umount', ['-l', p]);
+    done.push(p);
+  }
+  return done;
+}
+
+/** An iptables chain of the sandbox, jumped to from the top of a built-in chain. */
+export interface Chain {
+  table: 'filter' | 'nat';
+  chain: string;
+  from: string;
+  rules: string[][];
+}
+
+/** Creates (or refills) the chain and makes sure exactly one jump to it sits in `from`. */
+export async function ensureChain(c: Chain): Promise<void> {
+  const t = ['-w', '-t', c.table];
+  if ((await runStatus('iptables', [...t, '-L', c.chain, '-n'])) !== 0) await run('iptables', [...t, '-N', c.chain]);
+  await run('iptables', [...t, '-F', c.chain]);
+  for (const r of c.rules) await run('iptables', [...t, '-A', c.chain, ...r]);
+  const jump = [c.from, '-m', 'comment', '--comment', 'helix-sandbox', '-j', c.chain];
+  if ((await runStatus('iptables', [...t, '-C', ...jump])) !== 0) await run('iptables', [...t, '-I', ...jump]);
+}
+
+/** Removes the jump(s) to the chain and the chain itself; true when anything was there. */
+export async function removeChain(c: Pick<Chain, 'table' | 'chain' | 'from'>): Promise<boolean> {
+  const t = ['-w', '-t', c.table];
+  let found = false;
+  const jump = [c.from, '-m', 'comment', '--comment', 'helix-sandbox', '-j', c.chain];
+  while ((await runStatus('iptables', [...t, '-D', ...jump])) === 0) found = true;
+  if ((await runStatus('iptables', [...t, '-L', c.chain, '-n'])) === 0) {
+    await runStatus('iptables', [...t, '-F', c.chain]);
+    await runStatus('iptables', [...t, '-X', c.chain]);
+    found = true;
+  }
+  return found;
+}
+
+/** Every iptables rule (all tables) as `iptables-save` prints it, for `down`'s check. */
+export async function iptablesRules(): Promise<string> {
+  return (await run('iptables-save', [])).stdout;
+}

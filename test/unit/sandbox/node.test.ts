@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { podSelector, podTrouble } from '../../../src/modules/k8s/diagnose.ts';
+import type { KubeObject } from '../../../src/modules/k8s/types.ts';
+import { replaceEdits } from '../../../src/sandbox/build.ts';
+import { corefile } from '../../../src/sandbox/components/dns.ts';
+import { writeHostsBlock } from '../../../src/sandbox/host.ts';
+import { resolveComponents } from '../../../src/sandbox/registry.ts';
+
+describe('sandbox: the node group', () => {
+  it('`--only node` brings the control plane, the registry, runtime, kubelet, kube-proxy, DNS and Traefik', () => {
+    const names = resolveComponents(['node']).map((c) => c.name);
+    for (const n of ['net', 'kube-apiserver', 'registry', 'containerd', 'kubelet', 'kube-proxy', 'coredns', 'traefik']) expect(names).toContain(n);
+    expect(names.indexOf('registry')).toBeLessThan(names.indexOf('kubelet'));
+    expect(names.indexOf('containerd')).toBeLessThan(names.indexOf('kubelet'));
+    expect(names).not.toContain('keycloak');
+  });
+});
+
+describe('sandbox: a dependency\'s replace directives in a wrapper module', () => {
+  it('keeps versioned targets and resolves folder targets inside the module', () => {
+    const gomod = [
+      'module github.com/traefik/traefik/v3',
+      'replace github.com/traefik/traefik/dynamic/ext => ./pkg/config/dynamic/ext',
+      'replace (',
+      '\tgithub.com/abbot/go-http-auth => github.com/containous/go-http-auth v0.4.1',
+      '\tgithub.com/gorilla/mux v1.8.0 => github.com/containous/mux v0.0.0-2025',
+      ')',
+    ].join('\n');
+    expect(replaceEdits(gomod, '/mod/traefik@v3')).toEqual([
+      '-replace=github.com/traefik/traefik/dynamic/ext=/mod/traefik@v3/pkg/config/dynamic/ext',
+      '-replace=github.com/abbot/go-http-auth=github.com/containous/go-http-auth@v0.4.1',
+      '-replace=github.com/gorilla/mux@v1.8.0=github.com/containous/mux@v0.0.0-2025',
+    ]);
+  });
+  it('finds nothing in a go.mod without replaces', () => {
+    expect(replaceEdits('module x\n\ngo 1.26.0\n', '/m')).toEqual([]);
+  });
+});
+
+describe('sandbox: the /etc/hosts block', () => {
+  const file = () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'hx-hosts-')), 'hosts');
+    writeFileSync(f, '127.0.0.1 localhost\n::1 localhost\n');
+    return f;
+  };
+  it('adds the block once, replaces it, and removes exactly it', () => {
+    const f = file();
+    expect(writeHostsBlock(['10.213.7.3 registry.sandbox.test'], f)).toBe(true);
+    expect(writeHostsBlock(['10.213.7.3 registry.sandbox.test'], f)).toBe(false);
+    expect(readFileSync(f, 'utf8').match(/registry\.sandbox\.test/g)).toHaveLength(1);
+    writeHostsBlock(['10.213.7.2 hello.sandbox.test'], f);
+    expect(readFileSync(f, 'utf8')).not.toContain('registry');
+    expect(writeHostsBlock([], f)).toBe(true);
+    expect(readFileSync(f, 'utf8')).toBe('127.0.0.1 localhost\n::1 localhost\n');
+  });
+});
+
+describe('sandbox: CoreDNS configuration', () => {
+  const text = corefile('/k/coredns.kubeconfig');
+  it('answers the cluster from the API, the sandbox domain with Traefik, and has no upstream', () => {
+    expect(text).toContain('kubernetes cluster.local in-addr.arpa ip6.arpa');
+    expect(text).toContain('kubeconfig /k/coredns.kubeconfig helix-sandbox');
+    expect(text).toMatch(/sandbox\.test:53 \{[\s\S]*answer "\{\{ \.Name \}\} 30 IN A 10\.213\.7\.2"/);
+    expect(text).toMatch(/registry\.sandbox\.test:53 \{[\s\S]*10\.213\.7\.3 registry\.sandbox\.test/);
+    expect(text).not.toMatch(/\bforward\b/);
+  });
+});
+
+describe('k8s: what a workload\'s pods say', () => {
+  const now = Date.parse('2026-12-07T01:00:00Z');
+  const pod = (statuses: unknown[], created = '2026-12-07T00:59:50Z'): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-1', namespace: 'ns', creationTimestamp: created },
+    status: { containerStatuses: statuses },
+  });
+  it.each([
+    { reason: 'ImagePullBackOff', fatal: true },
+    { reason: 'InvalidImageName', fatal: true },
+    { reason: 'CrashLoopBackOff', fatal: true },
+    { reason: 'ErrImagePull', fatal: false },
+    { reason: 'ContainerCreating', fatal: false },
+    { reason: 'CreateContainerConfigError', fatal: false },
+  ])('$reason is fatal: $fatal', ({ reason, fatal }) => {
+    const t = podTrouble(pod([{ name: 'web', state: { waiting: { reason, message: 'because' } } }]), now);
+    expect(!!t.fatal).toBe(fatal);
+    expect(t.fatal ?? t.detail).toContain(`pod ns/web-1: container web: ${reason}: because`);
+  });
+  it('a config error is fatal once it has lasted a minute', () => {
+    const t = podTrouble(pod([{ name: 'web', state: { waiting: { reason: 'CreateContainerConfigError' } } }], '2026-12-07T00:58:00Z'), now);
+    expect(t.fatal).toContain('CreateContainerConfigError');
+  });
+  it('a crash loop names the last exit code and asks for the previous run\'s log', () => {
+    const t = podTrouble(
+      pod([{ name: 'web', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 3, reason: 'Error' } } }]),
+      now,
+    );
+    expect(t.fatal).toContain('last exit code 3, Error, 2 restarts');
+    expect(t.previous).toBe(true);
+  });
+  it('a healthy pod has nothing to say; an unschedulable one says why', () => {
+    expect(podTrouble(pod([{ name: 'web', state: { running: {} } }]), now)).toEqual({});
+    const p = pod([]);
+    p.status!.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available' }];
+    expect(podTrouble(p, now).detail).toContain('not scheduled: Unschedulable 0/3 nodes are available');
+  });
+  it('selects a workload\'s pods by its matchLabels', () => {
+    expect(podSelector({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'web', tier: 'x' } } } })).toBe('app=web,tier=x');
+    expect(podSelector({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } })).toBeUndefined();
+  });
+});

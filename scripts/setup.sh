@@ -20,6 +20,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 PACKAGES=(
   redis-server redis-tools openssh-server openssh-client postgresql postgresql-client
   python3-venv git iproute2 openssl unzip jq maven ca-certificates procps
+  # The real node (docs/decisions/007-real-node.md): runtime, CNI, Service routing, images, registry.
+  containerd runc containernetworking-plugins iptables conntrack umoci skopeo catatonit busybox-static docker-registry
+  # The browser the tests drive (docs/decisions/008-browser.md) and its certificate tool.
+  chromium libnss3-tools
 )
 
 install_system() {

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, TargetError } from '../../runtime/errors.ts';
 import { type Component, type Contribution, type Ctx, ensureProcess, processesAlive, saveCtx } from '../component.ts';
@@ -51,12 +51,31 @@ export const gitReposDir = (ctx: Ctx) => join(sharedDir(ctx.dir), 'git');
 /** Bare repositories created on `up`. */
 export const GIT_REPOS = ['sandbox.git', 'playbooks.git'] as const;
 
-async function ensureKey(file: string, comment: string): Promise<void> {
+const keysInFlight = new Map<string, Promise<void>>();
+
+/**
+ * Makes a key pair once. The ssh and git components both need the client key and start at
+ * the same time: one generation per file (the second caller awaits the first), written aside
+ * and renamed into place, so no caller sees half a pair or races ssh-keygen's overwrite prompt.
+ */
+function ensureKey(file: string, comment: string): Promise<void> {
+  let p = keysInFlight.get(file);
+  if (!p) {
+    p = makeKey(file, comment).finally(() => keysInFlight.delete(file));
+    keysInFlight.set(file, p);
+  }
+  return p;
+}
+
+async function makeKey(file: string, comment: string): Promise<void> {
   if (existsSync(file) && existsSync(`${file}.pub`)) return;
   mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  rmSync(file, { force: true });
-  rmSync(`${file}.pub`, { force: true });
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  const tmp = `${file}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  rmSync(`${tmp}.pub`, { force: true });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', tmp]);
+  renameSync(`${tmp}.pub`, `${file}.pub`);
+  renameSync(tmp, file);
 }
 
 /** `ssh-ed25519 AAAA…` (without the comment). */

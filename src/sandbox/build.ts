@@ -244,3 +244,12 @@ export function replaceEdits(gomod: string, moduleDir: string): string[] {
   }
   return edits;
 }
+
+/** Rancher's local-path provisioner: dynamic PersistentVolumes in a folder of the node. */
+export const LOCAL_PATH_BUILD: GoBuild = {
+  name: 'local-path-provisioner',
+  version: VERSIONS.localPath,
+  require: [`github.com/rancher/local-path-provisioner@v${VERSIONS.localPath}`],
+  packages: ['github.com/rancher/local-path-provisioner'],
+  binaries: ['local-path-provisioner'],
+};

@@ -14,6 +14,7 @@ export const VERSIONS = {
   coredns: '1.15.0',
   /** 3.6: 3.7 needs a module (`traefik/dynamic/ext`) that the Go module proxy does not serve. */
   traefik: '3.6.12',
+  localPath: '0.0.30',
   /** Tag of the pause image the sandbox builds from Debian's static catatonit. */
   pause: '3.10',
 } as const;

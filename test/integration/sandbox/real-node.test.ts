@@ -224,6 +224,36 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
     }
   });
 
+  it('binds a claim on the default StorageClass, and its data outlives the pod', async () => {
+    const ns = unique('hx-pvc');
+    namespaces.push(ns);
+    const claim: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: ns },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '16Mi' } } },
+    };
+    const script = `f=/data/first-writer; [ -f $f ] || hostname > $f; echo "first writer: $(cat $f)"; mkdir -p /www; cp $f /www/index.html; exec httpd -f -p 8080 -h /www`;
+    const app = webDeployment(ns, 'keeper', BUSYBOX_IMAGE, script);
+    const podSpec = app.spec.template.spec;
+    podSpec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }];
+    podSpec.containers[0].volumeMounts = [{ name: 'data', mountPath: '/data' }];
+    const rollout = k8s.wait('keeper-rollout', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'keeper', for: 'rollout', timeoutMs: 150_000 });
+    const first = await runTasks([k8s.apply('namespace', { manifest: namespace(ns) }), k8s.apply('keeper', { manifests: [claim, app] }), rollout], { env });
+    expect(first.errors).toEqual([]);
+    const pvc = await client.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'data' });
+    expect(pvc?.status?.phase).toBe('Bound');
+    const [pod1] = await client.list('v1', 'Pod', { namespace: ns, labelSelector: 'app=keeper' });
+    expect(await client.logs(ns, pod1!.metadata.name)).toContain(`first writer: ${pod1!.metadata.name}`);
+
+    await client.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod1!.metadata.name });
+    const pod2 = await eventually('a new keeper pod running', async () => {
+      const pods = await client.list('v1', 'Pod', { namespace: ns, labelSelector: 'app=keeper' });
+      return pods.find((p) => p.metadata.name !== pod1!.metadata.name && p.status?.containerStatuses?.[0]?.ready);
+    }, 120_000);
+    expect(await client.logs(ns, pod2.metadata.name)).toContain(`first writer: ${pod1!.metadata.name}`);
+  });
+
   it('fails the rollout wait on an image that does not exist, naming the cause', async () => {
     const ns = unique('hx-badimg');
     namespaces.push(ns);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { run, runStatus } from './proc.ts';
 
 /**
@@ -100,4 +100,39 @@ export async function removeChain(c: Pick<Chain, 'table' | 'chain' | 'from'>): P
 /** Every iptables rule (all tables) as `iptables-save` prints it, for `down`'s check. */
 export async function iptablesRules(): Promise<string> {
   return (await run('iptables-save', [])).stdout;
+}
+
+/**
+ * What a sandbox left on this machine, each line a trace: processes still running from its
+ * folders, mounts under them, network namespaces and links it names, iptables rules of its
+ * own or of kube-proxy, and its /etc/hosts block. `down` must leave this empty.
+ */
+export async function leftovers(roots: readonly string[], markers: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      continue;
+    }
+    if (cmd && markers.some((m) => cmd.includes(m))) out.push(`process ${e}: ${cmd.slice(0, 160)}`);
+  }
+  for (const m of mountsUnder(roots)) out.push(`mount ${m}`);
+  const netns = (await run('ip', ['netns', 'list']).catch(() => ({ stdout: '' }))).stdout;
+  for (const l of netns.split('\n')) {
+    const name = l.split(' ')[0];
+    if (name && (name.startsWith('helix-') || name.startsWith('cni-'))) out.push(`network namespace ${name}`);
+  }
+  const links = (await run('ip', ['-o', 'link', 'show']).catch(() => ({ stdout: '' }))).stdout;
+  for (const l of links.split('\n')) {
+    const name = /^\d+: ([^:@]+)/.exec(l)?.[1];
+    if (name && /^(hxbr0|hxcni0|hxv-|veth)/.test(name)) out.push(`network link ${name}`);
+  }
+  const rules = await iptablesRules().catch(() => '');
+  for (const l of rules.split('\n')) if (/HELIX-SANDBOX|KUBE-|helix-sandbox/.test(l) && !l.startsWith('#')) out.push(`iptables ${l}`);
+  if (existsSync('/etc/hosts') && readFileSync('/etc/hosts', 'utf8').includes('# helix-sandbox begin')) out.push('/etc/hosts block of the sandbox');
+  for (const r of roots) if (existsSync(r)) out.push(`folder ${r}`);
+  return out;
 }

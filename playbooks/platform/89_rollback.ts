@@ -20,14 +20,12 @@ import {
   rootApplication,
 } from './lib/manifests.ts';
 
-// Custom resources and Secrets have no dependents to wait for: background deletion does not
-// hang on the garbage collector (foreground would, while kube-controller-manager is busy).
+// How each object is deleted (its propagation) is k8s.remove's per-kind default.
 const ref = (m: Manifest) => ({
   apiVersion: m.apiVersion,
   kind: m.kind,
   name: m.metadata.name,
   ...(m.metadata.namespace ? { namespace: m.metadata.namespace } : {}),
-  propagation: 'Background' as const,
 });
 
 /**
@@ -52,8 +50,8 @@ export default definePlaybook<PlatformVars>((env) => {
     k8s.remove('apps-root', ref(rootApplication(v, p.envName))),
     k8s.remove('prometheus-rules', ref(argoRules(v))),
     ...[...v.operators].reverse().map((o) => helm.uninstall(o.release, { namespace: o.namespace, wait: true })),
-    k8s.remove('database-superuser-secret', { apiVersion: 'v1', kind: 'Secret', name: `${v.cnpg.cluster_name}-superuser`, namespace: v.cnpg.namespace, propagation: 'Background' }),
-    k8s.remove('oidc-client-secret', { apiVersion: 'v1', kind: 'Secret', name: 'platform-oidc-client', namespace: v.devtron.namespace, propagation: 'Background' }),
+    k8s.remove('database-superuser-secret', { apiVersion: 'v1', kind: 'Secret', name: `${v.cnpg.cluster_name}-superuser`, namespace: v.cnpg.namespace }),
+    k8s.remove('oidc-client-secret', { apiVersion: 'v1', kind: 'Secret', name: 'platform-oidc-client', namespace: v.devtron.namespace }),
     k8s.remove('identity-config', ref(identityConfig(v))),
     ...v.database.names.map((name) => postgres.dropDatabase(name, { connection: (ctx) => p.pg(ctx), when: () => v.purge_data })),
     ...p.managedNamespaces.map((ns) => k8s.remove(`namespace-${ns}`, ref(namespace(ns)))),

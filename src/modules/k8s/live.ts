@@ -61,8 +61,17 @@ export class LiveObjects {
     this.#single.clear();
   }
 
-  /** The object, or undefined when it does not exist. */
+  /**
+   * The object, or undefined when it does not exist. Each call gives a copy of its own: the
+   * task it is handed to may return it to playbook code, and what that code does with it must
+   * not change what later tasks plan against.
+   */
   async get(ref: KubeRef, generation: number | undefined, signal?: AbortSignal): Promise<KubeObject | undefined> {
+    const found = await this.#cached(ref, generation, signal);
+    return found && structuredClone(found);
+  }
+
+  async #cached(ref: KubeRef, generation: number | undefined, signal?: AbortSignal): Promise<KubeObject | undefined> {
     if (generation === undefined) return this.#read(ref, signal);
     this.#refresh(generation);
     const target = targetOf(ref);
@@ -94,7 +103,9 @@ export class LiveObjects {
    */
   wrote(objects: readonly KubeObject[], generation: number | undefined): void {
     if (generation === undefined || generation !== this.#generation + 1) return;
-    for (const o of objects) {
+    for (const written of objects) {
+      // The task returns `objects` to the playbook: keep copies it cannot reach.
+      const o = structuredClone(written);
       const ref = refOf(o);
       this.#single.set(targetOf(ref), Promise.resolve(o));
       const group = ref.namespace ? this.#groups.get(`${ref.apiVersion}|${ref.kind}|${ref.namespace}`) : undefined;

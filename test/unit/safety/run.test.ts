@@ -6,9 +6,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { collect, ConfigError, defineTask, EventBus, noChange, type RunEvent } from '../../../src/index.ts';
 import { type PruneScope, registerPruner } from '../../../src/runtime/prune.ts';
 import { run, type RunOptions } from '../../../src/runtime/run.ts';
-import type { RunRecord } from '../../../src/runtime/state/index.ts';
+import { LockLostError, type RunRecord } from '../../../src/runtime/state/index.ts';
 import { humanRenderer } from '../../../src/cli/render.ts';
-import { world } from '../../fixtures/mem-module.ts';
+import { hooks, world } from '../../fixtures/mem-module.ts';
 
 const root = fileURLToPath(new URL('../../fixtures/memproject', import.meta.url));
 
@@ -56,6 +56,37 @@ describe('run state and --prune (in-memory component, file lock and journal)', (
     process.env.DEMO_TOKEN = 'demo-token-value';
     state = mkdtempSync(join(tmpdir(), 'helix-safety-'));
     process.env.HELIX_STATE_DIR = state;
+  });
+
+  it('a run whose lock is taken from it mid-run stops before its next task, fails with a clear error and leaves the lock to the thief', async () => {
+    const thief = { holder: { id: 'thief', user: 'ci', host: 'runner-9', pid: 4242, command: 'helix play demo --env local', startedAt: new Date().toISOString() }, renewedAt: new Date().toISOString(), ttlSeconds: 60 };
+    const lockFile = join(state, 'locks', 'demo-local.lock');
+    hooks.afterPut = async (key) => {
+      if (key !== 'demo/a') return;
+      writeFileSync(lockFile, JSON.stringify(thief));
+      await new Promise((r) => setTimeout(r, 1_500)); // past the next renewal (every 500 ms with a 1 s lease)
+    };
+    try {
+      const bus = new EventBus();
+      const events = collect(bus);
+      const err = await run({ root, component: 'demo', env: 'local', selection: 'play', mode: 'apply', bus, lockTtlSeconds: 1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(LockLostError);
+      expect((err as Error).message).toBe(
+        'lost the run lock demo-local: another run took it over to ci@runner-9 pid 4242; stopped before the next task (run again to converge from here)',
+      );
+      const started = events.filter((e) => e.type === 'task.start').map((e) => (e as { path: string }).path);
+      expect(started).toEqual(['demo/10_first/a']);
+      expect(world.has('demo/b')).toBe(false);
+      expect(events.at(-1)).toMatchObject({ type: 'run.end', ok: false });
+      expect(events.at(-1)).not.toHaveProperty('interrupted');
+      expect(records(state).map((r) => r.status)).toEqual(['failed']);
+      expect(JSON.parse(readFileSync(lockFile, 'utf8')).holder.id).toBe('thief');
+    } finally {
+      hooks.afterPut = undefined;
+    }
   });
 
   it('records the run as running before its first change', async () => {

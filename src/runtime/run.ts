@@ -209,6 +209,7 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     mode: opts.mode,
     playbooks: [...prepared.playbooks.map((p) => p.name), ...(opts.prune ? ['prune'] : [])],
   });
+  for (const [target, setIn] of Object.entries(prepared.env.tlsUnverified ?? {})) bus.emit({ type: 'tls.unverified', target, setIn });
   const abort = new AbortController();
   if (opts.signal) {
     if (opts.signal.aborted) abort.abort();

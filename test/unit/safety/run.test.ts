@@ -89,6 +89,35 @@ describe('run state and --prune (in-memory component, file lock and journal)', (
     }
   });
 
+  it('every run of an environment that skips TLS checks for a target warns, naming the target and where it was set', async () => {
+    for (const mode of ['apply', 'apply', 'check'] as const) {
+      const bus = new EventBus();
+      const events = collect(bus);
+      let human = '';
+      bus.on(humanRenderer({ write: (t: string) => void (human += t) }, { diff: false }));
+      await run({ root, component: 'demo', env: 'unverified', selection: 'play', mode, bus });
+      expect(events.filter((e) => e.type === 'tls.unverified')).toEqual([
+        { type: 'tls.unverified', target: 'keycloak.example.test', setIn: 'inventory/unverified.yaml: tls.targets.keycloak.example.test' },
+        { type: 'tls.unverified', target: 'registry.example.test:5000', setIn: 'inventory/unverified.yaml: tls.targets.registry.example.test:5000' },
+      ]);
+      expect(human).toContain('warning: TLS certificates of keycloak.example.test are not verified (inventory/unverified.yaml: tls.targets.keycloak.example.test)\n');
+    }
+    const { events } = await play();
+    expect(events.some((e) => e.type === 'tls.unverified'), 'an environment that lists no target warns about none').toBe(false);
+  });
+
+  it('turning TLS verification off for every target is refused before anything runs, as is a target that is not host[:port]', async () => {
+    const err = await run({ root, component: 'demo', env: 'tlsoff', selection: 'play', mode: 'apply', bus: new EventBus() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { problems?: unknown }).problems).toEqual([
+      { path: 'inventory/tlsoff.yaml: tls.verify', message: expect.stringMatching(/^TLS verification cannot be turned off for every target: list each target/) },
+      { path: 'inventory/tlsoff.yaml: tls.targets.https://keycloak.example.test/', message: 'a TLS target is a host name or IP address, with an optional :port' },
+    ]);
+    expect(world.size).toBe(0);
+  });
+
   it('records the run as running before its first change', async () => {
     const bus = new EventBus();
     let atFirstTask: RunRecord[] | undefined;

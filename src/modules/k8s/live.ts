@@ -1,7 +1,7 @@
 import type { TaskContext } from '../../runtime/task.ts';
 import type { KubeClient } from './client.ts';
 import { k8sClient } from './context.ts';
-import { listObjects, readObject } from './facts.ts';
+import { guardSecretValues } from './facts.ts';
 import { refOf, targetOf } from './target.ts';
 import type { KubeObject, KubeRef } from './types.ts';
 
@@ -114,15 +114,16 @@ export class LiveObjects {
     this.#adopt = generation + 1;
   }
 
+  /** Reads as is: {@link readLive} marks a Secret's values as it hands the object out. */
   async #read(ref: KubeRef, signal?: AbortSignal): Promise<KubeObject | undefined> {
     this.requests++;
-    return readObject(this.#client, ref, signal);
+    return this.#client.get(ref, signal);
   }
 
   async #list(apiVersion: string, kind: string, namespace: string, signal?: AbortSignal): Promise<Map<string, KubeObject> | null> {
     this.requests++;
     try {
-      const items = await listObjects(this.#client, apiVersion, kind, { namespace }, signal);
+      const items = await this.#client.list(apiVersion, kind, { namespace }, signal);
       return new Map(items.map((o) => [o.metadata.name, o]));
     } catch {
       return null; // not allowed to list, say: read the objects one by one
@@ -135,7 +136,15 @@ export function liveObjects(ctx: Pick<TaskContext, 'memo' | 'env'>): LiveObjects
   return ctx.memo(LIVE_KEY, () => new LiveObjects(k8sClient(ctx)));
 }
 
-/** Reads one object for a plan or preflight: batched and reused as {@link LiveObjects} allows. */
-export function readLive(ctx: Pick<TaskContext, 'memo' | 'env' | 'signal' | 'generation'>, ref: KubeRef): Promise<KubeObject | undefined> {
-  return liveObjects(ctx).get(ref, ctx.generation?.(), ctx.signal);
+/**
+ * Reads one object for a plan or preflight: batched and reused as {@link LiveObjects} allows.
+ * A Secret's values are marked secret, except the `plain` keys still holding the plain text a
+ * manifest gives them (see {@link guardSecretValues}).
+ */
+export async function readLive(
+  ctx: Pick<TaskContext, 'memo' | 'env' | 'signal' | 'generation'>,
+  ref: KubeRef,
+  plain: Readonly<Record<string, string>> = {},
+): Promise<KubeObject | undefined> {
+  return guardSecretValues(await liveObjects(ctx).get(ref, ctx.generation?.(), ctx.signal), plain);
 }

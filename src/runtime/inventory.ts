@@ -5,7 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import type { Env, HostSpec } from './env.ts';
 import { ConfigError, type Problem, ValidationError } from './errors.ts';
-import { Secret } from './secret.ts';
+import { MIN_SECRET_LENGTH, Secret } from './secret.ts';
 import { sandboxDir } from './paths.ts';
 
 /**
@@ -117,6 +117,21 @@ function parseFile(file: string, label: string): RawInventory {
   return parsed.data;
 }
 
+/**
+ * A secret value as read, or undefined (with a problem) when it is too short to be masked
+ * safely in output: the length is reported, never the value.
+ */
+function checkedSecret(value: string, origin: string, path: string, problems: Problem[]): Secret | undefined {
+  if (value.length < MIN_SECRET_LENGTH) {
+    problems.push({
+      path,
+      message: `secret from ${origin} has ${value.length} character(s): at least ${MIN_SECRET_LENGTH} are needed so that it can be masked in output`,
+    });
+    return undefined;
+  }
+  return new Secret(value, origin);
+}
+
 /** Turns `{ secret: { env } }` / `{ secret: { file } }` into Secret values, collecting problems. */
 function resolveSecrets(value: unknown, path: string, base: string, problems: Problem[]): unknown {
   const ref = secretRef.safeParse(value);
@@ -128,14 +143,14 @@ function resolveSecrets(value: unknown, path: string, base: string, problems: Pr
         problems.push({ path, message: `secret from environment variable ${env} is not set` });
         return undefined;
       }
-      return new Secret(v, `environment variable ${env}`);
+      return checkedSecret(v, `environment variable ${env}`, path, problems);
     }
     const full = expandPath(file!, base);
     if (!existsSync(full)) {
       problems.push({ path, message: `secret file ${full} does not exist` });
       return undefined;
     }
-    return new Secret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''), `file ${full}`);
+    return checkedSecret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''), `file ${full}`, path, problems);
   }
   if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, `${path}[${i}]`, base, problems));
   if (value !== null && typeof value === 'object') {

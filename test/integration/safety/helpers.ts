@@ -22,11 +22,13 @@ export const SYSTEM_NAMESPACE = 'helix-system';
 
 /**
  * Known secret values, fresh per test process. `+` and `/` make the API token an invalid
- * label value (one bad-input case relies on the server quoting it back in its error).
+ * label value (one bad-input case relies on the server quoting it back in its error). The
+ * password's quotes, backslash, space and `$` make each of its forms (JSON-escaped,
+ * shell-quoted, URL- and form-encoded) differ from the value, so the sweep looks for each.
  */
 export const SECRETS = {
   apiToken: `tok+${randomBytes(9).toString('hex')}/Zq9`,
-  dbPassword: `pw-${randomBytes(9).toString('hex')}-Xy7`,
+  dbPassword: `pw-${randomBytes(9).toString('hex')} "q'\\$Xy7`,
 };
 
 /** `--json` prints events, and one `error` line for an error that is not a validation problem. */
@@ -306,9 +308,28 @@ export function apiserverProcess(): { pid: number; log: string } {
   return p;
 }
 
-/** Every way a secret value could be printed: as is, base64, URL-encoded. */
+/**
+ * Every way a secret value could be printed: as is, JSON-escaped (once and twice), shell-quoted
+ * (inside single and double quotes), URL-encoded and form-encoded, base64 and base64url. Built
+ * here, independently of helix's masking code.
+ */
 export function secretForms(values: readonly string[]): string[] {
-  return values.flatMap((v) => [v, Buffer.from(v, 'utf8').toString('base64'), encodeURIComponent(v)]);
+  const json = (v: string): string => JSON.stringify(v).slice(1, -1);
+  return [
+    ...new Set(
+      values.flatMap((v) => [
+        v,
+        json(v),
+        json(json(v)),
+        v.replace(/'/g, `'\\''`),
+        v.replace(/["\\$`]/g, '\\$&'),
+        encodeURIComponent(v),
+        new URLSearchParams({ v }).toString().slice(2),
+        Buffer.from(v, 'utf8').toString('base64'),
+        Buffer.from(v, 'utf8').toString('base64url'),
+      ]),
+    ),
+  ];
 }
 
 /** The places among `texts` (label → text) where one of the secret values appears. */

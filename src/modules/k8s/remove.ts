@@ -3,7 +3,6 @@ import { ConfigError } from '../../runtime/errors.ts';
 import { defineTask, noChange, splitOptions, type Task, type TaskContext, type TaskOptions } from '../../runtime/task.ts';
 import type { Propagation } from './client.ts';
 import { k8sClient } from './context.ts';
-import { guardSecretValues } from './facts.ts';
 import { orderForDelete } from './manifest.ts';
 import { DEFAULT_WAIT_MS, pollUntil } from './poll.ts';
 import { checkScope, type RefOptions, refFrom, refProblems } from './ref.ts';
@@ -88,7 +87,9 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
       const changes: Change[] = [];
       for (const r of refsFor(ctx)) {
         const ref = await checkScope(client, r);
-        const live = guardSecretValues(await client.get(ref, ctx.signal));
+        // Only its presence counts: the object (a Secret's values) never leaves this task, so nothing
+        // in it is marked secret (marking a plain word would hide it from the rest of the output).
+        const live = await client.get(ref, ctx.signal);
         if (!live) continue;
         present.push(ref);
         const change: Change = { target: targetOf(ref), action: 'delete' };

@@ -75,6 +75,18 @@ describe('k8s.delete', () => {
     }
   });
 
+  it("deleting a Secret does not mark its values secret: its plain words stay readable in the run's output", async () => {
+    const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'demo' }, data: { username: Buffer.from('pg-admin-remove').toString('base64') } };
+    const cluster = new FakeCluster([ns('demo'), secret, cm('c', 'demo', { user: 'pg-admin-remove' })]);
+    const out = await runTasks(
+      [k8s.remove('rm', { apiVersion: 'v1', kind: 'Secret', namespace: 'demo', name: 'db' }), k8s.remove('rm-cm', { ...ref, namespace: 'demo' })],
+      { mode: 'check', memo: cluster.memo() },
+    );
+    expect(out.keys).toEqual(['delete k8s:v1/ConfigMap/demo/c', 'delete k8s:v1/Secret/demo/db']);
+    const later = await runTasks([k8s.apply('cm', { manifest: cm('c', 'demo', { user: 'pg-admin-remove-2' }) })], { mode: 'check', memo: cluster.memo() });
+    expect(JSON.stringify(later.events)).toContain('pg-admin-remove-2');
+  });
+
   it('validates its options', () => {
     expect(validate(k8s.remove('rm', { ...ref, propagation: 'Sideways' as 'Orphan' }))).toEqual(['propagation must be Foreground, Background or Orphan (got "Sideways")']);
     expect(validate(k8s.remove('rm', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'x' }))).toEqual([

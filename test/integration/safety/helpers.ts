@@ -339,9 +339,17 @@ export function leaks(texts: Record<string, string>, values: readonly string[]):
 }
 
 /**
+ * Keys of a Secret that the components set to plain text, not from a secret source (the Argo CD
+ * repository's `type` and `url`, a basic-auth `username`, SSH `known_hosts`): helix shows them
+ * like any plain value, so the sweep does not look for them.
+ */
+const PLAIN_SECRET_KEYS = new Set(['type', 'url', 'username', 'known_hosts']);
+
+/**
  * Secret values a real component's runs must never print: the sandbox's generated credentials
  * and every value of the Secrets helix applied for the component (found by its ownership labels)
- * or kept in `namespaces`. Multi-line values (config files) and short ones are left out.
+ * or kept in `namespaces`, but for {@link PLAIN_SECRET_KEYS}. Multi-line values (config files)
+ * and short ones are left out.
  */
 export async function componentSecrets(component: string, namespaces: readonly string[] = []): Promise<string[]> {
   const dir = join(sandboxDir(), 'secrets');
@@ -350,7 +358,9 @@ export async function componentSecrets(component: string, namespaces: readonly s
   const kept = (await Promise.all(namespaces.map((ns) => kube().list('v1', 'Secret', { namespace: ns })))).flat();
   for (const s of [...owned, ...kept]) {
     if (s.metadata.namespace === SYSTEM_NAMESPACE) continue;
-    for (const v of Object.values((s.data ?? {}) as Record<string, string>)) values.push(Buffer.from(v, 'base64').toString('utf8'));
+    for (const [k, v] of Object.entries((s.data ?? {}) as Record<string, string>)) {
+      if (!PLAIN_SECRET_KEYS.has(k)) values.push(Buffer.from(v, 'base64').toString('utf8'));
+    }
   }
   return [...new Set(values.filter((v) => v.length >= 12 && !v.includes('\n')))];
 }

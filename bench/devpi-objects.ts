@@ -134,12 +134,12 @@ export function devpiObjects(source: DevpiSource, namespace: string, set: string
   return [namespaceObject(namespace), ...source.applied.map((a) => benchCopy(a, namespace, set))];
 }
 
-/** `helix rollback devpi --env local`, when the bench deployed DevPi itself. */
+/** `helix rollback devpi --env local --purge-data`, when the bench deployed DevPi itself: the sandbox as it found it. */
 export function restoreDevpi(source: DevpiSource): void {
-  if (source.deployedHere) helixOnDevpi('rollback');
+  if (source.deployedHere) helixOnDevpi('rollback', '--purge-data');
 }
 
 /** `helix <command> devpi --env local` in this repository, its errors shown. */
-function helixOnDevpi(command: 'play' | 'rollback'): void {
-  execFileSync(process.execPath, [HELIX_BIN, command, 'devpi', '--env', 'local', '--wait-lock', '15m'], { cwd: REPO, env: { ...process.env, HELIX_ROOT: REPO }, stdio: ['ignore', 'ignore', 'inherit'] });
+function helixOnDevpi(command: 'play' | 'rollback', ...more: string[]): void {
+  execFileSync(process.execPath, [HELIX_BIN, command, 'devpi', '--env', 'local', '--wait-lock', '15m', ...more], { cwd: REPO, env: { ...process.env, HELIX_ROOT: REPO }, stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -1,4 +1,5 @@
 import { defineTask, noChange, type Secret, TargetError, type Task } from '../src/index.ts';
+import { unverifiedTargets } from '../src/runtime/env.ts';
 import { fetchWithTls } from '../src/runtime/fetch.ts';
 
 const ACCEPT = [
@@ -31,7 +32,7 @@ export function waitingForImage(
     name,
     plan: async (ctx) => {
       if (o.plannedBy && ctx.plannedCreate(o.plannedBy)) return noChange(`${image} will be pushed by the build (predicted)`, { image, digest: undefined });
-      const f = fetchWithTls(ctx.env.tlsVerify);
+      const f = fetchWithTls(unverifiedTargets(ctx.env));
       const headers: Record<string, string> = { accept: ACCEPT };
       if (o.user && o.token) headers.authorization = `Basic ${Buffer.from(`${o.user}:${o.token.reveal()}`).toString('base64')}`;
       const url = `https://${o.registry}/v2/${o.repository}/manifests/${encodeURIComponent(o.tag)}`;

@@ -16,7 +16,7 @@ export {
   type Problem,
 } from './runtime/errors.ts';
 export { collect, EventBus, type Recap, type RunEvent } from './runtime/events.ts';
-export { defineComponent, definePlaybook, secret, type Component, type PlaybookBody, type Playbook, type VarsOf } from './runtime/playbook.ts';
+export { defineComponent, definePlaybook, purgeData, secret, type Component, type PlaybookBody, type Playbook, type VarsOf } from './runtime/playbook.ts';
 export { prepare, run, type RunOptions } from './runtime/run.ts';
 export { isSecret, markSecret, mask, Secret } from './runtime/secret.ts';
 export {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineComponent, secret, type VarsOf } from '../../src/index.ts';
+import { defineComponent, purgeData, secret, type VarsOf } from '../../src/index.ts';
 
 /**
  * The hardened Devtron platform (design documents 000, 001, 002 and 004, corrected by
@@ -232,8 +232,12 @@ const component = defineComponent({
      * owner manages (an operator's). @default every namespace the platform uses
      */
     managed_namespaces: z.array(k8sName).optional(),
-    /** Rollback also drops Devtron's databases (`--set purge_data=true`). @default false */
-    purge_data: z.boolean().default(false),
+    /**
+     * Rollback also deletes the data: Devtron's databases, the CNPG cluster (its volumes) with its
+     * superuser Secret, and the namespace holding them (`helix rollback platform --purge-data`).
+     * @default false
+     */
+    purge_data: purgeData(),
     // Shared variables the sandbox inventory provides.
     postgres_host: z.string().optional(),
     postgres_port: z.number().int().optional(),

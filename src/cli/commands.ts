@@ -24,7 +24,6 @@ function runOptions(cmd: Command): Command {
     .addOption(new Option('--max-fail-percent <n>', 'stop when more than this percentage of hosts failed').argParser(Number))
     .option('--wait-lock <duration>', 'wait this long (30s, 5m) for another run of the same component and env', parseDuration)
     .option('--set <key=value>', 'override a component variable for this run (YAML value; dotted keys nest); repeatable', setVar, {})
-    .option('--purge-data', 'rollback: also drop the data the component keeps (same as --set purge_data=true)')
     .option('-v, --verbose', 'also show informational log lines');
 }
 
@@ -60,9 +59,15 @@ export function registerCommands(program: Command): void {
   for (const [name, selection, what] of [
     ['play', 'play', "apply a component's numbered playbooks (all but 88 test and 89 rollback)"],
     ['test', 'test', "run a component's test playbook (88)"],
-    ['rollback', 'rollback', "run a component's rollback playbook (89)"],
+    ['rollback', 'rollback', "run a component's rollback playbook (89): removes what the play created, keeps the data unless --purge-data"],
   ] as const) {
     const cmd = runOptions(program.command(`${name} <component>`).description(what));
+    if (name === 'rollback') {
+      cmd.option(
+        '--purge-data',
+        "also delete the component's data (volumes, PersistentVolumeClaims, databases), which a rollback keeps by default (same as --set purge_data=true)",
+      );
+    }
     if (name === 'play') cmd.option('--prune', 'after a successful play, delete objects helix created for the component that its playbooks no longer declare');
     cmd.action(async (component: string, o) => {
       const { playCommand } = await import('./play.ts');

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { describeError, exitCodeFor } from '../runtime/errors.ts';
+import { debugStack, describeError, exitCodeFor } from '../runtime/errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -36,9 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     process.stderr.write(`helix: ${describeError(error)}\n`);
     const code = exitCodeFor(error);
-    if (code === 70 && error instanceof Error && error.stack && process.env.HELIX_DEBUG) {
-      process.stderr.write(`${error.stack}\n`);
-    }
+    if (code === 70 && process.env.HELIX_DEBUG) process.stderr.write(`${debugStack(error)}\n`);
     return code;
   }
 }

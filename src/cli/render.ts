@@ -59,6 +59,9 @@ export function humanRenderer(out: Writer, opts: { diff: boolean; verbose?: bool
         if (e.takenOverFrom) out.write(pc.yellow(`took over the expired run lock ${e.scope} from ${e.takenOverFrom}\n`));
         else if (opts.verbose) out.write(pc.dim(`locked ${e.scope} (${e.where})\n`));
         break;
+      case 'tls.unverified':
+        out.write(pc.yellow(`warning: TLS certificates of ${e.target} are not verified (${e.setIn})\n`));
+        break;
       case 'run.resumed':
         out.write(
           pc.yellow(`the previous run (${e.previousRun}, started ${e.previousStartedAt}) did not finish after ${e.changesBeforeStop} change(s); converging from where it stopped\n`),

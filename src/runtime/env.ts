@@ -46,8 +46,12 @@ export interface Env<V = Record<string, unknown>> {
   readonly name: string;
   readonly vars: V;
   readonly kubernetes: KubeSettings | undefined;
-  /** Verify TLS certificates of HTTP targets. Only an environment can turn this off. @default true */
-  readonly tlsVerify: boolean;
+  /**
+   * The HTTP targets (`host` or `host:port`) whose TLS certificates are not verified, each with
+   * where that was set (`inventory/local.yaml: tls.targets`). Every other certificate is verified;
+   * only an inventory can list a target here, one by one. @default {}
+   */
+  readonly tlsUnverified?: Readonly<Record<string, string>>;
   readonly hosts: Readonly<Record<string, HostSpec>>;
   readonly groups: Readonly<Record<string, readonly string[]>>;
   /** Where each variable's value came from (`inventory/prod.yaml: components.devpi.namespace`). */
@@ -59,4 +63,9 @@ export interface Env<V = Record<string, unknown>> {
    * label what they create with it (ownership for `--prune`).
    */
   readonly component?: string;
+}
+
+/** The targets whose TLS certificates are not verified in `env` (see {@link Env.tlsUnverified}). */
+export function unverifiedTargets(env: Pick<Env, 'tlsUnverified'>): string[] {
+  return Object.keys(env.tlsUnverified ?? {});
 }

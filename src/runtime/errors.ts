@@ -81,3 +81,17 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof HelixError) return 1;
   return 70;
 }
+
+/**
+ * The stack of an error and of its causes, masked, for `HELIX_DEBUG`: a stack repeats the
+ * message it was made with, and a cause (a library's error) was never masked.
+ */
+export function debugStack(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 10; depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return mask(parts.join('\ncaused by: '));
+}

@@ -6,6 +6,8 @@ import { maskDeep } from './secret.ts';
 export type RunEvent =
   | { type: 'run.start'; component: string; env: string; mode: RunMode; playbooks: string[] }
   | { type: 'run.validated'; tasks: number }
+  /** On every run, for each target whose TLS certificates this environment does not verify. */
+  | { type: 'tls.unverified'; target: string; setIn: string }
   | { type: 'lock.acquired'; scope: string; where: string; takenOverFrom?: string }
   | { type: 'run.resumed'; previousRun: string; previousStartedAt: string; changesBeforeStop: number }
   | { type: 'run.invalid'; problems: Problem[] }

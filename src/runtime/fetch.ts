@@ -1,36 +1,68 @@
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+
 /**
- * `fetch` with the environment's TLS setting. Verification is on unless an environment
- * turns it off (`tls.verify: false` in the inventory); extra CAs come from
- * `NODE_EXTRA_CA_CERTS`, as for every Node program.
+ * `fetch` with the environment's TLS setting. Certificates are always verified, except those of
+ * the targets an environment lists under `tls.targets` with `verify: false` (extra CAs come from
+ * `NODE_EXTRA_CA_CERTS`, as for every Node program). There is no switch for every target at
+ * once, and Node's global dispatcher is never touched: an unverified target gets a dispatcher
+ * of its own, passed with each of its requests.
  */
 export type Fetch = typeof fetch;
 
-let insecure: Promise<object> | undefined;
+/** `host` or `host:port` (lower case), as listed under the inventory's `tls.targets`. */
+export type TlsTarget = string;
 
-/**
- * An undici dispatcher that skips certificate checks, built from the class of Node's own
- * global dispatcher (so it matches the bundled fetch without a separate undici dependency).
- */
-function insecureDispatcher(): Promise<object> {
-  insecure ??= (async () => {
-    const key = Symbol.for('undici.globalDispatcher.1');
-    // Node creates its global dispatcher lazily, on the first fetch.
-    if (!(key in globalThis)) await fetch('data:,').then((r) => r.arrayBuffer());
-    const global = (globalThis as Record<symbol, unknown>)[key] as { constructor: new (o: object) => object } | undefined;
-    if (!global) throw new Error('cannot turn off TLS verification: Node has no global fetch dispatcher');
-    return new global.constructor({ connect: { rejectUnauthorized: false } });
-  })();
-  return insecure;
+function defaultPort(protocol: string): string {
+  return protocol === 'http:' ? '80' : '443';
 }
 
-/** The global `fetch`, or one that does not verify certificates when `verify` is false. */
-export function fetchWithTls(verify: boolean): Fetch {
-  if (verify) return fetch;
-  return (async (input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) =>
-    fetch(input, { ...init, dispatcher: await insecureDispatcher() } as RequestInit)) as Fetch;
+/** Whether a connection to `hostname:port` is to one of the `unverified` targets. */
+export function isUnverified(unverified: readonly TlsTarget[], hostname: string, port: string | number, protocol = 'https:'): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const p = String(port || defaultPort(protocol));
+  return unverified.some((t) => t === host || t === `${host}:${p}`);
+}
+
+/** Whether `url`'s certificate is verified: always, unless its target is listed as unverified. */
+export function verifiesTls(unverified: readonly TlsTarget[], url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return true;
+  }
+  return !isUnverified(unverified, u.hostname, u.port, u.protocol);
+}
+
+const dispatchers = new Map<string, Dispatcher>();
+
+/**
+ * One dispatcher per list of unverified targets. It decides per connection: a connection to a
+ * listed target skips certificate checks, every other connection (a redirect elsewhere, another
+ * host of the same client) is verified as usual.
+ */
+function dispatcherFor(unverified: readonly TlsTarget[]): Dispatcher {
+  const key = [...unverified].sort().join(',');
+  let d = dispatchers.get(key);
+  if (!d) {
+    const strict = buildConnector({});
+    const lax = buildConnector({ rejectUnauthorized: false });
+    d = new Agent({
+      connect: (opts, callback) => (isUnverified(unverified, opts.hostname, opts.port, opts.protocol) ? lax : strict)(opts, callback),
+    });
+    dispatchers.set(key, d);
+  }
+  return d;
+}
+
+/** The global `fetch`, or one that does not verify the certificates of the `unverified` targets. */
+export function fetchWithTls(unverified: readonly TlsTarget[]): Fetch {
+  if (unverified.length === 0) return fetch;
+  const dispatcher = dispatcherFor(unverified);
+  return ((input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) => fetch(input, { ...init, dispatcher } as RequestInit)) as Fetch;
 }
 
 /** Extra `RequestInit` for libraries that take request options instead of a fetch function. */
-export async function requestInitWithTls(verify: boolean): Promise<RequestInit> {
-  return verify ? {} : ({ dispatcher: await insecureDispatcher() } as RequestInit);
+export function requestInitWithTls(unverified: readonly TlsTarget[]): RequestInit {
+  return unverified.length === 0 ? {} : ({ dispatcher: dispatcherFor(unverified) } as RequestInit);
 }

@@ -5,7 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import type { Env, HostSpec } from './env.ts';
 import { ConfigError, type Problem, ValidationError } from './errors.ts';
-import { Secret } from './secret.ts';
+import { MIN_SECRET_LENGTH, Secret } from './secret.ts';
 import { sandboxDir } from './paths.ts';
 
 /**
@@ -41,7 +41,15 @@ const inventorySchema = z
       .object({ kubeconfig: z.string().optional(), context: z.string().optional(), inCluster: z.boolean().optional() })
       .strict()
       .optional(),
-    tls: z.object({ verify: z.boolean().default(true) }).strict().default({ verify: true }),
+    tls: z
+      .object({
+        /** Refused when false: verification is turned off per target, under `targets`. */
+        verify: z.boolean().optional(),
+        /** `host` or `host:port` → `{ verify: false }` to skip that target's certificate checks. */
+        targets: z.record(z.string(), z.object({ verify: z.boolean() }).strict()).default({}),
+      })
+      .strict()
+      .default({ targets: {} }),
     vars: z.record(z.string(), z.unknown()).default({}),
     components: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     hosts: z.record(z.string(), hostSchema).default({}),
@@ -56,12 +64,16 @@ const inventorySchema = z
 
 type RawInventory = z.infer<typeof inventorySchema>;
 
+/** `host` or `host:port` under `tls.targets` (no scheme, path or wildcard). */
+const TLS_TARGET = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
 /** The environment's data before a component's variables are picked and validated. */
 export interface Inventory {
   name: string;
   file: string;
   kubernetes: Env['kubernetes'];
-  tlsVerify: boolean;
+  /** Targets whose TLS certificates are not verified → where that was set. */
+  tlsUnverified: Record<string, string>;
   /** Shared vars merged with every component's own (component wins). */
   vars: Record<string, unknown>;
   components: Record<string, Record<string, unknown>>;
@@ -105,6 +117,21 @@ function parseFile(file: string, label: string): RawInventory {
   return parsed.data;
 }
 
+/**
+ * A secret value as read, or undefined (with a problem) when it is too short to be masked
+ * safely in output: the length is reported, never the value.
+ */
+function checkedSecret(value: string, origin: string, path: string, problems: Problem[]): Secret | undefined {
+  if (value.length < MIN_SECRET_LENGTH) {
+    problems.push({
+      path,
+      message: `secret from ${origin} has ${value.length} character(s): at least ${MIN_SECRET_LENGTH} are needed so that it can be masked in output`,
+    });
+    return undefined;
+  }
+  return new Secret(value, origin);
+}
+
 /** Turns `{ secret: { env } }` / `{ secret: { file } }` into Secret values, collecting problems. */
 function resolveSecrets(value: unknown, path: string, base: string, problems: Problem[]): unknown {
   const ref = secretRef.safeParse(value);
@@ -116,14 +143,14 @@ function resolveSecrets(value: unknown, path: string, base: string, problems: Pr
         problems.push({ path, message: `secret from environment variable ${env} is not set` });
         return undefined;
       }
-      return new Secret(v, `environment variable ${env}`);
+      return checkedSecret(v, `environment variable ${env}`, path, problems);
     }
     const full = expandPath(file!, base);
     if (!existsSync(full)) {
       problems.push({ path, message: `secret file ${full} does not exist` });
       return undefined;
     }
-    return new Secret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''), `file ${full}`);
+    return checkedSecret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''), `file ${full}`, path, problems);
   }
   if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, `${path}[${i}]`, base, problems));
   if (value !== null && typeof value === 'object') {
@@ -166,7 +193,7 @@ export function loadInventory(root: string, env: string): Inventory {
     name: env,
     file,
     kubernetes: undefined,
-    tlsVerify: true,
+    tlsUnverified: {},
     vars: {},
     components: {},
     hosts: {},
@@ -179,7 +206,22 @@ export function loadInventory(root: string, env: string): Inventory {
       if (k.kubeconfig) k.kubeconfig = expandPath(k.kubeconfig, dir);
       inv.kubernetes = { ...inv.kubernetes, ...k };
     }
-    if (raw.tls.verify === false) inv.tlsVerify = false;
+    if (raw.tls.verify === false) {
+      problems.push({
+        path: `${from}: tls.verify`,
+        message:
+          'TLS verification cannot be turned off for every target: list each target whose certificate is not to be verified under tls.targets, as "<host>[:<port>]": { verify: false }',
+      });
+    }
+    for (const [target, { verify }] of Object.entries(raw.tls.targets)) {
+      const key = target.toLowerCase();
+      if (!TLS_TARGET.test(key)) {
+        problems.push({ path: `${from}: tls.targets.${target}`, message: 'a TLS target is a host name or IP address, with an optional :port' });
+        continue;
+      }
+      if (verify) delete inv.tlsUnverified[key];
+      else inv.tlsUnverified[key] = `${from}: tls.targets.${target}`;
+    }
     for (const [k, v] of Object.entries(raw.vars)) {
       inv.vars[k] = resolveSecrets(v, `${from}: vars.${k}`, dir, problems);
       inv.provenance[`vars.${k}`] = `${from}: vars.${k}`;
@@ -232,7 +274,7 @@ export function envOf<V>(inv: Inventory, vars: V, provenance: Record<string, str
     name: inv.name,
     vars,
     kubernetes: inv.kubernetes,
-    tlsVerify: inv.tlsVerify,
+    tlsUnverified: inv.tlsUnverified,
     hosts: inv.hosts,
     groups: inv.groups,
     provenance,

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from './errors.ts';
+import { mask } from './secret.ts';
 import type { Component, Playbook } from './playbook.ts';
 
 /** Which numbered playbooks a command runs. */
@@ -86,7 +87,7 @@ async function urlFor(file: string): Promise<string> {
     try {
       return await compiler.compile(file);
     } catch (error) {
-      if (process.env.HELIX_DEBUG) process.stderr.write(`helix: ${file} runs through tsx: ${(error as Error).message}\n`);
+      if (process.env.HELIX_DEBUG) process.stderr.write(`helix: ${file} runs through tsx: ${mask((error as Error).message)}\n`);
       compiler = undefined;
     }
   }

@@ -59,3 +59,13 @@ export function secret(): z.ZodType<Secret> {
     message: 'must be a secret reference ({ secret: { env: NAME } } or { secret: { file: PATH } })',
   });
 }
+
+/**
+ * The data policy every component's rollback follows, as its `purge_data` variable: a rollback
+ * removes what the play created but keeps the data (volumes, PersistentVolumeClaims, databases,
+ * and the namespaces that hold them) unless this is true. `helix rollback <component>
+ * --purge-data` sets it for one run. @default false
+ */
+export function purgeData(): z.ZodDefault<z.ZodBoolean> {
+  return z.boolean().default(false);
+}

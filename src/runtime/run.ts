@@ -209,6 +209,7 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     mode: opts.mode,
     playbooks: [...prepared.playbooks.map((p) => p.name), ...(opts.prune ? ['prune'] : [])],
   });
+  for (const [target, setIn] of Object.entries(prepared.env.tlsUnverified ?? {})) bus.emit({ type: 'tls.unverified', target, setIn });
   const abort = new AbortController();
   if (opts.signal) {
     if (opts.signal.aborted) abort.abort();
@@ -242,17 +243,20 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     bus.emit({ type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - started });
     return { ...result, prepared };
   }
-  return withLockAndJournal(opts, prepared, abort, memo, async () => {
+  return withLockAndJournal(opts, prepared, abort, memo, async (lockLost) => {
     // Preflight read the targets before the lock was ours: plan on fresh reads.
     engine.forgetReads();
     const result = await execute();
+    const lost = lockLost();
     bus.emit({
       type: 'run.end',
-      ok: result.ok,
+      ok: result.ok && !lost,
       recap: result.recap,
       durationMs: Date.now() - started,
-      ...(result.interrupted ? { interrupted: true } : {}),
+      ...(result.interrupted && !lost ? { interrupted: true } : {}),
     });
+    // Another run may hold the lock now: this one failed, it was not interrupted by its user.
+    if (lost) throw lost;
     return { ...result, prepared };
   });
 }
@@ -266,17 +270,20 @@ async function withLockAndJournal<T>(
   prepared: Prepared,
   abort: AbortController,
   memo: Map<string, unknown>,
-  body: () => Promise<T>,
+  body: (lockLost: () => Error | undefined) => Promise<T>,
 ): Promise<T> {
   const { bus } = opts;
   const { lock, journal, where } = stateFor(prepared.env, opts.component, memo);
   const holder = newHolder(`helix ${opts.selection} ${opts.component} --env ${opts.env}`);
   const ttl = opts.lockTtlSeconds ?? (Number(process.env.HELIX_LOCK_TTL_SECONDS) || 60);
+  let lost: Error | undefined;
   const acquired = await lock.acquire(holder, {
     waitMs: opts.waitLockMs ?? 0,
     ttlSeconds: ttl,
+    // The engine starts no further task once the lock is lost; the run then fails with this error.
     onLost: (error) => {
-      bus.emit({ type: 'log', path: opts.component, host: 'localhost', level: 'warn', message: `${error.message}: stopping` });
+      lost ??= error;
+      bus.emit({ type: 'log', path: opts.component, host: 'localhost', level: 'warn', message: error.message });
       abort.abort();
     },
   });
@@ -311,7 +318,7 @@ async function withLockAndJournal<T>(
     await recorder.flush();
     const off = bus.on(recorder.onEvent);
     try {
-      return await body();
+      return await body(() => lost);
     } finally {
       off();
       await recorder.flush();

@@ -11,15 +11,71 @@ const known = new Set<string>();
 /** `known`, longest first; rebuilt only when a secret is added (masking runs on every event). */
 let longestFirst: string[] | undefined;
 
-/** Values shorter than this are not masked as substrings (they would mangle output). */
+/**
+ * Values shorter than this are not masked as substrings (they would mangle output). A
+ * {@link Secret} is masked whole in structured fields whatever its length; secrets from the
+ * inventory shorter than {@link MIN_SECRET_LENGTH} are refused at validation.
+ */
 const MIN_MASKED_LENGTH = 4;
+
+/**
+ * The shortest secret an inventory may give: shorter ones cannot be masked in free text
+ * without hiding ordinary words, nor without their absence giving them away.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+/** A base64 fragment shorter than this is not masked (it could be anything). */
+const MIN_FRAGMENT_LENGTH = 8;
+
+/** The text of `value` inside a JSON string (what `JSON.stringify` puts between the quotes). */
+function jsonEscaped(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
+/**
+ * The base64 characters that encode `value` wherever it sits in a longer base64 text (a Basic
+ * auth header, a kubeconfig): at each of the 3 byte offsets, the 4-character groups that
+ * depend on the value's bytes alone.
+ */
+function base64Fragments(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const out: string[] = [];
+  for (const offset of [0, 1, 2]) {
+    const skip = offset === 0 ? 0 : 3 - offset; // bytes that complete the group the prefix started
+    const whole = Math.floor((bytes.length - skip) / 3) * 3;
+    if (whole <= 0) continue;
+    const fragment = bytes.subarray(skip, skip + whole).toString('base64');
+    if (fragment.length >= MIN_FRAGMENT_LENGTH) out.push(fragment, fragment.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+/**
+ * Every form in which `value` may reach text: as is; JSON-escaped (once, and twice for JSON in
+ * a JSON string); shell-quoted (inside single quotes, and escaped inside double quotes);
+ * URL-encoded (a path or query component, and a form body); base64 and base64url (whole, and
+ * inside a longer base64 text).
+ */
+export function secretForms(value: string): string[] {
+  const forms = new Set<string>([
+    value,
+    jsonEscaped(value),
+    jsonEscaped(jsonEscaped(value)),
+    value.replace(/'/g, `'\\''`),
+    value.replace(/["\\$`]/g, '\\$&'),
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    Buffer.from(value, 'utf8').toString('base64'),
+    Buffer.from(value, 'utf8').toString('base64url'),
+    ...base64Fragments(value),
+  ]);
+  return [...forms].filter((f) => f.length >= MIN_MASKED_LENGTH);
+}
 
 function register(value: string): void {
   if (value.length < MIN_MASKED_LENGTH) return;
   const before = known.size;
-  known.add(value);
-  known.add(Buffer.from(value, 'utf8').toString('base64'));
-  known.add(encodeURIComponent(value));
+  for (const form of secretForms(value)) known.add(form);
   if (known.size !== before) longestFirst = undefined;
 }
 
@@ -69,7 +125,7 @@ export function markSecret(value: string): void {
   register(value);
 }
 
-/** Replaces every known secret value (and its base64 and URL encodings) in `text`. */
+/** Replaces every known secret value, in every form of {@link secretForms}, in `text`. */
 export function mask(text: string): string {
   if (known.size === 0 || text.length < MIN_MASKED_LENGTH) return text;
   let out = text;

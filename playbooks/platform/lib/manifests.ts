@@ -26,7 +26,7 @@ export function superuserSecret(v: PlatformVars, password: Secret): Manifest {
     kind: 'Secret',
     metadata: meta(`${v.cnpg.cluster_name}-superuser`, v.cnpg.namespace),
     type: 'kubernetes.io/basic-auth',
-    // The user name is not secret: base64 in `data`, so it is not masked in every output.
+    // The user name is plain text, not from a secret source: diffs show it and it is not masked.
     data: { username: Buffer.from('postgres').toString('base64') },
     stringData: { password },
   };

@@ -1,4 +1,5 @@
 import { Octokit } from '@octokit/rest';
+import { unverifiedTargets } from '../../runtime/env.ts';
 import { TargetError } from '../../runtime/errors.ts';
 import { fetchWithTls } from '../../runtime/fetch.ts';
 import type { Secret } from '../../runtime/secret.ts';
@@ -27,7 +28,7 @@ export function githubApi(ctx: TaskContext, c: GithubConnection): Octokit {
       baseUrl,
       ...(c.token ? { auth: c.token.reveal() } : {}),
       userAgent: 'helix',
-      request: { fetch: fetchWithTls(ctx.env.tlsVerify), timeout: 30_000 },
+      request: { fetch: fetchWithTls(unverifiedTargets(ctx.env)), timeout: 30_000 },
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     });
   });

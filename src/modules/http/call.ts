@@ -1,4 +1,6 @@
+import { unverifiedTargets } from '../../runtime/env.ts';
 import { ConfigError } from '../../runtime/errors.ts';
+import { verifiesTls } from '../../runtime/fetch.ts';
 import { isSecret, mask, Secret } from '../../runtime/secret.ts';
 import { type Input, isStatic, resolve, type TaskContext } from '../../runtime/task.ts';
 import type { HttpCall } from './client.ts';
@@ -71,7 +73,7 @@ export function buildCall(o: RequestOptions, ctx: TaskContext, method: string, b
   const headers = o.headers === undefined ? {} : resolve(o.headers, ctx);
   const problems = [...urlProblems(url), ...headerProblems(headers)];
   if (problems.length) throw new ConfigError(problems.join('; '), ctx.path);
-  const call: HttpCall = { method, url, headers: { ...headers }, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tlsVerify: ctx.env.tlsVerify !== false };
+  const call: HttpCall = { method, url, headers: { ...headers }, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tlsVerify: verifiesTls(unverifiedTargets(ctx.env), url) };
   if (body !== undefined) {
     const encoded = encode(body);
     call.body = encoded.body;

@@ -9,7 +9,7 @@ export interface HttpCall {
   headers: Readonly<Record<string, string | Secret>>;
   body?: string | Secret;
   timeoutMs: number;
-  /** Verify the server's certificate (the environment's `tls.verify`). */
+  /** Verify the server's certificate: false only for a target listed under the inventory's `tls.targets`. */
   tlsVerify: boolean;
 }
 
@@ -71,6 +71,12 @@ function reason(error: unknown, timeoutMs: number): string {
   return String(error);
 }
 
+/** `host:port` of a URL, as a TLS target. */
+function targetOfUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname.toLowerCase()}:${u.port || (u.protocol === 'http:' ? '80' : '443')}`;
+}
+
 /** The real client: Node's fetch (undici), redirects not followed, the environment's TLS setting. */
 export const fetchClient: HttpClient = {
   async send(call, signal) {
@@ -79,7 +85,7 @@ export const fetchClient: HttpClient = {
     const timeout = AbortSignal.timeout(call.timeoutMs);
     let res: Response;
     try {
-      res = await fetchWithTls(call.tlsVerify)(call.url, {
+      res = await fetchWithTls(call.tlsVerify ? [] : [targetOfUrl(call.url)])(call.url, {
         method: call.method,
         headers,
         ...(call.body !== undefined ? { body: isSecret(call.body) ? call.body.reveal() : call.body } : {}),

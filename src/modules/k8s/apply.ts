@@ -5,7 +5,7 @@ import { KubeApiError } from './api-error.ts';
 import type { KubeClient } from './client.ts';
 import { declaredCrds, k8sClient } from './context.ts';
 import { describeChange, renderDiff } from './diff.ts';
-import { guardSecretValues } from './facts.ts';
+import { guardSecretValues, plainSecretValues } from './facts.ts';
 import { orderForApply } from './manifest.ts';
 import { liveObjects, readLive } from './live.ts';
 import { deepEqual, stripNoise } from './normalize.ts';
@@ -142,7 +142,8 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     const plannedCreate = (manifest: Manifest, why: string): Planned => {
       const ref = refOf(manifest);
       const target = targetOf(ref);
-      return { manifest, ref, target, live: undefined, after: manifest as KubeObject, change: { target, action: 'create', summary: why, diff: renderDiff(undefined, manifest as KubeObject) } };
+      const diff = renderDiff(undefined, manifest as KubeObject, plainSecretValues(manifest));
+      return { manifest, ref, target, live: undefined, after: manifest as KubeObject, change: { target, action: 'create', summary: why, diff } };
     };
     const info = await client.resource(m.apiVersion, m.kind);
     if (!info) {
@@ -157,12 +158,14 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     const desired = placeNamespace(m, info.namespaced, own.namespace);
     const ref = refOf(desired);
     const target = targetOf(ref);
-    const live = await readLive(ctx, ref);
+    // A Secret's keys set to plain text are not secrets: only values from secret sources are masked.
+    const plain = plainSecretValues(desired);
+    const live = await readLive(ctx, ref, plain);
     // helix's last apply set exactly these fields to these values: an apply would store nothing new.
     if (live && appliedAlready(desired, live)) return { manifest: desired, ref, target, live, after: live, change: undefined };
     let after: KubeObject;
     try {
-      after = guardSecretValues(await client.apply(desired, { dryRun: true, force, signal: ctx.signal }));
+      after = guardSecretValues(await client.apply(desired, { dryRun: true, force, signal: ctx.signal }), plain);
     } catch (error) {
       if (error instanceof KubeApiError && error.notFound && !live && ref.namespace) {
         const nsTarget = namespaceTarget(ref.namespace);
@@ -173,7 +176,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
       throw error;
     }
     if (live && deepEqual(stripNoise(live), stripNoise(after))) return { manifest: desired, ref, target, live, after: live, change: undefined };
-    const change: Change = { target, action: live ? 'update' : 'create', diff: renderDiff(live, after) };
+    const change: Change = { target, action: live ? 'update' : 'create', diff: renderDiff(live, after, plain) };
     if (live) change.summary = describeChange(live, after);
     return { manifest: desired, ref, target, live, after, change };
   };
@@ -181,7 +184,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
   const applyOne = async (ctx: TaskContext, client: KubeClient, p: Planned): Promise<KubeObject> => {
     let obj: KubeObject;
     try {
-      obj = guardSecretValues(await client.apply(p.manifest, { force, signal: ctx.signal }));
+      obj = guardSecretValues(await client.apply(p.manifest, { force, signal: ctx.signal }), plainSecretValues(p.manifest));
     } catch (error) {
       if (error instanceof KubeApiError && error.fieldConflicts.length) throw conflict(p.target, error);
       throw error;
@@ -224,7 +227,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
           problems.push((error as Error).message);
           continue;
         }
-        const live = await readLive(ctx, refOf(desired));
+        const live = await readLive(ctx, refOf(desired), plainSecretValues(desired));
         if (live && appliedAlready(desired, live)) continue; // nothing to apply, so nothing the server could reject
         const problem = await dryRunProblem(client, desired, force, ctx.signal);
         if (problem) problems.push(problem);

@@ -33,22 +33,46 @@ export function secretKeyChanges(before: KubeObject | undefined, after: KubeObje
   return { added, changed, removed };
 }
 
-function maskValues(data: Data, mark: (key: string) => string): Data {
+function maskValues(data: Data, mark: (key: string) => string, plain: ReadonlySet<string>): Data {
   if (!data || typeof data !== 'object') return data;
-  return Object.fromEntries(Object.keys(data).map((k) => [k, mark(k)]));
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, plain.has(k) && typeof v === 'string' ? v : mark(k)]));
 }
 
 /**
- * Replaces every value of a Secret's `data` and `stringData` with a mask. In `after`, a
- * changed key reads `******** (changed)`, so a line diff shows which keys changed and
- * nothing else.
+ * Replaces the values of a Secret's `data` and `stringData` with a mask, except those of the
+ * `plain` keys (set to plain text by the manifest, not from a secret source). In `after`, a
+ * changed key reads `******** (changed)`, so a line diff shows which keys changed and nothing
+ * else. A plain key's value that once held a secret is still masked as text.
  */
-export function maskSecretData(obj: KubeObject, changedKeys: ReadonlySet<string> = new Set()): KubeObject {
+export function maskSecretData(obj: KubeObject, changedKeys: ReadonlySet<string> = new Set(), plain: ReadonlySet<string> = new Set()): KubeObject {
   const out: KubeObject = { ...obj };
   const mark = (k: string): string => (changedKeys.has(k) ? `${SECRET_MASK} (changed)` : SECRET_MASK);
-  if ('data' in obj) out.data = maskValues(obj.data as Data, mark);
-  if ('stringData' in obj) out.stringData = maskValues(obj.stringData as Data, mark);
+  // A plain key is shown as the text it holds, under stringData, as a manifest gives it.
+  let data = obj.data as Data;
+  let text = obj.stringData as Data;
+  if (plain.size && data && typeof data === 'object') {
+    const decoded = Object.entries(data).filter(([k, v]) => plain.has(k) && typeof v === 'string');
+    if (decoded.length) {
+      data = Object.fromEntries(Object.entries(data).filter(([k]) => !decoded.some(([d]) => d === k)));
+      text = { ...Object.fromEntries(decoded.map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString('utf8')])), ...(text ?? {}) };
+    }
+  }
+  if (data !== undefined) out.data = maskValues(data, mark, new Set());
+  if (text !== undefined) out.stringData = maskValues(text, mark, plain);
   return out;
+}
+
+/**
+ * The keys of a Secret whose value is shown: those holding exactly the plain text the manifest
+ * gives them. A key the manifest sets to plain text but that holds something else (an older
+ * value, perhaps once a secret) stays masked.
+ */
+function showable(obj: KubeObject, plain: Readonly<Record<string, string>>): Set<string> {
+  const text = (obj.stringData ?? {}) as Record<string, unknown>;
+  const data = (obj.data ?? {}) as Record<string, unknown>;
+  const valueOf = (k: string): string | undefined =>
+    typeof text[k] === 'string' ? (text[k] as string) : typeof data[k] === 'string' ? Buffer.from(data[k] as string, 'base64').toString('utf8') : undefined;
+  return new Set(Object.keys(plain).filter((k) => valueOf(k) === plain[k]));
 }
 
 /** Lists of what changed, for a Change summary. */
@@ -79,17 +103,22 @@ function yaml(obj: KubeObject | undefined): string {
 
 /**
  * The `--diff` text of one object: YAML before (live, or empty for a create) and after
- * (the server's dry-run result, or the manifest), without server noise. A Secret's values
- * never appear: only its keys, with changed ones marked.
+ * (the server's dry-run result, or the manifest), without server noise. A Secret's values from
+ * secret sources never appear: only their keys, with changed ones marked. The `plain` keys (set
+ * to plain text by the manifest) are shown as they are.
  */
-export function renderDiff(before: KubeObject | undefined, after: KubeObject | undefined): { before: string; after: string } {
+export function renderDiff(
+  before: KubeObject | undefined,
+  after: KubeObject | undefined,
+  plain: Readonly<Record<string, string>> = {},
+): { before: string; after: string } {
   let b = before && stripNoise(before);
   let a = after && stripNoise(after);
   const kind = after?.kind ?? before?.kind;
   if (kind === 'Secret') {
     const keys = secretKeyChanges(before, after);
-    if (b) b = maskSecretData(b);
-    if (a) a = maskSecretData(a, new Set(keys.changed));
+    if (b) b = maskSecretData(b, new Set(), showable(b, plain));
+    if (a) a = maskSecretData(a, new Set(keys.changed), showable(a, plain));
   }
   return { before: yaml(b), after: yaml(a) };
 }

@@ -1,7 +1,7 @@
 import type { TaskContext } from '../../runtime/task.ts';
 import type { KubeClient } from './client.ts';
 import { k8sClient } from './context.ts';
-import { listObjects, readObject } from './facts.ts';
+import { guardSecretValues } from './facts.ts';
 import { refOf, targetOf } from './target.ts';
 import type { KubeObject, KubeRef } from './types.ts';
 
@@ -61,8 +61,17 @@ export class LiveObjects {
     this.#single.clear();
   }
 
-  /** The object, or undefined when it does not exist. */
+  /**
+   * The object, or undefined when it does not exist. Each call gives a copy of its own: the
+   * task it is handed to may return it to playbook code, and what that code does with it must
+   * not change what later tasks plan against.
+   */
   async get(ref: KubeRef, generation: number | undefined, signal?: AbortSignal): Promise<KubeObject | undefined> {
+    const found = await this.#cached(ref, generation, signal);
+    return found && structuredClone(found);
+  }
+
+  async #cached(ref: KubeRef, generation: number | undefined, signal?: AbortSignal): Promise<KubeObject | undefined> {
     if (generation === undefined) return this.#read(ref, signal);
     this.#refresh(generation);
     const target = targetOf(ref);
@@ -94,7 +103,9 @@ export class LiveObjects {
    */
   wrote(objects: readonly KubeObject[], generation: number | undefined): void {
     if (generation === undefined || generation !== this.#generation + 1) return;
-    for (const o of objects) {
+    for (const written of objects) {
+      // The task returns `objects` to the playbook: keep copies it cannot reach.
+      const o = structuredClone(written);
       const ref = refOf(o);
       this.#single.set(targetOf(ref), Promise.resolve(o));
       const group = ref.namespace ? this.#groups.get(`${ref.apiVersion}|${ref.kind}|${ref.namespace}`) : undefined;
@@ -103,15 +114,16 @@ export class LiveObjects {
     this.#adopt = generation + 1;
   }
 
+  /** Reads as is: {@link readLive} marks a Secret's values as it hands the object out. */
   async #read(ref: KubeRef, signal?: AbortSignal): Promise<KubeObject | undefined> {
     this.requests++;
-    return readObject(this.#client, ref, signal);
+    return this.#client.get(ref, signal);
   }
 
   async #list(apiVersion: string, kind: string, namespace: string, signal?: AbortSignal): Promise<Map<string, KubeObject> | null> {
     this.requests++;
     try {
-      const items = await listObjects(this.#client, apiVersion, kind, { namespace }, signal);
+      const items = await this.#client.list(apiVersion, kind, { namespace }, signal);
       return new Map(items.map((o) => [o.metadata.name, o]));
     } catch {
       return null; // not allowed to list, say: read the objects one by one
@@ -124,7 +136,15 @@ export function liveObjects(ctx: Pick<TaskContext, 'memo' | 'env'>): LiveObjects
   return ctx.memo(LIVE_KEY, () => new LiveObjects(k8sClient(ctx)));
 }
 
-/** Reads one object for a plan or preflight: batched and reused as {@link LiveObjects} allows. */
-export function readLive(ctx: Pick<TaskContext, 'memo' | 'env' | 'signal' | 'generation'>, ref: KubeRef): Promise<KubeObject | undefined> {
-  return liveObjects(ctx).get(ref, ctx.generation?.(), ctx.signal);
+/**
+ * Reads one object for a plan or preflight: batched and reused as {@link LiveObjects} allows.
+ * A Secret's values are marked secret, except the `plain` keys still holding the plain text a
+ * manifest gives them (see {@link guardSecretValues}).
+ */
+export async function readLive(
+  ctx: Pick<TaskContext, 'memo' | 'env' | 'signal' | 'generation'>,
+  ref: KubeRef,
+  plain: Readonly<Record<string, string>> = {},
+): Promise<KubeObject | undefined> {
+  return guardSecretValues(await liveObjects(ctx).get(ref, ctx.generation?.(), ctx.signal), plain);
 }

@@ -3,7 +3,6 @@ import { ConfigError } from '../../runtime/errors.ts';
 import { defineTask, noChange, splitOptions, type Task, type TaskContext, type TaskOptions } from '../../runtime/task.ts';
 import type { Propagation } from './client.ts';
 import { k8sClient } from './context.ts';
-import { guardSecretValues } from './facts.ts';
 import { orderForDelete } from './manifest.ts';
 import { DEFAULT_WAIT_MS, pollUntil } from './poll.ts';
 import { checkScope, type RefOptions, refFrom, refProblems } from './ref.ts';
@@ -16,7 +15,7 @@ interface RemoveCommon extends TaskOptions<KubeRef[]> {
   /**
    * How dependents (a Deployment's ReplicaSets and Pods) are deleted: `Foreground` deletes
    * them before the object, `Background` after, `Orphan` leaves them.
-   * @default 'Foreground'
+   * @default per kind: {@link defaultPropagation}
    */
   propagation?: Propagation;
   /** Wait until the objects are gone (finalizers done). @default true */
@@ -30,6 +29,22 @@ export type RemoveOptions = RemoveCommon & (RefOptions | (ManifestSource & { nam
 
 const PROPAGATIONS = new Set(['Foreground', 'Background', 'Orphan']);
 
+/** The built-in kinds whose dependents are the Pods they run (and the ReplicaSets or Jobs in between). */
+const WORKLOADS = new Set(['apps/Deployment', 'apps/ReplicaSet', 'apps/StatefulSet', 'apps/DaemonSet', 'batch/Job', 'batch/CronJob', '/ReplicationController']);
+
+/**
+ * How an object is deleted when the task does not say. A workload is deleted `Foreground`, so
+ * the wait for it to be gone also waits for its Pods (a rollback then play does not race old
+ * Pods for a volume). Every other kind is deleted `Background`: a Secret, a ConfigMap or a
+ * Service has no dependents, a Namespace and most custom resources are torn down by their own
+ * controllers and finalizers, and `Foreground` on them only adds a garbage-collector finalizer
+ * that can hang the delete while kube-controller-manager is busy or down.
+ */
+export function defaultPropagation(ref: Pick<KubeRef, 'apiVersion' | 'kind'>): Propagation {
+  const group = ref.apiVersion.includes('/') ? ref.apiVersion.slice(0, ref.apiVersion.lastIndexOf('/')) : '';
+  return WORKLOADS.has(`${group}/${ref.kind}`) ? 'Foreground' : 'Background';
+}
+
 /**
  * Deletes objects and (by default) waits until they are gone. Plans nothing when they are
  * already absent. Given manifests, deletes them in reverse dependency order. The result is
@@ -38,7 +53,6 @@ const PROPAGATIONS = new Set(['Foreground', 'Background', 'Orphan']);
 export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
   const [own, common] = splitOptions(options as RemoveCommon & RefOptions & ManifestSource);
   const fromManifests = own.manifest !== undefined || own.manifests !== undefined || own.file !== undefined || own.dir !== undefined;
-  const propagation = own.propagation ?? 'Foreground';
   const wait = own.wait !== false;
   const timeoutMs = own.timeoutMs ?? DEFAULT_WAIT_MS;
 
@@ -55,7 +69,7 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
     name,
     options: common,
     validate: (report) => {
-      if (!PROPAGATIONS.has(propagation)) report(`propagation must be Foreground, Background or Orphan (got "${propagation}")`);
+      if (own.propagation !== undefined && !PROPAGATIONS.has(own.propagation)) report(`propagation must be Foreground, Background or Orphan (got "${own.propagation}")`);
       if (!(timeoutMs > 0)) report('timeoutMs must be positive');
       if (!fromManifests) return refProblems(own).forEach(report);
       const p = sourceProblem(own);
@@ -73,7 +87,9 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
       const changes: Change[] = [];
       for (const r of refsFor(ctx)) {
         const ref = await checkScope(client, r);
-        const live = guardSecretValues(await client.get(ref, ctx.signal));
+        // Only its presence counts: the object (a Secret's values) never leaves this task, so nothing
+        // in it is marked secret (marking a plain word would hide it from the rest of the output).
+        const live = await client.get(ref, ctx.signal);
         if (!live) continue;
         present.push(ref);
         const change: Change = { target: targetOf(ref), action: 'delete' };
@@ -87,7 +103,7 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
       return {
         changes,
         apply: async () => {
-          for (const ref of present) await client.delete(ref, { propagation, signal: ctx.signal });
+          for (const ref of present) await client.delete(ref, { propagation: own.propagation ?? defaultPropagation(ref), signal: ctx.signal });
           if (!wait) return present;
           const clock = client.retryPolicy;
           const deadline = clock.now() + timeoutMs;

@@ -10,7 +10,7 @@ import { type KeycloakAdmin, keycloakError } from './session.ts';
  * (password grant of the admin user), refreshes the token when it expires and logs in
  * again when the refresh token has expired too.
  */
-export function connectAdminClient(admin: KeycloakAdmin, tlsVerify: boolean): KeycloakApi {
+export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly string[]): KeycloakApi {
   const url = admin.url.replace(/\/+$/, '');
   const loginRealm = admin.loginRealm ?? 'master';
   const clientId = admin.clientId ?? 'admin-cli';
@@ -21,7 +21,7 @@ export function connectAdminClient(admin: KeycloakAdmin, tlsVerify: boolean): Ke
   let ready: Promise<{ kc: KeycloakAdminClient; tokens: KeycloakAdminClient }> | undefined;
   const client = (): Promise<KeycloakAdminClient> => {
     ready ??= (async () => {
-      const requestOptions = await requestInitWithTls(tlsVerify);
+      const requestOptions = requestInitWithTls(unverified);
       const tokens = new KeycloakAdminClient({ baseUrl: url, realmName: loginRealm, requestOptions, timeout: 30_000 });
       const kc = new KeycloakAdminClient({ baseUrl: url, realmName: loginRealm, requestOptions, timeout: 30_000 });
       const login = async (): Promise<void> => {
@@ -105,7 +105,7 @@ export function connectAdminClient(admin: KeycloakAdmin, tlsVerify: boolean): Ke
       const refreshToken = session?.tokens.refreshToken;
       if (!refreshToken) return;
       // Log the admin session out instead of leaving it to expire.
-      await fetchWithTls(tlsVerify)(`${url}/realms/${encodeURIComponent(loginRealm)}/protocol/openid-connect/logout`, {
+      await fetchWithTls(unverified)(`${url}/realms/${encodeURIComponent(loginRealm)}/protocol/openid-connect/logout`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ client_id: clientId, refresh_token: refreshToken }),
@@ -202,7 +202,7 @@ export function connectAdminClient(admin: KeycloakAdmin, tlsVerify: boolean): Ke
       const op = `check the password of user ${username} in realm ${realm}`;
       let res: Response;
       try {
-        res = await fetchWithTls(tlsVerify)(`${url}/realms/${encodeURIComponent(realm)}/protocol/openid-connect/token`, {
+        res = await fetchWithTls(unverified)(`${url}/realms/${encodeURIComponent(realm)}/protocol/openid-connect/token`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username, password: password.reveal() }),

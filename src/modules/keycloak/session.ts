@@ -1,3 +1,4 @@
+import { unverifiedTargets } from '../../runtime/env.ts';
 import { TargetError } from '../../runtime/errors.ts';
 import type { Secret } from '../../runtime/secret.ts';
 import type { TaskContext } from '../../runtime/task.ts';
@@ -26,7 +27,7 @@ export function sessionKey(admin: KeycloakAdmin): string {
  * with the same URL and user. It logs in lazily and refreshes its token when it expires.
  */
 export function keycloakApi(ctx: TaskContext, admin: KeycloakAdmin): KeycloakApi {
-  return ctx.memo(sessionKey(admin), () => connectAdminClient(admin, ctx.env.tlsVerify));
+  return ctx.memo(sessionKey(admin), () => connectAdminClient(admin, unverifiedTargets(ctx.env)));
 }
 
 export function validateAdmin(admin: KeycloakAdmin | undefined, report: (message: string) => void): void {

@@ -63,7 +63,7 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   if (typeof a.url !== 'string') return undefined;
   const url = a.url;
   const m = method(cx);
-  if (a.validate_certs !== undefined) cx.note('validate_certs: helix verifies TLS unless the inventory says `tls: { verify: false }`');
+  if (a.validate_certs !== undefined) cx.note('validate_certs: helix verifies TLS unless the inventory lists the target under `tls.targets` with `{ verify: false }`');
 
   const token = TOKEN.exec(url);
   if (token && m === 'POST') {

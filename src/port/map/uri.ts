@@ -60,7 +60,7 @@ export function mapUri(cx: MapCx): Mapped {
     ['url', 'method', 'headers', 'body', 'body_format', 'status_code', 'timeout', 'user', 'url_username', 'password', 'url_password', 'force_basic_auth', 'creates', 'removes'],
     ['return_content', 'validate_certs', 'follow_redirects', 'use_proxy'],
   );
-  if (a.validate_certs !== undefined) cx.note('validate_certs: helix verifies TLS unless the inventory says `tls: { verify: false }`');
+  if (a.validate_certs !== undefined) cx.note('validate_certs: helix verifies TLS unless the inventory lists the target under `tls.targets` with `{ verify: false }`');
   if (a.follow_redirects !== undefined && a.follow_redirects !== 'none' && a.follow_redirects !== false) cx.note('follow_redirects: helix never follows redirects (so they can be asserted)');
   const http = cx.module('http');
   const method = String(a.method ?? 'GET').toUpperCase();

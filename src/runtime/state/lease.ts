@@ -1,6 +1,6 @@
-import { HelixError } from '../errors.ts';
+import { describeError } from '../errors.ts';
 import { type KubeRest, statusOf } from '../kube/rest.ts';
-import { type AcquiredLock, expired, type LockHolder, type LockInfo, LockHeldError, pause, type RunLock } from './lock.ts';
+import { type AcquiredLock, expired, type LockHolder, type LockInfo, LockHeldError, LockLostError, pause, type RunLock } from './lock.ts';
 
 export const SYSTEM_NAMESPACE = 'helix-system';
 const HOLDER_ANNOTATION = 'helix.dev/holder';
@@ -128,20 +128,35 @@ export class LeaseLock implements RunLock {
     }
 
     let lost = false;
+    let renewedAt = Date.now();
+    let lastError: unknown;
+    const loseLock = (why: string): void => {
+      lost = true;
+      clearInterval(timer);
+      opts.onLost(new LockLostError(this.scope, why));
+    };
     const renew = async (): Promise<void> => {
       const lease = await this.#get();
+      if (lost) return;
       if (!lease || lease.spec?.holderIdentity !== holder.id) {
-        lost = true;
-        clearInterval(timer);
-        opts.onLost(new HelixError(`lost the run lock ${this.scope}`));
-        return;
+        const other = lease ? toInfo(lease)?.holder : undefined;
+        return loseLock(other ? `another run took it over: ${other.user}@${other.host} pid ${other.pid} (${other.command})` : 'its Lease is gone');
       }
       lease.spec.renewTime = microTime();
+      // The Lease's resourceVersion rides along: a runner that took it meanwhile makes this fail (409).
       await this.#api.replace(this.#path, lease);
+      renewedAt = Date.now();
+      lastError = undefined;
     };
     const timer = setInterval(() => {
-      renew().catch(() => {
-        /* a failed renewal is retried at the next tick; expiry is what protects others */
+      renew().catch((error: unknown) => {
+        // A failed renewal is retried at the next tick, until the Lease would have expired: then
+        // another run may take it over, and this one must not go on as if it held it.
+        lastError = error;
+        const since = Date.now() - renewedAt;
+        if (!lost && since > opts.ttlSeconds * 1000) {
+          loseLock(`could not renew it for ${Math.round(since / 1000)} s, longer than its ${opts.ttlSeconds} s lease (${describeError(lastError)})`);
+        }
       });
     }, Math.max(500, (opts.ttlSeconds * 1000) / 3));
     timer.unref();

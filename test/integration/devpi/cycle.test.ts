@@ -75,7 +75,7 @@ describe('devpi on the sandbox, through the CLI', () => {
   };
 
   beforeAll(() => {
-    const r = run(['rollback', 'devpi', '--env', 'local']);
+    const r = run(['rollback', 'devpi', '--env', 'local', '--purge-data']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }, 900_000);
 
@@ -162,24 +162,25 @@ describe('devpi on the sandbox, through the CLI', () => {
     }
   });
 
-  it('rollback removes what the play created and reports it; a second rollback has nothing to do; play converges again', () => {
+  it('rollback removes what the play created but keeps the data; --purge-data removes it; a second rollback has nothing to do; play converges again', () => {
     const predicted = run(['rollback', 'devpi', '--env', 'local', '--check', '--json']);
     expect(predicted.code, predicted.stdout.slice(-3000) + predicted.stderr).toBe(0);
     const rb = run(['rollback', 'devpi', '--env', 'local', '--json']);
     expect(rb.code, rb.stdout.slice(-3000) + rb.stderr).toBe(0);
     const removed = keys(rb);
     expect(keys(predicted), '--check predicts the rollback exactly').toEqual(removed);
-    for (const k of [
-      'delete keycloak:thinkube/client/oauth2-proxy-devpi',
-      'delete k8s:v1/Namespace/_/devpi',
-      'delete k8s:apps/v1/Deployment/devpi/devpi',
-      'delete k8s:v1/PersistentVolumeClaim/devpi/devpi-data-pvc',
-    ]) {
+    for (const k of ['delete keycloak:thinkube/client/oauth2-proxy-devpi', 'delete k8s:apps/v1/Deployment/devpi/devpi']) {
       expect(removed).toContain(k);
     }
+    const data = ['delete k8s:v1/Namespace/_/devpi', 'delete k8s:v1/PersistentVolumeClaim/devpi/devpi-data-pvc'];
+    for (const k of data) expect(removed, 'the data stays without --purge-data').not.toContain(k);
     expect(removed.some((k) => k.startsWith('delete git:') && k.includes('#helix-devpi'))).toBe(true);
     expect(removed.some((k) => k.startsWith('delete file:host1:') && k.endsWith('devpi-client/venv'))).toBe(true);
-    const twice = run(['rollback', 'devpi', '--env', 'local', '--json']);
+    const purged = run(['rollback', 'devpi', '--env', 'local', '--purge-data', '--json']);
+    expect(purged.code, purged.stdout.slice(-3000) + purged.stderr).toBe(0);
+    for (const k of data) expect(keys(purged)).toContain(k);
+    expect(keys(purged).every((k) => k.startsWith('delete k8s:v1/')), 'only the data is left to remove').toBe(true);
+    const twice = run(['rollback', 'devpi', '--env', 'local', '--purge-data', '--json']);
     expect(twice.code, twice.stdout.slice(-3000) + twice.stderr).toBe(0);
     expect(keys(twice)).toEqual([]);
     const replay = run(['play', 'devpi', '--env', 'local', '--json']);

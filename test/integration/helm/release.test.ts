@@ -11,7 +11,7 @@ function ctx(): TaskContext {
   const memo = new Map<string, unknown>();
   return {
     path: 'it/helm',
-    env: { name: 'sandbox', vars: {}, tlsVerify: true, hosts: {}, groups: {}, provenance: {}, inventoryDir: '/', kubernetes: kubeEnv().kubernetes },
+    env: { name: 'sandbox', vars: {}, hosts: {}, groups: {}, provenance: {}, inventoryDir: '/', kubernetes: kubeEnv().kubernetes },
     host: { name: 'localhost', local: true, vars: {} },
     signal: new AbortController().signal,
     result: () => {

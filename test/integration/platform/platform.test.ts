@@ -135,19 +135,21 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
     expect(await failures()).toEqual([]);
   });
 
-  it('rollback removes what the play created and keeps the databases; --purge-data drops them', async () => {
+  it('rollback removes what the play created and keeps the data (databases, CNPG cluster, its namespace); --purge-data drops them', async () => {
     const check = await helix('rollback', { mode: 'check' });
     const rb = await helix('rollback');
     expect(rb.result.ok).toBe(true);
     expect(rb.keys).toEqual(check.keys);
     expect(rb.keys.every((k) => k.startsWith('delete k8s:'))).toBe(true);
-    expect(rb.keys).toContain('delete k8s:v1/Namespace/_/platform');
+    expect(rb.keys).not.toContain('delete k8s:v1/Namespace/_/platform');
+    expect(rb.keys.filter((k) => k.includes('postgresql.cnpg.io/v1/Cluster/'))).toEqual([]);
     expect(await databases()).toEqual(['casbin', 'git_sensor', 'lens', 'orchestrator']);
     expect((await helix('rollback')).keys).toEqual([]);
     expect((await helix('play')).result.ok).toBe(true);
     const purge = await helix('rollback', { extraVars: { purge_data: true } });
     expect(purge.result.ok).toBe(true);
     expect(purge.keys).toContain('delete postgres:127.0.0.1:15432/orchestrator');
+    expect(purge.keys).toContain('delete k8s:v1/Namespace/_/platform');
     expect(await databases()).toEqual([]);
   });
 });

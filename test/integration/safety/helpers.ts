@@ -22,11 +22,13 @@ export const SYSTEM_NAMESPACE = 'helix-system';
 
 /**
  * Known secret values, fresh per test process. `+` and `/` make the API token an invalid
- * label value (one bad-input case relies on the server quoting it back in its error).
+ * label value (one bad-input case relies on the server quoting it back in its error). The
+ * password's quotes, backslash, space and `$` make each of its forms (JSON-escaped,
+ * shell-quoted, URL- and form-encoded) differ from the value, so the sweep looks for each.
  */
 export const SECRETS = {
   apiToken: `tok+${randomBytes(9).toString('hex')}/Zq9`,
-  dbPassword: `pw-${randomBytes(9).toString('hex')}-Xy7`,
+  dbPassword: `pw-${randomBytes(9).toString('hex')} "q'\\$Xy7`,
 };
 
 /** `--json` prints events, and one `error` line for an error that is not a validation problem. */
@@ -306,9 +308,28 @@ export function apiserverProcess(): { pid: number; log: string } {
   return p;
 }
 
-/** Every way a secret value could be printed: as is, base64, URL-encoded. */
+/**
+ * Every way a secret value could be printed: as is, JSON-escaped (once and twice), shell-quoted
+ * (inside single and double quotes), URL-encoded and form-encoded, base64 and base64url. Built
+ * here, independently of helix's masking code.
+ */
 export function secretForms(values: readonly string[]): string[] {
-  return values.flatMap((v) => [v, Buffer.from(v, 'utf8').toString('base64'), encodeURIComponent(v)]);
+  const json = (v: string): string => JSON.stringify(v).slice(1, -1);
+  return [
+    ...new Set(
+      values.flatMap((v) => [
+        v,
+        json(v),
+        json(json(v)),
+        v.replace(/'/g, `'\\''`),
+        v.replace(/["\\$`]/g, '\\$&'),
+        encodeURIComponent(v),
+        new URLSearchParams({ v }).toString().slice(2),
+        Buffer.from(v, 'utf8').toString('base64'),
+        Buffer.from(v, 'utf8').toString('base64url'),
+      ]),
+    ),
+  ];
 }
 
 /** The places among `texts` (label → text) where one of the secret values appears. */
@@ -318,9 +339,17 @@ export function leaks(texts: Record<string, string>, values: readonly string[]):
 }
 
 /**
+ * Keys of a Secret that the components set to plain text, not from a secret source (the Argo CD
+ * repository's `type` and `url`, a basic-auth `username`, SSH `known_hosts`): helix shows them
+ * like any plain value, so the sweep does not look for them.
+ */
+const PLAIN_SECRET_KEYS = new Set(['type', 'url', 'username', 'known_hosts']);
+
+/**
  * Secret values a real component's runs must never print: the sandbox's generated credentials
  * and every value of the Secrets helix applied for the component (found by its ownership labels)
- * or kept in `namespaces`. Multi-line values (config files) and short ones are left out.
+ * or kept in `namespaces`, but for {@link PLAIN_SECRET_KEYS}. Multi-line values (config files)
+ * and short ones are left out.
  */
 export async function componentSecrets(component: string, namespaces: readonly string[] = []): Promise<string[]> {
   const dir = join(sandboxDir(), 'secrets');
@@ -329,7 +358,9 @@ export async function componentSecrets(component: string, namespaces: readonly s
   const kept = (await Promise.all(namespaces.map((ns) => kube().list('v1', 'Secret', { namespace: ns })))).flat();
   for (const s of [...owned, ...kept]) {
     if (s.metadata.namespace === SYSTEM_NAMESPACE) continue;
-    for (const v of Object.values((s.data ?? {}) as Record<string, string>)) values.push(Buffer.from(v, 'base64').toString('utf8'));
+    for (const [k, v] of Object.entries((s.data ?? {}) as Record<string, string>)) {
+      if (!PLAIN_SECRET_KEYS.has(k)) values.push(Buffer.from(v, 'base64').toString('utf8'));
+    }
   }
   return [...new Set(values.filter((v) => v.length >= 12 && !v.includes('\n')))];
 }

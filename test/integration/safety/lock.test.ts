@@ -14,6 +14,7 @@ import {
   resourceVersions,
   raceForLock,
   start,
+  SYSTEM_NAMESPACE,
   uniqueNs,
 } from './helpers.ts';
 
@@ -93,6 +94,51 @@ describe.skipIf(!hasKubernetes())('the run lock through the real CLI', () => {
     expect(recapOf(rerun.events)?.changed).toBe(7 - printed.length);
     const again = await helix(playArgs(ENV, ns));
     expect(recapOf(again.events)).toMatchObject({ changed: 0, failed: 0 });
+  });
+
+  it('a play whose Lease is stolen mid-run stops before its next task and fails with a clear error, leaving the Lease to the thief', async () => {
+    const ns = uniqueNs('helix-safety-lock');
+    made.push(ns);
+    // 3 s leases: renewed every second, so the theft is seen within about a second.
+    const run = start([...playArgs(ENV, ns)], { HELIX_LOCK_TTL_SECONDS: '3' });
+    await run.waitFor((e) => e.type === 'task.changed' && e.path === 'safety/10_namespace/namespace');
+    run.child.kill('SIGSTOP');
+    try {
+      const held = (await lease(ENV))!;
+      const thief = { id: 'thief-4242', user: 'ci', host: 'runner-9', pid: 4242, command: 'helix play safety --env lock', startedAt: new Date().toISOString() };
+      await kube().apply(
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: held.metadata.name, namespace: SYSTEM_NAMESPACE, annotations: { 'helix.dev/holder': JSON.stringify(thief) } },
+          spec: { holderIdentity: thief.id, leaseDurationSeconds: 3600 },
+        },
+        { force: true },
+      );
+    } finally {
+      run.child.kill('SIGCONT');
+    }
+    const out = await run.done;
+    try {
+      expect(out.code, out.stdout.slice(-2000) + out.stderr).toBe(1);
+      const message = errorOf(out.events);
+      expect(message).toContain(`lost the run lock safety-${ENV}: another run took it over: ci@runner-9 pid 4242 (helix play safety --env lock); stopped before the next task`);
+      // No task starts once the loss is reported.
+      const reported = out.events.findIndex((e) => e.type === 'log' && e.message.startsWith('lost the run lock'));
+      expect(reported).toBeGreaterThan(0);
+      expect(out.events.slice(reported).some((e) => e.type === 'task.start')).toBe(false);
+      expect(recapOf(out.events)?.changed ?? 0).toBeLessThan(7);
+      expect(out.events.find((e) => e.type === 'run.end')).toMatchObject({ ok: false });
+      const last = (await journal(ENV)).records.at(-1)!;
+      expect([last.holder.pid, last.status]).toEqual([run.pid, 'failed']);
+      expect((await lease(ENV))?.spec?.holderIdentity, "the run did not release the thief's Lease").toBe('thief-4242');
+    } finally {
+      const held = await lease(ENV);
+      if (held) await kube().delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM_NAMESPACE, name: held.metadata.name });
+    }
+    const rerun = await helix(playArgs(ENV, ns));
+    expect(rerun.code).toBe(0);
+    expect(recapOf(rerun.events)).toMatchObject({ failed: 0 });
   });
 
   it('helix history lists the runs, newest last, with their status and change counts', async () => {

@@ -20,7 +20,8 @@ import {
  * Issue 9, secret hygiene on the fixture: with known secret values, every way helix reports a
  * run (human output with --diff, --json, --check, errors, history, explain) and everything it
  * stores (journal records, the lock) is captured, and none of the values appears in any of
- * it, as is, base64-encoded or URL-encoded. The values do reach the cluster (checked too).
+ * it, in any form of `secretForms` (as is, JSON-escaped, shell-quoted, URL- or form-encoded,
+ * base64). The values do reach the cluster (checked too).
  */
 const ENV = 'sweep';
 const ROTATED = { SAFETY_API_TOKEN: `${SECRETS.apiToken}-rotated`, SAFETY_DB_PASSWORD: `${SECRETS.dbPassword}-rotated` };

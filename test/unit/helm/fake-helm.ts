@@ -80,7 +80,7 @@ export function fakeContext(): TaskContext {
   const memo = new Map<string, unknown>();
   return {
     path: 'test/helm',
-    env: { name: 'test', vars: {}, kubernetes: undefined, tlsVerify: true, hosts: {}, groups: {}, provenance: {}, inventoryDir: '/tmp' },
+    env: { name: 'test', vars: {}, kubernetes: undefined, hosts: {}, groups: {}, provenance: {}, inventoryDir: '/tmp' },
     host: { name: 'localhost', local: true, vars: {} },
     signal: new AbortController().signal,
     result: () => {

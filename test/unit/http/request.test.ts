@@ -104,13 +104,22 @@ describe('http.request plans from its method and idempotence declaration', () =>
     expect((call.body as Secret).reveal()).toBe('{"user":"a","password":"json-body-password"}');
   });
 
-  it('verifies TLS unless the environment turns it off', async () => {
+  it('verifies TLS unless the environment turns it off for that very target', async () => {
     const on = fakeHttp({ [`GET ${url}`]: { status: 200 } });
     await runTask(http.request('req', { url }), { memo: on.memo });
     expect(on.calls[0]?.tlsVerify).toBe(true);
-    const off = fakeHttp({ [`GET ${url}`]: { status: 200 } });
-    await runTask(http.request('req', { url }), { memo: off.memo, env: { tlsVerify: false } });
-    expect(off.calls[0]?.tlsVerify).toBe(false);
+    const host = new URL(url).hostname;
+    const rows: [Record<string, string>, boolean][] = [
+      [{ [host]: 'inventory' }, false],
+      [{ [`${host}:443`]: 'inventory' }, false],
+      [{ [`${host}:8443`]: 'inventory' }, true],
+      [{ 'other.example.com': 'inventory' }, true],
+    ];
+    for (const [tlsUnverified, verified] of rows) {
+      const off = fakeHttp({ [`GET ${url}`]: { status: 200 } });
+      await runTask(http.request('req', { url }), { memo: off.memo, env: { tlsUnverified } });
+      expect([tlsUnverified, off.calls[0]?.tlsVerify]).toEqual([tlsUnverified, verified]);
+    }
   });
 });
 

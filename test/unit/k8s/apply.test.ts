@@ -211,7 +211,7 @@ describe('k8s.apply with Secrets', () => {
     stringData: values,
   });
 
-  it('never shows a value: diff and summary carry key names only', async () => {
+  it('never shows a value from a secret source: diff and summary carry its key name only', async () => {
     const cluster = new FakeCluster([ns('demo')]);
     const pw = new Secret('hunter2-very-secret');
     const first = await runTasks([k8s.apply('s', { manifest: secret({ password: pw, user: 'admin-user' }) })], { memo: cluster.memo() });
@@ -220,17 +220,50 @@ describe('k8s.apply with Secrets', () => {
     expect(live?.data?.password).toBe(Buffer.from('hunter2-very-secret').toString('base64'));
 
     const rotated = new Secret('correct-horse-battery');
-    const second = await runTasks([k8s.apply('s', { manifest: secret({ password: rotated, user: 'admin-user', token: 'tok-value-123' }) })], { mode: 'check', memo: cluster.memo() });
+    const second = await runTasks([k8s.apply('s', { manifest: secret({ password: rotated, user: 'admin-user', token: new Secret('tok-value-123') }) })], { mode: 'check', memo: cluster.memo() });
     const [change] = changesOf(second);
     expect(change?.summary).toBe('data keys added: token; data keys changed: password');
     const text = JSON.stringify(second.events) + JSON.stringify(first.events);
-    for (const v of ['hunter2-very-secret', 'correct-horse-battery', 'tok-value-123', 'admin-user']) {
+    for (const v of ['hunter2-very-secret', 'correct-horse-battery', 'tok-value-123']) {
       expect(text).not.toContain(v);
       expect(text).not.toContain(Buffer.from(v).toString('base64'));
     }
     expect(change?.diff?.before).toContain('password: "********"');
     expect(change?.diff?.after).toContain('password: "******** (changed)"');
     expect(change?.diff?.after).toContain('token: "********"');
+  });
+
+  it('shows the keys a manifest sets to plain text, and does not mask those words anywhere else', async () => {
+    const cluster = new FakeCluster([ns('demo')]);
+    const manifest = (user: string) => secret({ password: new Secret('plain-keys-secret-value'), user, host: 'db.plain-keys.svc' });
+    const first = await runTasks([k8s.apply('s', { manifest: manifest('plain-user-one') })], { mode: 'check', memo: cluster.memo() });
+    expect(changesOf(first)[0]?.diff?.after).toContain('user: plain-user-one');
+    expect(changesOf(first)[0]?.diff?.after).toContain('password: "********"');
+    await runTasks([k8s.apply('s', { manifest: manifest('plain-user-one') })], { memo: cluster.memo() });
+    // A second play reads the live Secret: its plain values stay plain.
+    const again = await runTasks([k8s.apply('s', { manifest: manifest('plain-user-one') })], { memo: cluster.memo() });
+    expect(again.keys).toEqual([]);
+    const changed = await runTasks([k8s.apply('s', { manifest: manifest('plain-user-two') })], { mode: 'check', memo: cluster.memo() });
+    const [change] = changesOf(changed);
+    expect(change?.summary).toBe('data keys changed: user');
+    // The old value of a plain key is not the manifest's text: it stays masked on the before side (it could have been a secret).
+    expect(change?.diff?.before).toContain('user: "********"');
+    expect(change?.diff?.after).toContain('user: plain-user-two');
+    expect(change?.diff?.after).toContain('password: "********"');
+    // The same words elsewhere (a ConfigMap) are shown as they are.
+    const other = await runTasks([k8s.apply('c', { manifest: cm('words', 'demo', { user: 'plain-user-one', host: 'db.plain-keys.svc' }) })], { mode: 'check', memo: cluster.memo() });
+    expect(changesOf(other)[0]?.diff?.after).toContain('user: plain-user-one');
+    expect(changesOf(other)[0]?.diff?.after).toContain('host: db.plain-keys.svc');
+    expect(JSON.stringify([first.events, changed.events, other.events])).not.toContain('plain-keys-secret-value');
+  });
+
+  it('a plain key that held a secret before is still masked in the before side', async () => {
+    const cluster = new FakeCluster([ns('demo')]);
+    await runTasks([k8s.apply('s', { manifest: secret({ note: new Secret('was-a-secret-before-1') }) })], { memo: cluster.memo() });
+    const out = await runTasks([k8s.apply('s', { manifest: secret({ note: 'now plain text' }) })], { mode: 'check', memo: cluster.memo() });
+    const [change] = changesOf(out);
+    expect(JSON.stringify(out.events)).not.toContain(Buffer.from('was-a-secret-before-1').toString('base64'));
+    expect(change?.diff?.before).toContain('note: "********"');
   });
 
   it('second run plans nothing for an unchanged Secret', async () => {

@@ -101,6 +101,36 @@ describe('live objects: a no-op re-run reads each kind once per namespace and as
   });
 });
 
+describe('live objects handed to tasks are copies: a playbook that mutates one does not corrupt a later plan', () => {
+  /** A task that edits, in its plan, the objects an earlier task returned (as careless playbook code would). */
+  const mutate = (source: ReturnType<typeof k8s.apply>) =>
+    defineTask<void>({
+      kind: 'test.mutate',
+      name: 'mutate',
+      plan: async (ctx) => {
+        for (const o of ctx.result(source)) {
+          (o as { data?: Record<string, string> }).data = { i: 'mutated' };
+          o.metadata.labels = { mutated: 'yes' };
+        }
+        return { changes: [], reason: 'mutated the result', result: undefined };
+      },
+    });
+  const again = (name: string, obj: KubeObject) => k8s.apply(name, { manifest: obj });
+
+  for (const converge of [true, false]) {
+    it(converge ? 'a read reused from the cache (the object was already there)' : "the server's answer kept after a create", async () => {
+      const fake = converge ? await converged() : new FakeCluster([ns('demo')]);
+      fake.fieldSets = true;
+      const first = k8s.apply('cm-0', { manifest: cm('cm-0', 'demo', { i: '0' }) });
+      const out = await runTasks([first, mutate(first), again('cm-0-again', cm('cm-0', 'demo', { i: '0' }))], { memo: fake.memo() });
+      expect(out.errors).toEqual([]);
+      expect(out.keys).toEqual(converge ? [] : ['create k8s:v1/ConfigMap/demo/cm-0']);
+      expect(out.reasons.at(-1)).toMatch(/already matches/);
+      expect(fake.get('k8s:v1/ConfigMap/demo/cm-0')!.data).toEqual({ i: '0' });
+    });
+  }
+});
+
 describe('LiveObjects', () => {
   it('reuses a read only within one generation and for a bounded time', async () => {
     const fake = new FakeCluster([ns('demo'), cm('a', 'demo', { x: '1' }), cm('b', 'demo', { x: '2' })]);

@@ -15,7 +15,7 @@ describe('k8s.delete', () => {
     const real = await runTasks([k8s.remove('rm', ref)], { memo: cluster.memo() });
     expect(real.keys).toEqual(check.keys);
     expect(cluster.get('k8s:v1/ConfigMap/demo/c')).toBeUndefined();
-    expect(cluster.requests.find((r) => r.method === 'DELETE')?.body).toEqual({ apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' });
+    expect(cluster.requests.find((r) => r.method === 'DELETE')?.body).toEqual({ apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' });
     const again = await runTasks([k8s.remove('rm', ref)], { memo: cluster.memo() });
     expect(again.keys).toEqual([]);
     expect(again.reasons).toEqual(['ConfigMap demo/c is already absent']);
@@ -43,6 +43,48 @@ describe('k8s.delete', () => {
     const out = await runTasks([k8s.remove('rm', { manifests: [ns('demo'), cm('c', 'demo', {})], wait: false })], { memo: cluster.memo() });
     expect(out.keys).toEqual(['delete k8s:v1/ConfigMap/demo/c', 'delete k8s:v1/Namespace/_/demo']);
     expect(cluster.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/api/v1/namespaces/demo/configmaps/c', '/api/v1/namespaces/demo']);
+  });
+
+  it('deletes workloads Foreground and every other kind Background unless the task says otherwise', async () => {
+    const workload = (apiVersion: string, kind: string): KubeObject => ({ apiVersion, kind, metadata: { name: 'w', namespace: 'demo' } });
+    const rows: [KubeObject, string | undefined, string][] = [
+      [workload('apps/v1', 'Deployment'), undefined, 'Foreground'],
+      [workload('apps/v1', 'StatefulSet'), undefined, 'Foreground'],
+      [workload('batch/v1', 'Job'), undefined, 'Foreground'],
+      [workload('v1', 'Secret'), undefined, 'Background'],
+      [workload('v1', 'PersistentVolumeClaim'), undefined, 'Background'],
+      [workload('postgresql.cnpg.io/v1', 'Cluster'), undefined, 'Background'],
+      [workload('example.com/v1', 'Deployment'), undefined, 'Background'],
+      [ns('gone'), undefined, 'Background'],
+      [workload('apps/v1', 'Deployment'), 'Orphan', 'Orphan'],
+    ];
+    for (const [obj, propagation, expected] of rows) {
+      const cluster = new FakeCluster();
+      cluster.kinds.set('apps/v1', [...(cluster.kinds.get('apps/v1') ?? []), { kind: 'StatefulSet', plural: 'statefulsets', namespaced: true }]);
+      cluster.kinds.set('v1', [...(cluster.kinds.get('v1') ?? []), { kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true }]);
+      cluster.kinds.set('postgresql.cnpg.io/v1', [{ kind: 'Cluster', plural: 'clusters', namespaced: true }]);
+      cluster.kinds.set('example.com/v1', [{ kind: 'Deployment', plural: 'deployments', namespaced: true }]);
+      cluster.put(ns('demo'));
+      cluster.put(obj);
+      const r = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+      const out = await runTasks([k8s.remove('rm', { ...r, ...(propagation ? { propagation: propagation as 'Orphan' } : {}) })], { memo: cluster.memo() });
+      expect(out.errors).toEqual([]);
+      expect([obj.kind, cluster.requests.find((q) => q.method === 'DELETE')?.body]).toEqual([obj.kind, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: expected }]);
+      const again = await runTasks([k8s.remove('rm', r)], { memo: cluster.memo() });
+      expect(again.keys).toEqual([]);
+    }
+  });
+
+  it("deleting a Secret does not mark its values secret: its plain words stay readable in the run's output", async () => {
+    const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'demo' }, data: { username: Buffer.from('pg-admin-remove').toString('base64') } };
+    const cluster = new FakeCluster([ns('demo'), secret, cm('c', 'demo', { user: 'pg-admin-remove' })]);
+    const out = await runTasks(
+      [k8s.remove('rm', { apiVersion: 'v1', kind: 'Secret', namespace: 'demo', name: 'db' }), k8s.remove('rm-cm', { ...ref, namespace: 'demo' })],
+      { mode: 'check', memo: cluster.memo() },
+    );
+    expect(out.keys).toEqual(['delete k8s:v1/ConfigMap/demo/c', 'delete k8s:v1/Secret/demo/db']);
+    const later = await runTasks([k8s.apply('cm', { manifest: cm('c', 'demo', { user: 'pg-admin-remove-2' }) })], { mode: 'check', memo: cluster.memo() });
+    expect(JSON.stringify(later.events)).toContain('pg-admin-remove-2');
   });
 
   it('validates its options', () => {

@@ -5,7 +5,7 @@ import { place } from '../../../src/runtime/tree.ts';
 
 /** A local environment for k8s task tests (the cluster comes from `memo` or `kubernetes`). */
 export function testEnv(over: Partial<Env> = {}): Env {
-  return { name: 'test', vars: {}, kubernetes: undefined, tlsVerify: true, hosts: {}, groups: {}, provenance: {}, inventoryDir: process.cwd(), ...over };
+  return { name: 'test', vars: {}, kubernetes: undefined, hosts: {}, groups: {}, provenance: {}, inventoryDir: process.cwd(), ...over };
 }
 
 /** A task's static validation as `helix` runs it: its problems' messages. */

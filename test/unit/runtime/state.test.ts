@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +52,41 @@ describe('file run lock', () => {
     expect(got.takenOver?.holder.host).toBe('ci-runner-7');
     await got.release();
   });
+});
+
+describe('file run lock takeover is atomic', () => {
+  /** A lock left by a dead run on another host, expired: every taker may take it over, only one may win. */
+  const stale = (dir: string): void => {
+    const other = { ...newHolder('dead run'), host: 'ci-runner-7' };
+    writeFileSync(join(dir, 'demo-local.lock'), JSON.stringify({ holder: other, renewedAt: new Date(Date.now() - 120_000).toISOString(), ttlSeconds: 60 }));
+  };
+
+  for (const takers of [2, 5]) {
+    it(`${takers} runs racing to take over a stale lock: exactly one wins, the others are refused naming it`, async () => {
+      for (let round = 0; round < 20; round++) {
+        const dir = mkdtempSync(join(tmpdir(), 'helix-lock-race-'));
+        stale(dir);
+        const holders = Array.from({ length: takers }, (_, i) => newHolder(`taker ${i}`));
+        const outcomes = await Promise.allSettled(
+          holders.map((h) => new FileLock(dir, 'demo-local').acquire(h, { waitMs: 0, ttlSeconds: 60, onLost: noop })),
+        );
+        const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+        expect(won, `round ${round}`).toHaveLength(1);
+        const winner = holders[won[0]!]!;
+        expect((await new FileLock(dir, 'demo-local').read())?.holder.id).toBe(winner.id);
+        for (const o of outcomes) {
+          if (o.status === 'rejected') {
+            expect(o.reason).toBeInstanceOf(LockHeldError);
+            expect((o.reason as LockHeldError).info.holder.id).toBe(winner.id);
+          }
+        }
+        const got = (outcomes[won[0]!] as PromiseFulfilledResult<Awaited<ReturnType<FileLock['acquire']>>>).value;
+        expect(got.takenOver?.holder.host).toBe('ci-runner-7');
+        await got.release();
+        expect(readdirSync(dir), 'no lock or leftover file').toEqual([]);
+      }
+    });
+  }
 });
 
 describe('file journal', () => {

@@ -6,9 +6,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { collect, ConfigError, defineTask, EventBus, noChange, type RunEvent } from '../../../src/index.ts';
 import { type PruneScope, registerPruner } from '../../../src/runtime/prune.ts';
 import { run, type RunOptions } from '../../../src/runtime/run.ts';
-import type { RunRecord } from '../../../src/runtime/state/index.ts';
+import { LockLostError, type RunRecord } from '../../../src/runtime/state/index.ts';
 import { humanRenderer } from '../../../src/cli/render.ts';
-import { world } from '../../fixtures/mem-module.ts';
+import { hooks, world } from '../../fixtures/mem-module.ts';
 
 const root = fileURLToPath(new URL('../../fixtures/memproject', import.meta.url));
 
@@ -56,6 +56,66 @@ describe('run state and --prune (in-memory component, file lock and journal)', (
     process.env.DEMO_TOKEN = 'demo-token-value';
     state = mkdtempSync(join(tmpdir(), 'helix-safety-'));
     process.env.HELIX_STATE_DIR = state;
+  });
+
+  it('a run whose lock is taken from it mid-run stops before its next task, fails with a clear error and leaves the lock to the thief', async () => {
+    const thief = { holder: { id: 'thief', user: 'ci', host: 'runner-9', pid: 4242, command: 'helix play demo --env local', startedAt: new Date().toISOString() }, renewedAt: new Date().toISOString(), ttlSeconds: 60 };
+    const lockFile = join(state, 'locks', 'demo-local.lock');
+    hooks.afterPut = async (key) => {
+      if (key !== 'demo/a') return;
+      writeFileSync(lockFile, JSON.stringify(thief));
+      await new Promise((r) => setTimeout(r, 1_500)); // past the next renewal (every 500 ms with a 1 s lease)
+    };
+    try {
+      const bus = new EventBus();
+      const events = collect(bus);
+      const err = await run({ root, component: 'demo', env: 'local', selection: 'play', mode: 'apply', bus, lockTtlSeconds: 1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(LockLostError);
+      expect((err as Error).message).toBe(
+        'lost the run lock demo-local: another run took it over to ci@runner-9 pid 4242; stopped before the next task (run again to converge from here)',
+      );
+      const started = events.filter((e) => e.type === 'task.start').map((e) => (e as { path: string }).path);
+      expect(started).toEqual(['demo/10_first/a']);
+      expect(world.has('demo/b')).toBe(false);
+      expect(events.at(-1)).toMatchObject({ type: 'run.end', ok: false });
+      expect(events.at(-1)).not.toHaveProperty('interrupted');
+      expect(records(state).map((r) => r.status)).toEqual(['failed']);
+      expect(JSON.parse(readFileSync(lockFile, 'utf8')).holder.id).toBe('thief');
+    } finally {
+      hooks.afterPut = undefined;
+    }
+  });
+
+  it('every run of an environment that skips TLS checks for a target warns, naming the target and where it was set', async () => {
+    for (const mode of ['apply', 'apply', 'check'] as const) {
+      const bus = new EventBus();
+      const events = collect(bus);
+      let human = '';
+      bus.on(humanRenderer({ write: (t: string) => void (human += t) }, { diff: false }));
+      await run({ root, component: 'demo', env: 'unverified', selection: 'play', mode, bus });
+      expect(events.filter((e) => e.type === 'tls.unverified')).toEqual([
+        { type: 'tls.unverified', target: 'keycloak.example.test', setIn: 'inventory/unverified.yaml: tls.targets.keycloak.example.test' },
+        { type: 'tls.unverified', target: 'registry.example.test:5000', setIn: 'inventory/unverified.yaml: tls.targets.registry.example.test:5000' },
+      ]);
+      expect(human).toContain('warning: TLS certificates of keycloak.example.test are not verified (inventory/unverified.yaml: tls.targets.keycloak.example.test)\n');
+    }
+    const { events } = await play();
+    expect(events.some((e) => e.type === 'tls.unverified'), 'an environment that lists no target warns about none').toBe(false);
+  });
+
+  it('turning TLS verification off for every target is refused before anything runs, as is a target that is not host[:port]', async () => {
+    const err = await run({ root, component: 'demo', env: 'tlsoff', selection: 'play', mode: 'apply', bus: new EventBus() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { problems?: unknown }).problems).toEqual([
+      { path: 'inventory/tlsoff.yaml: tls.verify', message: expect.stringMatching(/^TLS verification cannot be turned off for every target: list each target/) },
+      { path: 'inventory/tlsoff.yaml: tls.targets.https://keycloak.example.test/', message: 'a TLS target is a host name or IP address, with an optional :port' },
+    ]);
+    expect(world.size).toBe(0);
   });
 
   it('records the run as running before its first change', async () => {

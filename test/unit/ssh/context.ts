@@ -6,7 +6,7 @@ export const env: Env = {
   name: 'test',
   vars: {},
   kubernetes: undefined,
-  tlsVerify: true,
+ 
   hosts: {},
   groups: {},
   provenance: {},

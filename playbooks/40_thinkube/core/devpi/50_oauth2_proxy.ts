@@ -1,4 +1,6 @@
 import { definePlaybook } from '../../../../src/index.ts';
+import { unverifiedTargets } from '../../../../src/runtime/env.ts';
+import { verifiesTls } from '../../../../src/runtime/fetch.ts';
 import { oauth2ProxyDeploy, type Oauth2ProxySettings } from '../../../../roles/oauth2_proxy/index.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
@@ -19,7 +21,7 @@ export function oauth2ProxySettings(env: Parameters<typeof devpi>[0]): Oauth2Pro
     cookieSamesite: d.v.oauth2_proxy_cookie_samesite,
     allowedRoles: d.v.oauth2_proxy_allowed_roles,
     redisUrl: `redis://${NAMES.redis}.${d.ns}.svc.cluster.local:${REDIS_PORT}`,
-    verifyTls: d.v.keycloak_validate_certs && env.tlsVerify,
+    verifyTls: d.v.keycloak_validate_certs && verifiesTls(unverifiedTargets(env), d.v.keycloak_url),
     port: OAUTH2_PROXY_PORT,
     labels: d.labels,
   };

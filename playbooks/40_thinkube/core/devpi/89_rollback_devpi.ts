@@ -18,8 +18,9 @@ const obj = (apiVersion: string, kind: string, namespace: string | undefined, na
 /**
  * Removes what the play created, newest first, each object by name (so the report says what
  * was removed): routes, devpi, the deployment repository's branch, oauth2-proxy, Redis, the
- * Keycloak client (by its internal id, in keycloak_realm), the build chain, the volume and
- * the namespace. Nothing is hidden: a delete that fails fails the rollback. A second rollback
+ * Keycloak client (by its internal id, in keycloak_realm) and the build chain. The data (the
+ * package volume and the namespace that holds it) stays unless `purge_data` is set
+ * (`helix rollback devpi --purge-data`), as for every component. Nothing is hidden: a delete that fails fails the rollback. A second rollback
  * finds nothing to do. The workstation files are removed by 89_rollback_workstation.
  */
 export default definePlaybook<DevpiVars>((env) => {
@@ -71,7 +72,7 @@ export default definePlaybook<DevpiVars>((env) => {
   );
   if (v.keycloak_manage_realm) steps.push(keycloak.realm('realm', { admin: d.admin, realm: v.keycloak_realm, state: 'absent' }));
   steps.push(...buildRollback(env));
-  if (!v.rollback_keep_data) {
+  if (v.purge_data) {
     steps.push(
       k8s.remove('pvc', obj('v1', 'PersistentVolumeClaim', ns, NAMES.pvc)),
       ...(v.devpi_storage_host_path ? [k8s.remove('volume', obj('v1', 'PersistentVolume', undefined, staticVolumeName(ns)))] : []),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineComponent, secret, type VarsOf } from '../../../../src/index.ts';
+import { defineComponent, purgeData, secret, type VarsOf } from '../../../../src/index.ts';
 
 /**
  * DevPi: the private Python package index (devpi-server + devpi-web), its dashboard behind
@@ -107,8 +107,11 @@ const vars = z
     devpi_storage_host_path: z.string().startsWith('/').optional(),
     /** The devpi image deployed when the build is off, and the base name when it is on. */
     devpi_image: imageRef.optional(),
-    /** Rollback keeps the package volume and its namespace (the packages survive). @default false */
-    rollback_keep_data: z.boolean().default(false),
+    /**
+     * Rollback also deletes the package volume (PVC and PV) and its namespace: `helix rollback
+     * devpi --purge-data`. Without it the packages survive a rollback. @default false
+     */
+    purge_data: purgeData(),
     /** Component version, a label on every object (original: VERSION file). */
     devpi_component_version: z.string().default('0.1.0'),
 

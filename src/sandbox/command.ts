@@ -25,7 +25,9 @@ export function registerSandbox(program: Command): void {
     .description('stop exactly the processes up started; remove namespaces, bridge and data (keeps credentials and keys)')
     .action(async () => {
       const { down } = await import('./sandbox.ts');
-      await down();
+      const { leftovers } = await down();
+      // Anything left on the machine is a failure of down, listed above on stderr.
+      if (leftovers.length) process.exitCode = 1;
     });
 
   sandbox

@@ -9,6 +9,8 @@ import { parseSshHostCount } from './components/ssh.ts';
 import { catalog, component, resolveComponents } from './registry.ts';
 import { loadState, withLock } from './state.ts';
 import { sharedDir } from './users.ts';
+import { leftovers } from './host.ts';
+import { NODE_ROOT, NODE_RUN } from './components/node.ts';
 
 /** Kept by `down`: credentials, the CA and SSH keys (so clients configured once keep working), and logs. */
 const KEPT = new Set(['secrets', 'pki', 'ssh-keys', 'logs', 'lock']);
@@ -108,7 +110,7 @@ class DependencyFailed extends Error {
  * removes namespaces, bridge, users it created and the components' data. Keeps credentials,
  * the CA, SSH keys and logs.
  */
-export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped: number }> {
+export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped: number; leftovers: string[] }> {
   const report = opts.report ?? stderrReporter;
   return withLock(async () => {
     const t0 = Date.now();
@@ -145,8 +147,11 @@ export async function down(opts: { report?: Reporter } = {}): Promise<{ stopped:
     saveCtx(ctx);
     for (const entry of readdirSync(ctx.dir)) if (!KEPT.has(entry)) rmSync(join(ctx.dir, entry), { recursive: true, force: true });
     pruneEmptyDirs(sharedDir(ctx.dir));
-    report(`sandbox: down: stopped ${stopped} processes in ${formatDuration(Date.now() - t0)}`);
-    return { stopped };
+    // Only the sandbox that owned the machine-wide network can answer for the machine's state.
+    const left = ours.has('net') ? await leftovers([NODE_ROOT, NODE_RUN], [NODE_ROOT, NODE_RUN, `${ctx.dir}/`]) : [];
+    for (const l of left) report(`sandbox: down: left behind: ${l}`);
+    report(`sandbox: down: stopped ${stopped} processes in ${formatDuration(Date.now() - t0)}${left.length ? `; ${left.length} traces left behind` : ''}`);
+    return { stopped, leftovers: left };
   });
 }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import component, { type PlatformVars } from '../../../playbooks/platform/component.ts';
 import * as m from '../../../playbooks/platform/lib/manifests.ts';
-import type { KnownKind, KubeReader, Obj } from '../../../src/verify/kube.ts';
-import { liveChecks } from '../../../src/verify/platform/live.ts';
-import { staticChecks } from '../../../src/verify/platform/static.ts';
+import { liveChecks } from '../../../playbooks/platform/readiness/live.ts';
+import { staticChecks } from '../../../playbooks/platform/readiness/static.ts';
+import type { HelmReader, KnownKind, KubeReader, Obj } from '../../../src/verify/index.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
 
 const vars = component.vars.parse({
@@ -50,6 +50,21 @@ class FakeKube implements KubeReader {
   }
   async list(kind: KnownKind, namespace?: string) {
     return this.objects.filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
+  }
+}
+
+/** Helm as the play leaves it: the Devtron release deployed with the values helix sets. */
+class FakeHelm implements HelmReader {
+  readonly releases: Record<string, { status: string; values: Record<string, unknown> }>;
+  constructor(releases: Record<string, { status: string; values: Record<string, unknown> }> = {}) {
+    this.releases = releases;
+  }
+  async release(name: string, namespace: string) {
+    const r = this.releases[`${namespace}/${name}`];
+    return r && { name, namespace, revision: 1, status: r.status, chart: 'devtron-operator-0.23.3', appVersion: 'v2' };
+  }
+  async values(name: string, namespace: string) {
+    return this.releases[`${namespace}/${name}`]?.values ?? {};
   }
 }
 
@@ -125,7 +140,7 @@ const rows: Row[] = [
 describe('live readiness checks', () => {
   for (const row of rows) {
     it(row.name, async () => {
-      const results = await liveChecks(vars, 'test', new FakeKube(row.edit(converged())));
+      const results = await liveChecks(vars, 'test', new FakeKube(row.edit(converged())), new FakeHelm());
       const failed = results.filter((r) => r.status === 'FAIL');
       expect(failed.map((r) => `${r.id}: ${r.evidence}`)).toHaveLength(Object.keys(row.fails).length);
       for (const [id, re] of Object.entries(row.fails)) expect(failed.find((r) => r.id === id)?.evidence).toMatch(re);

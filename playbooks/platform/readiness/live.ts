@@ -1,22 +1,17 @@
-import type { PlatformVars } from '../../../playbooks/platform/component.ts';
-import { type CheckResult, fail, pass, warn } from '../report.ts';
-import type { KubeReader, Obj } from '../kube.ts';
+import type { PlatformVars } from '../component.ts';
+import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
+import type { HelmReader, KubeReader, Obj } from '../../../src/verify/index.ts';
 import { checkMiddleware, checkPolicy, checkPooler, checkRoute, checkRules } from './objects.ts';
 
 /** Argo CD workloads (the bundled install); `argocd-dex-server` is Devtron's own Dex and allowed. */
 const ARGOCD_WORKLOAD = /^argocd-(server|repo-server|application-controller|applicationset-controller|redis|notifications-controller|commit-server)(-|$)/;
-
-export interface HelmState {
-  /** `deployed`, `failed`, … or undefined when the release is absent. */
-  status(release: string, namespace: string): Promise<string | undefined>;
-}
 
 function missing(section: CheckResult['section'], id: string, title: string, what: string, fix: string): CheckResult {
   return fail(section, id, title, `${what}: not found`, fix);
 }
 
 /** Checks of the live cluster objects, section by section. */
-export async function liveChecks(v: PlatformVars, envName: string, kube: KubeReader, helm?: HelmState): Promise<CheckResult[]> {
+export async function liveChecks(v: PlatformVars, envName: string, kube: KubeReader, helm: HelmReader): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
 
   // B: nodes and spread.
@@ -45,8 +40,8 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
       ? fail('C', 'no-argocd-in-devtroncd', `no Argo CD workloads in ${ns}`, argo.map((w) => `${w.kind ?? 'Pod'} ${ns}/${w.metadata.name}`).join(', '), 'keep argo-cd.enabled: false in the Devtron values and remove the bundled Argo CD')
       : pass('C', 'no-argocd-in-devtroncd', `no Argo CD workloads in ${ns}`, `${workloads.length} workloads in ${ns}, none of Argo CD (argocd-dex-server is Devtron's Dex)`),
   );
-  if (v.devtron.enabled && helm) {
-    const status = await helm.status(v.devtron.release, ns);
+  if (v.devtron.enabled) {
+    const status = (await helm.release(v.devtron.release, ns))?.status;
     out.push(
       status === 'deployed'
         ? pass('C', 'devtron-release', 'Devtron release deployed', `helm release ${ns}/${v.devtron.release}: deployed`)

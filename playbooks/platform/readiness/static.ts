@@ -1,8 +1,8 @@
-import type { PlatformVars } from '../../../playbooks/platform/component.ts';
-import { devtronValues } from '../../../playbooks/platform/lib/devtron-values.ts';
-import { argoRules, cnpgPooler, dashboardRoute, forwardAuthMiddleware, imagePolicy } from '../../../playbooks/platform/lib/manifests.ts';
-import { Secret } from '../../runtime/secret.ts';
-import { type CheckResult, fail, pass, warn } from '../report.ts';
+import type { PlatformVars } from '../component.ts';
+import { devtronValues } from '../lib/devtron-values.ts';
+import { argoRules, cnpgPooler, dashboardRoute, forwardAuthMiddleware, imagePolicy } from '../lib/manifests.ts';
+import { Secret } from '../../../src/index.ts';
+import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
 import { checkApplicationSets, checkMiddleware, checkPooler, checkPolicy, checkRoute, checkRules } from './objects.ts';
 
 /**

@@ -123,7 +123,9 @@ describe('verify platform --static, precompiled (no cluster)', () => {
       const backend = join(project, 'tf/backend.tf');
       writeFileSync(backend, readFileSync(backend, 'utf8').replace('use_lockfile = true', 'use_lockfile = true\n    dynamodb_table = "tf-locks"'));
       const prod = readFileSync(join(repo, 'inventory/prod.yaml'), 'utf8');
-      writeFileSync(join(project, 'inventory/prod.yaml'), prod.replace('dir: ../playbooks/platform/terraform/envs/prod', 'dir: ../tf'));
+      const inventory = prod.replace('dir: ../playbooks/platform/terraform/envs/prod', 'dir: ../tf').replace('kubeconfig: ~/.kube/config', `kubeconfig: ${join(project, 'no-such-kubeconfig')}`);
+      expect(inventory).toContain('no-such-kubeconfig');
+      writeFileSync(join(project, 'inventory/prod.yaml'), inventory);
     });
     afterAll(() => rmSync(project, { recursive: true, force: true }));
 
@@ -132,6 +134,14 @@ describe('verify platform --static, precompiled (no cluster)', () => {
       expect(r.code, r.out).toBe(1);
       expect(r.stdout).toMatch(/FAIL\s+no DynamoDB locking\n\s+\.\.\/tf\/backend\.tf: backend "s3": dynamodb_table = tf-locks/);
       expect(r.stdout).toMatch(/^FAIL\s+\d+ pass, \d+ warn, 1 fail$/m);
+    });
+
+    it('test platform loads the 88 playbook on the precompiled path; its readiness task reaches for the cluster', async () => {
+      const secrets = { ADMIN_PASSWORD: 'adm-Secret-4417', DEVPI_ADMIN_PASSWORD: 'dp-Secret-9921', HARBOR_ROBOT_TOKEN: 'hr-Secret-3310', GITHUB_TOKEN: 'gh-Secret-7702' };
+      const r = await helix(['test', 'platform', '--env', 'prod', '--check'], { cwd: project, env: secrets });
+      expect(r.out).not.toMatch(/cannot load|Cannot find module/);
+      expect(r.code, r.out).toBe(1);
+      expect(r.stdout).toMatch(/failed\s+platform\/88_test\/readiness\n.*no-such-kubeconfig/);
     });
   });
 

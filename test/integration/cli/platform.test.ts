@@ -82,7 +82,7 @@ describe.runIf(k8s() !== undefined && hasPostgres())('platform through bin/helix
     const r = await helix(['verify', 'platform', ...LOCAL], { timeoutMs: 300_000 });
     expect(r.code, r.out).toBe(1);
     expect(r.stdout).toMatch(/Pooler platform\/platform-db-pooler-rw: not found/);
-    expect(r.stdout).toMatch(/Namespace devtroncd: not found/);
+    expect(r.stdout).toMatch(/ClusterPolicy verify-image-provenance: not found/);
     expect(r.stdout).toMatch(/^FAIL\s+\d+ pass, \d+ warn, \d+ fail$/m);
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -214,7 +214,7 @@ describe('play, test, rollback, history, unlock in a project without a cluster',
     const yes = await run(['unlock', 'demo', '--yes']);
     expect(yes.code, yes.out).toBe(0);
     expect(yes.stdout).toMatch(/released demo-local/);
-    expect(existsSync(join(state, 'locks', 'demo-local.lock'))).toBe(false);
+    expect(await lock.read()).toBeUndefined();
     expect((await run(['play', 'demo'])).code).toBe(0);
   });
 

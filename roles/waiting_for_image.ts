@@ -1,6 +1,5 @@
 import { defineTask, noChange, type Secret, TargetError, type Task } from '../src/index.ts';
-import { unverifiedTargets } from '../src/runtime/env.ts';
-import { fetchWithTls } from '../src/runtime/fetch.ts';
+import { fetchWithTls, unverifiedTargets } from '../src/modules/http/index.ts';
 
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',

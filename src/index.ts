@@ -17,6 +17,7 @@ export {
 } from './runtime/errors.ts';
 export { collect, EventBus, type Recap, type RunEvent } from './runtime/events.ts';
 export { defineComponent, definePlaybook, purgeData, secret, type Component, type PlaybookBody, type Playbook, type VarsOf } from './runtime/playbook.ts';
+export { cacheDir } from './runtime/paths.ts';
 export { prepare, run, type RunOptions } from './runtime/run.ts';
 export { isSecret, markSecret, mask, Secret } from './runtime/secret.ts';
 export {

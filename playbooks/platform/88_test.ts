@@ -1,12 +1,9 @@
 import { defineTask, definePlaybook, noChange } from '../../src/index.ts';
-import { kubeReader } from '../../src/verify/kube.ts';
-import { liveChecks } from '../../src/verify/platform/live.ts';
-import { staticChecks } from '../../src/verify/platform/static.ts';
-import type { CheckResult } from '../../src/verify/report.ts';
+import * as postgres from '../../src/modules/postgres/index.ts';
+import { readinessContext, runReadiness, type CheckResult } from '../../src/verify/index.ts';
 import type { PlatformVars } from './component.ts';
 import { platform } from './lib/context.ts';
-import { terraformResults } from './lib/guardrails.ts';
-import * as postgres from '../../src/modules/postgres/index.ts';
+import readiness from './verify.ts';
 
 /**
  * The platform's test playbook: the readiness checks of `helix verify platform` (any FAIL
@@ -19,7 +16,7 @@ export default definePlaybook<PlatformVars>((env) => {
       kind: 'platform.verify',
       name: 'readiness',
       plan: async () => {
-        const results = [...(await terraformResults(p)), ...staticChecks(p.v, p.envName), ...(await liveChecks(p.v, p.envName, kubeReader(env.kubernetes)))];
+        const results = await runReadiness(readiness, readinessContext(env, { static: false }));
         const failed = results.filter((r) => r.status === 'FAIL');
         if (failed.length) throw new Error(`readiness FAIL: ${failed.map((r) => `${r.id}: ${r.evidence}`).join('; ')}`);
         return noChange(`${results.length} readiness checks, none FAIL (${results.filter((r) => r.status === 'WARN').length} WARN)`, results);

@@ -216,6 +216,11 @@ const component = defineComponent({
   vars: z.object({
     /** Environment name used in object names (`apps-root-<env>`). @default the inventory's name */
     env_name: k8sName.optional(),
+    /**
+     * A production environment: readiness treats a missing Argo CD Application, or one no Argo CD
+     * controller reports on, as FAIL (elsewhere WARN: the sandbox runs no Argo CD). @default true
+     */
+    production: z.boolean().default(true),
     terraform,
     identity,
     secrets,

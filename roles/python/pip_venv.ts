@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineTask, noChange, TargetError, type Task, type TaskContext, type TaskOptions } from '../../src/index.ts';
-import { cacheDir } from '../../src/runtime/paths.ts';
+import { cacheDir, defineTask, noChange, TargetError, type Task, type TaskContext, type TaskOptions } from '../../src/index.ts';
 import { transportFor } from '../../src/modules/ssh/index.ts';
 
 export interface PipVenvOptions extends TaskOptions<PipVenvResult> {

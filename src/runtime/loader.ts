@@ -120,3 +120,20 @@ export async function loadPlaybook(folder: ComponentFolder, pb: { name: string; 
   }
   return p as Playbook<any>;
 }
+
+/** The component's readiness checks file (`verify.ts`), or undefined when it has none. */
+export function readinessFile(folder: ComponentFolder): string | undefined {
+  const file = join(folder.dir, 'verify.ts');
+  return existsSync(file) ? file : undefined;
+}
+
+/** Loads a component's `verify.ts` (its default export is `defineReadiness(...)`), like a playbook. */
+export async function loadReadiness(folder: ComponentFolder): Promise<{ type: 'readiness' }> {
+  const file = readinessFile(folder);
+  if (!file) throw new ConfigError(`component ${folder.name} has no readiness checks (no verify.ts in ${folder.dir})`, `${folder.name}/verify.ts`);
+  const r = await importDefault(file, `${folder.name}/verify.ts`);
+  if (!r || (r as { type?: unknown }).type !== 'readiness') {
+    throw new ConfigError('verify.ts must `export default defineReadiness({...})`', `${folder.name}/verify.ts`);
+  }
+  return r as { type: 'readiness' };
+}

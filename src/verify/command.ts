@@ -9,21 +9,20 @@ interface VerifyCliOptions {
   check?: boolean;
 }
 
-/** `helix verify platform --env <name> [--format md|json] [--static]`. */
+/**
+ * `helix verify <component> --env <name> [--format md|json] [--static]`: the component's own
+ * readiness checks (its `verify.ts`), found the way playbooks are.
+ */
 export function registerVerify(program: Command, root: () => string): void {
   program
-    .command('verify')
-    .description('readiness reports')
-    .command('platform')
-    .description('the Devtron platform readiness report, sections A–J (exit 1 on any FAIL)')
+    .command('verify <component>')
+    .description("a component's readiness report from its verify.ts (the platform's: sections A–J); exit 1 on any FAIL")
     .option('-e, --env <name>', 'inventory environment', 'local')
     .option('--format <format>', 'table, md or json', 'table')
     .option('--json', 'same as --format json')
-    .option('--static', 'no cluster: check the Terraform files and what helix would apply (CI pre-merge)')
+    .option('--static', 'no cluster: check files and what helix would apply (CI pre-merge)')
     .option('--check', 'same as --static')
-    .action(async (o: VerifyCliOptions) => {
-      const { verifyPlatform } = await import('./platform/index.ts');
-      const { renderJson, renderMarkdown, renderTable } = await import('./render.ts');
+    .action(async (component: string, o: VerifyCliOptions) => {
       const format = o.json ? 'json' : (o.format ?? 'table');
       if (!['table', 'md', 'json'].includes(format)) {
         process.stderr.write(`helix: --format must be table, md or json\n`);
@@ -32,14 +31,16 @@ export function registerVerify(program: Command, root: () => string): void {
       }
       const staticOnly = o.static === true || o.check === true;
       try {
-        const results = await verifyPlatform({ root: root(), env: o.env, static: staticOnly });
-        const title = `Platform readiness: ${o.env}${staticOnly ? ' (static)' : ''}`;
+        const { verifyComponent } = await import('./run.ts');
+        const { renderJson, renderMarkdown, renderTable } = await import('./render.ts');
+        const { results, sections } = await verifyComponent({ root: root(), component, env: o.env, static: staticOnly });
+        const title = `${component} readiness: ${o.env}${staticOnly ? ' (static)' : ''}`;
         const text =
           format === 'json'
-            ? renderJson(results, { env: o.env, mode: staticOnly ? 'static' : 'live' })
+            ? renderJson(results, { component, env: o.env, mode: staticOnly ? 'static' : 'live' }, sections)
             : format === 'md'
-              ? renderMarkdown(results, title)
-              : renderTable(results, title);
+              ? renderMarkdown(results, title, sections)
+              : renderTable(results, title, sections);
         process.stdout.write(text);
         process.exitCode = results.some((r) => r.status === 'FAIL') ? 1 : 0;
       } catch (error) {

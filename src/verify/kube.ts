@@ -15,7 +15,9 @@ export interface KubeReader {
 
 /** The kinds the checks read: group/version and plural, so no discovery round-trips are needed. */
 export const KINDS = {
+  Namespace: { path: '/api/v1', plural: 'namespaces', namespaced: false },
   Node: { path: '/api/v1', plural: 'nodes', namespaced: false },
+  Service: { path: '/api/v1', plural: 'services', namespaced: true },
   Pod: { path: '/api/v1', plural: 'pods', namespaced: true },
   ConfigMap: { path: '/api/v1', plural: 'configmaps', namespaced: true },
   Secret: { path: '/api/v1', plural: 'secrets', namespaced: true },

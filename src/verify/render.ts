@@ -1,10 +1,15 @@
 import pc from 'picocolors';
-import { type CheckResult, SECTIONS, type Section, type Status, worst } from './report.ts';
+import { type CheckResult, type Sections, type Status, worst } from './report.ts';
 
 const colour = (s: Status): string => (s === 'PASS' ? pc.green(s) : s === 'WARN' ? pc.yellow(s) : pc.red(s));
 
-function bySection(results: readonly CheckResult[]): [Section, CheckResult[]][] {
-  return (Object.keys(SECTIONS) as Section[]).map((s) => [s, results.filter((r) => r.section === s)]);
+/**
+ * Results grouped by section in the component's order; a section the component did not name
+ * comes last under its own key, so no result is ever left out of a report.
+ */
+function bySection(results: readonly CheckResult[], sections: Sections): [string, string, CheckResult[]][] {
+  const keys = [...new Set([...Object.keys(sections), ...results.map((r) => r.section)])];
+  return keys.map((s) => [s, sections[s] ?? s, results.filter((r) => r.section === s)]);
 }
 
 function counts(results: readonly CheckResult[]): string {
@@ -13,11 +18,11 @@ function counts(results: readonly CheckResult[]): string {
 }
 
 /** The terminal report: one block per section, one line per check, fixes under non-PASS lines. */
-export function renderTable(results: readonly CheckResult[], title: string): string {
+export function renderTable(results: readonly CheckResult[], title: string, sections: Sections = {}): string {
   const lines = [pc.bold(title), ''];
-  for (const [s, rs] of bySection(results)) {
+  for (const [s, name, rs] of bySection(results, sections)) {
     if (rs.length === 0) continue;
-    lines.push(`${colour(worst(rs))}  ${pc.bold(`${s}  ${SECTIONS[s]}`)}`);
+    lines.push(`${colour(worst(rs))}  ${pc.bold(`${s}  ${name}`)}`);
     for (const r of rs) {
       lines.push(`   ${colour(r.status).padEnd(r.status.length + 10)} ${r.title}`);
       lines.push(pc.dim(`         ${r.evidence}`));
@@ -32,19 +37,19 @@ export function renderTable(results: readonly CheckResult[], title: string): str
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Markdown in the shape of the readiness assessment: a quick-reference table, then each section. */
-export function renderMarkdown(results: readonly CheckResult[], title: string): string {
+export function renderMarkdown(results: readonly CheckResult[], title: string, sections: Sections = {}): string {
   const out = [`# ${title}`, '', '| Section | Component | Status |', '|---|---|---|'];
-  const sections = bySection(results).filter(([, rs]) => rs.length);
-  for (const [s, rs] of sections) out.push(`| ${s} | ${SECTIONS[s]} | **${worst(rs)}** |`);
-  for (const [s, rs] of sections) {
-    out.push('', `## Section ${s}: ${SECTIONS[s]}`, '', `**Status**: ${worst(rs)}`, '', '| Check | Status | Evidence | Fix |', '|---|---|---|---|');
+  const groups = bySection(results, sections).filter(([, , rs]) => rs.length);
+  for (const [s, name, rs] of groups) out.push(`| ${s} | ${name} | **${worst(rs)}** |`);
+  for (const [s, name, rs] of groups) {
+    out.push('', `## Section ${s}: ${name}`, '', `**Status**: ${worst(rs)}`, '', '| Check | Status | Evidence | Fix |', '|---|---|---|---|');
     for (const r of rs) out.push(`| ${cell(r.title)} | ${r.status} | ${cell(r.evidence)} | ${r.status === 'PASS' ? '' : cell(r.fix ?? '')} |`);
   }
   out.push('', `**Overall**: ${worst(results)} (${counts(results)})`, '');
   return out.join('\n');
 }
 
-export function renderJson(results: readonly CheckResult[], meta: Record<string, unknown>): string {
-  const sections = Object.fromEntries(bySection(results).filter(([, rs]) => rs.length).map(([s, rs]) => [s, { title: SECTIONS[s], status: worst(rs) }]));
-  return `${JSON.stringify({ ...meta, status: worst(results), sections, checks: results }, null, 2)}\n`;
+export function renderJson(results: readonly CheckResult[], meta: Record<string, unknown>, sections: Sections = {}): string {
+  const bySec = Object.fromEntries(bySection(results, sections).filter(([, , rs]) => rs.length).map(([s, name, rs]) => [s, { title: name, status: worst(rs) }]));
+  return `${JSON.stringify({ ...meta, status: worst(results), sections: bySec, checks: results }, null, 2)}\n`;
 }

@@ -2,8 +2,8 @@
 export type Status = 'PASS' | 'WARN' | 'FAIL';
 
 export interface CheckResult {
-  /** Section of the readiness assessment (A–J). */
-  section: Section;
+  /** Section of the component's report (the platform's are A–J), a key of its `sections`. */
+  section: string;
   /** Stable id: `A.backend-lockfile`. */
   id: string;
   title: string;
@@ -14,27 +14,16 @@ export interface CheckResult {
   fix?: string;
 }
 
-export const SECTIONS = {
-  A: 'Terraform remote state and CI least privilege',
-  B: 'Kubernetes production readiness',
-  C: 'Devtron and Argo CD',
-  D: 'CI, SBOM, cosign, Kyverno, SOPS',
-  E: 'CNPG, pooling, HA and DR',
-  F: 'Authentik OIDC',
-  G: 'NetBird mesh',
-  H: 'Traefik ingress and OIDC enforcement',
-  I: 'Kyverno policy lifecycle',
-  J: 'Observability and runbooks',
-} as const;
-export type Section = keyof typeof SECTIONS;
+/** A component's report sections, in report order: key (`A`) → title. */
+export type Sections = Readonly<Record<string, string>>;
 
-export function pass(section: Section, id: string, title: string, evidence: string): CheckResult {
+export function pass(section: string, id: string, title: string, evidence: string): CheckResult {
   return { section, id: `${section}.${id}`, title, status: 'PASS', evidence };
 }
-export function warn(section: Section, id: string, title: string, evidence: string, fix: string): CheckResult {
+export function warn(section: string, id: string, title: string, evidence: string, fix: string): CheckResult {
   return { section, id: `${section}.${id}`, title, status: 'WARN', evidence, fix };
 }
-export function fail(section: Section, id: string, title: string, evidence: string, fix: string): CheckResult {
+export function fail(section: string, id: string, title: string, evidence: string, fix: string): CheckResult {
   return { section, id: `${section}.${id}`, title, status: 'FAIL', evidence, fix };
 }
 

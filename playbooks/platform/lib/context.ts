@@ -1,8 +1,5 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import type { Env } from '../../../src/index.ts';
-import { ConfigError } from '../../../src/runtime/errors.ts';
-import { Secret } from '../../../src/runtime/secret.ts';
-import type { TaskContext } from '../../../src/runtime/task.ts';
+import { ConfigError, Secret, type Env, type TaskContext } from '../../../src/index.ts';
 import type { PgConnection } from '../../../src/modules/postgres/index.ts';
 import type { PlatformVars } from '../component.ts';
 import { decryptSops, sopsValue } from './sops.ts';

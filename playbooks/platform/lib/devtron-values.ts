@@ -1,5 +1,5 @@
 import type { HelmValues } from '../../../src/modules/helm/index.ts';
-import type { Secret } from '../../../src/runtime/secret.ts';
+import type { Secret } from '../../../src/index.ts';
 import type { PlatformVars } from '../component.ts';
 
 /**

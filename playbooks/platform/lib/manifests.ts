@@ -1,4 +1,4 @@
-import type { Secret } from '../../../src/runtime/secret.ts';
+import type { Secret } from '../../../src/index.ts';
 import type { Manifest } from '../../../src/modules/k8s/index.ts';
 import type { PlatformVars } from '../component.ts';
 import { MANAGED_BY } from './context.ts';

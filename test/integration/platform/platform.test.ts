@@ -10,7 +10,7 @@ import { installHelm } from '../../../src/modules/helm/install.ts';
 import { rawKube } from '../../../src/crds/kube.ts';
 import { changeKey, EventBus, run } from '../../../src/index.ts';
 import type { RunOptions } from '../../../src/runtime/run.ts';
-import { verifyPlatform } from '../../../src/verify/platform/index.ts';
+import { verifyComponent } from '../../../src/verify/run.ts';
 import { hasKubernetes, kubeEnv } from '../k8s/helpers.ts';
 import { readSandboxInventory } from '../../support/sandbox.ts';
 
@@ -45,7 +45,7 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
   const k = () => kubeEnv().kubernetes!;
   const kube = () => rawKube(k().kubeconfig!, k().context);
   const failures = async (set?: Record<string, unknown>) =>
-    (await verifyPlatform({ root, env: 'local', ...(set ? { set } : {}) })).filter((r) => r.status === 'FAIL').map((r) => `${r.id}: ${r.evidence}`);
+    (await verifyComponent({ root, component: 'platform', env: 'local', ...(set ? { set } : {}) })).results.filter((r) => r.status === 'FAIL').map((r) => `${r.id}: ${r.evidence}`);
 
   beforeAll(async () => {
     await Promise.all([installSops(), installHelm()]);

@@ -34,11 +34,16 @@ describe('Devtron values', () => {
 /**
  * `HELIX_DEVTRON_CHART`: a local copy of charts/devtron (devtron-operator 0.23.x) with its
  * three dependencies under charts/ (see playbooks/platform/README.md). No copy is reachable
- * from this machine's package registries, so without it this test is skipped.
+ * from this machine's package registries, so without it this test is skipped, saying so; the
+ * skip is on the allow-list (test/skips.json, docs/testing.md). With a chart, a missing helm fails.
  */
 const chart = process.env.HELIX_DEVTRON_CHART;
-describe.runIf(Boolean(chart && existsSync(chart) && findHelm()))('Devtron chart render (helm template)', () => {
-  it('renders with helix values and produces no Argo CD objects', async () => {
+describe('Devtron chart render (helm template)', () => {
+  it('renders with helix values and produces no Argo CD objects', async (ctx) => {
+    if (!chart || !existsSync(chart)) {
+      return ctx.skip("HELIX_DEVTRON_CHART names no local copy of the devtron-operator chart (none is reachable from this machine's registries)");
+    }
+    expect(findHelm(), 'helm (node --import tsx src/modules/helm/install.ts)').toBeTruthy();
     const out = await withValuesFile(values, async (file) =>
       execFileSync(findHelm()!, ['template', 'devtron', chart!, '--namespace', 'devtroncd', '--values', file], { encoding: 'utf8', maxBuffer: 64 << 20 }),
     );

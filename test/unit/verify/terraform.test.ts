@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ciPolicyChecks, parseTerraformDirs, resources, stateKeys, terraformChecks, versionAllowsLockfile } from '../../../src/verify/terraform.ts';
+import { ciPolicyChecks, parseTerraformDirs, resources, stateKeys, terraformChecks, versionAllowsLockfile } from '../../../src/verify/index.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'helix-tf-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));

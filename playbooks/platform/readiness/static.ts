@@ -1,34 +1,21 @@
-import type { PlatformVars } from '../../../playbooks/platform/component.ts';
-import { devtronValues } from '../../../playbooks/platform/lib/devtron-values.ts';
-import { argoRules, cnpgPooler, dashboardRoute, forwardAuthMiddleware, imagePolicy } from '../../../playbooks/platform/lib/manifests.ts';
-import { Secret } from '../../runtime/secret.ts';
-import { type CheckResult, fail, pass, warn } from '../report.ts';
+import type { PlatformVars } from '../component.ts';
+import { devtronValues } from '../lib/devtron-values.ts';
+import { argoRules, cnpgPooler, dashboardRoute, forwardAuthMiddleware, imagePolicy } from '../lib/manifests.ts';
+import { Secret } from '../../../src/index.ts';
+import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
 import { checkApplicationSets, checkMiddleware, checkPooler, checkPolicy, checkRoute, checkRules } from './objects.ts';
 
 /**
  * Checks of what helix would apply, from the inventory alone (no cluster): the pre-merge
- * validation of 004. The same object checks run on the live objects in live mode.
+ * validation of 004. The same object checks run on the live objects in live mode. Each reads an
+ * inventory input that can be wrong; none re-checks a value helix's own builders fix.
  */
 export function staticChecks(v: PlatformVars, envName: string): CheckResult[] {
   const out: CheckResult[] = [];
-  const pgAddr = `${v.cnpg.cluster_name}-rw.${v.cnpg.namespace}.svc.cluster.local`;
-  const values = devtronValues(v, pgAddr, new Secret('(static check placeholder)'));
-  out.push(
-    values['argo-cd'].enabled === false
-      ? pass('C', 'devtron-argocd-off', 'Devtron bundled Argo CD disabled', 'values: argo-cd.enabled = false')
-      : fail('C', 'devtron-argocd-off', 'Devtron bundled Argo CD disabled', 'values: argo-cd.enabled = true', 'set argo-cd.enabled: false'),
-  );
-  const addr = values.global.externalPostgres.PG_ADDR;
-  out.push(
-    addr.includes(`${v.cnpg.cluster_name}-rw.`) && !addr.startsWith(v.cnpg.pooler.name)
-      ? pass('C', 'devtron-db-rw', 'Devtron uses the CNPG -rw Service (not the transaction Pooler)', `values: global.externalPostgres.PG_ADDR = ${addr}`)
-      : fail('C', 'devtron-db-rw', 'Devtron uses the CNPG -rw Service (not the transaction Pooler)', `values: global.externalPostgres.PG_ADDR = ${addr}`, 'point PG_ADDR at <cluster>-rw: migrations take advisory locks PgBouncer transaction mode breaks'),
-  );
-  out.push(
-    values.components.devtron.service.type === 'ClusterIP'
-      ? pass('C', 'devtron-service', 'Devtron Service is ClusterIP behind Traefik', 'values: components.devtron.service.type = ClusterIP')
-      : fail('C', 'devtron-service', 'Devtron Service is ClusterIP behind Traefik', `values: components.devtron.service.type = ${values.components.devtron.service.type}`, 'set ClusterIP; publish through the IngressRoute'),
-  );
+  // The Devtron values helix builds are fixed by devtronValues (argo-cd off, PG_ADDR on the -rw
+  // Service, a ClusterIP Service): checking them here could not fail. The live checks read them
+  // from the deployed release instead (readiness/devtron.ts); test/unit/platform covers the builder.
+  const values = devtronValues(v, `${v.cnpg.cluster_name}-rw.${v.cnpg.namespace}.svc.cluster.local`, new Secret('(static check placeholder)'));
   out.push(
     values.security.enabled && values.security.trivy.enabled
       ? pass('D', 'trivy', 'Trivy scanning in Devtron', 'values: security.enabled = true, security.trivy.enabled = true')

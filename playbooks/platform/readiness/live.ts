@@ -1,22 +1,16 @@
-import type { PlatformVars } from '../../../playbooks/platform/component.ts';
-import { type CheckResult, fail, pass, warn } from '../report.ts';
-import type { KubeReader, Obj } from '../kube.ts';
+import type { PlatformVars } from '../component.ts';
+import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
+import type { HelmReader, KubeReader } from '../../../src/verify/index.ts';
+import { applicationChecks } from './applications.ts';
+import { devtronChecks } from './devtron.ts';
 import { checkMiddleware, checkPolicy, checkPooler, checkRoute, checkRules } from './objects.ts';
-
-/** Argo CD workloads (the bundled install); `argocd-dex-server` is Devtron's own Dex and allowed. */
-const ARGOCD_WORKLOAD = /^argocd-(server|repo-server|application-controller|applicationset-controller|redis|notifications-controller|commit-server)(-|$)/;
-
-export interface HelmState {
-  /** `deployed`, `failed`, … or undefined when the release is absent. */
-  status(release: string, namespace: string): Promise<string | undefined>;
-}
 
 function missing(section: CheckResult['section'], id: string, title: string, what: string, fix: string): CheckResult {
   return fail(section, id, title, `${what}: not found`, fix);
 }
 
 /** Checks of the live cluster objects, section by section. */
-export async function liveChecks(v: PlatformVars, envName: string, kube: KubeReader, helm?: HelmState): Promise<CheckResult[]> {
+export async function liveChecks(v: PlatformVars, envName: string, kube: KubeReader, helm: HelmReader): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
 
   // B: nodes and spread.
@@ -36,29 +30,9 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
       : warn('B', 'zones', 'nodes spread over zones', `${zones.size} zone label(s) (topology.kubernetes.io/zone)`, 'spread node groups over at least two availability zones'),
   );
 
-  // C: no bundled Argo CD in devtroncd; Devtron release; every Application's readiness.
-  const ns = v.devtron.namespace;
-  const workloads = [...(await kube.list('Pod', ns)), ...(await kube.list('Deployment', ns)), ...(await kube.list('StatefulSet', ns))];
-  const argo = workloads.filter((w) => ARGOCD_WORKLOAD.test(w.metadata.name));
-  out.push(
-    argo.length
-      ? fail('C', 'no-argocd-in-devtroncd', `no Argo CD workloads in ${ns}`, argo.map((w) => `${w.kind ?? 'Pod'} ${ns}/${w.metadata.name}`).join(', '), 'keep argo-cd.enabled: false in the Devtron values and remove the bundled Argo CD')
-      : pass('C', 'no-argocd-in-devtroncd', `no Argo CD workloads in ${ns}`, `${workloads.length} workloads in ${ns}, none of Argo CD (argocd-dex-server is Devtron's Dex)`),
-  );
-  if (v.devtron.enabled && helm) {
-    const status = await helm.status(v.devtron.release, ns);
-    out.push(
-      status === 'deployed'
-        ? pass('C', 'devtron-release', 'Devtron release deployed', `helm release ${ns}/${v.devtron.release}: deployed`)
-        : fail('C', 'devtron-release', 'Devtron release deployed', `helm release ${ns}/${v.devtron.release}: ${status ?? 'absent'}`, 'run helix play platform --only devtron'),
-    );
-  } else if (!v.devtron.enabled) {
-    out.push(warn('C', 'devtron-release', 'Devtron release deployed', 'devtron.enabled is false in this environment (no chart copy)', 'set devtron.source to a reachable chart and devtron.enabled: true'));
-  }
-  const root = await kube.get('Application', `apps-root-${envName}`, v.argocd.namespace);
-  out.push(root ? pass('C', 'apps-root', 'root Application present', `Application ${v.argocd.namespace}/apps-root-${envName}`) : missing('C', 'apps-root', 'root Application present', `Application ${v.argocd.namespace}/apps-root-${envName}`, 'apply playbooks/platform/50_operators'));
-  const apps = await kube.list('Application', v.argocd.namespace);
-  for (const app of apps) out.push(applicationReadiness(app));
+  // C: Devtron (its namespace, release, values and Service) and the Argo CD Applications.
+  out.push(...(await devtronChecks(v, kube, helm)));
+  out.push(...(await applicationChecks(v, envName, kube)));
 
   // D and I: the image policy and the emergency exception.
   const policy = await kube.get('ClusterPolicy', v.kyverno.policy_name);
@@ -97,6 +71,7 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
   );
 
   // F: the identity data.
+  const ns = v.devtron.namespace;
   const idc = await kube.get('ConfigMap', 'platform-identity', ns);
   out.push(
     !idc
@@ -122,19 +97,4 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
   const rules = await kube.get('PrometheusRule', 'argocd-alerts', v.prometheus.namespace);
   out.push(...(rules ? checkRules(rules, 'live') : [missing('J', 'argocd-alerts', 'Argo CD alert rules', `PrometheusRule ${v.prometheus.namespace}/argocd-alerts`, 'apply playbooks/platform/50_operators')]));
   return out;
-}
-
-/** C: an Application is ready when Argo CD reports it Synced and Healthy. */
-export function applicationReadiness(app: Obj): CheckResult {
-  const name = `Application ${app.metadata.namespace}/${app.metadata.name}`;
-  const health = app.status?.health?.status as string | undefined;
-  const sync = app.status?.sync?.status as string | undefined;
-  const id = `app-${app.metadata.name}`;
-  const title = `${app.metadata.name} ready`;
-  if (!health && !sync) return warn('C', id, title, `${name}: no status (no Argo CD controller has reported on it)`, 'check that the external Argo CD watches this namespace');
-  if (health === 'Degraded' || health === 'Missing' || sync === 'Unknown' && health === 'Unknown') {
-    return fail('C', id, title, `${name}: health ${health ?? '-'}, sync ${sync ?? '-'}${app.status?.health?.message ? ` (${app.status.health.message})` : ''}`, `argocd app get ${app.metadata.name}; fix the failing resources`);
-  }
-  if (health === 'Healthy' && sync === 'Synced') return pass('C', id, title, `${name}: Synced, Healthy`);
-  return warn('C', id, title, `${name}: health ${health ?? '-'}, sync ${sync ?? '-'}`, `argocd app sync ${app.metadata.name}`);
 }

@@ -12,7 +12,8 @@ import { BUSYBOX, imageRef } from '../../../src/sandbox/images.ts';
 import { DOMAIN, NET, NODE_NAME } from '../../../src/sandbox/versions.ts';
 import { runTasks } from '../../unit/k8s/run.ts';
 import { cleanup, kubeEnv, namespace, sandboxClient, unique } from '../k8s/helpers.ts';
-import { has, sandbox } from './helpers.ts';
+import { loadState } from '../../../src/sandbox/state.ts';
+import { exec, has, sandbox } from './helpers.ts';
 
 /**
  * The real node: pods run in containers on this machine, reach each other through Services
@@ -116,6 +117,20 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
     expect(node?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status).toBe('True');
     expect(node?.status?.addresses).toContainEqual({ type: 'InternalIP', address: NET.nodeIp });
     expect(node?.spec?.taints).toContainEqual(REAL_NODE_TAINT);
+  });
+
+  it('a second `helix sandbox up` changes nothing: every process reused, no object rewritten', async () => {
+    const pids = (dir: string) => Object.fromEntries(Object.entries(loadState(dir).processes).flatMap(([c, procs]) => Object.entries(procs).map(([p, r]) => [`${c}/${p}`, r.pid])));
+    const dir = sandbox().dir;
+    const before = pids(dir);
+    const gateway = await client.get({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace: GATEWAY.namespace, name: GATEWAY.name });
+    const r = await exec('node', ['bin/helix.js', 'sandbox', 'up'], { timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/: started \(pid/);
+    for (const c of ['containerd', 'kubelet', 'kube-proxy', 'coredns', 'traefik', 'registry']) expect(r.stderr).toMatch(new RegExp(`sandbox: ${c}(/[\\w-]+)?: already running`));
+    expect(pids(dir)).toEqual(before);
+    const after = await client.get({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace: GATEWAY.namespace, name: GATEWAY.name });
+    expect(after?.metadata.resourceVersion).toBe(gateway?.metadata.resourceVersion);
   });
 
   it('runs a locally built image: reached through its Service by DNS name from another pod, and through Traefik over verified TLS', async () => {

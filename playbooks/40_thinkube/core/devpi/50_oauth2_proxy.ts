@@ -1,6 +1,5 @@
 import { definePlaybook } from '../../../../src/index.ts';
-import { unverifiedTargets } from '../../../../src/runtime/env.ts';
-import { verifiesTls } from '../../../../src/runtime/fetch.ts';
+import { unverifiedTargets, verifiesTls } from '../../../../src/modules/http/index.ts';
 import { oauth2ProxyDeploy, type Oauth2ProxySettings } from '../../../../roles/oauth2_proxy/index.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';

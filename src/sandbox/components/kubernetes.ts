@@ -124,7 +124,9 @@ export const kubeApiserver: Component = {
     writeKubeconfig(adminKubeconfig(ctx), { server: apiserverUrl, context: CONTEXT, user: 'helix-admin', ca: p.caCert, cert: admin.cert, key: admin.key, embed: true });
     const args = [
       `--etcd-servers=http://127.0.0.1:${PORTS.etcdClient}`,
-      '--bind-address=127.0.0.1', `--secure-port=${PORTS.apiserver}`,
+      // Pods reach the API through the `kubernetes` Service, whose endpoint is the advertise
+      // address: with root (a real node) listen there too; every request is authenticated.
+      `--bind-address=${advertise ? '0.0.0.0' : '127.0.0.1'}`, `--secure-port=${PORTS.apiserver}`,
       `--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`,
       `--client-ca-file=${p.caCert}`,
       `--service-account-key-file=${sa.pub}`, `--service-account-signing-key-file=${sa.key}`,

@@ -136,3 +136,14 @@ export async function leftovers(roots: readonly string[], markers: readonly stri
   for (const r of roots) if (existsSync(r)) out.push(`folder ${r}`);
   return out;
 }
+
+/**
+ * Writes a file only when its content differs. Daemons that watch their configuration
+ * (kube-proxy exits when its file is written, even with the same bytes) then see no change
+ * on a repeated `up`.
+ */
+export function writeIfChanged(file: string, content: string): boolean {
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return false;
+  writeFileSync(file, content);
+  return true;
+}

@@ -1,8 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Resolver } from 'node:dns/promises';
-import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { COREDNS_BUILD, goBuild, goBuildDir } from '../build.ts';
+import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
@@ -114,7 +115,7 @@ export const coredns: Component = {
     writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: USER, ca: p.caCert, cert: c.cert, key: c.key, embed: false });
     await applyObjects(adminKubeconfig(ctx), clusterObjects());
     const file = join(ctx.dir, 'Corefile');
-    writeFileSync(file, corefile(kubeconfig));
+    writeIfChanged(file, corefile(kubeconfig));
     await ensureProcess(ctx, {
       component: 'coredns',
       proc: 'coredns',

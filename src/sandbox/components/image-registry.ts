@@ -1,6 +1,7 @@
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive, saveCtx } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { BASE_IMAGES, buildImage, imageInRegistry, imageRef, pushImage } from '../images.ts';
@@ -47,7 +48,7 @@ export const registry: Component = {
     const serving = await p.issue({ name: 'registry', cn: HOST_NAMES.registry, dns: [HOST_NAMES.registry], ips: [NET.registryIp], usage: 'server' });
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const config = join(ctx.dir, 'registry.yaml');
-    writeFileSync(
+    writeIfChanged(
       config,
       stringify({
         version: 0.1,

@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { ensureUpstreamCrds } from '../../crds/apply.ts';
 import { goBuild, goBuildDir, TRAEFIK_BUILD } from '../build.ts';
+import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
@@ -98,9 +99,9 @@ export const traefik: Component = {
       await applyObjects(adminKubeconfig(ctx), clusterObjects(wildcard.cert, wildcard.key));
     });
     const dynamic = join(ctx.dir, 'traefik-dynamic.yaml');
-    writeFileSync(dynamic, stringify({ tls: { stores: { default: { defaultCertificate: { certFile: wildcard.cert, keyFile: wildcard.key } } } } }));
+    writeIfChanged(dynamic, stringify({ tls: { stores: { default: { defaultCertificate: { certFile: wildcard.cert, keyFile: wildcard.key } } } } }));
     const config = join(ctx.dir, 'traefik.yaml');
-    writeFileSync(
+    writeIfChanged(
       config,
       stringify({
         global: { checkNewVersion: false, sendAnonymousUsage: false },

@@ -1,10 +1,10 @@
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { goBuild, goBuildDir, KUBERNETES_NODE_BUILD } from '../build.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive, saveCtx } from '../component.ts';
-import { ensureChain, removeChain, restoreSysctls, setSysctl, unmountUnder } from '../host.ts';
+import { ensureChain, removeChain, restoreSysctls, setSysctl, unmountUnder, writeIfChanged } from '../host.ts';
 import { httpOk } from '../http.ts';
 import { writeKubeconfig } from '../kubeconfig.ts';
 import { Pki } from '../pki.ts';
@@ -116,7 +116,7 @@ function cniConfig(): string {
 function registryHosts(ctx: Ctx): void {
   const dir = join(nodeDir(ctx), 'certs.d', HOST_NAMES.registry);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
+  writeIfChanged(
     join(dir, 'hosts.toml'),
     `server = "https://${HOST_NAMES.registry}"\n\n[host."https://${HOST_NAMES.registry}"]\n  capabilities = ["pull", "resolve"]\n  ca = ${JSON.stringify(pki(ctx).caCert)}\n`,
   );
@@ -205,8 +205,8 @@ export const containerd: Component = {
     saveCtx(ctx);
     for (const d of [paths.containerdRoot, paths.containerdState, paths.kubeletRoot, paths.cniData, join(nodeDir(ctx), 'cni')]) mkdirSync(d, { recursive: true, mode: 0o700 });
     const config = join(nodeDir(ctx), 'containerd.toml');
-    writeFileSync(config, containerdConfig(ctx));
-    writeFileSync(join(nodeDir(ctx), 'cni', '10-helix-sandbox.conflist'), cniConfig());
+    writeIfChanged(config, containerdConfig(ctx));
+    writeIfChanged(join(nodeDir(ctx), 'cni', '10-helix-sandbox.conflist'), cniConfig());
     registryHosts(ctx);
     await ensureProcess(ctx, {
       component: 'containerd',
@@ -285,7 +285,7 @@ export const kubelet: Component = {
     const kc = await nodeKubeconfig(ctx, 'kubelet', `system:node:${NODE_NAME}`, 'system:nodes');
     const serving = await p.issue({ name: 'kubelet-serving', cn: `system:node:${NODE_NAME}`, ips: [NET.nodeIp, '127.0.0.1'], dns: [NODE_NAME, 'localhost'], usage: 'server' });
     const config = join(nodeDir(ctx), 'kubelet.yaml');
-    writeFileSync(
+    writeIfChanged(
       config,
       stringify({
         apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -358,7 +358,7 @@ export const kubeProxy: Component = {
   start: async (ctx) => {
     const kc = await nodeKubeconfig(ctx, 'kube-proxy', 'system:kube-proxy');
     const config = join(nodeDir(ctx), 'kube-proxy.yaml');
-    writeFileSync(
+    writeIfChanged(
       config,
       stringify({
         apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',

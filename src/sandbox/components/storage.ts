@@ -1,8 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { goBuild, goBuildDir, LOCAL_PATH_BUILD } from '../build.ts';
+import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { BUSYBOX, imageRef } from '../images.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
@@ -96,9 +97,9 @@ export const storage: Component = {
     writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: USER, ca: p.caCert, cert: c.cert, key: c.key, embed: false });
     await applyObjects(adminKubeconfig(ctx), clusterObjects());
     const configFile = join(stateDir(ctx), 'config.json');
-    writeFileSync(configFile, JSON.stringify(config()));
+    writeIfChanged(configFile, JSON.stringify(config()));
     const helperFile = join(stateDir(ctx), 'helperPod.yaml');
-    writeFileSync(helperFile, stringify(helperPod()));
+    writeIfChanged(helperFile, stringify(helperPod()));
     await ensureProcess(ctx, {
       component: 'storage',
       proc: 'local-path-provisioner',

@@ -78,6 +78,8 @@ export interface ProcessSpec {
   healthy: () => Promise<boolean>;
   /** @default 120 s */
   timeoutMs?: number;
+  /** Its configuration changed since it started: a running process is stopped and started again. */
+  changed?: boolean;
 }
 
 /** A component that failed to become healthy: its name, the end of its log and the log's path. */
@@ -101,6 +103,10 @@ export async function ensureProcess(ctx: Ctx, spec: ProcessSpec): Promise<'start
   const log = logFile(ctx, spec.component, spec.proc);
   const timeoutMs = spec.timeoutMs ?? 120_000;
   const label = spec.proc === spec.component ? spec.component : `${spec.component}/${spec.proc}`;
+  if (rec && spec.changed && isOurs(rec.pid, rec.marker)) {
+    ctx.report(`sandbox: ${label}: configuration changed, restarting (pid ${rec.pid})`);
+    await stopPid(rec.pid);
+  }
   if (rec && isOurs(rec.pid, rec.marker)) {
     const r = await waitUntil(spec.healthy, { timeoutMs, alive: () => isOurs(rec.pid, rec.marker) });
     if (r === 'ok') {

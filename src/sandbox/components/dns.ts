@@ -23,14 +23,15 @@ import { adminKubeconfig, CONTEXT } from './kubernetes.ts';
 const USER = 'helix-coredns';
 const pki = (ctx: Ctx) => new Pki(join(ctx.dir, 'pki'));
 
-export function corefile(kubeconfig: string): string {
+export function corefile(kubeconfig: string, hostsFile: string): string {
   const bind = `bind ${NET.nodeIp}`;
-  const fixed = [
-    [NET.registryIp, HOST_NAMES.registry],
-    [NET.gateway, HOST_NAMES.host],
-    [GIT_HOST.address, HOST_NAMES.git],
-  ];
-  return `${fixed.map(([ip, name]) => `${name}:53 {\n  ${bind}\n  hosts {\n    ${ip} ${name}\n  }\n}\n`).join('')}
+  const names = fixedNames().map(([, name]) => name);
+  // A file of its own: the hosts plugin would otherwise also read the host's /etc/hosts.
+  return `${names.join(' ')} {
+  ${bind}
+  hosts ${hostsFile}
+}
+
 ${DOMAIN}:53 {
   ${bind}
   errors
@@ -55,6 +56,15 @@ ${DOMAIN}:53 {
   cache 5
 }
 `;
+}
+
+/** The sandbox's names with fixed addresses, answered by CoreDNS from a hosts file. */
+export function fixedNames(): [string, string][] {
+  return [
+    [NET.registryIp, HOST_NAMES.registry],
+    [NET.gateway, HOST_NAMES.host],
+    [GIT_HOST.address, HOST_NAMES.git],
+  ];
 }
 
 /** The objects that make CoreDNS the cluster's DNS: its read access, and the kube-dns Service pointing at it. */
@@ -114,14 +124,17 @@ export const coredns: Component = {
     const kubeconfig = join(ctx.dir, 'k8s', 'coredns.kubeconfig');
     writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: USER, ca: p.caCert, cert: c.cert, key: c.key, embed: false });
     await applyObjects(adminKubeconfig(ctx), clusterObjects());
+    const hostsFile = join(ctx.dir, 'coredns-hosts');
+    const hostsChanged = writeIfChanged(hostsFile, `${fixedNames().map(([ip, name]) => `${ip} ${name}`).join('\n')}\n`);
     const file = join(ctx.dir, 'Corefile');
-    writeIfChanged(file, corefile(kubeconfig));
+    const changed = writeIfChanged(file, corefile(kubeconfig, hostsFile)) || hostsChanged;
     await ensureProcess(ctx, {
       component: 'coredns',
       proc: 'coredns',
       cmd: join(goBuildDir(COREDNS_BUILD.name, COREDNS_BUILD.version), 'bin', 'coredns'),
       args: ['-conf', file],
       marker: file,
+      changed,
       healthy: () => httpOk(`http://127.0.0.1:${PORTS.corednsReady}/ready`),
       timeoutMs: 60_000,
     });

@@ -99,9 +99,9 @@ export const traefik: Component = {
       await applyObjects(adminKubeconfig(ctx), clusterObjects(wildcard.cert, wildcard.key));
     });
     const dynamic = join(ctx.dir, 'traefik-dynamic.yaml');
-    writeIfChanged(dynamic, stringify({ tls: { stores: { default: { defaultCertificate: { certFile: wildcard.cert, keyFile: wildcard.key } } } } }));
+    const dynChanged = writeIfChanged(dynamic, stringify({ tls: { stores: { default: { defaultCertificate: { certFile: wildcard.cert, keyFile: wildcard.key } } } } }));
     const config = join(ctx.dir, 'traefik.yaml');
-    writeIfChanged(
+    const changed = writeIfChanged(
       config,
       stringify({
         global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -127,6 +127,7 @@ export const traefik: Component = {
       args: [`--configFile=${config}`],
       env: { ...process.env, KUBECONFIG: kubeconfig },
       marker: `--configFile=${config}`,
+      changed: changed || dynChanged,
       healthy: pingOk,
       timeoutMs: 90_000,
     });

@@ -205,7 +205,7 @@ export const containerd: Component = {
     saveCtx(ctx);
     for (const d of [paths.containerdRoot, paths.containerdState, paths.kubeletRoot, paths.cniData, join(nodeDir(ctx), 'cni')]) mkdirSync(d, { recursive: true, mode: 0o700 });
     const config = join(nodeDir(ctx), 'containerd.toml');
-    writeIfChanged(config, containerdConfig(ctx));
+    const changed = writeIfChanged(config, containerdConfig(ctx));
     writeIfChanged(join(nodeDir(ctx), 'cni', '10-helix-sandbox.conflist'), cniConfig());
     registryHosts(ctx);
     await ensureProcess(ctx, {
@@ -215,6 +215,7 @@ export const containerd: Component = {
       args: ['--config', config],
       env: { ...process.env, PATH: `/usr/bin:/usr/sbin:/bin:/sbin:${process.env.PATH ?? ''}` },
       marker: config,
+      changed,
       healthy: containerdUp,
       timeoutMs: 60_000,
     });
@@ -285,7 +286,7 @@ export const kubelet: Component = {
     const kc = await nodeKubeconfig(ctx, 'kubelet', `system:node:${NODE_NAME}`, 'system:nodes');
     const serving = await p.issue({ name: 'kubelet-serving', cn: `system:node:${NODE_NAME}`, ips: [NET.nodeIp, '127.0.0.1'], dns: [NODE_NAME, 'localhost'], usage: 'server' });
     const config = join(nodeDir(ctx), 'kubelet.yaml');
-    writeIfChanged(
+    const changed = writeIfChanged(
       config,
       stringify({
         apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -328,6 +329,7 @@ export const kubelet: Component = {
       args: [`--config=${config}`, `--kubeconfig=${kc}`, `--root-dir=${paths.kubeletRoot}`, `--hostname-override=${NODE_NAME}`, `--node-ip=${NET.nodeIp}`, '--v=1'],
       env: { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}` },
       marker: `--root-dir=${paths.kubeletRoot}`,
+      changed,
       healthy: () => httpOk(`http://127.0.0.1:${PORTS.kubeletHealthz}/healthz`, { contains: 'ok' }),
       timeoutMs: 120_000,
     });
@@ -358,7 +360,7 @@ export const kubeProxy: Component = {
   start: async (ctx) => {
     const kc = await nodeKubeconfig(ctx, 'kube-proxy', 'system:kube-proxy');
     const config = join(nodeDir(ctx), 'kube-proxy.yaml');
-    writeIfChanged(
+    const changed = writeIfChanged(
       config,
       stringify({
         apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
@@ -382,6 +384,7 @@ export const kubeProxy: Component = {
       args: [`--config=${config}`, '--v=1'],
       env: { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}` },
       marker: `--config=${config}`,
+      changed,
       healthy: () => httpOk(`http://127.0.0.1:${PORTS.kubeProxyHealthz}/healthz`),
       timeoutMs: 60_000,
     });

@@ -59,12 +59,12 @@ describe('sandbox: the /etc/hosts block', () => {
 });
 
 describe('sandbox: CoreDNS configuration', () => {
-  const text = corefile('/k/coredns.kubeconfig');
+  const text = corefile('/k/coredns.kubeconfig', '/k/hosts');
   it('answers the cluster from the API, the sandbox domain with Traefik, and has no upstream', () => {
     expect(text).toContain('kubernetes cluster.local in-addr.arpa ip6.arpa');
     expect(text).toContain('kubeconfig /k/coredns.kubeconfig helix-sandbox');
     expect(text).toMatch(/sandbox\.test:53 \{[\s\S]*answer "\{\{ \.Name \}\} 30 IN A 10\.213\.7\.2"/);
-    expect(text).toMatch(/registry\.sandbox\.test:53 \{[\s\S]*10\.213\.7\.3 registry\.sandbox\.test/);
+    expect(text).toMatch(/^registry\.sandbox\.test host\.sandbox\.test git\.sandbox\.test \{\n  bind 10\.213\.7\.1\n  hosts \/k\/hosts\n\}/);
     expect(text).not.toMatch(/\bforward\b/);
   });
 });

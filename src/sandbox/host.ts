@@ -99,7 +99,9 @@ export async function removeChain(c: Pick<Chain, 'table' | 'chain' | 'from'>): P
 
 /** Every iptables rule (all tables) as `iptables-save` prints it, for `down`'s check. */
 export async function iptablesRules(): Promise<string> {
-  return (await run('iptables-save', [])).stdout;
+  const v4 = (await run('iptables-save', [])).stdout;
+  const v6 = (await run('ip6tables-save', []).catch(() => ({ stdout: '' }))).stdout;
+  return `${v4}\n${v6}`;
 }
 
 /**
@@ -146,4 +148,32 @@ export function writeIfChanged(file: string, content: string): boolean {
   if (existsSync(file) && readFileSync(file, 'utf8') === content) return false;
   writeFileSync(file, content);
   return true;
+}
+
+/**
+ * Removes every chain whose name starts with `prefix` and every rule that jumps to one, in all
+ * tables of `iptables` or `ip6tables`: what the kubelet leaves (KUBE-FIREWALL, its canaries),
+ * which `kube-proxy --cleanup` does not touch.
+ */
+export async function removeChainsByPrefix(prefix: string, bin: 'iptables' | 'ip6tables' = 'iptables'): Promise<number> {
+  const save = (await run(`${bin}-save`, []).catch(() => ({ stdout: '' }))).stdout;
+  let table = '';
+  const jumps: [string, string[]][] = [];
+  const chains: [string, string][] = [];
+  for (const line of save.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith(':') && line.slice(1).startsWith(prefix)) chains.push([table, line.slice(1).split(' ')[0]!]);
+    else if (line.startsWith('-A ') && new RegExp(`-j ${prefix}`).test(line) && !line.split(' ')[1]!.startsWith(prefix)) jumps.push([table, splitRule(line.slice(3))]);
+  }
+  for (const [t, rule] of jumps) await runStatus(bin, ['-w', '-t', t, '-D', ...rule]);
+  for (const [t, c] of chains) await runStatus(bin, ['-w', '-t', t, '-F', c]);
+  for (const [t, c] of chains) await runStatus(bin, ['-w', '-t', t, '-X', c]);
+  return jumps.length + chains.length;
+}
+
+/** Splits an iptables-save rule into arguments (double-quoted words kept whole). */
+export function splitRule(rule: string): string[] {
+  const out: string[] = [];
+  for (const m of rule.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) out.push(m[1] !== undefined ? m[1].replace(/\\"/g, '"') : m[2]!);
+  return out;
 }

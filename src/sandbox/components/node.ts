@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { goBuild, goBuildDir, KUBERNETES_NODE_BUILD } from '../build.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive, saveCtx } from '../component.ts';
-import { ensureChain, removeChain, restoreSysctls, setSysctl, unmountUnder, writeIfChanged } from '../host.ts';
+import { ensureChain, removeChain, removeChainsByPrefix, restoreSysctls, setSysctl, unmountUnder, writeIfChanged } from '../host.ts';
 import { httpOk } from '../http.ts';
 import { writeKubeconfig } from '../kubeconfig.ts';
 import { Pki } from '../pki.ts';
@@ -347,6 +347,9 @@ export const kubelet: Component = {
   },
   cleanup: async () => {
     await unmountUnder([paths.kubeletRoot]);
+    // The kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT), after
+    // kube-proxy removed its own.
+    for (const bin of ['iptables', 'ip6tables'] as const) await removeChainsByPrefix('KUBE-', bin);
   },
 };
 

@@ -5,7 +5,7 @@ import { cacheDir } from '../../runtime/paths.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { step } from '../progress.ts';
-import { run } from '../proc.ts';
+import { isRoot, run } from '../proc.ts';
 import { ensureSecret, readSecret } from '../state.ts';
 import { PORTS, VERSIONS } from '../versions.ts';
 
@@ -72,7 +72,8 @@ export const keycloak: Component = {
       proc: 'keycloak',
       cmd: kcsh,
       args: [
-        'start-dev', '--http-host=127.0.0.1', `--http-port=${PORTS.keycloak}`,
+        // With root (a real node), pods reach it at host.sandbox.test:18080 on the bridge too.
+        'start-dev', `--http-host=${isRoot() ? '0.0.0.0' : '127.0.0.1'}`, `--http-port=${PORTS.keycloak}`,
         '--http-management-host=127.0.0.1', `--http-management-port=${PORTS.keycloakManagement}`,
         '--health-enabled=true',
         `--db-url=jdbc:h2:file:${join(dataDir(ctx), 'keycloakdb')};NON_KEYWORDS=VALUE`,

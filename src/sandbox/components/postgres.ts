@@ -1,11 +1,11 @@
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TargetError } from '../../runtime/errors.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { isRoot, run, runStatus } from '../proc.ts';
 import { ensureSecret, readSecret } from '../state.ts';
 import { ensureSharedDir, sharedDir, userIds } from '../users.ts';
-import { PORTS } from '../versions.ts';
+import { NET, PORTS } from '../versions.ts';
 
 /**
  * A private PostgreSQL cluster (Debian's binaries, our own initdb) on a sandbox port. As root
@@ -36,7 +36,8 @@ const isReady = async (bin: string) => (await runStatus(join(bin, 'pg_isready'),
 export const postgres: Component = {
   name: 'postgres',
   description: `PostgreSQL (Debian) on 127.0.0.1:${PORTS.postgres}`,
-  deps: [],
+  // With root it also listens on the bridge (pods of the real node reach it there).
+  deps: isRoot() ? ['net'] : [],
   prepare: async () => {
     if (!postgresBin()) throw new TargetError('sandbox/postgres', 'PostgreSQL binaries not found under /usr/lib/postgresql: install Debian\'s postgresql (scripts/setup.sh does)');
   },
@@ -63,13 +64,19 @@ export const postgres: Component = {
         rmSync(pw, { force: true });
       }
     }
+    // With root (a real node), pods reach it at host.sandbox.test on the bridge, with a password.
+    const hba = join(data, 'pg_hba.conf');
+    const podsLine = `host all all ${NET.podCidr} scram-sha-256`;
+    const hbaChanged = isRoot() && existsSync(hba) && !readFileSync(hba, 'utf8').includes(podsLine);
+    if (hbaChanged) appendFileSync(hba, `# helix sandbox: pods of the real node\n${podsLine}\n`);
     await ensureProcess(ctx, {
       component: 'postgres',
+      changed: hbaChanged,
       proc: 'postgres',
       cmd: join(bin, 'postgres'),
       args: [
         '-D', data, '-p', String(PORTS.postgres),
-        '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${sock}`,
+        '-c', `listen_addresses=${isRoot() ? `127.0.0.1,${NET.gateway}` : '127.0.0.1'}`, '-c', `unix_socket_directories=${sock}`,
         '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off',
       ],
       cwd: dir,

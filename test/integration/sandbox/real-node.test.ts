@@ -223,6 +223,29 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
     expect(log).toContain('outside-refused');
   });
 
+  it('reaches the host services on bridge addresses: Keycloak, PostgreSQL, the git host and the registry', async () => {
+    const ns = unique('hx-host');
+    namespaces.push(ns);
+    const script = [
+      `wget -qO- http://host.${DOMAIN}:18080/realms/master | grep -q '"realm":"master"' && echo keycloak-ok`,
+      `echo | nc -w 5 host.${DOMAIN} 15432 && echo postgres-ok`,
+      `nc -w 5 git.${DOMAIN} 22 </dev/null | grep -q '^SSH-2.0' && echo git-ok`,
+      `echo | nc -w 5 registry.${DOMAIN} 443 && echo registry-ok`,
+    ].join('; ');
+    const run = await runTasks(
+      [
+        k8s.apply('namespace', { manifest: namespace(ns) }),
+        k8s.apply('probe', { manifest: job(ns, 'probe', script) }),
+        k8s.wait('probe-done', { apiVersion: 'batch/v1', kind: 'Job', namespace: ns, name: 'probe', for: 'complete', timeoutMs: 120_000 }),
+      ],
+      { env },
+    );
+    expect(run.errors).toEqual([]);
+    const [pod] = await client.list('v1', 'Pod', { namespace: ns });
+    const log = await client.logs(ns, pod!.metadata.name, { tailLines: 50 });
+    for (const ok of ['keycloak-ok', 'postgres-ok', 'git-ok', 'registry-ok']) expect(log).toContain(ok);
+  });
+
   it('headless Chromium loads a page through Traefik over verified TLS, and refuses it without the sandbox CA', async () => {
     const trusted = await launchBrowser({ caFiles: [caFile()] });
     try {

@@ -1,4 +1,4 @@
-import { T, elementOf, type PType, unify } from '../ptype.ts';
+import { T, elementOf, type PType, tsType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
 import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, templateText, type Ts, ts, wrap } from './code.ts';
 import { applyFilter } from './filters.ts';
@@ -123,6 +123,12 @@ function indexed(obj: Ts, index: Ts): Ts {
   const q = obj.opt ? '?.' : '';
   if (index.type.k === 'number' && /^-\d+$/.test(index.code)) {
     return ts(`${wrap(obj, PREC.primary)}${q ? '?' : ''}.at(${index.code})`, elementOf(obj.type), PREC.primary, obj.ctx, obj.type.k !== 'any');
+  }
+  if (obj.type.k === 'object') {
+    // A dict indexed by a variable (`tier_limits[tier]`): its values, one type for all keys.
+    const of = Object.values(obj.type.fields).reduce(unify, T.null as PType);
+    const rec = `(${obj.code} as Record<string, ${tsType(of)}>)`;
+    return ts(`${rec}${q}[${asString(index).code}]`, of, PREC.primary, obj.ctx || index.ctx, of.k !== 'any');
   }
   const type = obj.type.k === 'array' ? obj.type.of : obj.type.k === 'record' ? obj.type.of : T.any;
   return ts(`${wrap(obj, PREC.primary)}${q}[${index.code}]`, type, PREC.primary, obj.ctx || index.ctx, type.k !== 'any');
@@ -295,17 +301,28 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
 /** A template literal joining the parts as strings. */
 export function concat(parts: readonly (Ts | string)[]): Ts {
   let code = '';
+  let text = '';
   let ctx = false;
+  // Text is escaped as a whole, and a `$` ending it escaped too: Jinja's `{{ '{{' }}` after a
+  // `$` must not open an interpolation (`${{ x }}` in a GitHub Actions file).
+  const flush = (): void => {
+    code += templateText(text).replace(/\$$/, '\\$');
+    text = '';
+  };
   for (const p of parts) {
-    if (typeof p === 'string') code += templateText(p);
-    else {
+    if (typeof p === 'string') text += p;
+    else if (p.literal !== undefined) {
+      text += p.literal;
+      ctx ||= p.ctx;
+    } else {
+      flush();
       // Nested template literals are merged rather than nested.
-      if (p.literal !== undefined) code += templateText(p.literal);
-      else if (/^`[^`]*`$/.test(p.code) && p.type.k === 'string') code += p.code.slice(1, -1);
+      if (/^`[^`]*`$/.test(p.code) && p.type.k === 'string') code += p.code.slice(1, -1);
       else code += interpolate(p);
       ctx ||= p.ctx;
     }
   }
+  flush();
   return ts(`\`${code}\``, T.string, PREC.primary, ctx);
 }
 

@@ -12,6 +12,7 @@
 export { copy, type CopyOptions, type CopyResult } from './copy.ts';
 export { exec, type ExecOptions, type ExecResult } from './exec.ts';
 export { facts } from './facts-task.ts';
+export { query, type QueryOptions } from './query.ts';
 export { type HostFacts, hostFacts } from './facts.ts';
 export { file, type FileOptions, type FileResult } from './file.ts';
 export { line, type LineOptions } from './line.ts';

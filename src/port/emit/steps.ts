@@ -86,26 +86,38 @@ export class StepsEmitter {
     return this.#h.fileLabel(t.file);
   }
 
-  #todo(n: Norm | { source: SourceTask }, reason: Untranslatable['reason'], message: string, indent: string): Emitted {
+  #todo(n: Norm | { source: SourceTask }, reason: Untranslatable['reason'], message: string, indent: string, names: Names): Emitted {
     const src = n.source;
     const name = (n as { name?: string }).name ?? ('module' in n ? (n as NormTask).moduleKey : 'task');
-    this.#h.reports.record(this.#label(src), 'todo', { reason, message, line: src.line, task: name });
+    const label = this.#label(src);
+    this.#h.reports.record(label, 'todo', { reason, message, line: src.line, task: name });
     // Later reads of its result are TODOs too (not variables the inventory should give).
     const register = (n as { register?: string }).register;
     if (register) {
       this.#scope = withBindings(this.#scope, { [register]: { code: 'undefined', type: T.any, poison: `${register} is registered by a task that is a TODO (line ${src.line})` } });
     }
     const text = `TODO(port): ${reason}: ${message}\n${src.text}`;
-    return { lines: [lineComment(text, indent)], steps: [] };
+    // Fail closed: a step whose validation refuses the playbook until it is ported or marked handled.
+    const id = this.#h.ids.take(camel(`todo-${slug(name) || 'task'}`));
+    const step = names.take(`todo-${slug(name) || 'task'}`, '-');
+    const fn = this.#h.lib('todo');
+    const opts = obj([
+      ['reason', raw(quote(reason))],
+      ['message', raw(quote(message))],
+      ['line', raw(quote(`${label}:${src.line}`))],
+    ]);
+    const head = `${indent}const ${id} = `;
+    const code = `${head}${print({ k: 'call', fn, args: [raw(quote(step)), opts] }, indent, head.length)};`;
+    return { lines: [lineComment(text, indent), code], steps: [id] };
   }
 
   #one(n: Norm, names: Names, inherited: Inherited, indent: string): Emitted {
-    if (n.type === 'broken') return this.#todo(n, 'task-unreadable', n.message, indent);
+    if (n.type === 'broken') return this.#todo(n, 'task-unreadable', n.message, indent, names);
     if (n.type === 'block') return this.#block(n, names, inherited, indent);
     try {
       return this.#task(n, names, inherited, indent);
     } catch (error) {
-      if (error instanceof Untranslatable) return this.#todo(n, error.reason, error.message, indent);
+      if (error instanceof Untranslatable) return this.#todo(n, error.reason, error.message, indent, names);
       throw error;
     }
   }
@@ -140,7 +152,7 @@ export class StepsEmitter {
       const code = `${head}${print({ k: 'call', fn, args: [raw(quote(name)), obj(entries)] }, indent, head.length)};`;
       return { lines: [...main.lines, ...rescue.lines, ...always.lines, code], steps: [id] };
     } catch (error) {
-      if (error instanceof Untranslatable) return this.#todo(b, error.reason, error.message, indent);
+      if (error instanceof Untranslatable) return this.#todo(b, error.reason, error.message, indent, names);
       throw error;
     } finally {
       this.#scope = saved;
@@ -358,7 +370,7 @@ export class StepsEmitter {
       const body = print(callCode, indent, head.length + params.length + 20);
       line = `${head}${wrap(loop.items, PREC.primary)}.map(${params} => ${body});`;
     } else line = `${head}${print(callCode, indent, head.length)};`;
-    this.#h.reports.record(label, m.real === false ? 'wrapped' : 'mapped');
+    this.#h.reports.record(label, m.debug ? 'debug' : m.real === false ? 'wrapped' : 'mapped');
 
     // A registered result reads from the task through `ctx.result`.
     if (t.register) {

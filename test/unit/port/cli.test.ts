@@ -13,7 +13,7 @@ describe('helix port (command)', () => {
     const out = mkdtempSync(join(tmpdir(), 'helix-port-cli-'));
     let text = '';
     expect(portCommand(sample, { out }, (s) => (text += s))).toBe(0);
-    expect(text).toContain('tasks found 6 · mapped 6 (100%)');
+    expect(text).toContain('tasks found 6 · mapped 6 (100% of the 6 that are not debug)');
     let json = '';
     portCommand(sample, { out, json: true }, (s) => (json += s));
     const report = JSON.parse(json) as { totals: { found: number; mapped: number }; generated: string[] };

@@ -86,6 +86,7 @@ describe('Jinja2 expressions → TypeScript', () => {
     ["name | replace('.', '-')", "v.name.replaceAll('.', '-')"],
     ["name | regex_replace('^(\\\\w+)-(?P<n>\\\\d+)$', '\\\\1')", "v.name.replace(/^(\\w+)-(?<n>\\d+)$/g, '$1')"],
     ["name | regex_search('v[0-9]+')", 'v.name.match(/v[0-9]+/)?.[0]'],
+    ["name | regex_replace('\\n$', '')", "v.name.replace(/\\n$/g, '')"],
     ['enabled | bool', 'v.enabled'],
     ['data | bool', "['true', 'yes', 'on', '1'].includes(String(v.data).toLowerCase())"],
     ['name | int', '(Number.parseInt(v.name, 10) || 0)'],

@@ -21,7 +21,7 @@ function portTask(task: string, o: { hosts?: string; extra?: Record<string, stri
   const { report, files } = port(dir, join(dir, 'out'), { component: 't', dryRun: true });
   const code = files.get('playbooks/t/10_play.ts') ?? '';
   const f = report.files.find((x) => x.file === 'play.yml')!;
-  const outcome = (['mapped', 'inlined', 'wrapped', 'dropped', 'todo'] as const).find((k) => f[k] > 0)!;
+  const outcome = (['mapped', 'inlined', 'wrapped', 'debug', 'dropped', 'todo'] as const).find((k) => f[k] > 0)!;
   return { code, outcome, ...(f.todos[0] ? { todo: f.todos[0].reason } : {}) };
 }
 
@@ -77,7 +77,7 @@ const rows: Row[] = [
   ['helm repo update is dropped', '- command: helm repo update', 'dropped', ['helm repo update']],
   // set_fact, debug, assert, fail, pause, wait_for
   ['set_fact → const', '- set_fact: {url: "http://{{ host }}:80"}', 'inlined', ['const url = `http://${v.host}:80`;']],
-  ['debug → lib debug', '- debug: {msg: "hello {{ name }}"}', 'mapped', ["debug('debug', { msg: () => `hello ${v.name}` })"]],
+  ['debug → lib debug, counted apart', '- debug: {msg: "hello {{ name }}"}', 'debug', ["debug('debug', { msg: () => `hello ${v.name}` })"]],
   ['assert on variables → validation', '- assert: {that: [port > 0], fail_msg: bad port}', 'inlined', ["if (!(v.port > 0)) throw new ConfigError('bad port', 'assert');"]],
   ['assert on results → lib check', '- command: id\n  register: r\n  changed_when: false\n- assert: {that: "r.rc == 0"}', 'mapped', ["check('assert', { that: (ctx) => ctx.result(r).exitCode === 0"]],
   ['fail with a condition on variables → validation', '- fail: {msg: stop}\n  when: mode == "x"', 'inlined', ["if (v.mode === 'x') throw new ConfigError('stop', 'fail');"]],
@@ -94,6 +94,12 @@ const rows: Row[] = [
   // tempfile, slurp
   ['tempfile → mktemp', '- tempfile: {state: directory}\n  register: t', 'mapped', ["exec.run('tempfile', { argv: ['mktemp', '-d', '/tmp/ansible.XXXXXXXX'], idempotent: false })"]],
   ['slurp locally → exec.query', '- slurp: {src: /etc/hostname}\n  register: s', 'mapped', ["exec.query('slurp', { argv: ['cat', '/etc/hostname'] })"]],
+  // commands on hosts: changed_when / failed_when on the output
+  ['host command changed_when false → ssh.query', '- command: kubectl get nodes\n  changed_when: false', 'mapped', ["ssh.query('command', { argv: ['kubectl', 'get', 'nodes'] })"], { hosts: 'web' }],
+  ['host command changed_when → ssh.exec changedWhen', '- command: kubectl apply -f x.yaml\n  register: r\n  changed_when: "\'configured\' in r.stdout"', 'mapped', ["changedWhen: (out) => out.stdout.includes('configured')"], { hosts: 'web' }],
+  ['host command failed_when → ssh.exec failedWhen', '- command: systemctl is-active x\n  register: r\n  failed_when: r.rc != 0 and \'inactive\' not in r.stdout', 'mapped', ["failedWhen: (out) => out.code !== 0 && !out.stdout.includes('inactive')"], { hosts: 'web' }],
+  // a TODO fails closed: a lib todo step whose validation refuses the playbook
+  ['a TODO is a step that refuses validation', '- community.general.ufw: {rule: allow}', 'todo', ["todo('todo-community-general-ufw', {", "reason: 'module-unsupported'"]],
   // include_role
   ['include_role of a missing role is a TODO', '- include_role: {name: nowhere}', 'todo', ['role-missing']],
   // unsupported

@@ -337,11 +337,16 @@ export class StepsEmitter {
       if (typeof ignore === 'string') throw new Untranslatable('keyword-unsupported', 'ignore_errors: a computed condition');
       common.push(['ignoreErrors', raw('true')]);
     }
+    // A read whose failure Ansible decides from its answer (`resources | length == 0`): a
+    // check right after it, reading its result, with the same `when`.
+    let failedAfter: readonly (string | boolean)[] | undefined;
     if (t.failedWhen && !handled.has('failedWhen')) {
       if (t.failedWhen.length === 1 && (t.failedWhen[0] === false || t.failedWhen[0] === 'false')) {
         if (ignore === undefined || ignore === false) common.push(['ignoreErrors', raw('true')]);
         note('failed_when: false became ignoreErrors: true (a failure is reported, the host carries on)');
-      } else throw new Untranslatable('keyword-unsupported', `failed_when on ${t.moduleKey}: helix decides failure from the target's answer`);
+      } else if (!FAILED_WHEN_AFTER.has(t.module) || loop) {
+        throw new Untranslatable('keyword-unsupported', `failed_when on ${t.moduleKey}: helix decides failure from the target's answer`);
+      } else failedAfter = t.failedWhen;
     }
     if (t.changedWhen && !handled.has('changedWhen')) note(`changed_when on ${t.moduleKey} dropped: helix reports a change only when it compared and found one`);
     const become = t.become ?? inherited.become;
@@ -370,6 +375,24 @@ export class StepsEmitter {
       const body = print(callCode, indent, head.length + params.length + 20);
       line = `${head}${wrap(loop.items, PREC.primary)}.map(${params} => ${body});`;
     } else line = `${head}${print(callCode, indent, head.length)};`;
+    const extra: string[] = [];
+    const extraSteps: string[] = [];
+    if (failedAfter) {
+      const bound = t.register ? withBindings(this.#scope, { [t.register]: resultBinding(`ctx.result(${id})`, m.result, true) }) : this.#scope;
+      const failed = conds(failedAfter, bound)!;
+      const checkId = this.#h.ids.take(`${id}FailedWhen`);
+      const check = this.#h.lib('check');
+      const src = failedAfter.map(String).join(' or ');
+      const o: [string, Code][] = [
+        ['that', raw(`${failed.ctx ? '(ctx)' : '()'} => !${wrap(failed, PREC.unary)}`)],
+        ['message', raw(quote(`failed_when: ${src}`))],
+        ...(when ? [['when', raw(`${when.ctx ? '(ctx)' : '()'} => ${wrap(when, PREC.arrow + 1)}`)] as [string, Code]] : []),
+      ];
+      const h2 = `${indent}const ${checkId} = `;
+      extra.push(`${h2}${print({ k: 'call', fn: check, args: [raw(quote(`${name}-failed-when`)), obj(o)] }, indent, h2.length)};`);
+      extraSteps.push(checkId);
+      note(`failed_when on ${t.moduleKey} became a check right after it (${name}-failed-when)`);
+    }
     this.#h.reports.record(label, m.debug ? 'debug' : m.real === false ? 'wrapped' : 'mapped');
 
     // A registered result reads from the task through `ctx.result`.
@@ -380,7 +403,7 @@ export class StepsEmitter {
       this.#scope = withBindings(outer, { [t.register]: b });
       this.#keep = true;
     }
-    return { lines: [commentFor(t, indent), line].filter(Boolean), steps: [loop ? `...${id}` : id] };
+    return { lines: [commentFor(t, indent), line, ...extra].filter(Boolean), steps: [loop ? `...${id}` : id, ...extraSteps] };
   }
 
   #include(t: NormTask, names: Names, inherited: Inherited, indent: string): Emitted {
@@ -468,6 +491,9 @@ export class StepsEmitter {
     return { lines, steps: [] };
   }
 }
+
+/** Reads whose `failed_when` becomes a check right after them (they never fail on their own). */
+const FAILED_WHEN_AFTER = new Set(['k8s_info']);
 
 /** Modules whose helix counterpart lacks the task, or does not exist yet. */
 const NO_TASK: Record<string, [Untranslatable['reason'], string]> = {

@@ -4,7 +4,7 @@ import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, temp
 import { applyFilter } from './filters.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { parseCondition, parseExpression } from './parser.ts';
-import { bindingTs, type Scope, Untranslatable } from './scope.ts';
+import { type Binding, bindingTs, type Scope, Untranslatable } from './scope.ts';
 import { applyTest } from './tests.ts';
 
 /** Translates one Jinja2 expression tree to a TypeScript expression. */
@@ -85,11 +85,35 @@ export function translate(e: Expr, s: Scope): Ts {
   }
 }
 
+/**
+ * `ansible_date_time`: the time facts were gathered (the play's start), read when the
+ * playbook is built at the start of the run. Ansible's `iso8601` is UTC without fractions,
+ * `epoch` a string of seconds; `date`/`time` are the machine's local time.
+ */
+const DATE_TIME_FIELDS: Record<string, string> = {
+  epoch: 'String(Math.floor(Date.now() / 1000))',
+  iso8601: "new Date().toISOString().replace(/\\.\\d+Z$/, 'Z')",
+  iso8601_micro: "new Date().toISOString().replace(/Z$/, '000Z')",
+  iso8601_basic_short: "new Date().toISOString().replace(/[-:]|\\.\\d+Z$/g, '').slice(0, 15)",
+  date: "new Date().toLocaleDateString('sv-SE')",
+  time: "new Date().toLocaleTimeString('sv-SE')",
+  year: 'String(new Date().getFullYear())',
+};
+const DATE_TIME: Binding = {
+  code: 'new Date()',
+  type: T.any,
+  member: (f) => {
+    const code = DATE_TIME_FIELDS[f];
+    return code === undefined ? undefined : { code, type: T.string, prec: PREC.primary };
+  },
+};
+
 function name(n: string, s: Scope): Ts {
   const b = s.lookup(n);
   if (b) return bindingTs(b, n);
   if (n === 'ansible_check_mode') throw new Untranslatable('check-mode', 'ansible_check_mode: helix tasks never ask whether the run is a check');
   if (n === 'hostvars') throw new Untranslatable('hostvars', 'hostvars: another host\'s variables have no helix equivalent; pass the value explicitly');
+  if (n === 'ansible_date_time') return bindingTs(DATE_TIME, n);
   if (n === 'ansible_facts' || /^ansible_/.test(n)) throw new Untranslatable('gathered-facts', `${n}: gathered facts; read them with a fact task instead`);
   if (n === 'omit') throw new Untranslatable('jinja-construct', 'omit outside of `default(omit)`');
   throw new Untranslatable('jinja-construct', `${n} has no binding`);

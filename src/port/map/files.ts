@@ -167,9 +167,21 @@ export function mapTempfile(cx: MapCx): Mapped {
 /** `slurp` on this machine → a read-only `exec.query` (`content` is base64, as in Ansible). */
 export function mapSlurp(cx: MapCx): Mapped {
   only(cx, ['src', 'path']);
-  if (!cx.local) todo('module-unsupported', 'slurp on a host: helix/modules/ssh has no read-only file read');
   const a = cx.task.args;
   const p = str(a.src ?? a.path, cx.scope);
+  if (!cx.local) {
+    // On a host: a read-only `base64` of the file, which is what slurp's `content` is.
+    const ssh = cx.module('ssh');
+    return {
+      kind: 'task',
+      fn: `${ssh}.query`,
+      options: [['argv', raw(p.ctx ? `(ctx) => ['base64', '-w0', ${p.code}]` : `['base64', '-w0', ${p.code}]`)]],
+      result: {
+        type: T.any,
+        member: (r, n) => (n === 'content' ? { code: `${r}.stdout`, type: T.string } : n === 'source' ? { code: p.code, type: T.string } : undefined),
+      },
+    };
+  }
   const exec = cx.module('exec');
   return {
     kind: 'task',

@@ -93,11 +93,17 @@ const rows: Row[] = [
   ['helm absent → helm.uninstall', '- kubernetes.core.helm: {name: web, release_namespace: web, release_state: absent}', 'mapped', ["helm.uninstall('web', { namespace: 'web' })"]],
   // tempfile, slurp
   ['tempfile → mktemp', '- tempfile: {state: directory}\n  register: t', 'mapped', ["exec.run('tempfile', { argv: ['mktemp', '-d', '/tmp/ansible.XXXXXXXX'], idempotent: false })"]],
+  ['slurp on a host → ssh.query base64', '- slurp: {src: /etc/k.conf}\n  register: s\n  become: true\n- copy: {content: "{{ s.content | b64decode }}", dest: /tmp/k}', 'mapped', ["ssh.query('slurp', { argv: ['base64', '-w0', '/etc/k.conf'], become: true })", "Buffer.from(ctx.result(s).stdout, 'base64')"], { hosts: 'web' }],
   ['slurp locally → exec.query', '- slurp: {src: /etc/hostname}\n  register: s', 'mapped', ["exec.query('slurp', { argv: ['cat', '/etc/hostname'] })"]],
   // commands on hosts: changed_when / failed_when on the output
   ['host command changed_when false → ssh.query', '- command: kubectl get nodes\n  changed_when: false', 'mapped', ["ssh.query('command', { argv: ['kubectl', 'get', 'nodes'] })"], { hosts: 'web' }],
   ['host command changed_when → ssh.exec changedWhen', '- command: kubectl apply -f x.yaml\n  register: r\n  changed_when: "\'configured\' in r.stdout"', 'mapped', ["changedWhen: (out) => out.stdout.includes('configured')"], { hosts: 'web' }],
   ['host command failed_when → ssh.exec failedWhen', '- command: systemctl is-active x\n  register: r\n  failed_when: r.rc != 0 and \'inactive\' not in r.stdout', 'mapped', ["failedWhen: (out) => out.code !== 0 && !out.stdout.includes('inactive')"], { hosts: 'web' }],
+  // failed_when on a read: a check right after it
+  ['k8s_info failed_when → k8s.get then lib check', '- k8s_info: {kind: Secret, name: s, namespace: n}\n  register: s\n  failed_when: s.resources | length == 0', 'mapped', ["k8s.get('k8s-info', {", "check('k8s-info-failed-when', {", 'that: (ctx) => !((ctx.result(s) ? [ctx.result(s)] : []).length === 0)', "message: 'failed_when: s.resources | length == 0'"]],
+  // kubectl apply from a heredoc, both spellings
+  ['cat heredoc piped to kubectl apply → k8s.apply', "- shell: |\n    cat <<'EOF' | {{ kubectl_bin }} apply -f -\n    apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: c, namespace: '{{ ns }}'}\n    EOF\n  environment: {KUBECONFIG: /k}", 'mapped', ["k8s.apply('shell', {", 'kind: ConfigMap', "namespace: '${v.ns}'"], { hosts: 'web' }],
+  ['unquoted heredoc with shell expansion stays shell', "- shell: |\n    cat <<EOF | kubectl apply -f -\n    data: $HOME\n    EOF", 'wrapped', ["'/bin/sh'"], { hosts: 'web' }],
   // a TODO fails closed: a lib todo step whose validation refuses the playbook
   ['a TODO is a step that refuses validation', '- community.general.ufw: {rule: allow}', 'todo', ["todo('todo-community-general-ufw', {", "reason: 'module-unsupported'"]],
   // include_role

@@ -397,8 +397,10 @@ export class StepsEmitter {
 
     // A registered result reads from the task through `ctx.result`.
     if (t.register) {
+      // Ansible's `results[i]` is the item's result plus `item`: the same here.
+      const results = `${id}.map((t, i) => ({ ...ctx.result(t), item: ${wrap(loop?.items ?? { code: '[]', prec: PREC.primary, type: T.any, ctx: false }, PREC.primary)}[i]! }))`;
       const b: Binding = loop
-        ? { code: `${id}.map((t) => ctx.result(t))`, type: T.array(T.any), ctx: true, member: (n) => (n === 'results' ? { code: `${id}.map((t) => ctx.result(t))`, type: T.array(T.any), ctx: true } : undefined) }
+        ? { code: results, type: T.array(T.any), ctx: true, member: (n) => (n === 'results' ? { code: results, type: T.array(T.any), ctx: true } : undefined) }
         : resultBinding(`ctx.result(${id})`, m.result, true);
       this.#scope = withBindings(outer, { [t.register]: b });
       this.#keep = true;

@@ -109,6 +109,9 @@ const DATE_TIME: Binding = {
 };
 
 function name(n: string, s: Scope): Ts {
+  // Ansible's table of every variable, read by a computed name (`vars[item]`): no helix
+  // equivalent (variables are typed and explicit); not a variable called `vars`.
+  if (n === 'vars' && !s.peek?.(n)) throw new Untranslatable('jinja-construct', 'vars[…]: Ansible\'s table of all variables read by a computed name; read the variables by name');
   const b = s.lookup(n);
   if (b) return bindingTs(b, n);
   if (n === 'ansible_check_mode') throw new Untranslatable('check-mode', 'ansible_check_mode: helix tasks never ask whether the run is a check');

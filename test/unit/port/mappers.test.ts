@@ -99,6 +99,8 @@ const rows: Row[] = [
   ['host command changed_when false → ssh.query', '- command: kubectl get nodes\n  changed_when: false', 'mapped', ["ssh.query('command', { argv: ['kubectl', 'get', 'nodes'] })"], { hosts: 'web' }],
   ['host command changed_when → ssh.exec changedWhen', '- command: kubectl apply -f x.yaml\n  register: r\n  changed_when: "\'configured\' in r.stdout"', 'mapped', ["changedWhen: (out) => out.stdout.includes('configured')"], { hosts: 'web' }],
   ['host command failed_when → ssh.exec failedWhen', '- command: systemctl is-active x\n  register: r\n  failed_when: r.rc != 0 and \'inactive\' not in r.stdout', 'mapped', ["failedWhen: (out) => out.code !== 0 && !out.stdout.includes('inactive')"], { hosts: 'web' }],
+  // a looped register: results carry their item
+  ['loop register results[].item', "- command: cat /etc/{{ item }}\n  loop: [a, b]\n  register: r\n  changed_when: false\n- debug: {msg: \"{{ r.results | selectattr('stdout', 'equalto', '') | map(attribute='item') | list }}\"}", 'mapped', ["r.map((t, i) => ({ ...ctx.result(t), item: ['a', 'b'][i]! })).filter((x: any) => x.stdout === '').map((x: any) => x.item)"]],
   // failed_when on a read: a check right after it
   ['k8s_info failed_when → k8s.get then lib check', '- k8s_info: {kind: Secret, name: s, namespace: n}\n  register: s\n  failed_when: s.resources | length == 0', 'mapped', ["k8s.get('k8s-info', {", "check('k8s-info-failed-when', {", 'that: (ctx) => !((ctx.result(s) ? [ctx.result(s)] : []).length === 0)', "message: 'failed_when: s.resources | length == 0'"]],
   // kubectl apply from a heredoc, both spellings

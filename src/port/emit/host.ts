@@ -3,6 +3,7 @@ import { Untranslatable, type Scope } from '../jinja/scope.ts';
 import { translate } from '../jinja/translate.ts';
 import { type Earlier, newEarlier, type Val, value } from '../map/context.ts';
 import type { Generation } from '../generation.ts';
+import type { PType } from '../ptype.ts';
 import { type Code, obj, print, raw } from './code.ts';
 import type { Imports } from './imports.ts';
 import { Names } from './names.ts';
@@ -76,11 +77,30 @@ export function roleCall(
     if (!v) continue;
     if (v.ctx) throw new Untranslatable('keyword-unsupported', `role ${name}: parameter ${p.name} from an earlier task's result`);
     gen.k.callType(name, p.name, v.type);
-    args.push([p.name, v.code]);
+    args.push([p.name, gen.k.settled ? coerce(v, p.type, imports) : v.code]);
   }
   for (const k of Object.keys(vars)) if (!params.has(k) && gen.k.settled) gen.reports.note(label, `role ${name}: ${k} is not a parameter of the role; dropped`);
   const handlers = role.handlers.length > 0 && (!tasksFrom || tasksFrom === 'main');
   return { code: `${fn}(${print(obj(args), '  ', fn.length + 20)})`, handlers };
 }
+
+/**
+ * An argument converted to its parameter's type, as Jinja's rendering would have made it:
+ * Ansible passes role variables as text (`"{{ x | default(true) }}"`) that the role reads
+ * with `| bool`; a secret passed as plain text becomes a Secret.
+ */
+export function coerce(v: Val, to: PType, imports: Imports): Code {
+  const from = v.type.k;
+  if (to.k === from || to.k === 'any' || from === 'any' || from === 'null') return v.code;
+  const code = print(v.code);
+  if (to.k === 'secret' && from === 'string') return raw(`new ${imports.named('helix', 'Secret')}(${code})`);
+  if (to.k === 'boolean' && from === 'string') return raw(`/^(true|yes|on|1)$/i.test(${code})`);
+  if (to.k === 'string' && (from === 'boolean' || from === 'number')) return raw(`String(${code})`);
+  if (to.k === 'string' && from === 'secret') return raw(`${wrapCode(code)}.reveal()`);
+  if (to.k === 'number' && from === 'string') return raw(`Number(${code})`);
+  return v.code;
+}
+
+const wrapCode = (code: string): string => (/^[\w$.]+$/.test(code) ? code : `(${code})`);
 
 export { Names };

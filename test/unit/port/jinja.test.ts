@@ -131,6 +131,8 @@ describe('Jinja2 expressions → TypeScript', () => {
     ['{{ items }}', 'v.items'],
     ['https://{{ name }}.{{ ns }}.svc:{{ count }}/', '`https://${v.name}.${v.ns}.svc:${v.count}/`'],
     ['a{% if enabled %}-on{% endif %}', "`a${v.enabled ? '-on' : ''}`"],
+    ['{%- if enabled -%}\n  {{ items }}\n{%- else -%}\n  {{ ports | map(attribute="name") | list }}\n{%- endif -%}', "v.enabled ? v.items : v.ports.map((x) => x.name)"],
+    ['{% if enabled %}{{ name }}{% else %}{{ ns }}{% endif %}', 'v.enabled ? v.name : v.ns'],
     ['{% for i in items %}{{ i }},{% endfor %}', "v.items.map(i => `${i},`).join('')"],
     ['{% for p in ports %}{{ loop.index }}={{ p.port }} {% endfor %}', "v.ports.map((p, i, all) => `${i + 1}=${p.port} `).join('')"],
   ])('string value %s', (src, expected) => {

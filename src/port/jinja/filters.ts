@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, PREC, quote, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asNumber, asString, PREC, quote, required, type Ts, ts, wrap } from './code.ts';
 import { pyRegex, pyReplacement } from './regex.ts';
 import { type Scope, Untranslatable } from './scope.ts';
 import { translate } from './translate.ts';
@@ -69,6 +69,9 @@ const FILTERS: Record<string, Filter> = {
   },
   from_yaml: (c) => ts(`${c.scope.use('yaml', 'parse')}(${asString(c.input).code})`, T.any, PREC.primary, ctxOf(c)),
   length: (c) => {
+    // Ansible fails on the length of an undefined value: required here (`!`), which also
+    // lets `x is defined and x | length > 0` typecheck where x is read twice.
+    if (c.input.opt) c = { ...c, input: required(c.input) };
     const t = c.input.type.k;
     if (t === 'object' || t === 'record') return ts(`Object.keys(${c.input.code}).length`, T.number, PREC.primary, ctxOf(c));
     const base = t === 'secret' ? str(c.input) : wrap(c.input, PREC.primary);

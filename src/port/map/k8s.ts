@@ -25,7 +25,7 @@ const TEMPLATE_LOOKUP = /^\s*\{\{-?\s*lookup\(\s*['"](?:ansible\.builtin\.)?temp
 /** `k8s.apply`'s result (`KubeObject[]`) read the way Ansible's `result` reads. */
 const APPLY_RESULT: ResultShape = {
   type: T.array(T.any),
-  member: (r, n) => (n === 'result' ? { code: `${r}[0]`, type: T.any, ctx: true } : undefined),
+  member: (r, n) => (n === 'result' ? { code: `${r}[0]!`, type: T.any, ctx: true } : undefined),
 };
 
 /** `k8s.get` read the way `k8s_info` results read (`resources` is a list). */

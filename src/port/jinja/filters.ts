@@ -290,7 +290,9 @@ export function applyFilter(e: FilterExpr, s: Scope): Ts {
     if (e.input.t === 'name') s.note(e.input.name, 'optional');
     return { ...translate(e.input, s), opt: true };
   }
-  const input = translate(e.input, s);
+  const read = translate(e.input, s);
+  // A list or dict filter on a value that may be undefined fails in Ansible: required here.
+  const input = read.opt && (ARRAY_INPUT.has(short) || OBJECT_INPUT.has(short)) ? required(read) : read;
   const args = e.args.map((a) => translate(a, s));
   const kw = new Map(e.kwargs.map((k) => [k.name, translate(k.value, s)] as const));
   return f({ input, args, kw, raw: e, scope: s });

@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, lit, PREC, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, lit, PREC, required, type Ts, ts, wrap } from './code.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { type Binding, type Scope, Untranslatable, withBindings } from './scope.ts';
 import { parseTemplate, soleExpression, type TNode } from './template.ts';
@@ -110,7 +110,8 @@ export function loopFunction(
   s: Scope,
   body: (inner: Scope) => Ts,
 ): { fn: Ts; iter: Ts } {
-  let iter = translate(n.iter, s);
+  // Jinja fails iterating an undefined value: required here.
+  let iter = required(translate(n.iter, s));
   let el: PType = elementOf(iter.type);
   const pair = n.vars.length === 2;
   if (pair) {

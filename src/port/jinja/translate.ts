@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, tsType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, templateText, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
 import { applyFilter } from './filters.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { parseCondition, parseExpression } from './parser.ts';
@@ -284,6 +284,11 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
       x = asString(a);
       y = asString(b);
     }
+    // Python compares lists and dicts by value; JavaScript's === by reference (always false).
+    const structured = (k: string): boolean => k === 'array' || k === 'object' || k === 'record';
+    if ((op === '==' || op === '!=') && (structured(ka) || structured(kb))) {
+      return ts(`JSON.stringify(${x.code}) ${COMPARE[op]} JSON.stringify(${y.code})`, T.boolean, PREC.eq, ctx);
+    }
     const p = op === '==' || op === '!=' ? PREC.eq : PREC.rel;
     return ts(`${wrap(x, p)} ${COMPARE[op]} ${wrap(y, p + 0.1)}`, T.boolean, p, ctx);
   }
@@ -294,7 +299,8 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
       return neg ? ts(`!(${code})`, T.boolean, PREC.unary, ctx) : ts(code, T.boolean, PREC.rel, ctx);
     }
     const needle = b.type.k === 'string' || b.type.k === 'secret' ? asString(a) : a;
-    const hay = b.type.k === 'secret' ? asString(b) : b;
+    // `x in undefined` fails in Jinja: the container is required.
+    const hay = b.type.k === 'secret' ? asString(b) : required(b);
     const code = `${wrap(hay, PREC.primary)}.includes(${needle.code})`;
     return ts(neg ? `!${code}` : code, T.boolean, neg ? PREC.unary : PREC.primary, ctx);
   }

@@ -81,6 +81,7 @@ describe('Jinja2 expressions → TypeScript', () => {
     ['items | first', 'v.items[0]'],
     ['items | last', 'v.items.at(-1)'],
     ["items | join(',')", "v.items.join(',')"],
+    ["items == ['a']", "JSON.stringify(v.items) === JSON.stringify(['a'])"],
     ['ansible_date_time.epoch', 'String(Math.floor(Date.now() / 1000))'],
     ['ansible_date_time.iso8601', "new Date().toISOString().replace(/\\.\\d+Z$/, 'Z')"],
     ['name | lower', 'v.name.toLowerCase()'],

@@ -38,7 +38,9 @@ const rows: Row[] = [
   // k8s_info
   ['k8s_info by name → k8s.get', '- k8s_info: {kind: Pod, name: p, namespace: n}\n  register: r', 'mapped', ["const r = k8s.get('k8s-info', { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'n' })"]],
   ['k8s_info wait → k8s.wait', '- k8s_info: {kind: Deployment, name: d, namespace: n, wait: true, wait_condition: {type: Available}}', 'mapped', ["k8s.wait(", "for: { condition: 'Available' }"]],
-  ['k8s_info selectors is a TODO', '- k8s_info: {kind: Pod, namespace: n, label_selectors: [app=x]}', 'todo', ['module-unsupported']],
+  ['k8s_info with selectors → k8s.list', '- k8s_info: {kind: Pod, namespace: n, label_selectors: [app=x, "tier={{ ns }}"]}\n  register: pods\n- debug: {msg: "{{ pods.resources[0].metadata.name }}"}', 'mapped', ["const pods = k8s.list('k8s-info', {", "labelSelector: `app=x,tier=${v.ns}`", 'ctx.result(pods)[0]!.metadata.name']],
+  ['k8s_info without a name → k8s.list', '- k8s_info: {kind: Namespace}', 'mapped', ["k8s.list('k8s-info', { apiVersion: 'v1', kind: 'Namespace' })"]],
+  ['k8s_info waiting on a selection is a TODO', '- k8s_info: {kind: Pod, namespace: n, label_selectors: [app=x], wait: true}', 'todo', ['module-args']],
   // uri
   ['uri GET → http.request (read-only)', '- uri: {url: "https://x.test/health", status_code: [200, 204]}', 'mapped', ["http.request('uri', { url: 'https://x.test/health', expect: { status: [200, 204] } })"]],
   ['uri POST json → idempotent: false', '- uri: {url: "https://x.test/api", method: POST, body_format: json, body: {a: 1}}', 'mapped', ["method: 'POST'", 'body: { a: 1 }', 'idempotent: false']],

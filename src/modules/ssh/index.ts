@@ -19,6 +19,8 @@ export { line, type LineOptions } from './line.ts';
 export type { HostOptions } from './options.ts';
 export { pkg as package, pkg, type PackageOptions, type PackageResult } from './package.ts';
 export { service, type ServiceOptions } from './service.ts';
+export { stat, type StatOptions } from './stat.ts';
+export type { FileStat } from './filestat.ts';
 export { template, type TemplateOptions } from './template.ts';
 export type { Command, CommandResult } from './command.ts';
 export { transportFor, type Transport } from './transport.ts';

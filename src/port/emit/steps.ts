@@ -495,7 +495,7 @@ export class StepsEmitter {
 }
 
 /** Reads whose `failed_when` becomes a check right after them (they never fail on their own). */
-const FAILED_WHEN_AFTER = new Set(['k8s_info']);
+const FAILED_WHEN_AFTER = new Set(['k8s_info', 'stat']);
 
 /** Modules whose helix counterpart lacks the task, or does not exist yet. */
 const NO_TASK: Record<string, [Untranslatable['reason'], string]> = {

@@ -2,6 +2,7 @@ import { T } from '../ptype.ts';
 import { arrow, type Code, raw } from '../emit/code.ts';
 import { quote } from '../jinja/code.ts';
 import { pyRegex } from '../jinja/regex.ts';
+import type { Binding } from '../jinja/scope.ts';
 import { type MapCx, type Mapped, only, type ResultShape, staticBool, staticString, str, todo, value } from './context.ts';
 
 const FILE_RESULT: ResultShape = {
@@ -190,6 +191,44 @@ export function mapSlurp(cx: MapCx): Mapped {
     result: {
       type: T.any,
       member: (r, n) => (n === 'content' ? { code: `Buffer.from(${r}.stdout).toString('base64')`, type: T.string } : n === 'source' ? { code: p.code, type: T.string } : undefined),
+    },
+  };
+}
+
+/** `stat`'s result read the way Ansible's `result.stat` reads (links are followed, as `follow: true`). */
+const STAT_FIELDS: Record<string, (r: string) => Binding> = {
+  exists: (r) => ({ code: `${r}.exists`, type: T.boolean }),
+  isdir: (r) => ({ code: `(${r}.type === 'directory')`, type: T.boolean }),
+  isreg: (r) => ({ code: `(${r}.type === 'file')`, type: T.boolean }),
+  mode: (r) => ({ code: `(${r}.mode ?? 0).toString(8).padStart(4, '0')`, type: T.string }),
+  pw_name: (r) => ({ code: `${r}.owner`, type: T.string, opt: true }),
+  gr_name: (r) => ({ code: `${r}.group`, type: T.string, opt: true }),
+  size: (r) => ({ code: `${r}.size`, type: T.number, opt: true }),
+  path: (r) => ({ code: `${r}.path`, type: T.string }),
+};
+
+/**
+ * `stat`: `ssh.stat` (on the play's hosts, or this machine for a local play): what the path
+ * is, read while planning. Only the attributes helix reads are mapped (`exists`, `isdir`,
+ * `isreg`, `mode`, `pw_name`, `gr_name`, `size`); others (`checksum`, `islnk` …) are TODOs.
+ */
+export function mapStat(cx: MapCx): Mapped {
+  only(cx, ['path', 'follow'], ['get_checksum', 'get_md5', 'get_mime', 'get_attributes', 'checksum_algorithm']);
+  const a = cx.task.args;
+  if (a.follow === false || a.follow === 'no' || a.follow === 'false') todo('module-args', 'follow: false (ssh.stat follows links)');
+  const p = str(a.path, cx.scope);
+  const ssh = cx.module('ssh');
+  return {
+    kind: 'task',
+    fn: `${ssh}.stat`,
+    options: [['path', raw(p.ctx ? `(ctx) => ${p.code}` : p.code)]],
+    result: {
+      type: T.any,
+      member: (r, n) => {
+        if (n !== 'stat') return undefined;
+        const ctx = /\bctx\b/.test(r);
+        return { code: r, type: T.any, ctx, member: (f) => { const b = STAT_FIELDS[f]?.(r); return b && { ...b, ctx }; } };
+      },
     },
   };
 }

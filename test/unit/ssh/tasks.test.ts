@@ -299,6 +299,19 @@ describe('ssh.exec on localhost', () => {
   });
 });
 
+describe('ssh.stat on localhost', () => {
+  it('reads a file, a folder and a missing path, planning nothing', async () => {
+    writeFileSync(`${dir}/f`, 'hello');
+    chmodSync(`${dir}/f`, 0o640);
+    const file = await runTask(ssh.stat('s', { path: `${dir}/f` }), context(), 'check');
+    expect(file.keys).toEqual([]);
+    expect(file.result).toMatchObject({ exists: true, type: 'file', mode: 0o640, size: 5 });
+    expect((await runTask(ssh.stat('s', { path: dir }), context())).result).toMatchObject({ exists: true, type: 'directory' });
+    expect((await runTask(ssh.stat('s', { path: `${dir}/none` }), context())).result).toEqual({ path: `${dir}/none`, exists: false });
+    expect(problems(ssh.stat('s', { path: 'relative' }))).not.toEqual([]);
+  });
+});
+
 describe('ssh.query on localhost', () => {
   it('runs while planning (check runs too), plans nothing and returns the output', async () => {
     const r = await runTask(ssh.query('q', { argv: ['sh', '-c', 'echo "$X"'], env: { X: 'seen' } }), context(), 'check');

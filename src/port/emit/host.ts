@@ -55,7 +55,7 @@ export function roleCall(
   vars: Record<string, unknown>,
   scope: Scope,
   from: SourceTask,
-): { code: string; handlers: boolean } | undefined {
+): { code: string; handlers: boolean; tokens: { register: string; args: Record<string, unknown> }[] } | undefined {
   const role = gen.project.roles.get(name);
   if (!role) return undefined;
   const fn = gen.roleFunction(name, tasksFrom);
@@ -81,7 +81,50 @@ export function roleCall(
   }
   for (const k of Object.keys(vars)) if (!params.has(k) && gen.k.settled) gen.reports.note(label, `role ${name}: ${k} is not a parameter of the role; dropped`);
   const handlers = role.handlers.length > 0 && (!tasksFrom || tasksFrom === 'main');
-  return { code: `${fn}(${print(obj(args), '  ', fn.length + 20)})`, handlers };
+  return { code: `${fn}(${print(obj(args), '  ', fn.length + 20)})`, handlers, tokens: roleTokens(gen, name, tasksFrom ?? 'main', vars) };
+}
+
+const TOKEN_URL = /\/realms\/[^/]+\/protocol\/openid-connect\/token\/?$/;
+
+/**
+ * Keycloak admin token requests a role makes (itself, or a role it includes first), with
+ * the register they set: what the role gives its caller (`keycloak_common` registers
+ * `keycloak_token`). Their arguments name the role's variables; those the caller passes are
+ * replaced by the caller's values, so the caller can open the same admin connection.
+ */
+export function roleTokens(gen: Generation, name: string, entry: string, vars: Record<string, unknown>, depth = 0): { register: string; args: Record<string, unknown> }[] {
+  const role = gen.project.roles.get(name);
+  const tasks = role?.tasks[entry];
+  if (!tasks || depth > 3) return [];
+  const out: { register: string; args: Record<string, unknown> }[] = [];
+  for (const t of tasks) {
+    const d = t.data;
+    const uri = (d['ansible.builtin.uri'] ?? d.uri) as Record<string, unknown> | undefined;
+    if (uri && typeof uri.url === 'string' && TOKEN_URL.test(uri.url) && typeof d.register === 'string') out.push({ register: d.register, args: substitute(uri, vars) as Record<string, unknown> });
+    const inc = (d['ansible.builtin.include_role'] ?? d.include_role ?? d['ansible.builtin.import_role'] ?? d.import_role) as Record<string, unknown> | undefined;
+    if (inc && typeof inc.name === 'string') {
+      const inner = roleTokens(gen, inc.name, typeof inc.tasks_from === 'string' ? inc.tasks_from.replace(/\.ya?ml$/, '') : 'main', { ...((inc.vars as Record<string, unknown>) ?? {}), ...((d.vars as Record<string, unknown>) ?? {}) }, depth + 1);
+      out.push(...inner.map((x) => ({ ...x, args: substitute(x.args, vars) as Record<string, unknown> })));
+    }
+  }
+  return out;
+}
+
+/** `{{ name }}` replaced by what the caller passes as `name` (a literal, or its expression). */
+function substitute(v: unknown, vars: Record<string, unknown>): unknown {
+  if (typeof v === 'string') {
+    return v.replace(/\{\{\s*(\w+)\s*\}\}/g, (m, n: string) => {
+      if (!(n in vars)) return m;
+      const given = vars[n];
+      if (typeof given !== 'string') return m;
+      const sole = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(given);
+      if (sole) return `{{ (${sole[1]!.trim()}) }}`;
+      return /\{\{|\{%/.test(given) ? m : given;
+    });
+  }
+  if (Array.isArray(v)) return v.map((x) => substitute(x, vars));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, vars)]));
+  return v;
 }
 
 /**

@@ -31,7 +31,7 @@ export interface StepsHost {
   fileUrl(src: string, from: SourceTask): string | undefined;
   lib(name: string): string;
   /** A role call (`include_role`), or undefined when the role was not found. */
-  roleCall(name: string, tasksFrom: string | undefined, vars: Record<string, unknown>, scope: Scope, from: SourceTask): { code: string; handlers: boolean } | undefined;
+  roleCall(name: string, tasksFrom: string | undefined, vars: Record<string, unknown>, scope: Scope, from: SourceTask): { code: string; handlers: boolean; tokens?: readonly { register: string; args: Record<string, unknown> }[] } | undefined;
   /** Tasks of an included task file, resolved like Ansible (role tasks/, then relative). */
   includeFile(file: string, from: SourceTask): SourceTask[] | undefined;
 }
@@ -184,8 +184,16 @@ export class StepsEmitter {
         case 'import_tasks':
           return this.#include(t, names, inherited, indent);
         case 'include_role':
-        case 'import_role':
-          return this.#role(t, names, indent);
+        case 'import_role': {
+          const out = this.#role(t, names, indent);
+          // What the role gives back (its admin session) stays visible after it, as in Ansible.
+          if (this.#roleOut) {
+            this.#scope = withBindings(saved, this.#roleOut);
+            this.#keep = true;
+            this.#roleOut = undefined;
+          }
+          return out;
+        }
         case 'set_fact':
           return this.#setFact(t, indent);
         case 'meta': {
@@ -228,7 +236,7 @@ export class StepsEmitter {
       if (mapped.kind === 'inline') {
         if (t.loop) throw new Untranslatable('loop-dynamic', `a loop over ${t.module}`);
         if (t.when.length && !mapped.consumesWhen) throw new Untranslatable('keyword-unsupported', `when: on ${t.moduleKey}, which becomes plain code here`);
-        this.#h.reports.record(label, 'inlined');
+        if (!this.#synthetic) this.#h.reports.record(label, 'inlined');
         if (mapped.binding) {
           this.#scope = withBindings(saved, { [mapped.binding.name]: mapped.binding.value });
           this.#keep = true;
@@ -245,6 +253,10 @@ export class StepsEmitter {
   }
 
   #keep = false;
+  /** Mapping a task the port made up (a role's admin session): not counted in the report. */
+  #synthetic = false;
+  /** Bindings a role call gives back to the list after it. */
+  #roleOut: Record<string, Binding> | undefined;
 
   #dropped(t: NormTask, why: string, indent: string): Emitted {
     this.#h.reports.record(this.#label(t.source), 'dropped');
@@ -450,7 +462,31 @@ export class StepsEmitter {
       code = `${fn}(${quote(slug(roleName))}, [${code}], { ${o.join(', ')} })`;
     }
     if (call.handlers && !when && !t.tags.length) this.#h.roleHandlers.push(`...${id}.handlers`);
-    return { lines: [`${indent}// ${t.moduleKey}: ${roleName}`, `${indent}const ${id} = ${code};`], steps: [id] };
+    // What the role gives back: the Keycloak admin token it requests becomes the same admin
+    // connection here, so later calls of this list use it (not an inventory input).
+    const after: string[] = [];
+    const given: Record<string, Binding> = {};
+    for (const tok of call.tokens ?? []) {
+      if (this.#scope.peek?.(tok.register)) continue;
+      const source: SourceTask = { data: { 'ansible.builtin.uri': tok.args, register: tok.register }, text: '', file: t.source.file, line: t.source.line };
+      const before = this.#scope;
+      this.#synthetic = true;
+      try {
+        const out = this.#task(normalise(source) as NormTask, names, {}, indent);
+        const b = this.#scope.peek?.(tok.register) ? this.#scope.lookup(tok.register) : undefined;
+        if (b) {
+          given[tok.register] = b;
+          after.push(`${indent}// The Keycloak admin session role ${roleName} opens (it registers ${tok.register}):`, ...out.lines.filter((l) => l.trim()));
+        }
+      } catch (error) {
+        if (!(error instanceof Untranslatable)) throw error;
+      } finally {
+        this.#synthetic = false;
+        this.#scope = before;
+      }
+    }
+    if (Object.keys(given).length) this.#roleOut = given;
+    return { lines: [`${indent}// ${t.moduleKey}: ${roleName}`, `${indent}const ${id} = ${code};`, ...after], steps: [id] };
   }
 
   #setFact(t: NormTask, indent: string): Emitted {

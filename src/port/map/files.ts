@@ -88,7 +88,8 @@ export function mapCopy(cx: MapCx): Mapped {
 
 /** `lineinfile` → `ssh.line` (regexps become RegExp literals). */
 export function mapLineinfile(cx: MapCx): Mapped {
-  only(cx, ['path', 'dest', 'name', 'line', 'regexp', 'state', 'insertafter', 'insertbefore', 'create', 'mode', 'owner', 'group'], HARMLESS);
+  // ssh.line keeps a file's owner and group and sets neither: `owner:`/`group:` are TODOs.
+  only(cx, ['path', 'dest', 'name', 'line', 'regexp', 'state', 'insertafter', 'insertbefore', 'create', 'mode'], HARMLESS);
   remoteOnly(cx, 'lineinfile');
   const a = cx.task.args;
   const key = a.path !== undefined ? 'path' : a.dest !== undefined ? 'dest' : 'name';
@@ -108,7 +109,7 @@ export function mapLineinfile(cx: MapCx): Mapped {
   if (a.insertbefore !== undefined) opts.push(['insertBefore', raw(a.insertbefore === 'BOF' ? "'BOF'" : re('insertbefore'))]);
   if (a.create !== undefined && staticBool(cx, 'create')) opts.push(['create', raw('true')]);
   const ssh = cx.module('ssh');
-  return { kind: 'task', fn: `${ssh}.line`, options: [...opts, ...modeOption(cx), ...ownerOptions(cx)], result: FILE_RESULT };
+  return { kind: 'task', fn: `${ssh}.line`, options: [...opts, ...modeOption(cx)], result: FILE_RESULT };
 }
 
 /**

@@ -98,6 +98,7 @@ const rows: Row[] = [
   ['slurp on a host → ssh.query base64', '- slurp: {src: /etc/k.conf}\n  register: s\n  become: true\n- copy: {content: "{{ s.content | b64decode }}", dest: /tmp/k}', 'mapped', ["ssh.query('slurp', { argv: ['base64', '-w0', '/etc/k.conf'], become: true })", "Buffer.from(ctx.result(s).stdout, 'base64')"], { hosts: 'web' }],
   ['stat → ssh.stat, failed_when as a check after it', '- ansible.builtin.stat: {path: /usr/local/bin/helm}\n  register: h\n  failed_when: not h.stat.exists\n- command: helm version\n  when: h.stat.isdir', 'mapped', ["const h = ssh.stat('stat', { path: '/usr/local/bin/helm' })", "that: (ctx) => !!ctx.result(h).exists", "when: (ctx) => (ctx.result(h).type === 'directory')"], { hosts: 'web' }],
   ['stat checksum is a TODO', '- stat: {path: /x}\n  register: h\n- debug: {msg: "{{ h.stat.checksum }}"}', 'mapped', ['register-attribute'], { hosts: 'web' }],
+  ['lineinfile owner is a TODO (ssh.line sets no owner)', '- lineinfile: {path: /etc/x, line: a, owner: app}', 'todo', ['module-args', 'owner: not translated'], { hosts: 'web' }],
   ['slurp locally → exec.query', '- slurp: {src: /etc/hostname}\n  register: s', 'mapped', ["exec.query('slurp', { argv: ['cat', '/etc/hostname'] })"]],
   // commands on hosts: changed_when / failed_when on the output
   ['host command changed_when false → ssh.query', '- command: kubectl get nodes\n  changed_when: false', 'mapped', ["ssh.query('command', { argv: ['kubectl', 'get', 'nodes'] })"], { hosts: 'web' }],

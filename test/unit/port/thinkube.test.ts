@@ -72,6 +72,6 @@ describe('helix port on the Thinkube corpus', () => {
     const errors = output.split('\n').filter((l) => /error TS\d+/.test(l));
     // No syntax errors at all: they hide every type error behind them.
     expect(errors.filter((l) => /error TS1\d{3}:/.test(l))).toEqual([]);
-    expect(errors.length, errors.join("\n")).toBeLessThanOrEqual(stated().ceiling);
+    expect(errors.length, errors.join('\n')).toBeLessThanOrEqual(stated().ceiling);
   }, 120_000);
 });

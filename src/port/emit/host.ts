@@ -58,6 +58,8 @@ export function roleCall(
 ): { code: string; handlers: boolean; tokens: { register: string; args: Record<string, unknown> }[] } | undefined {
   const role = gen.project.roles.get(name);
   if (!role) return undefined;
+  // Ansible fails at run time on a tasks_from the role does not have: a TODO here.
+  if (tasksFrom && !role.tasks[tasksFrom]) throw new Untranslatable('role-missing', `role ${name} has no tasks/${tasksFrom}.yml`);
   const fn = gen.roleFunction(name, tasksFrom);
   imports.named(gen.importPath(outFile, `${gen.roleDir(name)}/index.ts`), fn);
   const params = gen.k.roleParams.get(name) ?? new Map();

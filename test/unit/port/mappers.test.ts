@@ -115,6 +115,7 @@ const rows: Row[] = [
   ['a TODO is a step that refuses validation', '- community.general.ufw: {rule: allow}', 'todo', ["todo('todo-community-general-ufw', {", "reason: 'module-unsupported'"]],
   // include_role
   ['include_role of a missing role is a TODO', '- include_role: {name: nowhere}', 'todo', ['role-missing']],
+  ['include_role of a tasks_from the role lacks is a TODO', '- include_role: {name: r, tasks_from: nope}', 'todo', ['role-missing', 'role r has no tasks/nope.yml'], { extra: { 'roles/r/tasks/main.yml': '- debug: {msg: hi}\n' } }],
   // unsupported
   ['an unknown module is a TODO with its YAML', '- community.general.ufw: {rule: allow}', 'todo', ['// TODO(port): module-unsupported', '// - community.general.ufw: {rule: allow}']],
 ];

@@ -6,10 +6,12 @@ import type { TodoReason } from './jinja/scope.ts';
  * - `inlined`: TypeScript that is not a task (set_fact → a const, include_role → a role call,
  *   a token request → the Keycloak admin connection, an assert on variables → a validation);
  * - `wrapped`: a shell script run as is by exec (counted apart: not a real translation);
- * - `dropped`: nothing to do in helix (debug output, `helm repo update`, `meta: flush_handlers`);
+ * - `debug`: Ansible `debug` output, kept as `lib/port.ts` `debug` (a log line, not a translation
+ *   of work: counted apart, never as mapped);
+ * - `dropped`: nothing to do in helix (`helm repo update`, `meta: flush_handlers`);
  * - `todo`: a `// TODO(port):` comment holding the original YAML.
  */
-export type Outcome = 'mapped' | 'inlined' | 'wrapped' | 'dropped' | 'todo';
+export type Outcome = 'mapped' | 'inlined' | 'wrapped' | 'debug' | 'dropped' | 'todo';
 
 export interface TodoEntry {
   readonly reason: TodoReason;
@@ -25,6 +27,7 @@ export interface FileReport {
   mapped: number;
   inlined: number;
   wrapped: number;
+  debug: number;
   dropped: number;
   todo: number;
   readonly todos: TodoEntry[];
@@ -35,7 +38,9 @@ export interface PortReport {
   readonly input: string;
   readonly out: string;
   readonly files: FileReport[];
-  readonly totals: { found: number; mapped: number; inlined: number; wrapped: number; dropped: number; todo: number };
+  readonly totals: { found: number; mapped: number; inlined: number; wrapped: number; debug: number; dropped: number; todo: number };
+  /** Mapped tasks as a share of the tasks that are not `debug`, in percent (one decimal). */
+  readonly mappedShare: number;
   readonly todosByReason: Record<string, number>;
   /** Variables read but defined nowhere (not in vars, defaults, inventory or group_vars). */
   readonly undefinedVars: readonly { name: string; usedIn: readonly string[] }[];
@@ -51,7 +56,7 @@ export class Reports {
   file(name: string): FileReport {
     let f = this.#files.get(name);
     if (!f) {
-      f = { file: name, found: 0, mapped: 0, inlined: 0, wrapped: 0, dropped: 0, todo: 0, todos: [], notes: [] };
+      f = { file: name, found: 0, mapped: 0, inlined: 0, wrapped: 0, debug: 0, dropped: 0, todo: 0, todos: [], notes: [] };
       this.#files.set(name, f);
     }
     return f;
@@ -71,14 +76,20 @@ export class Reports {
 
   build(input: string, out: string, extra: Pick<PortReport, 'undefinedVars' | 'generated' | 'problems'>): PortReport {
     const files = [...this.#files.values()].sort((a, b) => a.file.localeCompare(b.file));
-    const totals = { found: 0, mapped: 0, inlined: 0, wrapped: 0, dropped: 0, todo: 0 };
+    const totals = { found: 0, mapped: 0, inlined: 0, wrapped: 0, debug: 0, dropped: 0, todo: 0 };
     const todosByReason: Record<string, number> = {};
     for (const f of files) {
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += f[k];
       for (const t of f.todos) todosByReason[t.reason] = (todosByReason[t.reason] ?? 0) + 1;
     }
-    return { input, out, files, totals, todosByReason: sortKeys(todosByReason), ...extra };
+    return { input, out, files, totals, mappedShare: mappedShare(totals), todosByReason: sortKeys(todosByReason), ...extra };
   }
+}
+
+/** Mapped tasks in percent of the tasks that are not `debug` (one decimal). */
+export function mappedShare(t: { found: number; mapped: number; debug: number }): number {
+  const d = t.found - t.debug;
+  return d ? Math.round((1000 * t.mapped) / d) / 10 : 0;
 }
 
 function sortKeys(r: Record<string, number>): Record<string, number> {
@@ -94,16 +105,16 @@ export function formatReport(r: PortReport): string {
   lines.push(`helix port ${r.input} → ${r.out}`);
   lines.push('');
   lines.push(
-    `tasks found ${t.found} · mapped ${t.mapped} (${pct(t.mapped, t.found)}) · inlined ${t.inlined} · shell kept ${t.wrapped} · dropped ${t.dropped} · TODO ${t.todo}`,
+    `tasks found ${t.found} · mapped ${t.mapped} (${r.mappedShare}% of the ${t.found - t.debug} that are not debug) · inlined ${t.inlined} · shell kept ${t.wrapped} · debug ${t.debug} · dropped ${t.dropped} · TODO ${t.todo}`,
   );
   const reasons = Object.entries(r.todosByReason);
   if (reasons.length) lines.push(`TODOs by reason: ${reasons.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push('');
   const w = Math.max(4, ...r.files.map((f) => f.file.length));
-  lines.push(`${'file'.padEnd(w)}  found mapped inlined shell dropped todo`);
+  lines.push(`${'file'.padEnd(w)}  found mapped inlined shell debug dropped todo`);
   for (const f of r.files) {
     lines.push(
-      `${f.file.padEnd(w)}  ${String(f.found).padStart(5)} ${String(f.mapped).padStart(6)} ${String(f.inlined).padStart(7)} ${String(f.wrapped).padStart(5)} ${String(f.dropped).padStart(7)} ${String(f.todo).padStart(4)}`,
+      `${f.file.padEnd(w)}  ${String(f.found).padStart(5)} ${String(f.mapped).padStart(6)} ${String(f.inlined).padStart(7)} ${String(f.wrapped).padStart(5)} ${String(f.debug).padStart(5)} ${String(f.dropped).padStart(7)} ${String(f.todo).padStart(4)}`,
     );
   }
   for (const f of r.files) {

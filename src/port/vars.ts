@@ -102,6 +102,9 @@ export class Knowledge {
         if (h.has('secret')) p.type = T.secret;
         const called = this.callTypes.get(role)?.get(p.name);
         if (called && called.k === 'secret') p.type = T.secret;
+        // A structure passed where the role's own use said nothing better than text (a
+        // request body handed on): the callers' type.
+        else if (called && !p.hasDefault && p.type.k === 'string' && (called.k === 'object' || called.k === 'array' || called.k === 'record')) p.type = called;
         if (h.has('optional') && !p.hasDefault) p.optional = true;
       }
     }

@@ -2,7 +2,7 @@
  * The Kubernetes task module: `import * as k8s from 'helix/modules/k8s'`.
  *
  * Tasks: {@link apply} (server-side apply, planned by a server dry run), {@link remove}
- * (also exported as `delete`), {@link wait} and {@link get}. Facts for other modules:
+ * (also exported as `delete`), {@link wait}, {@link get} and {@link list}. Facts for other modules:
  * {@link readObject}, {@link listObjects}, with the run's client from {@link k8sClient}.
  * Change targets are `k8s:<apiVersion>/<Kind>/<namespace>/<name>`, `_` standing for the
  * namespace of cluster-scoped objects (`k8s:v1/Namespace/_/devpi`).
@@ -17,6 +17,7 @@ export { loadKubeConfig } from './config.ts';
 export { CLIENT_KEY, k8sClient } from './context.ts';
 export { listObjects, readObject } from './facts.ts';
 export { get, type GetOptions } from './get.ts';
+export { list, type ListTaskOptions } from './list.ts';
 export { readiness } from './readiness.ts';
 export { remove, remove as delete, type RemoveOptions } from './remove.ts';
 export type { RefOptions } from './ref.ts';

@@ -1,6 +1,6 @@
 import { TaskError } from '../../runtime/errors.ts';
 import type { Secret } from '../../runtime/secret.ts';
-import { defineTask, type Input, isStatic, noChange, resolve, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { defineTask, type Input, isStatic, noChange, resolve, splitOptions, type Task, type TaskOptions, unchanged } from '../../runtime/task.ts';
 import { type Command, commandProblems } from './command.ts';
 import { gatherFacts } from './facts.ts';
 import { declarePaths, readFileFacts } from './filestat.ts';
@@ -30,8 +30,15 @@ export interface ExecOptions extends HostOptions, TaskOptions<ExecResult> {
   cwd?: Input<string>;
   /** Data for the command's stdin. */
   stdin?: Input<string | Secret>;
-  /** Exit codes that mean success. @default [0] */
+  /** Exit codes that mean success (ignored when `failedWhen` is given). @default [0] */
   okCodes?: readonly number[];
+  /** Decides from the output whether the command failed. @default (out) => !okCodes.includes(out.code) */
+  failedWhen?: (out: ExecResult) => boolean;
+  /**
+   * Decides from the output whether the command changed something; `false` reports the task
+   * as ok (Ansible's `changed_when`). @default () => true
+   */
+  changedWhen?: (out: ExecResult) => boolean;
   /**
    * Stop the command after this long (coreutils `timeout` on the host: TERM, then KILL 5 s
    * later) and fail the task. Without it a command may run as long as it likes.
@@ -105,8 +112,12 @@ export function exec(name: string, options: ExecOptions): Task<ExecResult> {
           if (seconds !== undefined && !okCodes.includes(r.code) && timedOut(r.code, Date.now() - started, seconds)) {
             throw new TaskError(ctx.path, `${quoteArgv(argv)} timed out after ${seconds} s${tail(r.stderr || r.stdout)}`);
           }
-          if (!okCodes.includes(r.code)) throw new TaskError(ctx.path, `${quoteArgv(argv)} exited ${r.code}${tail(r.stderr || r.stdout)}`);
-          return { ran: true, code: r.code, stdout: r.stdout, stderr: r.stderr };
+          const result: ExecResult = { ran: true, code: r.code, stdout: r.stdout, stderr: r.stderr };
+          if (own.failedWhen ? own.failedWhen(result) : !okCodes.includes(r.code)) {
+            throw new TaskError(ctx.path, `${quoteArgv(argv)} ${own.failedWhen ? `failed (failedWhen), exit ${r.code}` : `exited ${r.code}`}${tail(r.stderr || r.stdout)}`);
+          }
+          if (own.changedWhen && !own.changedWhen(result)) return unchanged(result, `${quoteArgv(argv)} ran; changedWhen says nothing changed`);
+          return result;
         },
       };
     },

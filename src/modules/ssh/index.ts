@@ -12,12 +12,15 @@
 export { copy, type CopyOptions, type CopyResult } from './copy.ts';
 export { exec, type ExecOptions, type ExecResult } from './exec.ts';
 export { facts } from './facts-task.ts';
+export { query, type QueryOptions } from './query.ts';
 export { type HostFacts, hostFacts } from './facts.ts';
 export { file, type FileOptions, type FileResult } from './file.ts';
 export { line, type LineOptions } from './line.ts';
 export type { HostOptions } from './options.ts';
 export { pkg as package, pkg, type PackageOptions, type PackageResult } from './package.ts';
 export { service, type ServiceOptions } from './service.ts';
+export { stat, type StatOptions } from './stat.ts';
+export type { FileStat } from './filestat.ts';
 export { template, type TemplateOptions } from './template.ts';
 export type { Command, CommandResult } from './command.ts';
 export { transportFor, type Transport } from './transport.ts';

@@ -120,6 +120,19 @@ function listFiles(dir: string, base = dir): string[] {
   return out;
 }
 
+/** Role folders under `dir` (not `dir` itself), at any depth, not looking inside a role. */
+function roleDirs(dir: string, depth = 0): string[] {
+  if (depth > 4) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir).sort()) {
+    const p = join(dir, e);
+    if (e.startsWith('.') || !statSync(p).isDirectory()) continue;
+    if (isRoleDir(p)) out.push(p);
+    else out.push(...roleDirs(p, depth + 1));
+  }
+  return out;
+}
+
 export function readRole(name: string, dir: string): Role {
   const tasks: Record<string, SourceTask[]> = {};
   for (const f of listFiles(join(dir, 'tasks')).filter(isYaml)) {
@@ -199,6 +212,18 @@ export function readProject(input: string): Project {
       if (!y) continue;
       if (looksLikePlaybook(y.value)) playbooks.push(readPlaybook(y));
       else if (Array.isArray(y.value)) taskFiles.set(join(path, f), readTasks(y, y.root));
+    }
+    // A folder of roles (Thinkube's `roles/`, with `keycloak/keycloak_client` nested a level
+    // down): every role under it, named by its path as `include_role` names it.
+    if (!playbooks.length) {
+      for (const dir of roleDirs(path)) {
+        const name = relative(path, dir);
+        try {
+          roles.set(name, readRole(name, dir));
+        } catch (error) {
+          problems.push({ file: dir, message: (error as Error).message });
+        }
+      }
     }
   } else {
     kind = 'playbook';

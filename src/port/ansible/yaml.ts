@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type ScalarTag } from 'yaml';
+import { isMap, isScalar, isSeq, Lexer, LineCounter, type Node, parseDocument, Scalar, type ScalarTag, visit } from 'yaml';
 import { type SourceTask, VaultValue } from './source.ts';
 
 /** Ansible's YAML tags: `!vault` holds ciphertext, `!unsafe` marks a string never templated. */
@@ -42,12 +42,77 @@ export function readYaml(file: string): YamlFile {
   return parseYamlText(text, file);
 }
 
-export function parseYamlText(text: string, file: string): YamlFile {
+/** The offset just past the closing quote of a quoted scalar opening at `start`, or -1. */
+function closingQuote(text: string, start: number): number {
+  const q = text[start];
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text[i];
+    if (q === '"' && c === '\\') i++;
+    else if (c === q) {
+      if (q === "'" && text[i + 1] === "'") i++;
+      else return i + 1;
+    }
+  }
+  return -1;
+}
+
+/** Indentation of the line holding `offset`. */
+function indentAt(text: string, offset: number): number {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^ */.exec(text.slice(start))![0].length;
+}
+
+/**
+ * PyYAML (Ansible's reader) does not check the indentation of the continuation lines of a
+ * quoted scalar; the yaml library, following YAML 1.2, ends the scalar at the first line
+ * indented no deeper than its parent and fails ("Missing closing quote"). Folding strips a
+ * continuation line's leading spaces, so indenting those lines further changes no value:
+ * this does it for every quoted scalar the lexer sees unterminated.
+ */
+export function indentQuotedContinuations(text: string): string {
+  for (let round = 0; round < 1000; round++) {
+    let offset = 0;
+    let fixed: string | undefined;
+    for (const tok of new Lexer().lex(text)) {
+      // Control tokens (document start, flow end, scalar marker) are not in the text.
+      if (tok === '\x02' || tok === '\x18' || tok === '\x1f') continue;
+      const at = offset;
+      offset += tok.length;
+      if (tok[0] !== '"' && tok[0] !== "'") continue;
+      if (closingQuote(tok, 0) === tok.length) continue;
+      const end = closingQuote(text, at);
+      if (end < 0) return text;
+      const want = indentAt(text, at) + 2;
+      const body = text.slice(at, end).replace(/\n( *)(?=\S)/g, (m, sp: string) => (sp.length < want ? `\n${' '.repeat(want)}` : m));
+      if (body === text.slice(at, end)) return text;
+      fixed = text.slice(0, at) + body + text.slice(end);
+      break;
+    }
+    if (fixed === undefined) return text;
+    text = fixed;
+  }
+  return text;
+}
+
+export function parseYamlText(source: string, file: string): YamlFile {
+  const text = /\n/.test(source) ? indentQuotedContinuations(source) : source;
   const lines = new LineCounter();
   const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, lineCounter: lines, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new Error(`${file}: ${e.message.split('\n')[0]}`);
+  }
+  // PyYAML: a block scalar ending the file without a final line break has none to keep
+  // (even `|+`); the yaml library adds one.
+  if (!text.endsWith('\n')) {
+    visit(doc, {
+      Scalar(_k, n) {
+        const block = n.type === Scalar.BLOCK_LITERAL || n.type === Scalar.BLOCK_FOLDED;
+        if (block && n.range?.[1] === text.length && typeof n.value === 'string' && n.value.endsWith('\n')) {
+          n.value = n.value.slice(0, -1);
+        }
+      },
+    });
   }
   return { file, text, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, root: doc.contents as Node | null, lines };
 }

@@ -93,4 +93,26 @@ export function waitForPort(
     },
   });
 }
+
+/**
+ * A task \`helix port\` could not translate. While it is here and not \`handled\`, validation
+ * refuses the playbook (exit 2, before anything runs), naming it and what it would have
+ * provided: nothing a later task needs is silently left out. Port it by hand (and delete
+ * this), or set \`handled: true\` once you have decided the playbook does not need it.
+ */
+export function todo(
+  name: string,
+  options: { reason: string; message: string; line: string; handled?: boolean } & TaskOptions<void>,
+): Task<void> {
+  const [own, common] = splitOptions(options);
+  return defineTask<void>({
+    kind: 'port.todo',
+    name,
+    options: common,
+    validate: (report) => {
+      if (!own.handled) report(\`not ported (\${own.reason}, \${own.line}): \${own.message}; port it by hand, or set handled: true\`);
+    },
+    plan: async () => noChange('marked handled', undefined),
+  });
+}
 `;

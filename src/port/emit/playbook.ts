@@ -13,7 +13,8 @@ import { T } from '../ptype.ts';
 import { arr, docComment, lineComment, print, raw } from './code.ts';
 import { stepsHost } from './host.ts';
 import { Imports } from './imports.ts';
-import { localName, Names, pascal } from './names.ts';
+import { localName, Names, pascal, slug } from './names.ts';
+import { quote } from '../jinja/code.ts';
 import { StepsEmitter } from './steps.ts';
 import { dirname, resolve } from 'node:path';
 
@@ -177,6 +178,9 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
         if (!(error instanceof Untranslatable)) throw error;
         gen.reports.record(label, 'todo', { reason: error.reason, message: error.message, line: play.line, task: `role ${r.name}` });
         lines.push(lineComment(`TODO(port): ${error.reason}: ${error.message}`, I));
+        const id = ids.take(`todo${gen.roleFunction(r.name).replace(/^./, (c) => c.toUpperCase())}Role`);
+        lines.push(`${I}const ${id} = ${host.lib('todo')}(${quote(`todo-role-${slug(r.name)}`)}, { reason: ${quote(error.reason)}, message: ${quote(error.message)}, line: ${quote(`${label}:${play.line}`)} });`);
+        stepNames.push(id);
       }
     }
   }

@@ -10,6 +10,7 @@ import { docComment, key, lineComment, print } from './code.ts';
 import { stepsHost } from './host.ts';
 import { Imports } from './imports.ts';
 import { localName, Names, pascal, slug } from './names.ts';
+import { quote } from '../jinja/code.ts';
 import { appliedPaths, orderVars } from './playbook.ts';
 import { StepsEmitter } from './steps.ts';
 
@@ -102,6 +103,9 @@ export function emitRole(gen: Generation, role: Role): void {
           const message = `dependency ${d.name} (meta/main.yml) not found on the roles path`;
           gen.reports.record(gen.label(role.dir), 'todo', { reason: 'role-missing', message, line: 0, task: `role ${d.name}` });
           lines.push(lineComment(`TODO(port): role-missing: ${message}`, I));
+          const id = ids.take(`todo${gen.roleFunction(d.name).replace(/^./, (c) => c.toUpperCase())}Role`);
+          lines.push(`${I}const ${id} = ${host.lib('todo')}(${quote(`todo-role-${slug(d.name)}`)}, { reason: 'role-missing', message: ${quote(message)}, line: ${quote(`${gen.label(role.dir)}/meta/main.yml`)} });`);
+          stepNames.push(id);
           continue;
         }
         const id = ids.take(`${gen.roleFunction(d.name)}Role`);

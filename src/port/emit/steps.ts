@@ -31,7 +31,7 @@ export interface StepsHost {
   fileUrl(src: string, from: SourceTask): string | undefined;
   lib(name: string): string;
   /** A role call (`include_role`), or undefined when the role was not found. */
-  roleCall(name: string, tasksFrom: string | undefined, vars: Record<string, unknown>, scope: Scope, from: SourceTask): { code: string; handlers: boolean } | undefined;
+  roleCall(name: string, tasksFrom: string | undefined, vars: Record<string, unknown>, scope: Scope, from: SourceTask): { code: string; handlers: boolean; tokens?: readonly { register: string; args: Record<string, unknown> }[] } | undefined;
   /** Tasks of an included task file, resolved like Ansible (role tasks/, then relative). */
   includeFile(file: string, from: SourceTask): SourceTask[] | undefined;
 }
@@ -86,26 +86,38 @@ export class StepsEmitter {
     return this.#h.fileLabel(t.file);
   }
 
-  #todo(n: Norm | { source: SourceTask }, reason: Untranslatable['reason'], message: string, indent: string): Emitted {
+  #todo(n: Norm | { source: SourceTask }, reason: Untranslatable['reason'], message: string, indent: string, names: Names): Emitted {
     const src = n.source;
     const name = (n as { name?: string }).name ?? ('module' in n ? (n as NormTask).moduleKey : 'task');
-    this.#h.reports.record(this.#label(src), 'todo', { reason, message, line: src.line, task: name });
+    const label = this.#label(src);
+    this.#h.reports.record(label, 'todo', { reason, message, line: src.line, task: name });
     // Later reads of its result are TODOs too (not variables the inventory should give).
     const register = (n as { register?: string }).register;
     if (register) {
       this.#scope = withBindings(this.#scope, { [register]: { code: 'undefined', type: T.any, poison: `${register} is registered by a task that is a TODO (line ${src.line})` } });
     }
     const text = `TODO(port): ${reason}: ${message}\n${src.text}`;
-    return { lines: [lineComment(text, indent)], steps: [] };
+    // Fail closed: a step whose validation refuses the playbook until it is ported or marked handled.
+    const id = this.#h.ids.take(camel(`todo-${slug(name) || 'task'}`));
+    const step = names.take(`todo-${slug(name) || 'task'}`, '-');
+    const fn = this.#h.lib('todo');
+    const opts = obj([
+      ['reason', raw(quote(reason))],
+      ['message', raw(quote(message))],
+      ['line', raw(quote(`${label}:${src.line}`))],
+    ]);
+    const head = `${indent}const ${id} = `;
+    const code = `${head}${print({ k: 'call', fn, args: [raw(quote(step)), opts] }, indent, head.length)};`;
+    return { lines: [lineComment(text, indent), code], steps: [id] };
   }
 
   #one(n: Norm, names: Names, inherited: Inherited, indent: string): Emitted {
-    if (n.type === 'broken') return this.#todo(n, 'task-unreadable', n.message, indent);
+    if (n.type === 'broken') return this.#todo(n, 'task-unreadable', n.message, indent, names);
     if (n.type === 'block') return this.#block(n, names, inherited, indent);
     try {
       return this.#task(n, names, inherited, indent);
     } catch (error) {
-      if (error instanceof Untranslatable) return this.#todo(n, error.reason, error.message, indent);
+      if (error instanceof Untranslatable) return this.#todo(n, error.reason, error.message, indent, names);
       throw error;
     }
   }
@@ -140,7 +152,7 @@ export class StepsEmitter {
       const code = `${head}${print({ k: 'call', fn, args: [raw(quote(name)), obj(entries)] }, indent, head.length)};`;
       return { lines: [...main.lines, ...rescue.lines, ...always.lines, code], steps: [id] };
     } catch (error) {
-      if (error instanceof Untranslatable) return this.#todo(b, error.reason, error.message, indent);
+      if (error instanceof Untranslatable) return this.#todo(b, error.reason, error.message, indent, names);
       throw error;
     } finally {
       this.#scope = saved;
@@ -172,8 +184,16 @@ export class StepsEmitter {
         case 'import_tasks':
           return this.#include(t, names, inherited, indent);
         case 'include_role':
-        case 'import_role':
-          return this.#role(t, names, indent);
+        case 'import_role': {
+          const out = this.#role(t, names, indent);
+          // What the role gives back (its admin session) stays visible after it, as in Ansible.
+          if (this.#roleOut) {
+            this.#scope = withBindings(saved, this.#roleOut);
+            this.#keep = true;
+            this.#roleOut = undefined;
+          }
+          return out;
+        }
         case 'set_fact':
           return this.#setFact(t, indent);
         case 'meta': {
@@ -216,7 +236,7 @@ export class StepsEmitter {
       if (mapped.kind === 'inline') {
         if (t.loop) throw new Untranslatable('loop-dynamic', `a loop over ${t.module}`);
         if (t.when.length && !mapped.consumesWhen) throw new Untranslatable('keyword-unsupported', `when: on ${t.moduleKey}, which becomes plain code here`);
-        this.#h.reports.record(label, 'inlined');
+        if (!this.#synthetic) this.#h.reports.record(label, 'inlined');
         if (mapped.binding) {
           this.#scope = withBindings(saved, { [mapped.binding.name]: mapped.binding.value });
           this.#keep = true;
@@ -233,6 +253,10 @@ export class StepsEmitter {
   }
 
   #keep = false;
+  /** Mapping a task the port made up (a role's admin session): not counted in the report. */
+  #synthetic = false;
+  /** Bindings a role call gives back to the list after it. */
+  #roleOut: Record<string, Binding> | undefined;
 
   #dropped(t: NormTask, why: string, indent: string): Emitted {
     this.#h.reports.record(this.#label(t.source), 'dropped');
@@ -325,11 +349,16 @@ export class StepsEmitter {
       if (typeof ignore === 'string') throw new Untranslatable('keyword-unsupported', 'ignore_errors: a computed condition');
       common.push(['ignoreErrors', raw('true')]);
     }
+    // A read whose failure Ansible decides from its answer (`resources | length == 0`): a
+    // check right after it, reading its result, with the same `when`.
+    let failedAfter: readonly (string | boolean)[] | undefined;
     if (t.failedWhen && !handled.has('failedWhen')) {
       if (t.failedWhen.length === 1 && (t.failedWhen[0] === false || t.failedWhen[0] === 'false')) {
         if (ignore === undefined || ignore === false) common.push(['ignoreErrors', raw('true')]);
         note('failed_when: false became ignoreErrors: true (a failure is reported, the host carries on)');
-      } else throw new Untranslatable('keyword-unsupported', `failed_when on ${t.moduleKey}: helix decides failure from the target's answer`);
+      } else if (!FAILED_WHEN_AFTER.has(t.module) || loop) {
+        throw new Untranslatable('keyword-unsupported', `failed_when on ${t.moduleKey}: helix decides failure from the target's answer`);
+      } else failedAfter = t.failedWhen;
     }
     if (t.changedWhen && !handled.has('changedWhen')) note(`changed_when on ${t.moduleKey} dropped: helix reports a change only when it compared and found one`);
     const become = t.become ?? inherited.become;
@@ -358,17 +387,37 @@ export class StepsEmitter {
       const body = print(callCode, indent, head.length + params.length + 20);
       line = `${head}${wrap(loop.items, PREC.primary)}.map(${params} => ${body});`;
     } else line = `${head}${print(callCode, indent, head.length)};`;
-    this.#h.reports.record(label, m.real === false ? 'wrapped' : 'mapped');
+    const extra: string[] = [];
+    const extraSteps: string[] = [];
+    if (failedAfter) {
+      const bound = t.register ? withBindings(this.#scope, { [t.register]: resultBinding(`ctx.result(${id})`, m.result, true) }) : this.#scope;
+      const failed = conds(failedAfter, bound)!;
+      const checkId = this.#h.ids.take(`${id}FailedWhen`);
+      const check = this.#h.lib('check');
+      const src = failedAfter.map(String).join(' or ');
+      const o: [string, Code][] = [
+        ['that', raw(`${failed.ctx ? '(ctx)' : '()'} => !${wrap(failed, PREC.unary)}`)],
+        ['message', raw(quote(`failed_when: ${src}`))],
+        ...(when ? [['when', raw(`${when.ctx ? '(ctx)' : '()'} => ${wrap(when, PREC.arrow + 1)}`)] as [string, Code]] : []),
+      ];
+      const h2 = `${indent}const ${checkId} = `;
+      extra.push(`${h2}${print({ k: 'call', fn: check, args: [raw(quote(`${name}-failed-when`)), obj(o)] }, indent, h2.length)};`);
+      extraSteps.push(checkId);
+      note(`failed_when on ${t.moduleKey} became a check right after it (${name}-failed-when)`);
+    }
+    this.#h.reports.record(label, m.debug ? 'debug' : m.real === false ? 'wrapped' : 'mapped');
 
     // A registered result reads from the task through `ctx.result`.
     if (t.register) {
+      // Ansible's `results[i]` is the item's result plus `item`: the same here.
+      const results = `${id}.map((t, i) => ({ ...ctx.result(t), item: ${wrap(loop?.items ?? { code: '[]', prec: PREC.primary, type: T.any, ctx: false }, PREC.primary)}[i]! }))`;
       const b: Binding = loop
-        ? { code: `${id}.map((t) => ctx.result(t))`, type: T.array(T.any), ctx: true, member: (n) => (n === 'results' ? { code: `${id}.map((t) => ctx.result(t))`, type: T.array(T.any), ctx: true } : undefined) }
+        ? { code: results, type: T.array(T.any), ctx: true, member: (n) => (n === 'results' ? { code: results, type: T.array(T.any), ctx: true } : undefined) }
         : resultBinding(`ctx.result(${id})`, m.result, true);
       this.#scope = withBindings(outer, { [t.register]: b });
       this.#keep = true;
     }
-    return { lines: [commentFor(t, indent), line].filter(Boolean), steps: [loop ? `...${id}` : id] };
+    return { lines: [commentFor(t, indent), line, ...extra].filter(Boolean), steps: [loop ? `...${id}` : id, ...extraSteps] };
   }
 
   #include(t: NormTask, names: Names, inherited: Inherited, indent: string): Emitted {
@@ -413,7 +462,31 @@ export class StepsEmitter {
       code = `${fn}(${quote(slug(roleName))}, [${code}], { ${o.join(', ')} })`;
     }
     if (call.handlers && !when && !t.tags.length) this.#h.roleHandlers.push(`...${id}.handlers`);
-    return { lines: [`${indent}// ${t.moduleKey}: ${roleName}`, `${indent}const ${id} = ${code};`], steps: [id] };
+    // What the role gives back: the Keycloak admin token it requests becomes the same admin
+    // connection here, so later calls of this list use it (not an inventory input).
+    const after: string[] = [];
+    const given: Record<string, Binding> = {};
+    for (const tok of call.tokens ?? []) {
+      if (this.#scope.peek?.(tok.register)) continue;
+      const source: SourceTask = { data: { 'ansible.builtin.uri': tok.args, register: tok.register }, text: '', file: t.source.file, line: t.source.line };
+      const before = this.#scope;
+      this.#synthetic = true;
+      try {
+        const out = this.#task(normalise(source) as NormTask, names, {}, indent);
+        const b = this.#scope.peek?.(tok.register) ? this.#scope.lookup(tok.register) : undefined;
+        if (b) {
+          given[tok.register] = b;
+          after.push(`${indent}// The Keycloak admin session role ${roleName} opens (it registers ${tok.register}):`, ...out.lines.filter((l) => l.trim()));
+        }
+      } catch (error) {
+        if (!(error instanceof Untranslatable)) throw error;
+      } finally {
+        this.#synthetic = false;
+        this.#scope = before;
+      }
+    }
+    if (Object.keys(given).length) this.#roleOut = given;
+    return { lines: [`${indent}// ${t.moduleKey}: ${roleName}`, `${indent}const ${id} = ${code};`, ...after], steps: [id] };
   }
 
   #setFact(t: NormTask, indent: string): Emitted {
@@ -456,6 +529,9 @@ export class StepsEmitter {
     return { lines, steps: [] };
   }
 }
+
+/** Reads whose `failed_when` becomes a check right after them (they never fail on their own). */
+const FAILED_WHEN_AFTER = new Set(['k8s_info', 'stat']);
 
 /** Modules whose helix counterpart lacks the task, or does not exist yet. */
 const NO_TASK: Record<string, [Untranslatable['reason'], string]> = {

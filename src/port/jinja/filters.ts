@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, PREC, quote, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asNumber, asString, PREC, quote, required, type Ts, ts, wrap } from './code.ts';
 import { pyRegex, pyReplacement } from './regex.ts';
 import { type Scope, Untranslatable } from './scope.ts';
 import { translate } from './translate.ts';
@@ -19,6 +19,8 @@ type Filter = (c: Call) => Ts;
 
 const str = (e: Ts): string => wrap(asString(e), PREC.primary);
 const arr = (e: Ts): string => (e.type.k === 'array' || e.type.k === 'any' ? wrap(e, PREC.primary) : `(${e.code} as unknown[])`);
+/** The parameter of a callback over the items: typed `any` when the items' type is unknown. */
+const xOf = (e: Ts): string => (e.type.k === 'array' && e.type.of.k !== 'any' ? '(x)' : '(x: any)');
 const ctxOf = (c: Call): boolean => anyCtx(c.input, ...c.args, ...c.kw.values());
 
 function arg(c: Call, i: number, kw: string): Ts | undefined {
@@ -67,6 +69,9 @@ const FILTERS: Record<string, Filter> = {
   },
   from_yaml: (c) => ts(`${c.scope.use('yaml', 'parse')}(${asString(c.input).code})`, T.any, PREC.primary, ctxOf(c)),
   length: (c) => {
+    // Ansible fails on the length of an undefined value: required here (`!`), which also
+    // lets `x is defined and x | length > 0` typecheck where x is read twice.
+    if (c.input.opt) c = { ...c, input: required(c.input) };
     const t = c.input.type.k;
     if (t === 'object' || t === 'record') return ts(`Object.keys(${c.input.code}).length`, T.number, PREC.primary, ctxOf(c));
     const base = t === 'secret' ? str(c.input) : wrap(c.input, PREC.primary);
@@ -180,7 +185,7 @@ const FILTERS: Record<string, Filter> = {
       const path = attribute.literal.split('.').map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('');
       const el = elementOf(c.input.type);
       const type = el.k === 'object' && !attribute.literal.includes('.') ? (el.fields[attribute.literal] ?? T.any) : T.any;
-      return ts(`${arr(c.input)}.map((x) => x${path})`, T.array(type), PREC.primary, ctxOf(c));
+      return ts(`${arr(c.input)}.map(${xOf(c.input)} => x${path})`, T.array(type), PREC.primary, ctxOf(c));
     }
     const name = c.raw.args[0];
     if (name?.t === 'lit' && typeof name.value === 'string') {
@@ -194,7 +199,7 @@ const FILTERS: Record<string, Filter> = {
         use: c.scope.use,
       };
       const body = applyFilter(inner, scope);
-      return ts(`${arr(c.input)}.map((x) => ${wrap(body, PREC.arrow + 1)})`, T.array(body.type), PREC.primary, ctxOf(c) || body.ctx);
+      return ts(`${arr(c.input)}.map(${xOf(c.input)} => ${wrap(body, PREC.arrow + 1)})`, T.array(body.type), PREC.primary, ctxOf(c) || body.ctx);
     }
     throw new Untranslatable('jinja-filter', 'map() without attribute= or a filter name');
   },
@@ -250,7 +255,7 @@ function predicate(test: string | undefined, value: string, operand: Ts | undefi
     return test === 'in' ? `${wrap(operand, PREC.primary)}.includes(${value})` : `${value}.includes(${operand.code})`;
   }
   if ((test === 'match' || test === 'search') && operand?.literal !== undefined) {
-    return `${pyRegex(test === 'match' ? `^(?:${operand.literal})` : operand.literal, '', '')}.test(${value})`;
+    return `${pyRegex(test === 'match' ? `^(?:${operand.literal})` : operand.literal, '', '')}.test(String(${value}))`;
   }
   throw new Untranslatable('jinja-test', `select/reject with test "${test}"`);
 }
@@ -260,13 +265,13 @@ function selectAttr(c: Call, negate: boolean): Ts {
   if (a?.t !== 'lit' || typeof a.value !== 'string') throw new Untranslatable('jinja-filter', `${c.raw.name}: the attribute must be a literal`);
   const test = c.raw.args[1]?.t === 'lit' ? String((c.raw.args[1] as { value: unknown }).value) : undefined;
   const p = predicate(test, `x.${a.value}`, c.args[2]);
-  return ts(`${arr(c.input)}.filter((x) => ${negate ? `!(${p})` : p})`, c.input.type, PREC.primary, ctxOf(c));
+  return ts(`${arr(c.input)}.filter(${xOf(c.input)} => ${negate ? `!(${p})` : p})`, c.input.type, PREC.primary, ctxOf(c));
 }
 
 function selectItems(c: Call, negate: boolean): Ts {
   const test = c.raw.args[0]?.t === 'lit' ? String((c.raw.args[0] as { value: unknown }).value) : undefined;
   const p = predicate(test, 'x', c.args[1]);
-  return ts(`${arr(c.input)}.filter((x) => ${negate ? `!(${p})` : p})`, c.input.type, PREC.primary, ctxOf(c));
+  return ts(`${arr(c.input)}.filter(${xOf(c.input)} => ${negate ? `!(${p})` : p})`, c.input.type, PREC.primary, ctxOf(c));
 }
 
 /** Applies a Jinja2 / Ansible filter; unknown filters make the whole task a TODO. */
@@ -285,7 +290,9 @@ export function applyFilter(e: FilterExpr, s: Scope): Ts {
     if (e.input.t === 'name') s.note(e.input.name, 'optional');
     return { ...translate(e.input, s), opt: true };
   }
-  const input = translate(e.input, s);
+  const read = translate(e.input, s);
+  // A list or dict filter on a value that may be undefined fails in Ansible: required here.
+  const input = read.opt && (ARRAY_INPUT.has(short) || OBJECT_INPUT.has(short)) ? required(read) : read;
   const args = e.args.map((a) => translate(a, s));
   const kw = new Map(e.kwargs.map((k) => [k.name, translate(k.value, s)] as const));
   return f({ input, args, kw, raw: e, scope: s });

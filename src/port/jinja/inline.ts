@@ -1,6 +1,6 @@
-import { T, elementOf, type PType } from '../ptype.ts';
+import { T, elementOf, type PType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, lit, PREC, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, lit, PREC, required, type Ts, ts, wrap } from './code.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { type Binding, type Scope, Untranslatable, withBindings } from './scope.ts';
 import { parseTemplate, soleExpression, type TNode } from './template.ts';
@@ -23,7 +23,37 @@ export function translateString(src: string, s: Scope): Ts {
     if (error instanceof JinjaSyntaxError) throw new Untranslatable('jinja-syntax', `${error.message} in "${src}"`);
     throw error;
   }
-  return nodesToTs(nodes, s);
+  return nativeIf(nodes, s) ?? nodesToTs(nodes, s);
+}
+
+const blank = (n: TNode): boolean => n.t === 'text' && !n.text.trim();
+
+/** The one expression of a branch that holds nothing else (whitespace aside), if any. */
+function soleExpr(body: readonly TNode[]): Expr | undefined {
+  const rest = body.filter((n) => !blank(n));
+  return rest.length === 1 && rest[0]!.t === 'expr' ? rest[0]!.expr : undefined;
+}
+
+/**
+ * `{% if c %}{{ list_a }}{% else %}{{ list_b }}{% endif %}`: Ansible renders text and then
+ * reads a result that looks like a list or dict back as one, so when every branch is a lone
+ * expression giving a list or an object, the value is the conditional itself, not its text.
+ */
+function nativeIf(nodes: readonly TNode[], s: Scope): Ts | undefined {
+  const rest = nodes.filter((n) => !blank(n));
+  const n = rest[0];
+  if (rest.length !== 1 || n?.t !== 'if' || !n.else) return undefined;
+  const bodies = [...n.branches.map((b) => soleExpr(b.body)), soleExpr(n.else)];
+  if (bodies.some((b) => b === undefined)) return undefined;
+  const values = bodies.map((b) => translate(b!, s));
+  if (!values.every((v) => v.type.k === 'array' || v.type.k === 'object' || v.type.k === 'record')) return undefined;
+  let out = values.at(-1)!;
+  for (let i = n.branches.length - 1; i >= 0; i--) {
+    const test = asBool(translate(n.branches[i]!.test, s));
+    const then = values[i]!;
+    out = ts(`${wrap(test, PREC.cond + 1)} ? ${wrap(then, PREC.cond + 1)} : ${wrap(out, PREC.cond)}`, unify(then.type, out.type), PREC.cond, anyCtx(test, then, out));
+  }
+  return out;
 }
 
 export function nodesToTs(nodes: readonly TNode[], s: Scope): Ts {
@@ -80,7 +110,8 @@ export function loopFunction(
   s: Scope,
   body: (inner: Scope) => Ts,
 ): { fn: Ts; iter: Ts } {
-  let iter = translate(n.iter, s);
+  // Jinja fails iterating an undefined value: required here.
+  let iter = required(translate(n.iter, s));
   let el: PType = elementOf(iter.type);
   const pair = n.vars.length === 2;
   if (pair) {

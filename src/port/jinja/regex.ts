@@ -8,7 +8,11 @@ export function pyRegex(pattern: string, flags: string, extra: string): string {
   if (/\(\?P=/.test(pattern) || /\(\?[aiLmsux]+\)/.test(pattern) || /\\[AZz]/.test(pattern)) {
     throw new Untranslatable('jinja-filter', `regex "${pattern}" uses Python-only syntax`);
   }
-  const js = pattern.replace(/\(\?P</g, '(?<').replace(/\//g, '\\/');
+  // Line breaks and other control characters (a Jinja "\n" is a real newline by now) as escapes.
+  const js = pattern
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\//g, '\\/')
+    .replace(/[\n\r\t\u2028\u2029]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const all = [...new Set((flags + extra).split(''))].join('');
   return `/${js}/${all}`;
 }

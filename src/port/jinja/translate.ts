@@ -1,10 +1,10 @@
-import { T, elementOf, type PType, unify } from '../ptype.ts';
+import { T, elementOf, type PType, tsType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, templateText, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
 import { applyFilter } from './filters.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { parseCondition, parseExpression } from './parser.ts';
-import { bindingTs, type Scope, Untranslatable } from './scope.ts';
+import { type Binding, bindingTs, type Scope, Untranslatable } from './scope.ts';
 import { applyTest } from './tests.ts';
 
 /** Translates one Jinja2 expression tree to a TypeScript expression. */
@@ -85,11 +85,38 @@ export function translate(e: Expr, s: Scope): Ts {
   }
 }
 
+/**
+ * `ansible_date_time`: the time facts were gathered (the play's start), read when the
+ * playbook is built at the start of the run. Ansible's `iso8601` is UTC without fractions,
+ * `epoch` a string of seconds; `date`/`time` are the machine's local time.
+ */
+const DATE_TIME_FIELDS: Record<string, string> = {
+  epoch: 'String(Math.floor(Date.now() / 1000))',
+  iso8601: "new Date().toISOString().replace(/\\.\\d+Z$/, 'Z')",
+  iso8601_micro: "new Date().toISOString().replace(/Z$/, '000Z')",
+  iso8601_basic_short: "new Date().toISOString().replace(/[-:]|\\.\\d+Z$/g, '').slice(0, 15)",
+  date: "new Date().toLocaleDateString('sv-SE')",
+  time: "new Date().toLocaleTimeString('sv-SE')",
+  year: 'String(new Date().getFullYear())',
+};
+const DATE_TIME: Binding = {
+  code: 'new Date()',
+  type: T.any,
+  member: (f) => {
+    const code = DATE_TIME_FIELDS[f];
+    return code === undefined ? undefined : { code, type: T.string, prec: PREC.primary };
+  },
+};
+
 function name(n: string, s: Scope): Ts {
+  // Ansible's table of every variable, read by a computed name (`vars[item]`): no helix
+  // equivalent (variables are typed and explicit); not a variable called `vars`.
+  if (n === 'vars' && !s.peek?.(n)) throw new Untranslatable('jinja-construct', 'vars[…]: Ansible\'s table of all variables read by a computed name; read the variables by name');
   const b = s.lookup(n);
   if (b) return bindingTs(b, n);
   if (n === 'ansible_check_mode') throw new Untranslatable('check-mode', 'ansible_check_mode: helix tasks never ask whether the run is a check');
   if (n === 'hostvars') throw new Untranslatable('hostvars', 'hostvars: another host\'s variables have no helix equivalent; pass the value explicitly');
+  if (n === 'ansible_date_time') return bindingTs(DATE_TIME, n);
   if (n === 'ansible_facts' || /^ansible_/.test(n)) throw new Untranslatable('gathered-facts', `${n}: gathered facts; read them with a fact task instead`);
   if (n === 'omit') throw new Untranslatable('jinja-construct', 'omit outside of `default(omit)`');
   throw new Untranslatable('jinja-construct', `${n} has no binding`);
@@ -123,6 +150,12 @@ function indexed(obj: Ts, index: Ts): Ts {
   const q = obj.opt ? '?.' : '';
   if (index.type.k === 'number' && /^-\d+$/.test(index.code)) {
     return ts(`${wrap(obj, PREC.primary)}${q ? '?' : ''}.at(${index.code})`, elementOf(obj.type), PREC.primary, obj.ctx, obj.type.k !== 'any');
+  }
+  if (obj.type.k === 'object') {
+    // A dict indexed by a variable (`tier_limits[tier]`): its values, one type for all keys.
+    const of = Object.values(obj.type.fields).reduce(unify, T.null as PType);
+    const rec = `(${obj.code} as Record<string, ${tsType(of)}>)`;
+    return ts(`${rec}${q}[${asString(index).code}]`, of, PREC.primary, obj.ctx || index.ctx, of.k !== 'any');
   }
   const type = obj.type.k === 'array' ? obj.type.of : obj.type.k === 'record' ? obj.type.of : T.any;
   return ts(`${wrap(obj, PREC.primary)}${q}[${index.code}]`, type, PREC.primary, obj.ctx || index.ctx, type.k !== 'any');
@@ -251,6 +284,11 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
       x = asString(a);
       y = asString(b);
     }
+    // Python compares lists and dicts by value; JavaScript's === by reference (always false).
+    const structured = (k: string): boolean => k === 'array' || k === 'object' || k === 'record';
+    if ((op === '==' || op === '!=') && (structured(ka) || structured(kb))) {
+      return ts(`JSON.stringify(${x.code}) ${COMPARE[op]} JSON.stringify(${y.code})`, T.boolean, PREC.eq, ctx);
+    }
     const p = op === '==' || op === '!=' ? PREC.eq : PREC.rel;
     return ts(`${wrap(x, p)} ${COMPARE[op]} ${wrap(y, p + 0.1)}`, T.boolean, p, ctx);
   }
@@ -261,7 +299,8 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
       return neg ? ts(`!(${code})`, T.boolean, PREC.unary, ctx) : ts(code, T.boolean, PREC.rel, ctx);
     }
     const needle = b.type.k === 'string' || b.type.k === 'secret' ? asString(a) : a;
-    const hay = b.type.k === 'secret' ? asString(b) : b;
+    // `x in undefined` fails in Jinja: the container is required.
+    const hay = b.type.k === 'secret' ? asString(b) : required(b);
     const code = `${wrap(hay, PREC.primary)}.includes(${needle.code})`;
     return ts(neg ? `!${code}` : code, T.boolean, neg ? PREC.unary : PREC.primary, ctx);
   }
@@ -295,17 +334,28 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
 /** A template literal joining the parts as strings. */
 export function concat(parts: readonly (Ts | string)[]): Ts {
   let code = '';
+  let text = '';
   let ctx = false;
+  // Text is escaped as a whole, and a `$` ending it escaped too: Jinja's `{{ '{{' }}` after a
+  // `$` must not open an interpolation (`${{ x }}` in a GitHub Actions file).
+  const flush = (): void => {
+    code += templateText(text).replace(/\$$/, '\\$');
+    text = '';
+  };
   for (const p of parts) {
-    if (typeof p === 'string') code += templateText(p);
-    else {
+    if (typeof p === 'string') text += p;
+    else if (p.literal !== undefined) {
+      text += p.literal;
+      ctx ||= p.ctx;
+    } else {
+      flush();
       // Nested template literals are merged rather than nested.
-      if (p.literal !== undefined) code += templateText(p.literal);
-      else if (/^`[^`]*`$/.test(p.code) && p.type.k === 'string') code += p.code.slice(1, -1);
+      if (/^`[^`]*`$/.test(p.code) && p.type.k === 'string') code += p.code.slice(1, -1);
       else code += interpolate(p);
       ctx ||= p.ctx;
     }
   }
+  flush();
   return ts(`\`${code}\``, T.string, PREC.primary, ctx);
 }
 

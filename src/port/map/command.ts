@@ -181,16 +181,30 @@ export function mapCommand(cx: MapCx): Mapped {
   }
 
   const ssh = cx.module('ssh');
+  const sshScope = (name: string) => (t.register ? withBindings(cx.scope, { [t.register]: { code: name, type: SSH_EXEC_RESULT.type, member: (n) => SSH_EXEC_RESULT.member!(name, n) } }) : cx.scope);
+  const sshCond = (src: string | boolean, name: string): string => {
+    const c = asBool(cond(src, sshScope(name)));
+    if (c.ctx) todo('keyword-unsupported', 'changed_when/failed_when reading other tasks\' results');
+    return wrap(c, PREC.arrow + 1);
+  };
+  const hostFailedWhen = (): void => {
+    if (!t.failedWhen || (t.failedWhen.length === 1 && (t.failedWhen[0] === false || t.failedWhen[0] === 'false'))) return;
+    opts.push(['failedWhen', raw(`(out) => ${t.failedWhen.map((f) => sshCond(f, 'out')).join(' || ')}`)]);
+    handled.push('failedWhen');
+  };
+  if (a.removes !== undefined) todo('module-args', 'removes: ssh.exec has creates and unless only');
+  // `changed_when: false`: a read-only query, run while planning (Ansible reports it never changed).
+  if (readOnly && a.creates === undefined && a.stdin === undefined) {
+    hostFailedWhen();
+    return { kind: 'task', fn: `${ssh}.query`, options: opts, result: SSH_EXEC_RESULT, handled: [...handled, 'changedWhen'], real };
+  }
   if (a.creates !== undefined) {
     const c = str(a.creates, cx.scope);
     opts.push(['creates', raw(c.ctx ? `(ctx) => ${c.code}` : c.code)]);
   }
-  if (a.removes !== undefined) todo('module-args', 'removes: ssh.exec has creates and unless only');
-  if (t.changedWhen && !readOnly) todo('keyword-unsupported', 'changed_when on a host command: ssh.exec has no changedWhen');
-  if (readOnly) cx.note('changed_when: false on a host command: ssh.exec reports it as not idempotent');
-  if (t.failedWhen && !(t.failedWhen.length === 1 && (t.failedWhen[0] === false || t.failedWhen[0] === 'false'))) {
-    todo('keyword-unsupported', 'failed_when on a host command: ssh.exec takes okCodes only');
-  }
+  if (t.changedWhen && !readOnly) opts.push(['changedWhen', raw(`(out) => ${t.changedWhen.map((c) => sshCond(c, 'out')).join(' && ')}`)]);
+  else if (readOnly) opts.push(['changedWhen', raw('() => false')]);
+  hostFailedWhen();
   return { kind: 'task', fn: `${ssh}.exec`, options: opts, result: SSH_EXEC_RESULT, handled: [...handled, 'changedWhen'], real };
 }
 

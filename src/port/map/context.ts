@@ -96,6 +96,8 @@ export type Mapped =
       readonly handled?: readonly ('changedWhen' | 'failedWhen' | 'environment' | 'become' | 'retries')[];
       /** Counts as mapped (false: a shell script run as is). */
       readonly real?: boolean;
+      /** Ansible `debug`: counted apart, not as mapped. */
+      readonly debug?: boolean;
     }
   /** Code that is not a task: a binding (set_fact, an admin session), a build-time check. */
   | {

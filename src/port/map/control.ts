@@ -17,7 +17,7 @@ export function mapDebug(cx: MapCx): Mapped {
     body = v.code;
   }
   const debug = cx.lib('debug');
-  return { kind: 'task', fn: debug, options: [['msg', arrow(/\bctx\b/.test(JSON.stringify(body)) ? '(ctx)' : '()', body)]] };
+  return { kind: 'task', fn: debug, options: [['msg', arrow(/\bctx\b/.test(JSON.stringify(body)) ? '(ctx)' : '()', body)]], debug: true };
 }
 
 /**

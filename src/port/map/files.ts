@@ -2,6 +2,7 @@ import { T } from '../ptype.ts';
 import { arrow, type Code, raw } from '../emit/code.ts';
 import { quote } from '../jinja/code.ts';
 import { pyRegex } from '../jinja/regex.ts';
+import type { Binding } from '../jinja/scope.ts';
 import { type MapCx, type Mapped, only, type ResultShape, staticBool, staticString, str, todo, value } from './context.ts';
 
 const FILE_RESULT: ResultShape = {
@@ -87,7 +88,8 @@ export function mapCopy(cx: MapCx): Mapped {
 
 /** `lineinfile` → `ssh.line` (regexps become RegExp literals). */
 export function mapLineinfile(cx: MapCx): Mapped {
-  only(cx, ['path', 'dest', 'name', 'line', 'regexp', 'state', 'insertafter', 'insertbefore', 'create', 'mode', 'owner', 'group'], HARMLESS);
+  // ssh.line keeps a file's owner and group and sets neither: `owner:`/`group:` are TODOs.
+  only(cx, ['path', 'dest', 'name', 'line', 'regexp', 'state', 'insertafter', 'insertbefore', 'create', 'mode'], HARMLESS);
   remoteOnly(cx, 'lineinfile');
   const a = cx.task.args;
   const key = a.path !== undefined ? 'path' : a.dest !== undefined ? 'dest' : 'name';
@@ -107,7 +109,7 @@ export function mapLineinfile(cx: MapCx): Mapped {
   if (a.insertbefore !== undefined) opts.push(['insertBefore', raw(a.insertbefore === 'BOF' ? "'BOF'" : re('insertbefore'))]);
   if (a.create !== undefined && staticBool(cx, 'create')) opts.push(['create', raw('true')]);
   const ssh = cx.module('ssh');
-  return { kind: 'task', fn: `${ssh}.line`, options: [...opts, ...modeOption(cx), ...ownerOptions(cx)], result: FILE_RESULT };
+  return { kind: 'task', fn: `${ssh}.line`, options: [...opts, ...modeOption(cx)], result: FILE_RESULT };
 }
 
 /**
@@ -167,9 +169,21 @@ export function mapTempfile(cx: MapCx): Mapped {
 /** `slurp` on this machine → a read-only `exec.query` (`content` is base64, as in Ansible). */
 export function mapSlurp(cx: MapCx): Mapped {
   only(cx, ['src', 'path']);
-  if (!cx.local) todo('module-unsupported', 'slurp on a host: helix/modules/ssh has no read-only file read');
   const a = cx.task.args;
   const p = str(a.src ?? a.path, cx.scope);
+  if (!cx.local) {
+    // On a host: a read-only `base64` of the file, which is what slurp's `content` is.
+    const ssh = cx.module('ssh');
+    return {
+      kind: 'task',
+      fn: `${ssh}.query`,
+      options: [['argv', raw(p.ctx ? `(ctx) => ['base64', '-w0', ${p.code}]` : `['base64', '-w0', ${p.code}]`)]],
+      result: {
+        type: T.any,
+        member: (r, n) => (n === 'content' ? { code: `${r}.stdout`, type: T.string } : n === 'source' ? { code: p.code, type: T.string } : undefined),
+      },
+    };
+  }
   const exec = cx.module('exec');
   return {
     kind: 'task',
@@ -178,6 +192,44 @@ export function mapSlurp(cx: MapCx): Mapped {
     result: {
       type: T.any,
       member: (r, n) => (n === 'content' ? { code: `Buffer.from(${r}.stdout).toString('base64')`, type: T.string } : n === 'source' ? { code: p.code, type: T.string } : undefined),
+    },
+  };
+}
+
+/** `stat`'s result read the way Ansible's `result.stat` reads (links are followed, as `follow: true`). */
+const STAT_FIELDS: Record<string, (r: string) => Binding> = {
+  exists: (r) => ({ code: `${r}.exists`, type: T.boolean }),
+  isdir: (r) => ({ code: `(${r}.type === 'directory')`, type: T.boolean }),
+  isreg: (r) => ({ code: `(${r}.type === 'file')`, type: T.boolean }),
+  mode: (r) => ({ code: `(${r}.mode ?? 0).toString(8).padStart(4, '0')`, type: T.string }),
+  pw_name: (r) => ({ code: `${r}.owner`, type: T.string, opt: true }),
+  gr_name: (r) => ({ code: `${r}.group`, type: T.string, opt: true }),
+  size: (r) => ({ code: `${r}.size`, type: T.number, opt: true }),
+  path: (r) => ({ code: `${r}.path`, type: T.string }),
+};
+
+/**
+ * `stat`: `ssh.stat` (on the play's hosts, or this machine for a local play): what the path
+ * is, read while planning. Only the attributes helix reads are mapped (`exists`, `isdir`,
+ * `isreg`, `mode`, `pw_name`, `gr_name`, `size`); others (`checksum`, `islnk` …) are TODOs.
+ */
+export function mapStat(cx: MapCx): Mapped {
+  only(cx, ['path', 'follow'], ['get_checksum', 'get_md5', 'get_mime', 'get_attributes', 'checksum_algorithm']);
+  const a = cx.task.args;
+  if (a.follow === false || a.follow === 'no' || a.follow === 'false') todo('module-args', 'follow: false (ssh.stat follows links)');
+  const p = str(a.path, cx.scope);
+  const ssh = cx.module('ssh');
+  return {
+    kind: 'task',
+    fn: `${ssh}.stat`,
+    options: [['path', raw(p.ctx ? `(ctx) => ${p.code}` : p.code)]],
+    result: {
+      type: T.any,
+      member: (r, n) => {
+        if (n !== 'stat') return undefined;
+        const ctx = /\bctx\b/.test(r);
+        return { code: r, type: T.any, ctx, member: (f) => { const b = STAT_FIELDS[f]?.(r); return b && { ...b, ctx }; } };
+      },
     },
   };
 }

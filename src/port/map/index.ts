@@ -1,7 +1,7 @@
 import type { Mapper } from './context.ts';
 import { mapCommand } from './command.ts';
 import { mapAssert, mapDebug, mapFail, mapPause, mapWaitFor } from './control.ts';
-import { mapCopy, mapFile, mapLineinfile, mapSlurp, mapTemplate, mapTempfile } from './files.ts';
+import { mapCopy, mapFile, mapLineinfile, mapSlurp, mapStat, mapTemplate, mapTempfile } from './files.ts';
 import { mapHelm, mapHelmRepository } from './helm.ts';
 import { mapK8s, mapK8sInfo } from './k8s.ts';
 import { mapPackage, mapService } from './system.ts';
@@ -25,6 +25,7 @@ export const MAPPERS: Readonly<Record<string, Mapper>> = {
   wait_for: mapWaitFor,
   tempfile: mapTempfile,
   slurp: mapSlurp,
+  stat: mapStat,
   apt: mapPackage,
   package: mapPackage,
   pip: mapPackage,

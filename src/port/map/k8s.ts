@@ -25,7 +25,7 @@ const TEMPLATE_LOOKUP = /^\s*\{\{-?\s*lookup\(\s*['"](?:ansible\.builtin\.)?temp
 /** `k8s.apply`'s result (`KubeObject[]`) read the way Ansible's `result` reads. */
 const APPLY_RESULT: ResultShape = {
   type: T.array(T.any),
-  member: (r, n) => (n === 'result' ? { code: `${r}[0]`, type: T.any, ctx: true } : undefined),
+  member: (r, n) => (n === 'result' ? { code: `${r}[0]!`, type: T.any, ctx: true } : undefined),
 };
 
 /** `k8s.get` read the way `k8s_info` results read (`resources` is a list). */
@@ -122,6 +122,49 @@ function ref(cx: MapCx, required: boolean): (readonly [string, Code])[] | undefi
   return parts;
 }
 
+/** `k8s.list`'s result read the way a listing `k8s_info` reads (`resources` is the list). */
+const LIST_RESULT: ResultShape = {
+  type: T.array(T.any),
+  member: (r, n) =>
+    n === 'resources'
+      ? {
+          code: r,
+          type: T.array(T.any),
+          ctx: true,
+          // `resources[0]`: that object (Ansible fails the same way when there is none).
+          member: (i) => (/^\d+$/.test(i) ? { code: `${r}[${i}]!`, type: T.any, ctx: true } : undefined),
+        }
+      : undefined,
+};
+
+/** kind, namespace and selectors of a listing `k8s_info` (selectors: a list ANDed, or text). */
+function listOptions(cx: MapCx): (readonly [string, Code])[] {
+  const a = cx.task.args;
+  if (a.kind === undefined) todo('module-args', 'needs a kind');
+  const kind = str(a.kind, cx.scope);
+  const apiVersion = a.api_version ?? a.apiVersion ?? (kind.literal ? API_VERSIONS[kind.literal] : undefined);
+  if (apiVersion === undefined) todo('module-args', `api_version is needed for kind ${kind.literal ?? kind.code}`);
+  const parts: (readonly [string, Code])[] = [
+    ['apiVersion', raw(str(apiVersion, cx.scope).code)],
+    ['kind', raw(kind.code)],
+    ...namespaceOption(cx),
+  ];
+  for (const [key, opt] of [['label_selectors', 'labelSelector'], ['field_selectors', 'fieldSelector']] as const) {
+    const v = a[key];
+    if (v === undefined) continue;
+    const list = Array.isArray(v) ? v.map(String) : [String(v)];
+    const joined = str(list.join(','), cx.scope);
+    parts.push([opt, raw(joined.code)]);
+  }
+  if (a.name !== undefined) {
+    // A name with selectors: the name as a field selector, as the API does.
+    parts.push(['fieldSelector', raw(str(`metadata.name=${String(a.name)}`, cx.scope).code)]);
+    if (a.field_selectors !== undefined) todo('module-args', 'k8s_info with a name and field selectors');
+  }
+  if (parts.some(([, c]) => c.k === 'raw' && /\bctx\b/.test(c.code))) todo('module-args', 'a selection computed from earlier results');
+  return parts;
+}
+
 function namespaceOption(cx: MapCx): (readonly [string, Code])[] {
   const ns = cx.task.args.namespace;
   if (ns === undefined) return [];
@@ -183,9 +226,11 @@ export function mapK8sInfo(cx: MapCx): Mapped {
   const a = cx.task.args;
   only(cx, ['kind', 'name', 'namespace', 'api_version', 'apiVersion', 'wait', 'wait_condition', 'wait_timeout', 'wait_sleep'], [...CONNECTION, 'label_selectors', 'field_selectors']);
   dropConnection(cx);
-  if (a.label_selectors !== undefined || a.field_selectors !== undefined) todo('module-unsupported', 'k8s_info with selectors: helix/modules/k8s has no list task (use listObjects in a custom task)');
-  if (a.name === undefined) todo('module-unsupported', 'k8s_info without a name lists objects: helix/modules/k8s has no list task');
   const k8s = cx.module('k8s');
+  if (a.label_selectors !== undefined || a.field_selectors !== undefined || a.name === undefined) {
+    if (a.wait !== undefined && staticBool(cx, 'wait')) todo('module-args', 'k8s_info waiting on a selection of objects');
+    return { kind: 'task', fn: `${k8s}.list`, options: listOptions(cx), result: LIST_RESULT };
+  }
   const r = ref(cx, true)!;
   if (staticBool(cx, 'wait')) {
     const c = a.wait_condition as { type?: string; status?: string } | undefined;

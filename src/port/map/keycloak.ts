@@ -1,6 +1,6 @@
 import { T } from '../ptype.ts';
 import { type Code, raw } from '../emit/code.ts';
-import { quote } from '../jinja/code.ts';
+import { PREC, quote, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding } from '../jinja/scope.ts';
 import { camel } from '../emit/names.ts';
@@ -74,7 +74,7 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const pw = typeof b.password === 'string' ? /^\s*\{\{\s*(\w+)\s*\}\}\s*$/.exec(b.password) : null;
     if (pw) cx.scope.note(pw[1]!, 'secret');
     const password = translateString(String(b.password), cx.scope);
-    const passwordCode = password.type.k === 'secret' ? password.code : `new ${cx.helix('Secret')}(${str(b.password, cx.scope).code})`;
+    const passwordCode = password.type.k === 'secret' ? (password.opt ? `${wrap(password, PREC.primary)}!` : password.code) : `new ${cx.helix('Secret')}(${str(b.password, cx.scope).code})`;
     if (password.ctx) todo('module-args', 'the admin password comes from an earlier result');
     const base = str(token[1]!, cx.scope);
     const username = str(b.username, cx.scope);

@@ -84,7 +84,11 @@ function ns(cx: MapCx, cli: Cli): [string, Code][] {
  * recognised so they become typed, idempotent helix tasks instead of shell.
  */
 export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
-  const heredoc = /^([^\n]*?)<<-?\s*(['"]?)(\w+)\2[ \t]*\n([\s\S]*?)\n[ \t]*\3[ \t]*$/.exec(line.trim());
+  // `kubectl apply -f - <<EOF`, or `cat <<EOF | kubectl apply -f -`.
+  const piped = /^cat[ \t]*<<-?[ \t]*(['"]?)(\w+)\1[ \t]*\|[ \t]*([^\n]+?)[ \t]*\n([\s\S]*?)\n[ \t]*\2[ \t]*$/.exec(line.trim());
+  const heredoc = piped
+    ? [piped[0], piped[3]!, piped[1]!, piped[2]!, piped[4]!]
+    : /^([^\n]*?)<<-?\s*(['"]?)(\w+)\2[ \t]*\n([\s\S]*?)\n[ \t]*\3[ \t]*$/.exec(line.trim());
   if (heredoc) {
     const words = shellWords(heredoc[1]!.trim());
     if (!words) return undefined;

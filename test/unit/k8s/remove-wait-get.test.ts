@@ -188,6 +188,15 @@ describe('k8s.get and facts', () => {
     expect(out.reasons).toEqual(['ConfigMap demo/c exists', 'ConfigMap demo/nope does not exist']);
   });
 
+  it('k8s.list returns the objects of a kind in a namespace, planning no change', async () => {
+    const cluster = new FakeCluster([ns('demo'), ns('other'), cm('a', 'demo', {}), cm('b', 'demo', {}), cm('c', 'other', {})]);
+    const out = await runTasks([k8s.list('cms', { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', labelSelector: 'app=web' })], { memo: cluster.memo() });
+    expect(out.keys).toEqual([]);
+    expect(out.reasons).toEqual(['2 ConfigMap in demo with app=web']);
+    expect(cluster.requests.find((r) => r.method === 'GET' && r.path.includes('configmaps'))?.query).toMatchObject({ labelSelector: 'app=web' });
+    expect(validate(k8s.list('bad', { apiVersion: '', kind: '' }))).toEqual(['apiVersion is required', 'kind is required']);
+  });
+
   it('readObject and listObjects mask the values of a Secret they read', async () => {
     const value = 'read-back-secret-value';
     const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'demo' }, data: { pw: Buffer.from(value).toString('base64') } };

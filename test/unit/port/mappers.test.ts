@@ -21,7 +21,7 @@ function portTask(task: string, o: { hosts?: string; extra?: Record<string, stri
   const { report, files } = port(dir, join(dir, 'out'), { component: 't', dryRun: true });
   const code = files.get('playbooks/t/10_play.ts') ?? '';
   const f = report.files.find((x) => x.file === 'play.yml')!;
-  const outcome = (['mapped', 'inlined', 'wrapped', 'dropped', 'todo'] as const).find((k) => f[k] > 0)!;
+  const outcome = (['mapped', 'inlined', 'wrapped', 'debug', 'dropped', 'todo'] as const).find((k) => f[k] > 0)!;
   return { code, outcome, ...(f.todos[0] ? { todo: f.todos[0].reason } : {}) };
 }
 
@@ -38,7 +38,9 @@ const rows: Row[] = [
   // k8s_info
   ['k8s_info by name → k8s.get', '- k8s_info: {kind: Pod, name: p, namespace: n}\n  register: r', 'mapped', ["const r = k8s.get('k8s-info', { apiVersion: 'v1', kind: 'Pod', name: 'p', namespace: 'n' })"]],
   ['k8s_info wait → k8s.wait', '- k8s_info: {kind: Deployment, name: d, namespace: n, wait: true, wait_condition: {type: Available}}', 'mapped', ["k8s.wait(", "for: { condition: 'Available' }"]],
-  ['k8s_info selectors is a TODO', '- k8s_info: {kind: Pod, namespace: n, label_selectors: [app=x]}', 'todo', ['module-unsupported']],
+  ['k8s_info with selectors → k8s.list', '- k8s_info: {kind: Pod, namespace: n, label_selectors: [app=x, "tier={{ ns }}"]}\n  register: pods\n- debug: {msg: "{{ pods.resources[0].metadata.name }}"}', 'mapped', ["const pods = k8s.list('k8s-info', {", "labelSelector: `app=x,tier=${v.ns}`", 'ctx.result(pods)[0]!.metadata.name']],
+  ['k8s_info without a name → k8s.list', '- k8s_info: {kind: Namespace}', 'mapped', ["k8s.list('k8s-info', { apiVersion: 'v1', kind: 'Namespace' })"]],
+  ['k8s_info waiting on a selection is a TODO', '- k8s_info: {kind: Pod, namespace: n, label_selectors: [app=x], wait: true}', 'todo', ['module-args']],
   // uri
   ['uri GET → http.request (read-only)', '- uri: {url: "https://x.test/health", status_code: [200, 204]}', 'mapped', ["http.request('uri', { url: 'https://x.test/health', expect: { status: [200, 204] } })"]],
   ['uri POST json → idempotent: false', '- uri: {url: "https://x.test/api", method: POST, body_format: json, body: {a: 1}}', 'mapped', ["method: 'POST'", 'body: { a: 1 }', 'idempotent: false']],
@@ -77,7 +79,7 @@ const rows: Row[] = [
   ['helm repo update is dropped', '- command: helm repo update', 'dropped', ['helm repo update']],
   // set_fact, debug, assert, fail, pause, wait_for
   ['set_fact → const', '- set_fact: {url: "http://{{ host }}:80"}', 'inlined', ['const url = `http://${v.host}:80`;']],
-  ['debug → lib debug', '- debug: {msg: "hello {{ name }}"}', 'mapped', ["debug('debug', { msg: () => `hello ${v.name}` })"]],
+  ['debug → lib debug, counted apart', '- debug: {msg: "hello {{ name }}"}', 'debug', ["debug('debug', { msg: () => `hello ${v.name}` })"]],
   ['assert on variables → validation', '- assert: {that: [port > 0], fail_msg: bad port}', 'inlined', ["if (!(v.port > 0)) throw new ConfigError('bad port', 'assert');"]],
   ['assert on results → lib check', '- command: id\n  register: r\n  changed_when: false\n- assert: {that: "r.rc == 0"}', 'mapped', ["check('assert', { that: (ctx) => ctx.result(r).exitCode === 0"]],
   ['fail with a condition on variables → validation', '- fail: {msg: stop}\n  when: mode == "x"', 'inlined', ["if (v.mode === 'x') throw new ConfigError('stop', 'fail');"]],
@@ -93,9 +95,27 @@ const rows: Row[] = [
   ['helm absent → helm.uninstall', '- kubernetes.core.helm: {name: web, release_namespace: web, release_state: absent}', 'mapped', ["helm.uninstall('web', { namespace: 'web' })"]],
   // tempfile, slurp
   ['tempfile → mktemp', '- tempfile: {state: directory}\n  register: t', 'mapped', ["exec.run('tempfile', { argv: ['mktemp', '-d', '/tmp/ansible.XXXXXXXX'], idempotent: false })"]],
+  ['slurp on a host → ssh.query base64', '- slurp: {src: /etc/k.conf}\n  register: s\n  become: true\n- copy: {content: "{{ s.content | b64decode }}", dest: /tmp/k}', 'mapped', ["ssh.query('slurp', { argv: ['base64', '-w0', '/etc/k.conf'], become: true })", "Buffer.from(ctx.result(s).stdout, 'base64')"], { hosts: 'web' }],
+  ['stat → ssh.stat, failed_when as a check after it', '- ansible.builtin.stat: {path: /usr/local/bin/helm}\n  register: h\n  failed_when: not h.stat.exists\n- command: helm version\n  when: h.stat.isdir', 'mapped', ["const h = ssh.stat('stat', { path: '/usr/local/bin/helm' })", "that: (ctx) => !!ctx.result(h).exists", "when: (ctx) => (ctx.result(h).type === 'directory')"], { hosts: 'web' }],
+  ['stat checksum is a TODO', '- stat: {path: /x}\n  register: h\n- debug: {msg: "{{ h.stat.checksum }}"}', 'mapped', ['register-attribute'], { hosts: 'web' }],
+  ['lineinfile owner is a TODO (ssh.line sets no owner)', '- lineinfile: {path: /etc/x, line: a, owner: app}', 'todo', ['module-args', 'owner: not translated'], { hosts: 'web' }],
   ['slurp locally → exec.query', '- slurp: {src: /etc/hostname}\n  register: s', 'mapped', ["exec.query('slurp', { argv: ['cat', '/etc/hostname'] })"]],
+  // commands on hosts: changed_when / failed_when on the output
+  ['host command changed_when false → ssh.query', '- command: kubectl get nodes\n  changed_when: false', 'mapped', ["ssh.query('command', { argv: ['kubectl', 'get', 'nodes'] })"], { hosts: 'web' }],
+  ['host command changed_when → ssh.exec changedWhen', '- command: kubectl apply -f x.yaml\n  register: r\n  changed_when: "\'configured\' in r.stdout"', 'mapped', ["changedWhen: (out) => out.stdout.includes('configured')"], { hosts: 'web' }],
+  ['host command failed_when → ssh.exec failedWhen', '- command: systemctl is-active x\n  register: r\n  failed_when: r.rc != 0 and \'inactive\' not in r.stdout', 'mapped', ["failedWhen: (out) => out.code !== 0 && !out.stdout.includes('inactive')"], { hosts: 'web' }],
+  // a looped register: results carry their item
+  ['loop register results[].item', "- command: cat /etc/{{ item }}\n  loop: [a, b]\n  register: r\n  changed_when: false\n- debug: {msg: \"{{ r.results | selectattr('stdout', 'equalto', '') | map(attribute='item') | list }}\"}", 'mapped', ["r.map((t, i) => ({ ...ctx.result(t), item: ['a', 'b'][i]! })).filter((x: any) => x.stdout === '').map((x: any) => x.item)"]],
+  // failed_when on a read: a check right after it
+  ['k8s_info failed_when → k8s.get then lib check', '- k8s_info: {kind: Secret, name: s, namespace: n}\n  register: s\n  failed_when: s.resources | length == 0', 'mapped', ["k8s.get('k8s-info', {", "check('k8s-info-failed-when', {", 'that: (ctx) => !((ctx.result(s) ? [ctx.result(s)] : []).length === 0)', "message: 'failed_when: s.resources | length == 0'"]],
+  // kubectl apply from a heredoc, both spellings
+  ['cat heredoc piped to kubectl apply → k8s.apply', "- shell: |\n    cat <<'EOF' | {{ kubectl_bin }} apply -f -\n    apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: c, namespace: '{{ ns }}'}\n    EOF\n  environment: {KUBECONFIG: /k}", 'mapped', ["k8s.apply('shell', {", 'kind: ConfigMap', "namespace: '${v.ns}'"], { hosts: 'web' }],
+  ['unquoted heredoc with shell expansion stays shell', "- shell: |\n    cat <<EOF | kubectl apply -f -\n    data: $HOME\n    EOF", 'wrapped', ["'/bin/sh'"], { hosts: 'web' }],
+  // a TODO fails closed: a lib todo step whose validation refuses the playbook
+  ['a TODO is a step that refuses validation', '- community.general.ufw: {rule: allow}', 'todo', ["todo('todo-community-general-ufw', {", "reason: 'module-unsupported'"]],
   // include_role
   ['include_role of a missing role is a TODO', '- include_role: {name: nowhere}', 'todo', ['role-missing']],
+  ['include_role of a tasks_from the role lacks is a TODO', '- include_role: {name: r, tasks_from: nope}', 'todo', ['role-missing', 'role r has no tasks/nope.yml'], { extra: { 'roles/r/tasks/main.yml': '- debug: {msg: hi}\n' } }],
   // unsupported
   ['an unknown module is a TODO with its YAML', '- community.general.ufw: {rule: allow}', 'todo', ['// TODO(port): module-unsupported', '// - community.general.ufw: {rule: allow}']],
 ];

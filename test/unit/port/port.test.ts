@@ -46,7 +46,7 @@ describe.each(samples)('port %s', (sample) => {
   it('reports what became of every task', async () => {
     const { report } = results.get(sample)!;
     const t = report.totals;
-    expect(t.found).toBe(t.mapped + t.inlined + t.wrapped + t.dropped + t.todo);
+    expect(t.found).toBe(t.mapped + t.inlined + t.wrapped + t.debug + t.dropped + t.todo);
     await expect(`${JSON.stringify(portable(report), null, 2)}\n`).toMatchFileSnapshot(`./__snapshots__/${sample}/report.json.snap`);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as ssh from '../../../src/modules/ssh/index.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
-import type { Task } from '../../../src/runtime/task.ts';
+import { isUnchanged, type Task } from '../../../src/runtime/task.ts';
 import { context, problems, runTask } from './context.ts';
 
 let dir: string;
@@ -279,6 +279,49 @@ describe('ssh.exec on localhost', () => {
 
   it('accepts okCodes', async () => {
     expect((await runTask(ssh.exec('e', { argv: ['sh', '-c', 'exit 2'], okCodes: [0, 2] }), context())).result).toMatchObject({ code: 2 });
+  });
+
+  it('failedWhen decides failure from the output instead of the exit code', async () => {
+    const soft = ssh.exec('e', { argv: ['sh', '-c', 'echo already exists; exit 1'], failedWhen: (o) => o.code !== 0 && !o.stdout.includes('already exists') });
+    expect((await runTask(soft, context())).result).toMatchObject({ code: 1 });
+    const hard = ssh.exec('e', { argv: ['sh', '-c', 'echo Error: broken'], failedWhen: (o) => o.stdout.includes('Error') });
+    await expect(runTask(hard, context())).rejects.toThrow(/failed \(failedWhen\), exit 0: Error: broken/);
+  });
+
+  it('changedWhen false reports the command as ran but unchanged', async () => {
+    const task = ssh.exec('e', { argv: ['sh', '-c', 'echo unchanged'], changedWhen: (o) => !o.stdout.includes('unchanged') });
+    const plan = await task.plan(context());
+    if (!('apply' in plan)) throw new Error('expected a change to apply');
+    const applied = await plan.apply();
+    expect(isUnchanged(applied)).toBe(true);
+    const changed = await (ssh.exec('e', { argv: ['echo', 'created'], changedWhen: (o) => o.stdout.includes('created') }).plan(context()));
+    expect(isUnchanged('apply' in changed ? await changed.apply() : undefined)).toBe(false);
+  });
+});
+
+describe('ssh.stat on localhost', () => {
+  it('reads a file, a folder and a missing path, planning nothing', async () => {
+    writeFileSync(`${dir}/f`, 'hello');
+    chmodSync(`${dir}/f`, 0o640);
+    const file = await runTask(ssh.stat('s', { path: `${dir}/f` }), context(), 'check');
+    expect(file.keys).toEqual([]);
+    expect(file.result).toMatchObject({ exists: true, type: 'file', mode: 0o640, size: 5 });
+    expect((await runTask(ssh.stat('s', { path: dir }), context())).result).toMatchObject({ exists: true, type: 'directory' });
+    expect((await runTask(ssh.stat('s', { path: `${dir}/none` }), context())).result).toEqual({ path: `${dir}/none`, exists: false });
+    expect(problems(ssh.stat('s', { path: 'relative' }))).not.toEqual([]);
+  });
+});
+
+describe('ssh.query on localhost', () => {
+  it('runs while planning (check runs too), plans nothing and returns the output', async () => {
+    const r = await runTask(ssh.query('q', { argv: ['sh', '-c', 'echo "$X"'], env: { X: 'seen' } }), context(), 'check');
+    expect(r.keys).toEqual([]);
+    expect(r.result).toMatchObject({ ran: true, code: 0, stdout: 'seen\n' });
+  });
+
+  it('fails on a non-zero exit, or as failedWhen says', async () => {
+    await expect(runTask(ssh.query('q', { argv: ['false'] }), context())).rejects.toThrow(/false exited 1/);
+    expect((await runTask(ssh.query('q', { argv: ['false'], failedWhen: () => false }), context())).result).toMatchObject({ code: 1 });
   });
 });
 

@@ -297,6 +297,27 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
     expect(await client.logs(ns, pod2.metadata.name)).toContain(`first writer: ${pod1!.metadata.name}`);
   });
 
+  it('removes a Deployment with its ReplicaSet and running pods before the task ends (propagation by kind)', async () => {
+    const ns = unique('hx-rm');
+    namespaces.push(ns);
+    const up = await runTasks(
+      [
+        k8s.apply('namespace', { manifest: namespace(ns) }),
+        k8s.apply('web', { manifest: webDeployment(ns, 'web') }),
+        k8s.wait('web-rollout', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web', for: 'rollout', timeoutMs: 120_000 }),
+      ],
+      { env },
+    );
+    expect(up.errors).toEqual([]);
+    expect(await client.list('v1', 'Pod', { namespace: ns })).toHaveLength(1);
+    const down = await runTasks([k8s.remove('web', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web' })], { env });
+    expect(down.errors).toEqual([]);
+    expect(down.keys).toEqual([`delete k8s:apps/v1/Deployment/${ns}/web`]);
+    // Foreground for workloads: when the task reports the Deployment gone, its dependents are gone too.
+    expect(await client.list('apps/v1', 'ReplicaSet', { namespace: ns })).toEqual([]);
+    expect(await client.list('v1', 'Pod', { namespace: ns })).toEqual([]);
+  });
+
   it('fails the rollout wait on an image that does not exist, naming the cause', async () => {
     const ns = unique('hx-badimg');
     namespaces.push(ns);

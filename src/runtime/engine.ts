@@ -26,6 +26,11 @@ export interface ExecuteOptions {
   cancel?: AbortSignal;
   /** Shared values for the run (clients, caches); the same map for every playbook. */
   memo?: Map<string, unknown>;
+  /**
+   * Awaited before each task starts: the run lock confirms it is still held when its last
+   * renewal is overdue (a process stopped for a while must not apply before it knows).
+   */
+  beforeTask?: () => Promise<void>;
 }
 
 export interface AppliedChange {
@@ -159,6 +164,10 @@ export class Engine {
   ): Promise<void> {
     for (const step of steps) {
       if (this.#interrupted() || this.#stopped) return;
+      if (this.#opts.beforeTask) {
+        await this.#opts.beforeTask();
+        if (this.#interrupted()) return;
+      }
       const active = hosts.filter((h) => !failed.has(h.name));
       if (active.length === 0) return;
       if (step.type === 'task') {

@@ -215,11 +215,16 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     if (opts.signal.aborted) abort.abort();
     opts.signal.addEventListener('abort', () => abort.abort(), { once: true });
   }
+  // Set once the run lock is ours: confirms it before each task when its renewal is overdue.
+  let confirmLock: (() => Promise<void>) | undefined;
   const engine = new Engine(prepared.env, {
     mode: opts.mode,
     bus,
     memo,
     signal: abort.signal,
+    beforeTask: async () => {
+      await confirmLock?.();
+    },
     ...(opts.forks !== undefined ? { forks: opts.forks } : {}),
     ...(opts.maxFailPercent !== undefined ? { maxFailPercent: opts.maxFailPercent } : {}),
     ...(opts.tags ? { tags: opts.tags } : {}),
@@ -243,7 +248,8 @@ async function runWith(opts: RunOptions, memo: Map<string, unknown>): Promise<Ex
     bus.emit({ type: 'run.end', ok: result.ok, recap: result.recap, durationMs: Date.now() - started });
     return { ...result, prepared };
   }
-  return withLockAndJournal(opts, prepared, abort, memo, async (lockLost) => {
+  return withLockAndJournal(opts, prepared, abort, memo, async (lockLost, confirm) => {
+    confirmLock = confirm;
     // Preflight read the targets before the lock was ours: plan on fresh reads.
     engine.forgetReads();
     const result = await execute();
@@ -270,7 +276,7 @@ async function withLockAndJournal<T>(
   prepared: Prepared,
   abort: AbortController,
   memo: Map<string, unknown>,
-  body: (lockLost: () => Error | undefined) => Promise<T>,
+  body: (lockLost: () => Error | undefined, confirm: () => Promise<void>) => Promise<T>,
 ): Promise<T> {
   const { bus } = opts;
   const { lock, journal, where } = stateFor(prepared.env, opts.component, memo);
@@ -318,7 +324,7 @@ async function withLockAndJournal<T>(
     await recorder.flush();
     const off = bus.on(recorder.onEvent);
     try {
-      return await body(() => lost);
+      return await body(() => lost, async () => acquired.confirm?.());
     } finally {
       off();
       await recorder.flush();

@@ -148,21 +148,30 @@ export class LeaseLock implements RunLock {
       renewedAt = Date.now();
       lastError = undefined;
     };
-    const timer = setInterval(() => {
-      renew().catch((error: unknown) => {
-        // A failed renewal is retried at the next tick, until the Lease would have expired: then
-        // another run may take it over, and this one must not go on as if it held it.
-        lastError = error;
-        const since = Date.now() - renewedAt;
-        if (!lost && since > opts.ttlSeconds * 1000) {
-          loseLock(`could not renew it for ${Math.round(since / 1000)} s, longer than its ${opts.ttlSeconds} s lease (${describeError(lastError)})`);
-        }
-      });
-    }, Math.max(500, (opts.ttlSeconds * 1000) / 3));
+    const intervalMs = Math.max(500, (opts.ttlSeconds * 1000) / 3);
+    let inFlight: Promise<void> | undefined;
+    const tick = (): Promise<void> =>
+      (inFlight ??= renew()
+        .catch((error: unknown) => {
+          // A failed renewal is retried at the next tick, until the Lease would have expired: then
+          // another run may take it over, and this one must not go on as if it held it.
+          lastError = error;
+          const since = Date.now() - renewedAt;
+          if (!lost && since > opts.ttlSeconds * 1000) {
+            loseLock(`could not renew it for ${Math.round(since / 1000)} s, longer than its ${opts.ttlSeconds} s lease (${describeError(lastError)})`);
+          }
+        })
+        .finally(() => {
+          inFlight = undefined;
+        }));
+    const timer = setInterval(() => void tick(), intervalMs);
     timer.unref();
 
     return {
       takenOver,
+      confirm: async () => {
+        if (!lost && Date.now() - renewedAt > intervalMs * 1.5) await tick();
+      },
       release: async () => {
         clearInterval(timer);
         if (lost) return;

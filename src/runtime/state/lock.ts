@@ -46,6 +46,11 @@ export interface AcquiredLock {
   /** The previous holder when an expired lock was taken over. */
   readonly takenOver: LockInfo | undefined;
   release(): Promise<void>;
+  /**
+   * Before a task: when the last renewal is overdue (the process was stopped, the event loop
+   * starved), renews now and waits for the answer, so a lost lock is known before the task.
+   */
+  confirm?(): Promise<void>;
 }
 
 /** A lock per (component, environment): a Kubernetes Lease, or a file for cluster-less components. */

@@ -75,10 +75,12 @@ describe.runIf(k8s() !== undefined && hasPostgres())('platform through bin/helix
     expect(r.stdout).toMatch(/test\s+ok/);
   });
 
-  it('rollback removes it (exit 0); verify then FAILs (exit 1) naming what is missing', async () => {
+  it('rollback removes it but keeps the data (exit 0); verify then FAILs (exit 1) naming what is missing', async () => {
     const rb = await helix(['rollback', 'platform', ...LOCAL], { timeoutMs: 600_000 });
     expect(rb.code, rb.out).toBe(0);
-    expect(rb.stdout).toMatch(/delete k8s:v1\/Namespace\/_\/platform/);
+    expect(rb.stdout).toMatch(/delete k8s:postgresql\.cnpg\.io\/v1\/Pooler\/platform\/platform-db-pooler-rw/);
+    // One data policy (docs/safety.md): without --purge-data the database's namespace stays.
+    expect(rb.stdout).not.toMatch(/delete k8s:v1\/Namespace\/_\/platform\b/);
     const r = await helix(['verify', 'platform', ...LOCAL], { timeoutMs: 300_000 });
     expect(r.code, r.out).toBe(1);
     expect(r.stdout).toMatch(/Pooler platform\/platform-db-pooler-rw: not found/);

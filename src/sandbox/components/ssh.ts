@@ -113,6 +113,9 @@ async function ensureNamespace(ctx: Ctx, component: string, h: HostDef): Promise
   await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
   await run('ip', ['link', 'set', vethHost(h), 'master', NET.bridge]);
   await run('ip', ['link', 'set', vethHost(h), 'up']);
+  // Pods of the real node reach the host (git over SSH, in-cluster plays): the way back to them
+  // is through the gateway. Only the pod range: still no default route.
+  await run('ip', ['-n', ns, 'route', 'replace', NET.podCidr, 'via', NET.gateway, 'dev', 'eth0']);
 }
 
 async function ensureLoginUser(ctx: Ctx, component: string, h: HostDef, shell: string): Promise<{ uid: number; gid: number; home: string }> {

@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasKubernetes } from '../k8s/helpers.ts';
 import {
+  apiserverProcess,
   changedKeys,
   dropNamespaces,
   errorOf,
@@ -101,8 +102,15 @@ describe.skipIf(!hasKubernetes())('the run lock through the real CLI', () => {
     made.push(ns);
     // 3 s leases: renewed every second, so the theft is seen within about a second.
     const run = start([...playArgs(ENV, ns)], { HELIX_LOCK_TTL_SECONDS: '3' });
+    // The play is faster than its output reaches us: freeze the API server as soon as the first
+    // change is seen, so the play blocks at its next request, then freeze the play itself and let
+    // the API server go on while the Lease is stolen. The play resumes 2 s later, long after its
+    // last renewal: it must learn of the theft before it starts another task.
+    const apiserver = apiserverProcess().pid;
     await run.waitFor((e) => e.type === 'task.changed' && e.path === 'safety/10_namespace/namespace');
+    process.kill(apiserver, 'SIGSTOP');
     run.child.kill('SIGSTOP');
+    process.kill(apiserver, 'SIGCONT');
     try {
       const held = (await lease(ENV))!;
       const thief = { id: 'thief-4242', user: 'ci', host: 'runner-9', pid: 4242, command: 'helix play safety --env lock', startedAt: new Date().toISOString() };
@@ -115,7 +123,9 @@ describe.skipIf(!hasKubernetes())('the run lock through the real CLI', () => {
         },
         { force: true },
       );
+      await new Promise((r) => setTimeout(r, 2000));
     } finally {
+      process.kill(apiserver, 'SIGCONT');
       run.child.kill('SIGCONT');
     }
     const out = await run.done;

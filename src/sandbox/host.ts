@@ -157,18 +157,29 @@ export function writeIfChanged(file: string, content: string): boolean {
  */
 export async function removeChainsByPrefix(prefix: string, bin: 'iptables' | 'ip6tables' = 'iptables'): Promise<number> {
   const save = (await run(`${bin}-save`, []).catch(() => ({ stdout: '' }))).stdout;
+  const steps = chainRemoval(save, prefix);
+  for (const args of steps) await runStatus(bin, ['-w', ...args]);
+  return steps.length;
+}
+
+/**
+ * The iptables arguments that remove, from an `iptables-save` dump, every rule of a built-in
+ * or foreign chain that jumps to a chain named `prefix…`, then flush and delete those chains.
+ */
+export function chainRemoval(save: string, prefix: string): string[][] {
   let table = '';
-  const jumps: [string, string[]][] = [];
+  const jumps: string[][] = [];
   const chains: [string, string][] = [];
   for (const line of save.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1);
     else if (line.startsWith(':') && line.slice(1).startsWith(prefix)) chains.push([table, line.slice(1).split(' ')[0]!]);
-    else if (line.startsWith('-A ') && new RegExp(`-j ${prefix}`).test(line) && !line.split(' ')[1]!.startsWith(prefix)) jumps.push([table, splitRule(line.slice(3))]);
+    else if (line.startsWith('-A ')) {
+      const rule = splitRule(line.slice(3));
+      const target = rule[rule.indexOf('-j') + 1];
+      if (rule.includes('-j') && target?.startsWith(prefix) && !rule[0]!.startsWith(prefix)) jumps.push(['-t', table, '-D', ...rule]);
+    }
   }
-  for (const [t, rule] of jumps) await runStatus(bin, ['-w', '-t', t, '-D', ...rule]);
-  for (const [t, c] of chains) await runStatus(bin, ['-w', '-t', t, '-F', c]);
-  for (const [t, c] of chains) await runStatus(bin, ['-w', '-t', t, '-X', c]);
-  return jumps.length + chains.length;
+  return [...jumps, ...chains.map(([t, c]) => ['-t', t, '-F', c]), ...chains.map(([t, c]) => ['-t', t, '-X', c])];
 }
 
 /** Splits an iptables-save rule into arguments (double-quoted words kept whole). */

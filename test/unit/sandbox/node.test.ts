@@ -6,7 +6,7 @@ import { podSelector, podTrouble } from '../../../src/modules/k8s/diagnose.ts';
 import type { KubeObject } from '../../../src/modules/k8s/types.ts';
 import { replaceEdits } from '../../../src/sandbox/build.ts';
 import { corefile } from '../../../src/sandbox/components/dns.ts';
-import { writeHostsBlock } from '../../../src/sandbox/host.ts';
+import { chainRemoval, splitRule, writeHostsBlock } from '../../../src/sandbox/host.ts';
 import { resolveComponents } from '../../../src/sandbox/registry.ts';
 
 describe('sandbox: the node group', () => {
@@ -110,5 +110,38 @@ describe('k8s: what a workload\'s pods say', () => {
   it('selects a workload\'s pods by its matchLabels', () => {
     expect(podSelector({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'web', tier: 'x' } } } })).toBe('app=web,tier=x');
     expect(podSelector({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } })).toBeUndefined();
+  });
+});
+
+describe('sandbox: removing the kubelet\'s iptables chains', () => {
+  const save = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':KUBE-FIREWALL - [0:0]',
+    ':KUBE-KUBELET-CANARY - [0:0]',
+    '-A INPUT -j KUBE-FIREWALL',
+    '-A INPUT -s 10.0.0.0/8 -j ACCEPT',
+    '-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -j DROP',
+    'COMMIT',
+    '*mangle',
+    ':KUBE-IPTABLES-HINT - [0:0]',
+    'COMMIT',
+  ].join('\n');
+  it('deletes the jumps from other chains, then flushes and deletes the chains, table by table', () => {
+    expect(chainRemoval(save, 'KUBE-')).toEqual([
+      ['-t', 'filter', '-D', 'INPUT', '-j', 'KUBE-FIREWALL'],
+      ['-t', 'filter', '-F', 'KUBE-FIREWALL'],
+      ['-t', 'filter', '-F', 'KUBE-KUBELET-CANARY'],
+      ['-t', 'mangle', '-F', 'KUBE-IPTABLES-HINT'],
+      ['-t', 'filter', '-X', 'KUBE-FIREWALL'],
+      ['-t', 'filter', '-X', 'KUBE-KUBELET-CANARY'],
+      ['-t', 'mangle', '-X', 'KUBE-IPTABLES-HINT'],
+    ]);
+  });
+  it('keeps quoted words whole', () => {
+    expect(splitRule('A -m comment --comment "a \\"b\\" c" -j X')).toEqual(['A', '-m', 'comment', '--comment', 'a "b" c', '-j', 'X']);
+  });
+  it('has nothing to do on a clean host', () => {
+    expect(chainRemoval('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', 'KUBE-')).toEqual([]);
   });
 });

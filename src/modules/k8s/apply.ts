@@ -191,7 +191,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     }
     if (obj.kind === 'CustomResourceDefinition') {
       await waitUntilReady(client, [obj], CRD_ESTABLISH_MS, ctx.signal);
-      client.discovery.invalidate();
+      await waitUntilServed(client, obj, CRD_ESTABLISH_MS, ctx.signal);
     }
     return obj;
   };
@@ -272,4 +272,26 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
       };
     },
   });
+}
+
+/**
+ * Established is not yet served: the API server updates its discovery documents a moment after
+ * a CRD is established, and a resource of it applied in between is refused. Waits until every
+ * served version of the CRD's kind is in discovery.
+ */
+async function waitUntilServed(client: KubeClient, crd: KubeObject, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const group = crd.spec?.group as string | undefined;
+  const kind = crd.spec?.names?.kind as string | undefined;
+  const versions = ((crd.spec?.versions ?? []) as { name: string; served?: boolean }[]).filter((v) => v.served !== false).map((v) => `${group}/${v.name}`);
+  if (!group || !kind) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    client.discovery.invalidate();
+    const found = await Promise.all(versions.map((v) => client.resource(v, kind)));
+    if (found.every(Boolean)) return;
+    if (Date.now() > deadline || signal?.aborted) {
+      throw new TargetError(targetOf(refOf(crd)), `CustomResourceDefinition is Established but the API server does not serve ${kind} in ${versions.join(', ')} after ${Math.round(timeoutMs / 1000)} s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

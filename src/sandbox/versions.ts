@@ -73,6 +73,8 @@ export const NET = {
   sandboxRange: '10.213.0.0/16',
 } as const;
 
+export const GIT_HOST = { name: 'git', address: '10.213.7.20', user: 'git' } as const;
+
 /** The sandbox's DNS domain: `*.sandbox.test` answers with Traefik, in pods (CoreDNS) and on the host. */
 export const DOMAIN = 'sandbox.test';
 
@@ -84,6 +86,13 @@ export const HOST_NAMES = {
   git: `git.${DOMAIN}`,
   ingress: `ingress.${DOMAIN}`,
 } as const;
+
+/** The sandbox's names with fixed addresses: in the host's /etc/hosts and answered by CoreDNS. */
+export const FIXED_ADDRESSES: readonly (readonly [string, string])[] = [
+  [NET.registryIp, HOST_NAMES.registry],
+  [NET.gateway, HOST_NAMES.host],
+  [GIT_HOST.address, HOST_NAMES.git],
+];
 
 /**
  * Ingress host names written to the host's /etc/hosts (the host has no wildcard resolver;
@@ -104,7 +113,6 @@ export const INGRESS_HOST_NAMES = [
 /** The real node's name (a kubelet on this machine). */
 export const NODE_NAME = 'helix-node';
 
-export const GIT_HOST = { name: 'git', address: '10.213.7.20', user: 'git' } as const;
 
 /**
  * SSH hosts: 3 unless `up` asks for more (`--ssh-hosts`, `HELIX_SANDBOX_SSH_HOSTS`), e.g. 20

@@ -7,11 +7,9 @@ import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
-import { writeKubeconfig } from '../kubeconfig.ts';
-import { Pki } from '../pki.ts';
 import { step } from '../progress.ts';
-import { DOMAIN, GIT_HOST, HOST_NAMES, NET, PORTS, VERSIONS } from '../versions.ts';
-import { adminKubeconfig, CONTEXT } from './kubernetes.ts';
+import { DOMAIN, FIXED_ADDRESSES, NET, PORTS, VERSIONS } from '../versions.ts';
+import { adminKubeconfig, componentKubeconfig, CONTEXT } from './kubernetes.ts';
 
 /**
  * Cluster DNS: CoreDNS (built from the Go module proxy) on the node's address, port 53,
@@ -21,11 +19,10 @@ import { adminKubeconfig, CONTEXT } from './kubernetes.ts';
  * upstream, so a pod cannot even resolve a name off this machine.
  */
 const USER = 'helix-coredns';
-const pki = (ctx: Ctx) => new Pki(join(ctx.dir, 'pki'));
 
 export function corefile(kubeconfig: string, hostsFile: string): string {
   const bind = `bind ${NET.nodeIp}`;
-  const names = fixedNames().map(([, name]) => name);
+  const names = FIXED_ADDRESSES.map(([, name]) => name);
   // A file of its own: the hosts plugin would otherwise also read the host's /etc/hosts.
   return `${names.join(' ')} {
   ${bind}
@@ -56,15 +53,6 @@ ${DOMAIN}:53 {
   cache 5
 }
 `;
-}
-
-/** The sandbox's names with fixed addresses, answered by CoreDNS from a hosts file. */
-export function fixedNames(): [string, string][] {
-  return [
-    [NET.registryIp, HOST_NAMES.registry],
-    [NET.gateway, HOST_NAMES.host],
-    [GIT_HOST.address, HOST_NAMES.git],
-  ];
 }
 
 /** The objects that make CoreDNS the cluster's DNS: its read access, and the kube-dns Service pointing at it. */
@@ -119,13 +107,10 @@ export const coredns: Component = {
     await step(ctx.report, 'coredns', `build CoreDNS v${VERSIONS.coredns} (cached)`, () => goBuild(COREDNS_BUILD));
   },
   start: async (ctx) => {
-    const p = pki(ctx);
-    const c = await p.issue({ name: 'coredns', cn: USER, usage: 'client' });
-    const kubeconfig = join(ctx.dir, 'k8s', 'coredns.kubeconfig');
-    writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: USER, ca: p.caCert, cert: c.cert, key: c.key, embed: false });
+    const kubeconfig = await componentKubeconfig(ctx, 'coredns', USER);
     await applyObjects(adminKubeconfig(ctx), clusterObjects());
     const hostsFile = join(ctx.dir, 'coredns-hosts');
-    const hostsChanged = writeIfChanged(hostsFile, `${fixedNames().map(([ip, name]) => `${ip} ${name}`).join('\n')}\n`);
+    const hostsChanged = writeIfChanged(hostsFile, `${FIXED_ADDRESSES.map(([ip, name]) => `${ip} ${name}`).join('\n')}\n`);
     const file = join(ctx.dir, 'Corefile');
     const changed = writeIfChanged(file, corefile(kubeconfig, hostsFile)) || hostsChanged;
     await ensureProcess(ctx, {

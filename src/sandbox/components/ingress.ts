@@ -8,12 +8,11 @@ import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
-import { writeKubeconfig } from '../kubeconfig.ts';
 import { Pki } from '../pki.ts';
 import { step } from '../progress.ts';
 import { tcpOpen } from '../proc.ts';
 import { DOMAIN, NET, PORTS, VERSIONS } from '../versions.ts';
-import { adminKubeconfig, CONTEXT } from './kubernetes.ts';
+import { adminKubeconfig, componentKubeconfig } from './kubernetes.ts';
 import { ensureAddress, requireRoot } from './net.ts';
 
 /**
@@ -91,9 +90,7 @@ export const traefik: Component = {
     const p = pki(ctx);
     await ensureAddress(ctx, NET.ingressIp);
     const wildcard = await p.issue({ name: 'ingress-wildcard', cn: `*.${DOMAIN}`, dns: [...WILDCARD_NAMES], usage: 'server' });
-    const client = await p.issue({ name: 'traefik', cn: USER, usage: 'client' });
-    const kubeconfig = join(ctx.dir, 'k8s', 'traefik.kubeconfig');
-    writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: USER, ca: p.caCert, cert: client.cert, key: client.key, embed: false });
+    const kubeconfig = await componentKubeconfig(ctx, 'traefik', USER);
     await step(ctx.report, 'traefik', 'install the Traefik and Gateway API CRDs, classes and the sandbox Gateway', async () => {
       await ensureUpstreamCrds(adminKubeconfig(ctx), ['traefik', 'gateway-api']);
       await applyObjects(adminKubeconfig(ctx), clusterObjects(wildcard.cert, wildcard.key));

@@ -40,8 +40,8 @@ async function apiserverReady(ctx: Ctx): Promise<boolean> {
   return httpOk(`${apiserverUrl}/readyz`, { ca: p.caCert, cert, key, contains: 'ok' });
 }
 
-/** A kubeconfig for a control-plane component, with its own client certificate. */
-async function componentKubeconfig(ctx: Ctx, name: string, cn: string, org?: string): Promise<string> {
+/** A kubeconfig for a sandbox component (control plane, node, DNS, ingress), with its own client certificate. */
+export async function componentKubeconfig(ctx: Ctx, name: string, cn: string, org?: string): Promise<string> {
   const p = pki(ctx);
   const c = await p.issue({ name, cn, org, usage: 'client' });
   const file = join(k8sDir(ctx), `${name}.kubeconfig`);
@@ -238,7 +238,7 @@ export const kubeScheduler: Component = {
   health: healthzComponent('kube-scheduler', PORTS.scheduler),
 };
 
-function kubeClient(ctx: Ctx): CoreV1Api {
+export function kubeClient(ctx: Ctx): CoreV1Api {
   const kc = new KubeConfig();
   kc.loadFromFile(adminKubeconfig(ctx));
   return kc.makeApiClient(CoreV1Api);

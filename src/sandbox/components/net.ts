@@ -5,19 +5,14 @@ import { isRoot, run, runStatus } from '../proc.ts';
 
 export { isRoot };
 import { writeHostsBlock } from '../host.ts';
-import { GIT_HOST, HOST_NAMES, INGRESS_HOST_NAMES, NET } from '../versions.ts';
+import { FIXED_ADDRESSES, HOST_NAMES, INGRESS_HOST_NAMES, NET } from '../versions.ts';
 
 /**
  * The sandbox's names in the host's /etc/hosts (the host has no wildcard resolver; pods ask
  * CoreDNS, which answers every `*.sandbox.test` name).
  */
 export function hostsLines(): string[] {
-  return [
-    `${NET.registryIp} ${HOST_NAMES.registry}`,
-    `${NET.gateway} ${HOST_NAMES.host}`,
-    `${GIT_HOST.address} ${HOST_NAMES.git}`,
-    `${NET.ingressIp} ${HOST_NAMES.ingress} ${INGRESS_HOST_NAMES.join(' ')}`,
-  ];
+  return [...FIXED_ADDRESSES.map(([ip, name]) => `${ip} ${name}`), `${NET.ingressIp} ${HOST_NAMES.ingress} ${INGRESS_HOST_NAMES.join(' ')}`];
 }
 
 /** Adds an address (/32) of the sandbox to the bridge, once. */

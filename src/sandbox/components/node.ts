@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -6,12 +6,11 @@ import { goBuild, goBuildDir, KUBERNETES_NODE_BUILD } from '../build.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive, saveCtx } from '../component.ts';
 import { ensureChain, removeChain, removeChainsByPrefix, restoreSysctls, setSysctl, unmountUnder, writeIfChanged } from '../host.ts';
 import { httpOk } from '../http.ts';
-import { writeKubeconfig } from '../kubeconfig.ts';
 import { Pki } from '../pki.ts';
 import { step } from '../progress.ts';
 import { isOurs, run, runStatus, stopPid, waitUntil } from '../proc.ts';
 import { HOST_NAMES, NET, NODE_NAME, PORTS, VERSIONS } from '../versions.ts';
-import { adminKubeconfig, CONTEXT } from './kubernetes.ts';
+import { componentKubeconfig, kubeClient } from './kubernetes.ts';
 import { linkAddrs, requireRoot } from './net.ts';
 
 /**
@@ -247,20 +246,6 @@ export const containerd: Component = {
 };
 
 
-async function nodeKubeconfig(ctx: Ctx, name: string, cn: string, org?: string): Promise<string> {
-  const p = pki(ctx);
-  const c = await p.issue({ name, cn, org, usage: 'client' });
-  const file = join(nodeDir(ctx), `${name}.kubeconfig`);
-  writeKubeconfig(file, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: cn, ca: p.caCert, cert: c.cert, key: c.key, embed: false });
-  return file;
-}
-
-function kubeClient(ctx: Ctx): CoreV1Api {
-  const kc = new KubeConfig();
-  kc.loadFromFile(adminKubeconfig(ctx));
-  return kc.makeApiClient(CoreV1Api);
-}
-
 async function nodeReady(ctx: Ctx): Promise<V1Node | undefined> {
   try {
     const n = await kubeClient(ctx).readNode({ name: NODE_NAME });
@@ -283,7 +268,7 @@ export const kubelet: Component = {
   },
   start: async (ctx) => {
     const p = pki(ctx);
-    const kc = await nodeKubeconfig(ctx, 'kubelet', `system:node:${NODE_NAME}`, 'system:nodes');
+    const kc = await componentKubeconfig(ctx, 'kubelet', `system:node:${NODE_NAME}`, 'system:nodes');
     const serving = await p.issue({ name: 'kubelet-serving', cn: `system:node:${NODE_NAME}`, ips: [NET.nodeIp, '127.0.0.1'], dns: [NODE_NAME, 'localhost'], usage: 'server' });
     const config = join(nodeDir(ctx), 'kubelet.yaml');
     const changed = writeIfChanged(
@@ -361,7 +346,7 @@ export const kubeProxy: Component = {
     await buildNode(ctx);
   },
   start: async (ctx) => {
-    const kc = await nodeKubeconfig(ctx, 'kube-proxy', 'system:kube-proxy');
+    const kc = await componentKubeconfig(ctx, 'kube-proxy', 'system:kube-proxy');
     const config = join(nodeDir(ctx), 'kube-proxy.yaml');
     const changed = writeIfChanged(
       config,

@@ -7,12 +7,10 @@ import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { BUSYBOX, imageRef } from '../images.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
-import { writeKubeconfig } from '../kubeconfig.ts';
-import { Pki } from '../pki.ts';
 import { step } from '../progress.ts';
 import { isOurs } from '../proc.ts';
-import { PORTS, VERSIONS } from '../versions.ts';
-import { adminKubeconfig, CONTEXT } from './kubernetes.ts';
+import { VERSIONS } from '../versions.ts';
+import { adminKubeconfig, componentKubeconfig } from './kubernetes.ts';
 import { NODE_ROOT } from './node.ts';
 
 /**
@@ -78,7 +76,6 @@ function config() {
   return { nodePathMap: [{ node: 'DEFAULT_PATH_FOR_NON_LISTED_NODES', paths: [VOLUMES_DIR] }] };
 }
 
-const pki = (ctx: Ctx) => new Pki(join(ctx.dir, 'pki'));
 const stateDir = (ctx: Ctx) => join(ctx.dir, 'storage');
 
 export const storage: Component = {
@@ -89,12 +86,9 @@ export const storage: Component = {
     await step(ctx.report, 'storage', `build local-path-provisioner v${VERSIONS.localPath} (cached)`, () => goBuild(LOCAL_PATH_BUILD));
   },
   start: async (ctx) => {
-    const p = pki(ctx);
-    const c = await p.issue({ name: 'local-path', cn: USER, usage: 'client' });
     mkdirSync(stateDir(ctx), { recursive: true, mode: 0o700 });
     mkdirSync(VOLUMES_DIR, { recursive: true });
-    const kubeconfig = join(stateDir(ctx), 'local-path.kubeconfig');
-    writeKubeconfig(kubeconfig, { server: `https://127.0.0.1:${PORTS.apiserver}`, context: CONTEXT, user: USER, ca: p.caCert, cert: c.cert, key: c.key, embed: false });
+    const kubeconfig = await componentKubeconfig(ctx, 'local-path', USER);
     await applyObjects(adminKubeconfig(ctx), clusterObjects());
     const configFile = join(stateDir(ctx), 'config.json');
     writeIfChanged(configFile, JSON.stringify(config()));

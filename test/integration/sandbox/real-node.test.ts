@@ -13,7 +13,7 @@ import { DOMAIN, NET, NODE_NAME } from '../../../src/sandbox/versions.ts';
 import { runTasks } from '../../unit/k8s/run.ts';
 import { cleanup, kubeEnv, namespace, sandboxClient, unique } from '../k8s/helpers.ts';
 import { loadState } from '../../../src/sandbox/state.ts';
-import { exec, has, sandbox } from './helpers.ts';
+import { eventually, exec, has, sandbox } from './helpers.ts';
 
 /**
  * The real node: pods run in containers on this machine, reach each other through Services
@@ -87,21 +87,6 @@ function httpsGet(url: string): Promise<{ status: number; body: string; subject:
     req.on('error', reject);
     req.end();
   });
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 const namespaces: string[] = [];

@@ -9,6 +9,7 @@ import {
   problemsOf,
   recapOf,
   resourceVersions,
+  settledResourceVersions,
   SECRETS,
   stateObjects,
   uniqueNs,
@@ -70,7 +71,7 @@ describe.skipIf(!hasKubernetes())('bad input exits 2 before any change', () => {
 
   for (const c of CASES) {
     it(c.name, async () => {
-      const before = await resourceVersions([NS]);
+      const before = await settledResourceVersions([NS]);
       expect(Object.keys(before).length).toBeGreaterThan(8);
       const out = await helix(c.args, c.env);
       expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(2);

@@ -12,6 +12,7 @@ import {
   leaks,
   repo,
   resourceVersions,
+  settledResourceVersions,
   sleep,
   raceForLock,
   start,
@@ -71,7 +72,7 @@ describe.skipIf(!hasKubernetes())('issue 9 on devpi', () => {
 
   it('two plays started together: one runs, the other fails naming the holder; nothing is written', async () => {
     await lockFree();
-    const before = await resourceVersions([NS]);
+    const before = await settledResourceVersions([NS]);
     const { winner, won, lost } = await raceForLock(start(devpi(), ROOT), start(devpi(), ROOT));
     expect(won.code, won.stderr).toBe(0);
     expect(lost.code).toBe(1);
@@ -86,7 +87,7 @@ describe.skipIf(!hasKubernetes())('issue 9 on devpi', () => {
     for (let i = 1; i <= POINTS; i++) {
       const k = Math.max(1, Math.round((i * taskCount) / (POINTS + 1)));
       await lockFree();
-      const before = await resourceVersions([NS]);
+      const before = await settledResourceVersions([NS]);
       const victim = start(devpi(), TTL);
       await victim.waitFor(() => victim.events.filter(isTaskEnd).length >= k, 600_000);
       victim.child.kill('SIGKILL');

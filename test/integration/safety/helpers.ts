@@ -223,6 +223,24 @@ export async function resourceVersions(namespaces: readonly string[]): Promise<R
   return out;
 }
 
+/**
+ * The namespaces' resourceVersions once controllers have stopped writing to them: two reads a
+ * second apart agree. Controllers (EndpointSlice, ReplicaSet status, kwok's pod status) keep
+ * writing for a moment after a play returns; those writes are not helix's and must not be taken
+ * for a change the run under test made.
+ */
+export async function settledResourceVersions(namespaces: readonly string[], timeoutMs = 60_000): Promise<Record<string, string>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await resourceVersions(namespaces);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await resourceVersions(namespaces);
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    if (Date.now() > deadline) throw new Error(`namespaces ${namespaces.join(', ')} still changing after ${timeoutMs} ms`);
+    last = now;
+  }
+}
+
 /** Kinds the fixture applies. */
 const APPLIED: readonly [string, string][] = [
   ['v1', 'ConfigMap'],

@@ -13,6 +13,7 @@ import {
   playArgs,
   recapOf,
   resourceVersions,
+  settledResourceVersions,
   raceForLock,
   start,
   SYSTEM_NAMESPACE,
@@ -53,7 +54,7 @@ describe.skipIf(!hasKubernetes())('the run lock through the real CLI', () => {
     expect(await lease(ENV)).toBeUndefined();
 
     // And nothing is corrupted: the next play finds everything as the winner left it.
-    const versions = await resourceVersions([ns]);
+    const versions = await settledResourceVersions([ns]);
     const again = await helix(playArgs(ENV, ns));
     expect(again.code).toBe(0);
     expect(recapOf(again.events)).toMatchObject({ changed: 0, failed: 0, ok: TASKS });

@@ -9,6 +9,7 @@ import {
   playArgs,
   recapOf,
   resourceVersions,
+  settledResourceVersions,
   uniqueNs,
 } from './helpers.ts';
 
@@ -61,7 +62,7 @@ describe.skipIf(!hasKubernetes())('play --prune', () => {
     expect(await kube().get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'safety-legacy' })).toBeDefined();
 
     // --check --prune plans the delete and makes none.
-    const before = await resourceVersions([NS]);
+    const before = await settledResourceVersions([NS]);
     const check = await helix(prune('--check', '--prune'));
     expect(check.code, check.stderr).toBe(0);
     expect(check.events.find((e) => e.type === 'run.start')).toMatchObject({ playbooks: ['10_namespace', '20_config', '30_secrets', '40_web', 'prune'] });

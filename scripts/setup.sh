@@ -22,6 +22,8 @@ PACKAGES=(
   python3-venv git iproute2 openssl unzip jq maven ca-certificates procps
   # The real node (docs/decisions/007-real-node.md): runtime, CNI, Service routing, images, registry.
   containerd runc containernetworking-plugins iptables conntrack umoci skopeo catatonit busybox-static docker-registry
+  # Root filesystems of the images pods run (Debian's Redis and Python; devpi's wheels made with Debian's pip).
+  mmdebstrap python3-pip
   # The browser the tests drive (docs/decisions/008-browser.md) and its certificate tool.
   chromium libnss3-tools
 )

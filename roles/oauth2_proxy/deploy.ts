@@ -4,6 +4,7 @@ import * as k8s from '../../src/modules/k8s/index.ts';
 import * as keycloak from '../../src/modules/keycloak/index.ts';
 import * as template from '../../src/modules/template/index.ts';
 import { keptSecret, secretManifest } from '../common/kept_secret.ts';
+import { type PodPlacement, placementYaml } from '../common/placement.ts';
 
 const cfgTemplate = new URL('./templates/oauth2_proxy.cfg.hbs', import.meta.url);
 const objectsTemplate = new URL('./templates/oauth2-proxy.yaml.hbs', import.meta.url);
@@ -39,6 +40,8 @@ export interface Oauth2ProxySettings {
   /** @default 4180 */
   port?: number;
   labels?: Record<string, string>;
+  /** Node selector and tolerations of the pod. @default none */
+  placement?: PodPlacement;
 }
 
 /** The oauth2_proxy.cfg text for these settings (no secret in it). */
@@ -117,6 +120,7 @@ export function oauth2ProxyDeploy(
           port: s.port ?? 4180,
           labels,
           podLabels: { app: name, 'app.kubernetes.io/component': 'auth-proxy' },
+          placement: placementYaml(s.placement),
           config,
           // Pods restart when the configuration or a secret changes.
           configHash: createHash('sha256')

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheDir } from '../runtime/paths.ts';
+import { goBuild, OAUTH2_PROXY_BUILD } from './build.ts';
 import { run } from './proc.ts';
 import { HOST_NAMES, VERSIONS } from './versions.ts';
 
@@ -119,5 +120,94 @@ export const BUSYBOX: ImageSpec = {
   inputs: ['busybox-static'],
 };
 
-/** Images every sandbox registry holds. */
-export const BASE_IMAGES: readonly ImageSpec[] = [PAUSE, BUSYBOX];
+/** Debian's archive, as this machine's apt reaches it: the root filesystems below come from it. */
+export const DEBIAN = {
+  suite: 'bookworm',
+  sources: ['deb http://deb.debian.org/debian bookworm main', 'deb http://deb.debian.org/debian-security bookworm-security main'],
+} as const;
+
+/**
+ * A Debian root filesystem with the given packages and nothing else (`mmdebstrap`, variant
+ * essential: no apt, no init), documentation stripped, users for the pods' numeric UIDs added.
+ */
+export async function debianRootfs(dir: string, packages: readonly string[], users: readonly { name: string; uid: number; home: string }[] = []): Promise<void> {
+  await run(
+    'mmdebstrap',
+    [
+      '--quiet',
+      '--variant=essential',
+      `--include=${packages.join(',')}`,
+      ...['doc', 'man', 'info', 'locale'].map((d) => `--dpkgopt=path-exclude=/usr/share/${d}/*`),
+      DEBIAN.suite,
+      dir,
+      ...DEBIAN.sources,
+    ],
+    { timeoutMs: 20 * 60_000 },
+  );
+  for (const u of users) {
+    appendFileSync(join(dir, 'etc', 'passwd'), `${u.name}:x:${u.uid}:${u.uid}::${u.home}:/usr/sbin/nologin\n`);
+    appendFileSync(join(dir, 'etc', 'group'), `${u.name}:x:${u.uid}:\n`);
+    mkdirSync(join(dir, u.home), { recursive: true });
+    chownSync(join(dir, u.home), u.uid, u.uid);
+  }
+}
+
+/** Redis from Debian for oauth2-proxy's session store (the role's pod runs it as UID 999). */
+export const REDIS: ImageSpec = {
+  name: 'helix/redis',
+  tag: '7.0-bookworm',
+  rootfs: (dir) => debianRootfs(dir, ['redis-server'], [{ name: 'helix-redis', uid: 999, home: '/data' }]),
+  cmd: ['redis-server'],
+  user: '999:999',
+  workdir: '/data',
+  inputs: ['debian redis-server'],
+};
+
+/** oauth2-proxy, our static build from the Go module proxy, with Debian's CA bundle. */
+export const OAUTH2_PROXY: ImageSpec = {
+  name: 'helix/oauth2-proxy',
+  tag: `v${VERSIONS.oauth2Proxy}`,
+  rootfs: async (dir) => {
+    addFile(dir, join(await goBuild(OAUTH2_PROXY_BUILD), 'oauth2-proxy'), 'bin/oauth2-proxy');
+    addFile(dir, '/etc/ssl/certs/ca-certificates.crt', 'etc/ssl/certs/ca-certificates.crt');
+    minimalEtc(dir);
+    appendFileSync(join(dir, 'etc', 'passwd'), 'nonroot:x:65532:65532::/home/nonroot:/bin/false\n');
+  },
+  entrypoint: ['/bin/oauth2-proxy'],
+  user: '65532:65532',
+  inputs: [`oauth2-proxy ${VERSIONS.oauth2Proxy}`],
+};
+
+/**
+ * devpi-server and devpi-web in a venv (`/opt/devpi`) on Debian's Python. The wheels are made
+ * on this machine from PyPI (`pip wheel`), then installed inside the root filesystem with no
+ * index, so the image gets exactly what the host fetched. The pods run it as UID 1000.
+ */
+export const DEVPI: ImageSpec = {
+  name: 'helix/devpi',
+  tag: VERSIONS.devpiServer,
+  rootfs: async (dir) => {
+    await debianRootfs(dir, ['python3', 'python3-venv', 'ca-certificates'], [{ name: 'devpi', uid: 1000, home: '/devpi' }]);
+    const wheels = join(cacheDir(), 'wheels', `devpi-server-${VERSIONS.devpiServer}-web${VERSIONS.devpiWeb}`);
+    const reqs = [`devpi-server==${VERSIONS.devpiServer}`, `devpi-web==${VERSIONS.devpiWeb}`];
+    if (!existsSync(join(wheels, '.complete'))) {
+      rmSync(wheels, { recursive: true, force: true });
+      // Debian's Python, the one the image runs (another python3 on PATH may resolve newer wheels).
+      await run('/usr/bin/python3', ['-m', 'pip', 'wheel', '--quiet', '--disable-pip-version-check', '--wheel-dir', wheels, ...reqs], { timeoutMs: 20 * 60_000 });
+      writeFileSync(join(wheels, '.complete'), `${new Date().toISOString()}\n`);
+    }
+    const inside = join(dir, 'tmp', 'wheels');
+    cpSync(wheels, inside, { recursive: true });
+    const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }; // no PIP_* of this machine inside
+    await run('/usr/sbin/chroot', [dir, 'python3', '-m', 'venv', '/opt/devpi'], { env });
+    await run('/usr/sbin/chroot', [dir, '/opt/devpi/bin/pip', 'install', '--quiet', '--disable-pip-version-check', '--no-index', '--no-cache-dir', '--find-links', '/tmp/wheels', ...reqs], { env, timeoutMs: 20 * 60_000 });
+    rmSync(inside, { recursive: true, force: true });
+  },
+  env: ['PATH=/opt/devpi/bin:/usr/local/bin:/usr/bin:/bin', 'HOME=/devpi', 'LANG=C.UTF-8'],
+  cmd: ['devpi-server', '--host=0.0.0.0'],
+  user: '1000:1000',
+  inputs: [`devpi-server ${VERSIONS.devpiServer}`, `devpi-web ${VERSIONS.devpiWeb}`, 'debian python3'],
+};
+
+/** Images every sandbox registry holds: the node's, and what the sandbox's components run. */
+export const BASE_IMAGES: readonly ImageSpec[] = [PAUSE, BUSYBOX, REDIS, OAUTH2_PROXY, DEVPI];

@@ -3,6 +3,7 @@ import { group, Secret, type Group, type Task } from '../../../src/index.ts';
 import * as k8s from '../../../src/modules/k8s/index.ts';
 import * as template from '../../../src/modules/template/index.ts';
 import { keptSecret, secretManifest } from '../../common/kept_secret.ts';
+import { type PodPlacement, placementYaml } from '../../common/placement.ts';
 
 export interface EphemeralRedis extends Group {
   /** The session store password (kept in the config Secret, key `password`). */
@@ -42,6 +43,7 @@ export function redisConf(password: Secret, port: number): Secret {
  * @param o.clientLabels Pod labels allowed to connect. @default { app: 'oauth2-proxy' }
  * @param o.labels Labels on every object. @default {}
  * @param o.waitMs How long to wait for the rollout. @default 300000
+ * @param o.placement Node selector and tolerations of the pod. @default none
  */
 export function ephemeralRedis(o: {
   namespace: string;
@@ -51,6 +53,7 @@ export function ephemeralRedis(o: {
   clientLabels?: Record<string, string>;
   labels?: Record<string, string>;
   waitMs?: number;
+  placement?: PodPlacement;
 }): EphemeralRedis {
   const name = o.name ?? 'ephemeral-redis';
   const image = o.image ?? 'docker.io/library/redis:7.4.2-alpine';
@@ -77,6 +80,7 @@ export function ephemeralRedis(o: {
           podLabels: { app: name, 'app.kubernetes.io/component': 'session-store' },
           clientLabels: o.clientLabels ?? { app: 'oauth2-proxy' },
           configSecret,
+          placement: placementYaml(o.placement),
           policyName: `${name}-clients`,
           // Restart Redis when its configuration (the password) changes.
           configHash: createHash('sha256').update(ctx.result(password).reveal()).digest('hex').slice(0, 16),

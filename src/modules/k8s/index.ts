@@ -16,6 +16,7 @@ export { FIELD_MANAGER, KubeClient, type ListOptions, type Propagation } from '.
 export { loadKubeConfig } from './config.ts';
 export { CLIENT_KEY, k8sClient } from './context.ts';
 export { listObjects, readObject } from './facts.ts';
+export { execInPod, type ExecResult } from './exec.ts';
 export { get, type GetOptions } from './get.ts';
 export { list, type ListTaskOptions } from './list.ts';
 export { readiness } from './readiness.ts';

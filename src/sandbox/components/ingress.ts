@@ -135,7 +135,8 @@ export const traefik: Component = {
     const ok = await pingOk();
     return { ok, detail: `${p.detail}; ${ok ? `/ping ok, ${NET.ingressIp}:443 open` : 'not serving'}` };
   },
-  contribute: () => ({
-    vars: { sandbox_domain: DOMAIN, ingress_class: INGRESS_CLASS, gateway_name: GATEWAY.name, gateway_namespace: GATEWAY.namespace },
+  contribute: (ctx) => ({
+    // tls_ca_file: the CA of the wildcard certificate, for clients that must verify it (browsers, pip).
+    vars: { sandbox_domain: DOMAIN, ingress_class: INGRESS_CLASS, gateway_name: GATEWAY.name, gateway_namespace: GATEWAY.namespace, tls_ca_file: pki(ctx).caCert },
   }),
 };

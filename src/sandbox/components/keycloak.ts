@@ -7,7 +7,7 @@ import { httpOk } from '../http.ts';
 import { step } from '../progress.ts';
 import { isRoot, run } from '../proc.ts';
 import { ensureSecret, readSecret } from '../state.ts';
-import { PORTS, VERSIONS } from '../versions.ts';
+import { HOST_NAMES, PORTS, VERSIONS } from '../versions.ts';
 
 /**
  * Keycloak from Maven Central (`org.keycloak:keycloak-quarkus-dist` zip), in dev mode on
@@ -101,7 +101,9 @@ export const keycloak: Component = {
   },
   contribute: () => ({
     vars: {
-      keycloak_url: KEYCLOAK_URL,
+      // What playbooks configure OIDC clients with: with root, a name that pods and this
+      // machine resolve alike, so the issuer Keycloak reports is the same for both.
+      keycloak_url: isRoot() ? `http://${HOST_NAMES.host}:${PORTS.keycloak}` : KEYCLOAK_URL,
       keycloak_admin_user: KEYCLOAK_ADMIN_USER,
       keycloak_admin_password: { secret: { file: adminPasswordFile() } },
       keycloak_version: V,

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../src/index.ts';
 import component from '../../../playbooks/40_thinkube/core/devpi/component.ts';
 import { builtImageTag } from '../../../playbooks/40_thinkube/core/devpi/build.ts';
-import { parseCfg, renderCfg } from '../../../playbooks/40_thinkube/core/devpi/harness/stack.ts';
 
 const base = {
   domain_name: 'example.com',
@@ -31,6 +30,12 @@ describe('devpi variables', () => {
     { name: 'a secret given as plain text is refused', vars: { ...base, devpi_root_password: 'plain' }, problem: 'devpi_root_password' },
     { name: 'a bad domain is refused', vars: { ...base, domain_name: 'Not A Domain' }, problem: 'domain_name' },
     { name: 'the build needs robot credentials and a GitHub token', vars: { ...base, build: { enabled: true } }, problem: 'harbor_robot_token' },
+    {
+      name: 'placement reaches every pod spec as nodeSelector and tolerations',
+      vars: { ...base, placement: { node_selector: { pool: 'tools' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }] } },
+      check: (v) => expect(v.placement).toEqual({ node_selector: { pool: 'tools' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }] }),
+    },
+    { name: 'a toleration with an unknown effect is refused', vars: { ...base, placement: { tolerations: [{ key: 'x', effect: 'Sometimes' }] } }, problem: 'placement.tolerations.0.effect' },
     { name: 'argocd mode needs a repository', vars: { ...base, git_remote_base: undefined }, problem: 'deploy.repo_url' },
   ];
   for (const row of table) {
@@ -49,9 +54,5 @@ describe('devpi variables', () => {
     const v = component.vars.parse({ ...base, harbor_robot_user: 'r', harbor_robot_token: new Secret('t-value'), github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0' } });
     expect(builtImageTag(v)).toMatch(/^v0\.1\.0-[0-9a-f]{8}$/);
     expect(builtImageTag(v)).toBe(builtImageTag(v));
-  });
-  it('oauth2_proxy.cfg round-trips through the harness parser', () => {
-    const cfg = { http_address: '0.0.0.0:4180', upstreams: ['http://x/'], cookie_secure: true };
-    expect(parseCfg(renderCfg(cfg))).toEqual(cfg);
   });
 });

@@ -15,6 +15,7 @@ export default definePlaybook<DevpiVars>((env) => {
       port: REDIS_PORT,
       clientLabels: { app: NAMES.oauth2Proxy },
       labels: d.labels,
+      placement: d.placement,
     }),
   ];
 });

@@ -23,6 +23,7 @@ export function oauth2ProxySettings(env: Parameters<typeof devpi>[0]): Oauth2Pro
     verifyTls: d.v.keycloak_validate_certs && verifiesTls(unverifiedTargets(env), d.v.keycloak_url),
     port: OAUTH2_PROXY_PORT,
     labels: d.labels,
+    placement: d.placement,
   };
 }
 

@@ -1,19 +1,20 @@
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { block, defineTask, definePlaybook, noChange, Secret, TaskError, type Step } from '../../../../src/index.ts';
 import * as k8s from '../../../../src/modules/k8s/index.ts';
 import * as keycloak from '../../../../src/modules/keycloak/index.ts';
-import { liveCheck, testPassword } from './harness/live.ts';
 import { devpi } from './common.ts';
+import { dashboardCheck, type LiveOptions, packageRoundTrip } from './live.ts';
 import type { DevpiVars } from './component.ts';
 import { NAMES } from './names.ts';
 
 /**
  * The DevPi test (original 18_test, whose probes could not fail). Every check fails the run:
  * objects exist and rolled out; the Keycloak client matches (one client, confidential, exact
- * redirect URIs, audience mapper, and the secret oauth2-proxy holds is Keycloak's); then the
- * live check (harness/live.ts) against the real Keycloak, oauth2-proxy, Redis and
- * devpi-server configured from the applied objects, with a throwaway realm user that is
- * removed afterwards whatever happened.
+ * redirect URIs, audience mapper, and the secret oauth2-proxy holds is Keycloak's); the routes
+ * exist (and the Gateway accepted them); then the live checks (live.ts) against what runs,
+ * through the ingress with TLS verified: a real browser logs in as a throwaway realm user
+ * (removed afterwards, whatever happened) and a package goes up and comes back with pip (and
+ * is deleted again).
  */
 export default definePlaybook<DevpiVars>((env) => {
   const d = devpi(env);
@@ -47,6 +48,7 @@ export default definePlaybook<DevpiVars>((env) => {
     },
   });
 
+  const routeKind = v.ingress.kind === 'httproute' ? { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' } : { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' };
   const steps: Step[] = [
     exists('namespace', 'v1', 'Namespace', ns, null),
     exists('pvc', 'v1', 'PersistentVolumeClaim', NAMES.pvc),
@@ -54,48 +56,63 @@ export default definePlaybook<DevpiVars>((env) => {
     rollout('oauth2-proxy', NAMES.oauth2Proxy),
     rollout('devpi', NAMES.app),
     exists('devpi-service', 'v1', 'Service', NAMES.app),
-    exists('dashboard-ingress', 'networking.k8s.io/v1', 'Ingress', NAMES.dashboardIngress),
-    exists('api-ingress', 'networking.k8s.io/v1', 'Ingress', NAMES.apiIngress),
+    exists('dashboard-route', routeKind.apiVersion, routeKind.kind, NAMES.dashboardIngress),
+    exists('api-route', routeKind.apiVersion, routeKind.kind, NAMES.apiIngress),
+    ...(v.ingress.kind === 'httproute' ? [routeAccepted(NAMES.dashboardIngress), routeAccepted(NAMES.apiIngress)] : []),
     keycloakClient,
   ];
 
-  // With the sandbox's binaries at hand the stack runs here; elsewhere the real hosts answer.
-  const local = v.oauth2_proxy_bin !== undefined && v.devpi_client !== undefined;
   const username = 'helix-devpi-test';
   const password = new Secret(testPassword(), 'generated for this test run');
   const user = { admin: d.admin, realm: v.keycloak_realm, username };
+  const live: LiveOptions = {
+    namespace: ns,
+    dashboardHost: v.devpi_dashboard_hostname,
+    apiHost: v.devpi_api_hostname,
+    indexPath: d.indexPath,
+    keycloakUrl: v.keycloak_url,
+    realm: v.keycloak_realm,
+    clientId: v.oauth2_proxy_client_id,
+    cookieDomain: v.domain_name,
+    cookieSamesite: v.oauth2_proxy_cookie_samesite,
+    redis: { app: NAMES.redis, configSecret: NAMES.redisConfig },
+    ...(v.tls_ca_file ? { caFile: v.tls_ca_file } : {}),
+  };
   steps.push(
     block('live', {
       steps: [
         keycloak.user('test-user', { ...user, email: `${username}@${v.domain_name}`, emailVerified: true, firstName: 'Helix', lastName: 'Test', password }),
-        liveCheck('check', {
-          namespace: ns,
-          names: {
-            app: NAMES.app,
-            redis: NAMES.redis,
-            oauth2Proxy: NAMES.oauth2Proxy,
-            oauth2ProxyConfig: NAMES.oauth2ProxyConfig,
-            initScript: NAMES.initScript,
-            initJobLabel: NAMES.initJob,
-            dashboardIngress: NAMES.dashboardIngress,
-            apiIngress: NAMES.apiIngress,
-          },
-          bins: { redisServer: '/usr/bin/redis-server', oauth2Proxy: v.oauth2_proxy_bin ?? '', devpiBinDir: v.devpi_client ? dirname(v.devpi_client) : '' },
-          mode: local ? 'local' : 'real',
-          dashboardHost: v.devpi_dashboard_hostname,
-          apiHost: v.devpi_api_hostname,
-          indexPath: d.indexPath,
-          keycloakUrl: v.keycloak_url,
-          realm: v.keycloak_realm,
-          clientId: v.oauth2_proxy_client_id,
-          cookieDomain: v.domain_name,
-          cookieSamesite: v.oauth2_proxy_cookie_samesite,
-          user: { username, password },
-          rootPassword: v.devpi_root_password,
-        }),
+        dashboardCheck('dashboard', { ...live, user: { username, password } }),
+        packageRoundTrip('package', { ...live, rootPassword: v.devpi_root_password }),
       ],
       always: [keycloak.user('remove-test-user', { ...user, state: 'absent' })],
     }),
   );
   return steps;
+
+  /** The Gateway took the route: its status says Accepted and ResolvedRefs for the parent. */
+  function routeAccepted(route: string) {
+    return defineTask<void>({
+      kind: 'devpi.routeAccepted',
+      name: `${route}-accepted`,
+      plan: async (ctx) => {
+        const r = await k8s.readObject(k8s.k8sClient(ctx), { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: ns, name: route }, ctx.signal);
+        type Cond = { type: string; status: string; reason?: string; message?: string };
+        const parents = ((r?.status as { parents?: { parentRef: { name: string }; conditions?: Cond[] }[] } | undefined)?.parents ?? []).filter((p) => p.parentRef.name === v.ingress.gateway_name);
+        const conds = parents.flatMap((p) => p.conditions ?? []);
+        for (const type of ['Accepted', 'ResolvedRefs']) {
+          const c = conds.find((x) => x.type === type);
+          if (c?.status !== 'True') {
+            throw new TaskError(ctx.path, `HTTPRoute ${ns}/${route}: Gateway ${v.ingress.gateway_namespace}/${v.ingress.gateway_name} reports ${type}=${c?.status ?? 'nothing'}${c?.message ? ` (${c.message})` : ''}`);
+          }
+        }
+        return noChange(`Gateway ${v.ingress.gateway_namespace}/${v.ingress.gateway_name} accepted it and resolved its backends`, undefined);
+      },
+    });
+  }
 });
+
+/** A throwaway realm user's password for one test run. */
+function testPassword(): string {
+  return `${randomBytes(18).toString('base64url')}Aa1!`;
+}

@@ -1,4 +1,5 @@
 import type { Env } from '../../../../src/index.ts';
+import type { PodPlacement } from '../../../../roles/common/placement.ts';
 import type { KeycloakAdmin } from '../../../../src/modules/keycloak/index.ts';
 import type { DevpiVars } from './component.ts';
 import { commonLabels, DEVPI_PORT, NAMES } from './names.ts';
@@ -20,6 +21,7 @@ export function devpi(env: Env<DevpiVars>) {
     serviceUrl: `http://${NAMES.app}.${ns}.svc.cluster.local:${DEVPI_PORT}`,
     indexPath: `root/${v.devpi_index_name}`,
     imagePullSecrets: v.image_pull_secret ? [{ name: NAMES.pullSecret }] : [],
+    placement: { nodeSelector: v.placement.node_selector, tolerations: v.placement.tolerations } satisfies PodPlacement,
     tpl: (file: string) => new URL(`./templates/${file}`, import.meta.url),
   };
 }

@@ -42,6 +42,27 @@ const ingress = z
   .strict()
   .default({ kind: 'ingress', class_name: 'nginx', gateway_name: 'thinkube-gateway', gateway_namespace: 'gateway-system', gateway_section: 'https', body_size: '50m' });
 
+/** Where devpi's pods run (every Deployment, Job and build pod): a dedicated or tainted node pool. */
+const placement = z
+  .object({
+    node_selector: z.record(z.string(), z.string()).default({}),
+    tolerations: z
+      .array(
+        z
+          .object({
+            key: z.string().optional(),
+            operator: z.enum(['Exists', 'Equal']).optional(),
+            value: z.string().optional(),
+            effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+            tolerationSeconds: z.number().int().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict()
+  .default({ node_selector: {}, tolerations: [] });
+
 /** The image build chain: Argo Workflows + Kaniko from the source repository. */
 const build = z
   .object({
@@ -174,15 +195,14 @@ const vars = z
     /** Private key file used to push to the deployment repository. */
     git_ssh_key: z.string().startsWith('/').optional(),
 
-    // ----- local test harness (sandbox inventory) -----
-    /** oauth2-proxy binary the test (88) runs with the rendered configuration. */
-    oauth2_proxy_bin: z.string().startsWith('/').optional(),
+    // ----- the test (88) -----
     /** An existing devpi (the sandbox's): the workstation installs devpi-client from its root/pypi. */
     devpi_url: httpUrl.optional(),
-    /** devpi-client on this machine, for the test's upload. */
-    devpi_client: z.string().startsWith('/').optional(),
+    /** PEM file of a private CA the hosts' certificates chain to (the sandbox's), trusted by the test's browser, requests and pip. */
+    tls_ca_file: z.string().startsWith('/').optional(),
 
     ingress,
+    placement,
     build,
     deploy,
   })

@@ -1,24 +1,28 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Env } from '../../../../src/index.ts';
+import { placementYaml } from '../../../../roles/common/placement.ts';
 import * as template from '../../../../src/modules/template/index.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { DEVPI_PORT, NAMES } from './names.ts';
 
 /** Where the volume is mounted and devpi keeps its data and login secret. */
-export const DEVPI_PATHS = { mountPath: '/devpi', serverdir: '/devpi/server', secretfile: '/devpi/secret' } as const;
+export const DEVPI_PATHS = { mountPath: '/devpi', serverdir: '/devpi/server', secretfile: '/devpi/keys/secret' } as const;
 
 /**
  * The init container's script: initialise the serverdir once (the root password comes from
  * DEVPISERVER_ROOT_PASSWD, so there is no empty-password window) and create the login
- * secret once (it lives on the volume, so tokens survive restarts).
+ * secret once (it lives on the volume, so tokens survive restarts), in a folder only devpi's
+ * user may write: devpi-server refuses a secret file in a group-writable folder, and a
+ * provisioner may hand the volume out world-writable (local-path does).
  */
 export const INIT_COMMAND = [
   'sh',
   '-c',
   'set -eu; mkdir -p "$DEVPISERVER_SERVERDIR"; ' +
     'if [ ! -f "$DEVPISERVER_SERVERDIR/.serverversion" ]; then devpi-init; fi; ' +
+    'keys="$(dirname "$DEVPISERVER_SECRETFILE")"; mkdir -p "$keys"; chmod 0700 "$keys"; ' +
     'if [ ! -f "$DEVPISERVER_SECRETFILE" ]; then devpi-gen-secret; fi',
 ] as const;
 
@@ -44,6 +48,7 @@ export function devpiFiles(env: Env<DevpiVars>, image: string): Record<string, s
     app: NAMES.app,
     image,
     imagePullSecrets: d.imagePullSecrets,
+    placement: placementYaml(d.placement),
     rootSecret: NAMES.rootSecret,
     port: DEVPI_PORT,
   };

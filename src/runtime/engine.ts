@@ -182,7 +182,13 @@ export class Engine {
           inBlock.clear();
           rescueFailed.forEach((h) => inBlock.add(h));
         }
-        if (step.always.length) await this.#runSteps(step.always, active, inBlock, notified, pb);
+        if (step.always.length) {
+          // Every host that entered the block, failed ones too (Ansible's always); a failure
+          // here fails the host as well.
+          const alwaysFailed = new Set<string>();
+          await this.#runSteps(step.always, active, alwaysFailed, notified, pb);
+          alwaysFailed.forEach((h) => inBlock.add(h));
+        }
         inBlock.forEach((h) => failed.add(h));
       }
       const total = pb.hosts.length;

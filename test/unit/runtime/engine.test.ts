@@ -47,6 +47,16 @@ describe('engine', () => {
     expect(world.has('demo/never')).toBe(false);
   });
 
+  it('runs always after a failed block without rescue, and the host stays failed', async () => {
+    const { result, events } = await play({ component: 'cleanup' });
+    expect(result.ok).toBe(false);
+    expect(world.get('cleanup/made')).toBe('yes');
+    expect(world.get('cleanup/cleaned')).toBe('yes');
+    expect(world.has('cleanup/never')).toBe(false);
+    expect(world.has('cleanup/after')).toBe(false);
+    expect(events.some((e) => e.type === 'task.changed' && e.path === 'cleanup/10_block/work/always/cleaned')).toBe(true);
+  });
+
   it('runs handlers only when notified', async () => {
     await play();
     world.delete('demo/restarted');

@@ -130,6 +130,18 @@ export function ensure<D, L>(
       const live = await provider.read(ctx, want);
 
       if (state === 'absent') {
+        if (live === undefined && ctx.plannedCreate(target)) {
+          // A check run: an earlier task creates it, so the real run deletes it here.
+          return {
+            changes: [{ target, action: 'delete', summary: `delete ${what}` }],
+            predicted: undefined,
+            apply: async () => {
+              const now = await provider.read(ctx, want);
+              if (now !== undefined) await provider.delete(ctx, want, now);
+              return undefined;
+            },
+          };
+        }
         if (live === undefined) return noChange(`${what} is already absent`, undefined);
         return {
           changes: [{ target, action: 'delete', summary: `delete ${what}` }],

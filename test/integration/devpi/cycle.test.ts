@@ -136,13 +136,28 @@ describe('devpi on the sandbox, through the CLI', () => {
     expect(cookie()).toBe(before);
   }, 900_000);
 
-  it('the test (88) passes for real', () => {
+  it('the test (88) passes for real, and leaves nothing behind', async () => {
     const t = run(['test', 'devpi', '--env', 'local', '--json']);
     expect(t.code, t.stdout.slice(-4000) + t.stderr).toBe(0);
-    const live = t.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/88_test_devpi/live/check');
-    expect(live?.reason).toMatch(/redirect|Keycloak/);
-    expect(live?.reason).toMatch(/session key\(s\) in Redis/);
-    expect(live?.reason).toMatch(/sha256/);
+    const dashboard = t.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/88_test_devpi/live/dashboard');
+    expect(dashboard?.reason).toMatch(/sent to Keycloak \(client oauth2-proxy-devpi, redirect https:\/\/packages\.devpi\.sandbox\.test\/oauth2\/callback, PKCE S256\)/);
+    expect(dashboard?.reason).toMatch(/session cookie Domain=\.?devpi\.sandbox\.test Secure SameSite=Lax/);
+    expect(dashboard?.reason).toMatch(/session is in the Redis pod/);
+    // What the test writes, it reports as changes: the test user (made and removed), the throwaway index.
+    expect(keys(t)).toEqual(['create devpi:root/helix-test-*', 'create keycloak:thinkube/user/helix-devpi-test', 'delete keycloak:thinkube/user/helix-devpi-test']);
+    const package_ = t.events.find((e) => e.type === 'task.changed' && e.path === 'devpi/88_test_devpi/live/package');
+    expect(package_).toBeDefined();
+    // And leaves nothing: no index but root/pypi and root/stable, no test user.
+    const inv = parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as { vars: Record<string, any> };
+    const ca = inv.vars.tls_ca_file as string;
+    const { Agent } = await import('undici');
+    const dispatcher = new Agent({ connect: { ca: readFileSync(ca, 'utf8') } });
+    const res = await fetch('https://packages-api.devpi.sandbox.test/root', { headers: { accept: 'application/json' }, dispatcher } as RequestInit);
+    const indexes = Object.keys(((await res.json()) as { result: { indexes: Record<string, unknown> } }).result.indexes).sort();
+    expect(indexes).toEqual(['pypi', 'stable']);
+    const check = run(['test', 'devpi', '--env', 'local', '--check', '--json']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(keys(check), '--check predicts what the test writes').toEqual(keys(t));
   }, 900_000);
 
   it('bad input exits 2 with the variable path before any change', () => {

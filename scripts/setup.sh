@@ -100,6 +100,11 @@ deploy_devpi() {
   log "helix play devpi --env local"
   node bin/helix.js play devpi --env local
   node bin/helix.js test devpi --env local
+  local ca="${HELIX_SANDBOX_DIR:-$HOME/.local/state/helix/sandbox}/pki/ca.crt"
+  log "DevPi is served (pods on the sandbox's node, through Traefik):"
+  log "  dashboard (Keycloak login): https://packages.devpi.sandbox.test/"
+  log "  API host for pip:           https://packages-api.devpi.sandbox.test/root/stable/+simple/"
+  log "  trust the sandbox CA first: $ca (README: Open DevPi in a browser)"
 }
 
 case "${1:-all}" in

@@ -88,6 +88,18 @@ describe('ensure', () => {
     expect(log).toEqual(['create x', 'update x', 'delete x', 'create x', 'delete x']);
   });
 
+  it('a check run predicts deleting what an earlier task of the run creates (create, then absent)', async () => {
+    const { store, p } = setup();
+    const steps = () => [ensure('make', p, { key: 't', v: 1 }), ensure('drop', p, { key: 't', v: 1 }, { state: 'absent' })];
+    const check = await runSteps(steps(), { mode: 'check' });
+    expect(store.has('t')).toBe(false);
+    const real = await runSteps(steps());
+    expect(real.failures).toEqual([]);
+    expect(check.keys).toEqual(['create mem:t', 'delete mem:t']);
+    expect(real.keys).toEqual(check.keys);
+    expect(store.has('t')).toBe(false);
+  });
+
   it('gives later tasks the predicted object in a check run and the live one after apply', async () => {
     const { p } = setup();
     const t = ensure('o', p, { key: 'y', v: 3 });

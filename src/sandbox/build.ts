@@ -333,3 +333,17 @@ export const ARGO_WORKFLOWS_BUILD: GoBuild = {
     },
   ],
 };
+
+/**
+ * Kaniko's executor, from Chainguard's fork (dependency and CVE updates only): the Go module
+ * proxy refuses Google's archived module and the more active osscontainertools fork
+ * (decision 040).
+ */
+export const KANIKO_BUILD: GoBuild = {
+  name: 'kaniko',
+  version: VERSIONS.kaniko,
+  require: [`github.com/chainguard-dev/kaniko@v${VERSIONS.kaniko}`],
+  packages: ['github.com/chainguard-dev/kaniko/cmd/executor'],
+  binaries: ['executor'],
+  ldflags: [`-X github.com/chainguard-dev/kaniko/pkg/version.version=v${VERSIONS.kaniko}`],
+};

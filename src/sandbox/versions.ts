@@ -17,6 +17,8 @@ export const VERSIONS = {
   localPath: '0.0.30',
   /** The newest 3.7 the Go module proxy serves (v4 is served only as v4.0.5, with reported flaws). */
   argoWorkflows: '3.7.18',
+  /** Chainguard's fork: the proxy refuses Google's archived module and the osscontainertools fork. */
+  kaniko: '1.25.6',
   /** Tag of the pause image the sandbox builds from Debian's static catatonit. */
   pause: '3.10',
 } as const;

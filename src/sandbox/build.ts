@@ -21,6 +21,11 @@ export interface GoBuild {
   ldflags?: string[];
   tags?: string[];
   /**
+   * A Go newer than the machine's that the module's go.mod asks for (`go1.27.3`): the go
+   * command fetches that toolchain from the Go module proxy once. Default: the machine's Go.
+   */
+  toolchain?: string;
+  /**
    * Files upstream keeps as symbolic links, which a module zip leaves out. The module (one of
    * `require`) is copied next to the wrapper with each link written as a copy of its target,
    * and the wrapper replaces the module with that copy (`go build -overlay` refuses files in
@@ -44,8 +49,8 @@ export function goBuildDir(name: string, version: string): string {
   return join(cacheDir(), 'go', name, `v${version}`);
 }
 
-function goEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+function goEnv(b: GoBuild): NodeJS.ProcessEnv {
+  return { ...process.env, GOTOOLCHAIN: b.toolchain ?? 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
 }
 
 export function goBinary(): string {
@@ -78,7 +83,7 @@ export async function goBuild(b: GoBuild): Promise<string> {
 async function doBuild(b: GoBuild, dir: string, out: string): Promise<string> {
   if (goBuilt(b)) return out;
   const go = goBinary();
-  const env = goEnv();
+  const env = goEnv(b);
   const mod = join(dir, 'mod');
   mkdirSync(mod, { recursive: true });
   if (!existsSync(join(mod, 'go.mod'))) await run(go, ['mod', 'init', `local/helix-sandbox-${b.name}`], { cwd: mod, env });
@@ -276,7 +281,7 @@ export function copyReplaces(moduleAtVersion: string): NonNullable<GoBuild['prep
     const go = goBinary();
     const { stdout } = await run(go, ['mod', 'download', '-json', moduleAtVersion], { cwd: mod, env, timeoutMs: 30 * 60_000 });
     const info = JSON.parse(stdout) as { GoMod: string; Dir: string };
-    const edits = replaceEdits(readFileSync(info.GoMod, 'utf8'), info.Dir);
+    const edits = replaceEdits(readFileSync(info.GoMod, 'utf8'), info.Dir, existsSync);
     if (edits.length) await run(go, ['mod', 'edit', ...edits], { cwd: mod, env });
   };
 }
@@ -284,8 +289,11 @@ export function copyReplaces(moduleAtVersion: string): NonNullable<GoBuild['prep
 /**
  * `go mod edit -replace` flags copying a dependency's own replace directives into a wrapper
  * module: versioned targets as they are, folder targets resolved inside that module's folder.
+ * A folder target that `exists` does not find there is a nested module (it has its own go.mod,
+ * so the module zip leaves it out): its replace is dropped, and the version the go.mod
+ * requires comes from the module proxy like any other module (Argo CD's gitops-engine).
  */
-export function replaceEdits(gomod: string, moduleDir: string): string[] {
+export function replaceEdits(gomod: string, moduleDir: string, exists: (dir: string) => boolean = () => true): string[] {
   const edits: string[] = [];
   const lines = gomod.replace(/^replace\s*\(\n([\s\S]*?)\n\)/gm, (_, body: string) => body.split('\n').map((l) => `replace ${l.trim()}`).join('\n')).split('\n');
   for (const l of lines) {
@@ -293,7 +301,9 @@ export function replaceEdits(gomod: string, moduleDir: string): string[] {
     if (!m) continue;
     const [, from, fromV, to, toV] = m;
     const left = fromV ? `${from}@${fromV}` : from!;
-    const right = toV ? `${to}@${toV}` : to!.startsWith('.') ? join(moduleDir, to!) : to!;
+    const folder = !toV && to!.startsWith('.') ? join(moduleDir, to!) : undefined;
+    if (folder && !exists(folder)) continue;
+    const right = toV ? `${to}@${toV}` : (folder ?? to!);
     edits.push(`-replace=${left}=${right}`);
   }
   return edits;
@@ -346,4 +356,24 @@ export const KANIKO_BUILD: GoBuild = {
   packages: ['github.com/chainguard-dev/kaniko/cmd/executor'],
   binaries: ['executor'],
   ldflags: [`-X github.com/chainguard-dev/kaniko/pkg/version.version=v${VERSIONS.kaniko}`],
+};
+
+const CD = VERSIONS.argoCd;
+
+/**
+ * Argo CD's one binary: `cmd` picks the component by the name it is called as
+ * (argocd-application-controller, argocd-repo-server, argocd-server, ...). 3.6 needs Go 1.27
+ * and keeps gitops-engine as a nested module that the proxy serves on its own. The UI is not
+ * built (the module ships an empty `ui/dist/app`): the server's API and CLI work, its web
+ * pages are blank.
+ */
+export const ARGO_CD_BUILD: GoBuild = {
+  name: 'argo-cd',
+  version: CD,
+  require: [`github.com/argoproj/argo-cd/v3@v${CD}`],
+  packages: ['github.com/argoproj/argo-cd/v3/cmd'],
+  binaries: ['argocd'],
+  ldflags: [`-X github.com/argoproj/argo-cd/v3/common.version=${CD}`],
+  toolchain: 'go1.27.3',
+  prepare: copyReplaces(`github.com/argoproj/argo-cd/v3@v${CD}`),
 };

@@ -19,6 +19,8 @@ export const VERSIONS = {
   argoWorkflows: '3.7.18',
   /** Chainguard's fork: the proxy refuses Google's archived module and the osscontainertools fork. */
   kaniko: '1.25.6',
+  /** Needs Go 1.27 (the build fetches go1.27.3 from the Go module proxy). */
+  argoCd: '3.6.2',
   /** Tag of the pause image the sandbox builds from Debian's static catatonit. */
   pause: '3.10',
 } as const;

@@ -35,6 +35,22 @@ describe('sandbox: a dependency\'s replace directives in a wrapper module', () =
       '-replace=github.com/gorilla/mux@v1.8.0=github.com/containous/mux@v0.0.0-2025',
     ]);
   });
+  it('drops a folder target missing from the module (a nested module the proxy serves on its own)', () => {
+    const gomod = [
+      'module github.com/argoproj/argo-cd/v3',
+      'require github.com/argoproj/argo-cd/gitops-engine/v3 v3.6.2',
+      'replace (',
+      '\tk8s.io/api => k8s.io/api v0.37.0',
+      ')',
+      'replace github.com/argoproj/argo-cd/gitops-engine/v3 => ./gitops-engine',
+      'replace example.com/kept => ./kept',
+    ].join('\n');
+    const present = new Set(['/mod/argo-cd@v3/kept']);
+    expect(replaceEdits(gomod, '/mod/argo-cd@v3', (d) => present.has(d))).toEqual([
+      '-replace=k8s.io/api=k8s.io/api@v0.37.0',
+      '-replace=example.com/kept=/mod/argo-cd@v3/kept',
+    ]);
+  });
   it('finds nothing in a go.mod without replaces', () => {
     expect(replaceEdits('module x\n\ngo 1.26.0\n', '/m')).toEqual([]);
   });

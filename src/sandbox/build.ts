@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TargetError } from '../runtime/errors.ts';
 import { cacheDir } from '../runtime/paths.ts';
@@ -20,18 +20,37 @@ export interface GoBuild {
   binaries: string[];
   ldflags?: string[];
   tags?: string[];
+  /**
+   * A Go newer than the machine's that the module's go.mod asks for (`go1.27.3`): the go
+   * command fetches that toolchain from the Go module proxy once. Default: the machine's Go.
+   */
+  toolchain?: string;
+  /**
+   * Files upstream keeps as symbolic links, which a module zip leaves out. The module (one of
+   * `require`) is copied next to the wrapper with each link written as a copy of its target,
+   * and the wrapper replaces the module with that copy (`go build -overlay` refuses files in
+   * the module cache).
+   */
+  symlinks?: GoSymlink[];
   /** Edits the wrapper go.mod before `go get` (Kubernetes: replaces for the staging modules). */
   prepare?: (modDir: string, env: NodeJS.ProcessEnv) => Promise<void>;
   /** Copies extra files out of the module cache into the output folder. */
   finish?: (modDir: string, outDir: string, env: NodeJS.ProcessEnv) => Promise<void>;
 }
 
+/** A symbolic link in a module: `link` and `target` relative to the module's root folder. */
+export interface GoSymlink {
+  module: string;
+  link: string;
+  target: string;
+}
+
 export function goBuildDir(name: string, version: string): string {
   return join(cacheDir(), 'go', name, `v${version}`);
 }
 
-function goEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+function goEnv(b: GoBuild): NodeJS.ProcessEnv {
+  return { ...process.env, GOTOOLCHAIN: b.toolchain ?? 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
 }
 
 export function goBinary(): string {
@@ -64,11 +83,12 @@ export async function goBuild(b: GoBuild): Promise<string> {
 async function doBuild(b: GoBuild, dir: string, out: string): Promise<string> {
   if (goBuilt(b)) return out;
   const go = goBinary();
-  const env = goEnv();
+  const env = goEnv(b);
   const mod = join(dir, 'mod');
   mkdirSync(mod, { recursive: true });
   if (!existsSync(join(mod, 'go.mod'))) await run(go, ['mod', 'init', `local/helix-sandbox-${b.name}`], { cwd: mod, env });
   if (b.prepare) await b.prepare(mod, env);
+  if (b.symlinks?.length) await restoreSymlinks(b, dir, mod, env);
   await run(go, ['get', ...b.require], { cwd: mod, env, timeoutMs: 60 * 60_000 });
   const tmp = join(dir, 'bin.tmp');
   rmSync(tmp, { recursive: true, force: true });
@@ -83,6 +103,35 @@ async function doBuild(b: GoBuild, dir: string, out: string): Promise<string> {
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
   return out;
+}
+
+/** Replaces each module with symlinks by a copy under `<dir>/src/` that has them as files. */
+async function restoreSymlinks(b: GoBuild, dir: string, mod: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const go = goBinary();
+  for (const module of new Set(b.symlinks!.map((l) => l.module))) {
+    const req = b.require.find((r) => r.startsWith(`${module}@`));
+    if (!req) throw new TargetError('sandbox', `${b.name}: symlinks name ${module}, which the build does not require`);
+    const { stdout } = await run(go, ['mod', 'download', '-json', req], { cwd: mod, env, timeoutMs: 30 * 60_000 });
+    const dest = join(dir, 'src', req.replaceAll('/', '_'));
+    copyWithLinks((JSON.parse(stdout) as { Dir: string }).Dir, dest, b.symlinks!.filter((l) => l.module === module));
+    await run(go, ['mod', 'edit', `-replace=${module}=${dest}`], { cwd: mod, env });
+  }
+}
+
+/**
+ * Copies a module folder to `dest` (replacing what was there), writable, with each link
+ * written as a copy of its target.
+ */
+export function copyWithLinks(src: string, dest: string, links: readonly Pick<GoSymlink, 'link' | 'target'>[]): void {
+  rmSync(dest, { recursive: true, force: true });
+  cpSync(src, dest, { recursive: true });
+  const writable = (p: string): void => {
+    const st = statSync(p);
+    chmodSync(p, st.isDirectory() ? 0o755 : 0o644);
+    if (st.isDirectory()) for (const e of readdirSync(p)) writable(join(p, e));
+  };
+  writable(dest);
+  for (const l of links) copyFileSync(join(dest, l.target), join(dest, l.link));
 }
 
 /** The folder of a module in the module cache, as resolved by the wrapper module. */
@@ -219,19 +268,32 @@ export const TRAEFIK_BUILD: GoBuild = {
   packages: ['github.com/traefik/traefik/v3/cmd/traefik'],
   binaries: ['traefik'],
   ldflags: [`-X github.com/traefik/traefik/v3/pkg/version.Version=${VERSIONS.traefik}`],
-  prepare: async (mod, env) => {
-    const go = goBinary();
-    const { stdout } = await run(go, ['mod', 'download', '-json', `github.com/traefik/traefik/v3@v${VERSIONS.traefik}`], { cwd: mod, env, timeoutMs: 30 * 60_000 });
-    const info = JSON.parse(stdout) as { GoMod: string; Dir: string };
-    await run(go, ['mod', 'edit', ...replaceEdits(readFileSync(info.GoMod, 'utf8'), info.Dir)], { cwd: mod, env });
-  },
+  prepare: copyReplaces(`github.com/traefik/traefik/v3@v${VERSIONS.traefik}`),
 };
+
+/**
+ * A `prepare` step that writes the replace directives of `moduleAtVersion`'s own go.mod into
+ * the wrapper module (a wrapper ignores a dependency's replaces, so without them the build
+ * resolves different modules than upstream's).
+ */
+export function copyReplaces(moduleAtVersion: string): NonNullable<GoBuild['prepare']> {
+  return async (mod, env) => {
+    const go = goBinary();
+    const { stdout } = await run(go, ['mod', 'download', '-json', moduleAtVersion], { cwd: mod, env, timeoutMs: 30 * 60_000 });
+    const info = JSON.parse(stdout) as { GoMod: string; Dir: string };
+    const edits = replaceEdits(readFileSync(info.GoMod, 'utf8'), info.Dir, existsSync);
+    if (edits.length) await run(go, ['mod', 'edit', ...edits], { cwd: mod, env });
+  };
+}
 
 /**
  * `go mod edit -replace` flags copying a dependency's own replace directives into a wrapper
  * module: versioned targets as they are, folder targets resolved inside that module's folder.
+ * A folder target that `exists` does not find there is a nested module (it has its own go.mod,
+ * so the module zip leaves it out): its replace is dropped, and the version the go.mod
+ * requires comes from the module proxy like any other module (Argo CD's gitops-engine).
  */
-export function replaceEdits(gomod: string, moduleDir: string): string[] {
+export function replaceEdits(gomod: string, moduleDir: string, exists: (dir: string) => boolean = () => true): string[] {
   const edits: string[] = [];
   const lines = gomod.replace(/^replace\s*\(\n([\s\S]*?)\n\)/gm, (_, body: string) => body.split('\n').map((l) => `replace ${l.trim()}`).join('\n')).split('\n');
   for (const l of lines) {
@@ -239,7 +301,9 @@ export function replaceEdits(gomod: string, moduleDir: string): string[] {
     if (!m) continue;
     const [, from, fromV, to, toV] = m;
     const left = fromV ? `${from}@${fromV}` : from!;
-    const right = toV ? `${to}@${toV}` : to!.startsWith('.') ? join(moduleDir, to!) : to!;
+    const folder = !toV && to!.startsWith('.') ? join(moduleDir, to!) : undefined;
+    if (folder && !exists(folder)) continue;
+    const right = toV ? `${to}@${toV}` : (folder ?? to!);
     edits.push(`-replace=${left}=${right}`);
   }
   return edits;
@@ -252,4 +316,64 @@ export const LOCAL_PATH_BUILD: GoBuild = {
   require: [`github.com/rancher/local-path-provisioner@v${VERSIONS.localPath}`],
   packages: ['github.com/rancher/local-path-provisioner'],
   binaries: ['local-path-provisioner'],
+};
+
+const AW = VERSIONS.argoWorkflows;
+
+/**
+ * Argo Workflows' controller and the executor it runs in every workflow pod (`argoexec`:
+ * init, wait and emissary). Its go.mod pins an old tablewriter with a replace directive.
+ */
+export const ARGO_WORKFLOWS_BUILD: GoBuild = {
+  name: 'argo-workflows',
+  version: AW,
+  require: [`github.com/argoproj/argo-workflows/v3@v${AW}`],
+  packages: ['github.com/argoproj/argo-workflows/v3/cmd/workflow-controller', 'github.com/argoproj/argo-workflows/v3/cmd/argoexec'],
+  binaries: ['workflow-controller', 'argoexec'],
+  // `version` is also the default executor image tag the controller names.
+  ldflags: [`-X github.com/argoproj/argo-workflows/v3.version=v${AW}`],
+  prepare: copyReplaces(`github.com/argoproj/argo-workflows/v3@v${AW}`),
+  // Upstream's signal_linux.go is a symlink to signal_darwin.go; without it argoexec misses
+  // `osspecific.Setpgid` ("undefined: Setpgid").
+  symlinks: [
+    {
+      module: 'github.com/argoproj/argo-workflows/v3',
+      link: 'workflow/executor/osspecific/signal_linux.go',
+      target: 'workflow/executor/osspecific/signal_darwin.go',
+    },
+  ],
+};
+
+/**
+ * Kaniko's executor, from Chainguard's fork (dependency and CVE updates only): the Go module
+ * proxy refuses Google's archived module and the more active osscontainertools fork
+ * (decision 040).
+ */
+export const KANIKO_BUILD: GoBuild = {
+  name: 'kaniko',
+  version: VERSIONS.kaniko,
+  require: [`github.com/chainguard-dev/kaniko@v${VERSIONS.kaniko}`],
+  packages: ['github.com/chainguard-dev/kaniko/cmd/executor'],
+  binaries: ['executor'],
+  ldflags: [`-X github.com/chainguard-dev/kaniko/pkg/version.version=v${VERSIONS.kaniko}`],
+};
+
+const CD = VERSIONS.argoCd;
+
+/**
+ * Argo CD's one binary: `cmd` picks the component by the name it is called as
+ * (argocd-application-controller, argocd-repo-server, argocd-server, ...). 3.6 needs Go 1.27
+ * and keeps gitops-engine as a nested module that the proxy serves on its own. The UI is not
+ * built (the module ships an empty `ui/dist/app`): the server's API and CLI work, its web
+ * pages are blank.
+ */
+export const ARGO_CD_BUILD: GoBuild = {
+  name: 'argo-cd',
+  version: CD,
+  require: [`github.com/argoproj/argo-cd/v3@v${CD}`],
+  packages: ['github.com/argoproj/argo-cd/v3/cmd'],
+  binaries: ['argocd'],
+  ldflags: [`-X github.com/argoproj/argo-cd/v3/common.version=${CD}`],
+  toolchain: 'go1.27.3',
+  prepare: copyReplaces(`github.com/argoproj/argo-cd/v3@v${CD}`),
 };

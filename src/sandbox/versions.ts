@@ -15,6 +15,12 @@ export const VERSIONS = {
   /** 3.6: 3.7 needs a module (`traefik/dynamic/ext`) that the Go module proxy does not serve. */
   traefik: '3.6.12',
   localPath: '0.0.30',
+  /** The newest 3.7 the Go module proxy serves (v4 is served only as v4.0.5, with reported flaws). */
+  argoWorkflows: '3.7.18',
+  /** Chainguard's fork: the proxy refuses Google's archived module and the osscontainertools fork. */
+  kaniko: '1.25.6',
+  /** Needs Go 1.27 (the build fetches go1.27.3 from the Go module proxy). */
+  argoCd: '3.6.2',
   /** Tag of the pause image the sandbox builds from Debian's static catatonit. */
   pause: '3.10',
 } as const;

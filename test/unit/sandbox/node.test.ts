@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { podSelector, podTrouble } from '../../../src/modules/k8s/diagnose.ts';
 import type { KubeObject } from '../../../src/modules/k8s/types.ts';
-import { replaceEdits } from '../../../src/sandbox/build.ts';
+import { copyWithLinks, replaceEdits } from '../../../src/sandbox/build.ts';
 import { corefile } from '../../../src/sandbox/components/dns.ts';
 import { chainRemoval, splitRule, writeHostsBlock } from '../../../src/sandbox/host.ts';
 import { resolveComponents } from '../../../src/sandbox/registry.ts';
@@ -35,8 +35,42 @@ describe('sandbox: a dependency\'s replace directives in a wrapper module', () =
       '-replace=github.com/gorilla/mux@v1.8.0=github.com/containous/mux@v0.0.0-2025',
     ]);
   });
+  it('drops a folder target missing from the module (a nested module the proxy serves on its own)', () => {
+    const gomod = [
+      'module github.com/argoproj/argo-cd/v3',
+      'require github.com/argoproj/argo-cd/gitops-engine/v3 v3.6.2',
+      'replace (',
+      '\tk8s.io/api => k8s.io/api v0.37.0',
+      ')',
+      'replace github.com/argoproj/argo-cd/gitops-engine/v3 => ./gitops-engine',
+      'replace example.com/kept => ./kept',
+    ].join('\n');
+    const present = new Set(['/mod/argo-cd@v3/kept']);
+    expect(replaceEdits(gomod, '/mod/argo-cd@v3', (d) => present.has(d))).toEqual([
+      '-replace=k8s.io/api=k8s.io/api@v0.37.0',
+      '-replace=example.com/kept=/mod/argo-cd@v3/kept',
+    ]);
+  });
   it('finds nothing in a go.mod without replaces', () => {
     expect(replaceEdits('module x\n\ngo 1.26.0\n', '/m')).toEqual([]);
+  });
+});
+
+describe('sandbox: symbolic links a module zip leaves out', () => {
+  it('copies the module writable, with each link written as a copy of its target', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hx-links-'));
+    const src = join(root, 'mod@v1');
+    mkdirSync(join(src, 'os'), { recursive: true });
+    writeFileSync(join(src, 'os', 'signal_darwin.go'), 'package os\n');
+    writeFileSync(join(src, 'go.mod'), 'module x\n');
+    chmodSync(join(src, 'os', 'signal_darwin.go'), 0o444);
+    chmodSync(join(src, 'os'), 0o555);
+    const dest = join(root, 'src', 'x');
+    for (let i = 0; i < 2; i++) copyWithLinks(src, dest, [{ link: 'os/signal_linux.go', target: 'os/signal_darwin.go' }]);
+    expect(readFileSync(join(dest, 'os', 'signal_linux.go'), 'utf8')).toBe('package os\n');
+    expect(readFileSync(join(dest, 'go.mod'), 'utf8')).toBe('module x\n');
+    expect(statSync(join(dest, 'os')).mode & 0o200).toBeTruthy();
+    chmodSync(join(src, 'os'), 0o755);
   });
 });
 

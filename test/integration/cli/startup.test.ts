@@ -50,6 +50,9 @@ describe('start-up paths', () => {
 
   it('list lists without importing any playbook', async () => {
     const out = await helix(['list', '--json'], { HELIX_ROOT: memproject });
-    expect(JSON.parse(out.stdout)).toEqual([{ name: 'demo', path: 'playbooks/demo', playbooks: ['10_first', '20_second', '88_test'] }]);
+    expect(JSON.parse(out.stdout)).toEqual([
+      { name: 'cleanup', path: 'playbooks/cleanup', playbooks: ['10_block'] },
+      { name: 'demo', path: 'playbooks/demo', playbooks: ['10_first', '20_second', '88_test'] },
+    ]);
   });
 });

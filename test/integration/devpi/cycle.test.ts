@@ -203,6 +203,37 @@ describe('devpi on the sandbox, through the CLI', () => {
     expect(keys(replay)).toEqual(keys(firstRun));
   }, 900_000);
 
+  it('the Ingress variant on Traefik (annotations and Middlewares) converges, passes the test, and rolls back', () => {
+    const ingress = ['--set', 'ingress.kind=ingress', '--set', 'ingress.class_name=traefik', '--set', 'ingress.controller=traefik'];
+    const routes = ['--only', '89_rollback_devpi/routes'];
+    const drop = run(['rollback', 'devpi', '--env', 'local', ...routes, '--json']);
+    expect(drop.code, drop.stderr).toBe(0);
+    expect(keys(drop)).toEqual(['delete k8s:gateway.networking.k8s.io/v1/HTTPRoute/devpi/devpi-api', 'delete k8s:gateway.networking.k8s.io/v1/HTTPRoute/devpi/devpi-dashboard']);
+    try {
+      const play = run(['play', 'devpi', '--env', 'local', ...ingress, '--json']);
+      expect(play.code, play.stdout.slice(-3000) + play.stderr).toBe(0);
+      expect(keys(play)).toEqual([
+        'create k8s:networking.k8s.io/v1/Ingress/devpi/devpi-api',
+        'create k8s:networking.k8s.io/v1/Ingress/devpi/devpi-dashboard',
+        'create k8s:traefik.io/v1alpha1/Middleware/devpi/devpi-api-headers',
+        'create k8s:traefik.io/v1alpha1/Middleware/devpi/devpi-body-limit',
+        'create k8s:traefik.io/v1alpha1/Middleware/devpi/devpi-dashboard-headers',
+      ]);
+      expect(keys(run(['play', 'devpi', '--env', 'local', ...ingress, '--json']))).toEqual([]);
+      const t = run(['test', 'devpi', '--env', 'local', ...ingress, '--json']);
+      expect(t.code, t.stdout.slice(-4000) + t.stderr).toBe(0);
+      expect(t.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/88_test_devpi/live/dashboard')?.reason).toMatch(/links on https:\/\/packages-api\.devpi\.sandbox\.test.*session cookie Domain/);
+      const predicted = run(['rollback', 'devpi', '--env', 'local', ...ingress, ...routes, '--check', '--json']);
+      const removed = run(['rollback', 'devpi', '--env', 'local', ...ingress, ...routes, '--json']);
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(keys(removed)).toEqual(keys(play).map((k) => k.replace(/^create /, 'delete ')));
+      expect(keys(predicted)).toEqual(keys(removed));
+    } finally {
+      const back = run(['play', 'devpi', '--env', 'local', '--json']);
+      expect(back.code, back.stderr).toBe(0);
+    }
+  }, 900_000);
+
   afterAll(() => {
     // No secret value in anything the CLI printed (stdout, stderr, --json, --diff).
     secretValues().forEach((v) => seen.add(v));

@@ -1,12 +1,11 @@
 import { definePlaybook, type Step } from '../../../../src/index.ts';
 import * as k8s from '../../../../src/modules/k8s/index.ts';
 import * as keycloak from '../../../../src/modules/keycloak/index.ts';
-import * as template from '../../../../src/modules/template/index.ts';
 import { keycloakClientAbsent } from '../../../../roles/oauth2_proxy/index.ts';
 import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment/git_push.ts';
 import { buildRollback } from './60_build_workflow.ts';
 import { staticVolumeName } from './20_storage.ts';
-import { ingressVars } from './80_ingress.ts';
+import { routeManifests } from './80_ingress.ts';
 import { devpi, devpiImage } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { builtImageTag } from './build.ts';
@@ -27,13 +26,12 @@ export default definePlaybook<DevpiVars>((env) => {
   const d = devpi(env);
   const v = d.v;
   const ns = d.ns;
-  const routesTpl = v.ingress.kind === 'httproute' ? 'httproute.yaml.hbs' : 'ingress.yaml.hbs';
   const files = devpiFiles(env, devpiImage(v, builtImageTag(v)));
   const manifests = Object.entries(files)
     .filter(([p]) => !p.endsWith('/kustomization.yaml'))
     .map(([, t]) => t);
   const steps: Step[] = [
-    k8s.remove('routes', { manifests: template.manifests({ src: d.tpl(routesTpl) }, ingressVars(env)) }),
+    k8s.remove('routes', { manifests: routeManifests(env) }),
   ];
   if (v.deploy.mode === 'argocd') {
     // The Application's finalizer prunes what Argo CD deployed before it goes.

@@ -30,6 +30,8 @@ const ingress = z
     kind: z.enum(['ingress', 'httproute']).default('ingress'),
     /** IngressClass for kind `ingress`. @default 'nginx' */
     class_name: k8sName.default('nginx'),
+    /** The controller behind that class, whose annotations the Ingresses carry (headers, body size, TLS). @default 'nginx' */
+    controller: z.enum(['nginx', 'traefik']).default('nginx'),
     /** TLS Secret in the devpi namespace for kind `ingress` (none: TLS ends elsewhere). */
     tls_secret_name: k8sName.optional(),
     /** Gateway for kind `httproute` (§3 gateway_name / gateway_namespace). */
@@ -40,7 +42,7 @@ const ingress = z
     body_size: z.string().regex(/^\d+[kmg]?$/).default('50m'),
   })
   .strict()
-  .default({ kind: 'ingress', class_name: 'nginx', gateway_name: 'thinkube-gateway', gateway_namespace: 'gateway-system', gateway_section: 'https', body_size: '50m' });
+  .default({ kind: 'ingress', class_name: 'nginx', controller: 'nginx', gateway_name: 'thinkube-gateway', gateway_namespace: 'gateway-system', gateway_section: 'https', body_size: '50m' });
 
 /** Where devpi's pods run (every Deployment, Job and build pod): a dedicated or tainted node pool. */
 const placement = z

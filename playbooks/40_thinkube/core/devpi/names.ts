@@ -32,6 +32,8 @@ export const NAMES = {
   /** ConfigMaps nginx adds as request headers (X-Outside-URL per host). */
   dashboardHeaders: 'devpi-dashboard-headers',
   apiHeaders: 'devpi-api-headers',
+  /** Traefik Middleware: the request body limit of both hosts. */
+  bodyLimit: 'devpi-body-limit',
   /** Registry credentials: the builder's docker config (argo ns) and the pull secret (devpi ns). */
   builderDockerConfig: 'devpi-kaniko-docker-config',
   pullSecret: 'devpi-pull-secret',

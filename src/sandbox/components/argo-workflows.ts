@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { ensureUpstreamCrds } from '../../crds/apply.ts';
-import { ARGO_WORKFLOWS_BUILD, goBuild, goBuildDir } from '../build.ts';
+import { mkdirSync } from 'node:fs';
+import { ARGO_WORKFLOWS_BUILD, goBuild, goBuildDir, KANIKO_BUILD } from '../build.ts';
 import { type Component, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { addFile, buildImage, type ImageSpec, imageInRegistry, imageRef, minimalEtc, pushImage } from '../images.ts';
@@ -42,6 +43,26 @@ export const ARGOEXEC: ImageSpec = {
   inputs: [`argo-workflows ${VERSIONS.argoWorkflows}`],
 };
 
+/**
+ * Kaniko's executor (Chainguard's fork, decision 040) laid out as upstream's image is:
+ * `/kaniko/executor`, CAs in `/kaniko/ssl/certs`, registry credentials in `/kaniko/.docker`.
+ * A build trusts the sandbox registry with `--registry-certificate`.
+ */
+export const KANIKO: ImageSpec = {
+  name: 'helix/kaniko-executor',
+  tag: `v${VERSIONS.kaniko}`,
+  rootfs: async (dir) => {
+    addFile(dir, join(await goBuild(KANIKO_BUILD), 'executor'), 'kaniko/executor');
+    addFile(dir, '/etc/ssl/certs/ca-certificates.crt', 'kaniko/ssl/certs/ca-certificates.crt');
+    mkdirSync(join(dir, 'kaniko', '.docker'), { recursive: true });
+    mkdirSync(join(dir, 'workspace'), { recursive: true });
+  },
+  entrypoint: ['/kaniko/executor'],
+  env: ['PATH=/usr/local/bin:/kaniko', 'SSL_CERT_DIR=/kaniko/ssl/certs', 'DOCKER_CONFIG=/kaniko/.docker/', 'HOME=/root', 'USER=root'],
+  workdir: '/workspace',
+  inputs: [`kaniko ${VERSIONS.kaniko}`],
+};
+
 function clusterObjects(): KubernetesObject[] {
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ARGO_NAMESPACE } },
@@ -77,16 +98,19 @@ export const argoWorkflows: Component = {
   deps: ['kube-apiserver', 'registry', 'kubelet'],
   prepare: async (ctx) => {
     await step(ctx.report, 'argo-workflows', `build workflow-controller and argoexec v${VERSIONS.argoWorkflows} (cached; ~10 min cold)`, () => goBuild(ARGO_WORKFLOWS_BUILD));
+    await step(ctx.report, 'argo-workflows', `build the Kaniko executor v${VERSIONS.kaniko} (cached; ~3 min cold)`, () => goBuild(KANIKO_BUILD));
   },
   start: async (ctx) => {
     requireRoot('argo-workflows');
     const kubeconfig = await componentKubeconfig(ctx, 'argo-workflows', USER);
     const executor = imageRef(ARGOEXEC);
-    await step(ctx.report, 'argo-workflows', `install the CRDs, RBAC and configuration; push ${executor} (cached)`, async () => {
+    await step(ctx.report, 'argo-workflows', `install the CRDs, RBAC and configuration; push ${executor} and ${imageRef(KANIKO)} (cached)`, async () => {
       await ensureUpstreamCrds(adminKubeconfig(ctx), ['argo-workflows']);
       await applyObjects(adminKubeconfig(ctx), clusterObjects());
       const certs = registryCertDir(ctx);
-      if (!(await imageInRegistry(executor, certs))) await pushImage(await buildImage(ARGOEXEC), executor, certs);
+      for (const spec of [ARGOEXEC, KANIKO]) {
+        if (!(await imageInRegistry(imageRef(spec), certs))) await pushImage(await buildImage(spec), imageRef(spec), certs);
+      }
     });
     const bin = join(goBuildDir(ARGO_WORKFLOWS_BUILD.name, ARGO_WORKFLOWS_BUILD.version), 'bin', 'workflow-controller');
     // Namespaced: it runs the workflows of `argo` only. (A status-setting test of DevPi's build
@@ -110,5 +134,5 @@ export const argoWorkflows: Component = {
     const ok = await httpOk(HEALTH_URL);
     return { ok, detail: `${p.detail}; ${HEALTH_URL} ${ok ? 'answers' : 'does not answer'}` };
   },
-  contribute: () => ({ vars: { argo_namespace: ARGO_NAMESPACE, argo_executor_image: imageRef(ARGOEXEC) } }),
+  contribute: () => ({ vars: { argo_namespace: ARGO_NAMESPACE, argo_executor_image: imageRef(ARGOEXEC), kaniko_image: imageRef(KANIKO) } }),
 };

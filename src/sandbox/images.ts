@@ -95,6 +95,13 @@ export function minimalEtc(rootfs: string): void {
   writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
 }
 
+/** A root filesystem for one static binary: the binary, Debian's CA bundle, the smallest /etc. */
+export function staticBinaryRootfs(dir: string, binary: string, dst: string): void {
+  addFile(dir, binary, dst);
+  addFile(dir, '/etc/ssl/certs/ca-certificates.crt', 'etc/ssl/certs/ca-certificates.crt');
+  minimalEtc(dir);
+}
+
 /** The pause image: Debian's statically linked catatonit in pause mode (what podman uses too). */
 export const PAUSE: ImageSpec = {
   name: 'helix/pause',
@@ -168,9 +175,7 @@ export const OAUTH2_PROXY: ImageSpec = {
   name: 'helix/oauth2-proxy',
   tag: `v${VERSIONS.oauth2Proxy}`,
   rootfs: async (dir) => {
-    addFile(dir, join(await goBuild(OAUTH2_PROXY_BUILD), 'oauth2-proxy'), 'bin/oauth2-proxy');
-    addFile(dir, '/etc/ssl/certs/ca-certificates.crt', 'etc/ssl/certs/ca-certificates.crt');
-    minimalEtc(dir);
+    await staticBinaryRootfs(dir, join(await goBuild(OAUTH2_PROXY_BUILD), 'oauth2-proxy'), 'bin/oauth2-proxy');
     appendFileSync(join(dir, 'etc', 'passwd'), 'nonroot:x:65532:65532::/home/nonroot:/bin/false\n');
   },
   entrypoint: ['/bin/oauth2-proxy'],

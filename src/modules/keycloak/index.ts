@@ -29,4 +29,4 @@ export {
 export { realm, realmProvider, type KeycloakRealm, type RealmSpec } from './realm.ts';
 export { realmRole, realmRoleProvider, type KeycloakRole, type RealmRoleSpec } from './role.ts';
 export { keycloakApi, sessionKey, type KeycloakAdmin } from './session.ts';
-export { user, userProvider, type KeycloakUser, type UserSpec } from './user.ts';
+export { user, userProvider, userTarget, type KeycloakUser, type UserSpec } from './user.ts';

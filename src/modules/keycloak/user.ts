@@ -59,7 +59,7 @@ function representation(d: UserSpec, live?: KeycloakUser): UserRepresentation {
 export const userProvider: Provider<UserSpec, KeycloakUser> = {
   kind: 'keycloak.user',
   describe: (d) => `user ${d.username} in Keycloak realm ${d.realm}`,
-  id: (d) => `keycloak:${d.realm}/user/${d.username.toLowerCase()}`,
+  id: (d) => userTarget(d.realm, d.username),
   validate: (d, report) => {
     validateAdmin(d.admin, report);
     if (!d.realm) report('realm is required');
@@ -113,4 +113,9 @@ export function user(name: string, options: UserSpec & EnsureOptions<undefined> 
 export function user(name: string, options: UserSpec & EnsureOptions<any>): Task<any> {
   const [spec, opts] = splitEnsureOptions<UserSpec>(options);
   return ensure(name, userProvider, spec, opts);
+}
+
+/** The change target of a user (Keycloak keeps user names in lower case). */
+export function userTarget(realm: string, username: string): string {
+  return `keycloak:${realm}/user/${username.toLowerCase()}`;
 }

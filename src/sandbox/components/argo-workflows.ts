@@ -6,11 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { ARGO_WORKFLOWS_BUILD, goBuild, goBuildDir, KANIKO_BUILD } from '../build.ts';
 import { type Component, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
-import { addFile, buildImage, type ImageSpec, imageInRegistry, imageRef, minimalEtc, pushImage } from '../images.ts';
+import { addFile, type ImageSpec, imageRef, staticBinaryRootfs } from '../images.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
 import { step } from '../progress.ts';
 import { NODE_NAME, VERSIONS } from '../versions.ts';
-import { registryCertDir } from './image-registry.ts';
+import { ensureImages } from './image-registry.ts';
 import { adminKubeconfig, componentKubeconfig } from './kubernetes.ts';
 import { REAL_NODE_TAINT } from './node.ts';
 import { requireRoot } from './net.ts';
@@ -33,11 +33,7 @@ const HEALTH_URL = 'http://127.0.0.1:6060/healthz';
 export const ARGOEXEC: ImageSpec = {
   name: 'helix/argoexec',
   tag: `v${VERSIONS.argoWorkflows}`,
-  rootfs: async (dir) => {
-    addFile(dir, join(await goBuild(ARGO_WORKFLOWS_BUILD), 'argoexec'), 'bin/argoexec');
-    addFile(dir, '/etc/ssl/certs/ca-certificates.crt', 'etc/ssl/certs/ca-certificates.crt');
-    minimalEtc(dir);
-  },
+  rootfs: async (dir) => staticBinaryRootfs(dir, join(await goBuild(ARGO_WORKFLOWS_BUILD), 'argoexec'), 'bin/argoexec'),
   entrypoint: ['/bin/argoexec'],
   user: '8737:8737',
   inputs: [`argo-workflows ${VERSIONS.argoWorkflows}`],
@@ -107,10 +103,7 @@ export const argoWorkflows: Component = {
     await step(ctx.report, 'argo-workflows', `install the CRDs, RBAC and configuration; push ${executor} and ${imageRef(KANIKO)} (cached)`, async () => {
       await ensureUpstreamCrds(adminKubeconfig(ctx), ['argo-workflows']);
       await applyObjects(adminKubeconfig(ctx), clusterObjects());
-      const certs = registryCertDir(ctx);
-      for (const spec of [ARGOEXEC, KANIKO]) {
-        if (!(await imageInRegistry(imageRef(spec), certs))) await pushImage(await buildImage(spec), imageRef(spec), certs);
-      }
+      await ensureImages(ctx, [ARGOEXEC, KANIKO]);
     });
     const bin = join(goBuildDir(ARGO_WORKFLOWS_BUILD.name, ARGO_WORKFLOWS_BUILD.version), 'bin', 'workflow-controller');
     // Namespaced: it runs the workflows of `argo` only. (A status-setting test of DevPi's build

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { writeIfChanged } from '../host.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive, saveCtx } from '../component.ts';
 import { httpOk } from '../http.ts';
-import { BASE_IMAGES, buildImage, imageInRegistry, imageRef, pushImage } from '../images.ts';
+import { BASE_IMAGES, buildImage, type ImageSpec, imageInRegistry, imageRef, pushImage } from '../images.ts';
 import { Pki } from '../pki.ts';
 import { step } from '../progress.ts';
 import { run } from '../proc.ts';
@@ -33,6 +33,16 @@ export function registryCertDir(ctx: Ctx): string {
 
 async function healthy(ctx: Ctx): Promise<boolean> {
   return httpOk(`${url}/v2/`, { ca: pki(ctx).caCert });
+}
+
+/** Builds (cached by recipe) and pushes each image whose tag the sandbox registry lacks. */
+export async function ensureImages(ctx: Ctx, specs: readonly ImageSpec[]): Promise<void> {
+  const certs = registryCertDir(ctx);
+  for (const spec of specs) {
+    const ref = imageRef(spec);
+    if (await imageInRegistry(ref, certs)) continue;
+    await pushImage(await buildImage(spec), ref, certs);
+  }
 }
 
 export const registry: Component = {
@@ -66,14 +76,7 @@ export const registry: Component = {
       healthy: () => healthy(ctx),
       timeoutMs: 60_000,
     });
-    const certs = registryCertDir(ctx);
-    await step(ctx.report, 'registry', `build and push ${BASE_IMAGES.map(imageRef).join(', ')} (cached)`, async () => {
-      for (const spec of BASE_IMAGES) {
-        const ref = imageRef(spec);
-        if (await imageInRegistry(ref, certs)) continue;
-        await pushImage(await buildImage(spec), ref, certs);
-      }
-    });
+    await step(ctx.report, 'registry', `build and push ${BASE_IMAGES.map(imageRef).join(', ')} (cached)`, () => ensureImages(ctx, BASE_IMAGES));
     (ctx.state.facts.registry ??= {}).images = BASE_IMAGES.map(imageRef);
     saveCtx(ctx);
   },

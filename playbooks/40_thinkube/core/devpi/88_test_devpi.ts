@@ -82,7 +82,7 @@ export default definePlaybook<DevpiVars>((env) => {
     block('live', {
       steps: [
         keycloak.user('test-user', { ...user, email: `${username}@${v.domain_name}`, emailVerified: true, firstName: 'Helix', lastName: 'Test', password }),
-        dashboardCheck('dashboard', { ...live, user: { username, password, target: `keycloak:${v.keycloak_realm}/user/${username}` } }),
+        dashboardCheck('dashboard', { ...live, user: { username, password, target: keycloak.userTarget(v.keycloak_realm, username) } }),
         packageRoundTrip('package', { ...live, rootPassword: v.devpi_root_password }),
       ],
       always: [keycloak.user('remove-test-user', { ...user, state: 'absent' })],

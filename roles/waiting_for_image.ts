@@ -1,5 +1,5 @@
 import { defineTask, noChange, type Secret, TargetError, type Task } from '../src/index.ts';
-import { fetchWithTls, unverifiedTargets } from '../src/modules/http/index.ts';
+import { fetchWithCa, fetchWithTls, unverifiedTargets } from '../src/modules/http/index.ts';
 
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -20,10 +20,11 @@ const ACCEPT = [
  * @param o.tag The tag the build pushes.
  * @param o.timeoutMs @default 600000
  * @param o.plannedBy Change target of the build that pushes the image.
+ * @param o.caFile PEM file of a private CA the registry's certificate chains to.
  */
 export function waitingForImage(
   name: string,
-  o: { registry: string; repository: string; tag: string; user?: string; token?: Secret; timeoutMs?: number; pollMs?: number; plannedBy?: string },
+  o: { registry: string; repository: string; tag: string; user?: string; token?: Secret; timeoutMs?: number; pollMs?: number; plannedBy?: string; caFile?: string },
 ): Task<{ image: string; digest: string | undefined }> {
   const image = `${o.registry}/${o.repository}:${o.tag}`;
   return defineTask({
@@ -31,7 +32,7 @@ export function waitingForImage(
     name,
     plan: async (ctx) => {
       if (o.plannedBy && ctx.plannedCreate(o.plannedBy)) return noChange(`${image} will be pushed by the build (predicted)`, { image, digest: undefined });
-      const f = fetchWithTls(unverifiedTargets(ctx.env));
+      const f = o.caFile ? fetchWithCa([o.caFile]) : fetchWithTls(unverifiedTargets(ctx.env));
       const headers: Record<string, string> = { accept: ACCEPT };
       if (o.user && o.token) headers.authorization = `Basic ${Buffer.from(`${o.user}:${o.token.reveal()}`).toString('base64')}`;
       const url = `https://${o.registry}/v2/${o.repository}/manifests/${encodeURIComponent(o.tag)}`;

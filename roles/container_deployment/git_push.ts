@@ -25,7 +25,7 @@ export interface GitPushRole extends Group {
  * @param o.repoUrl SSH URL of the repository.
  * @param o.branch @default 'main'
  * @param o.files Path in the repository → content.
- * @param o.prune Folders whose other files are removed. @default []
+ * @param o.prune Folders whose other files are removed, or `true`: every other file. @default []
  * @param o.message Commit message. @default 'helix: update rendered manifests'
  * @param o.sshKey Private key file (or Secret).
  * @param o.knownHostsFile known_hosts file of the git server; the user's known_hosts when absent.
@@ -35,7 +35,7 @@ export function gitPush(o: {
   repoUrl: string;
   branch?: string;
   files: Input<Readonly<Record<string, string>>>;
-  prune?: readonly string[];
+  prune?: readonly string[] | true;
   message?: string;
   sshKey?: string | Secret;
   knownHostsFile?: string;
@@ -46,7 +46,7 @@ export function gitPush(o: {
     repoUrl: o.repoUrl,
     branch: o.branch ?? 'main',
     files: o.files,
-    prune: o.prune ? [...o.prune] : false,
+    prune: o.prune === true ? true : o.prune ? [...o.prune] : false,
     message: o.message ?? 'helix: update rendered manifests',
     ...(o.sshKey ? { sshKey: o.sshKey } : {}),
     ...(knownHosts ? { knownHosts } : {}),

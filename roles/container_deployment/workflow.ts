@@ -84,7 +84,8 @@ export function followWorkflow(name: string, o: { namespace: string; workflow: I
  */
 export function workflow(o: { manifest: k8s.Manifest; timeoutMs?: number; pollMs?: number }): Group & { follow: Task<WorkflowResult> } {
   const namespace = o.manifest.metadata.namespace!;
-  const submit = k8s.apply('submit', { manifest: o.manifest });
+  // Submitted once: the controller owns the Workflow's spec afterwards (never re-applied).
+  const submit = k8s.apply('submit', { manifest: o.manifest, createOnly: true });
   const follow = followWorkflow('follow', { namespace, workflow: o.manifest.metadata.name, timeoutMs: o.timeoutMs ?? 1_800_000, ...(o.pollMs ? { pollMs: o.pollMs } : {}) });
   return { ...group('workflow', [submit, follow]), follow };
 }

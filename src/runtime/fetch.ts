@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 
 /**
@@ -65,4 +67,21 @@ export function fetchWithTls(unverified: readonly TlsTarget[]): Fetch {
 /** Extra `RequestInit` for libraries that take request options instead of a fetch function. */
 export function requestInitWithTls(unverified: readonly TlsTarget[]): RequestInit {
   return unverified.length === 0 ? {} : ({ dispatcher: dispatcherFor(unverified) } as RequestInit);
+}
+
+/**
+ * The global `fetch` that also trusts the CA certificates (PEM files) given, beside Node's own:
+ * a private CA one task names (a registry's, a sandbox's), without `NODE_EXTRA_CA_CERTS` for the
+ * whole process. Without files, the global `fetch`.
+ */
+export function fetchWithCa(caFiles: readonly string[]): Fetch {
+  if (caFiles.length === 0) return fetch;
+  const key = `ca:${[...caFiles].sort().join(',')}`;
+  let d = dispatchers.get(key);
+  if (!d) {
+    d = new Agent({ connect: { ca: [...rootCertificates, ...caFiles.map((f) => readFileSync(f, 'utf8'))] } });
+    dispatchers.set(key, d);
+  }
+  const dispatcher = d;
+  return ((input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) => fetch(input, { ...init, dispatcher } as RequestInit)) as Fetch;
 }

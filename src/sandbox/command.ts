@@ -59,4 +59,15 @@ export function registerSandbox(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
       else process.stdout.write(exportLines(o.env));
     });
+
+  // The process the `github` component runs (not for users: `sandbox up` starts it).
+  sandbox
+    .command('serve-github <config>', { hidden: true })
+    .description("the sandbox's GitHub API stand-in (started by `sandbox up`)")
+    .action(async (config: string) => {
+      const { serveGithub } = await import('./components/github.ts');
+      const api = await serveGithub(config);
+      process.stderr.write(`github stand-in on ${api.url}\n`);
+      await new Promise<never>(() => undefined);
+    });
 }

@@ -188,24 +188,32 @@ export const OAUTH2_PROXY: ImageSpec = {
  * on this machine from PyPI (`pip wheel`), then installed inside the root filesystem with no
  * index, so the image gets exactly what the host fetched. The pods run it as UID 1000.
  */
+/** devpi's packages, and the wheels of them and their dependencies (Debian's pip, cached). */
+const DEVPI_REQS = [`devpi-server==${VERSIONS.devpiServer}`, `devpi-web==${VERSIONS.devpiWeb}`];
+
+/** Made once by Debian's Python, the one the images run (another python3 on PATH may resolve newer wheels). */
+async function devpiWheels(): Promise<string> {
+  const wheels = join(cacheDir(), 'wheels', `devpi-server-${VERSIONS.devpiServer}-web${VERSIONS.devpiWeb}`);
+  if (!existsSync(join(wheels, '.complete'))) {
+    rmSync(wheels, { recursive: true, force: true });
+    await run('/usr/bin/python3', ['-m', 'pip', 'wheel', '--quiet', '--disable-pip-version-check', '--wheel-dir', wheels, ...DEVPI_REQS], { timeoutMs: 20 * 60_000 });
+    writeFileSync(join(wheels, '.complete'), `${new Date().toISOString()}\n`);
+  }
+  return wheels;
+}
+
+const PYTHON_PACKAGES = ['python3', 'python3-venv', 'ca-certificates'];
+
 export const DEVPI: ImageSpec = {
   name: 'helix/devpi',
   tag: VERSIONS.devpiServer,
   rootfs: async (dir) => {
-    await debianRootfs(dir, ['python3', 'python3-venv', 'ca-certificates'], [{ name: 'devpi', uid: 1000, home: '/devpi' }]);
-    const wheels = join(cacheDir(), 'wheels', `devpi-server-${VERSIONS.devpiServer}-web${VERSIONS.devpiWeb}`);
-    const reqs = [`devpi-server==${VERSIONS.devpiServer}`, `devpi-web==${VERSIONS.devpiWeb}`];
-    if (!existsSync(join(wheels, '.complete'))) {
-      rmSync(wheels, { recursive: true, force: true });
-      // Debian's Python, the one the image runs (another python3 on PATH may resolve newer wheels).
-      await run('/usr/bin/python3', ['-m', 'pip', 'wheel', '--quiet', '--disable-pip-version-check', '--wheel-dir', wheels, ...reqs], { timeoutMs: 20 * 60_000 });
-      writeFileSync(join(wheels, '.complete'), `${new Date().toISOString()}\n`);
-    }
+    await debianRootfs(dir, PYTHON_PACKAGES, [{ name: 'devpi', uid: 1000, home: '/devpi' }]);
     const inside = join(dir, 'tmp', 'wheels');
-    cpSync(wheels, inside, { recursive: true });
+    cpSync(await devpiWheels(), inside, { recursive: true });
     const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }; // no PIP_* of this machine inside
     await run('/usr/sbin/chroot', [dir, 'python3', '-m', 'venv', '/opt/devpi'], { env });
-    await run('/usr/sbin/chroot', [dir, '/opt/devpi/bin/pip', 'install', '--quiet', '--disable-pip-version-check', '--no-index', '--no-cache-dir', '--find-links', '/tmp/wheels', ...reqs], { env, timeoutMs: 20 * 60_000 });
+    await run('/usr/sbin/chroot', [dir, '/opt/devpi/bin/pip', 'install', '--quiet', '--disable-pip-version-check', '--no-index', '--no-cache-dir', '--find-links', '/tmp/wheels', ...DEVPI_REQS], { env, timeoutMs: 20 * 60_000 });
     rmSync(inside, { recursive: true, force: true });
   },
   env: ['PATH=/opt/devpi/bin:/usr/local/bin:/usr/bin:/bin', 'HOME=/devpi', 'LANG=C.UTF-8'],
@@ -214,5 +222,38 @@ export const DEVPI: ImageSpec = {
   inputs: [`devpi-server ${VERSIONS.devpiServer}`, `devpi-web ${VERSIONS.devpiWeb}`, 'debian python3'],
 };
 
+/**
+ * The base of DevPi's own build (Kaniko, `playbooks/…/devpi/image/Dockerfile`): Debian's
+ * Python with venv and a `devpi` user, nothing installed with pip.
+ */
+export const PYTHON: ImageSpec = {
+  name: 'helix/python',
+  tag: `3.11-${DEBIAN.suite}`,
+  rootfs: (dir) => debianRootfs(dir, PYTHON_PACKAGES, [{ name: 'devpi', uid: 1000, home: '/devpi' }]),
+  env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8'],
+  cmd: ['python3'],
+  inputs: ['debian python3'],
+};
+
+/** Only devpi's wheels under /wheels: the build stage DevPi's Dockerfile copies them from (pods fetch nothing). */
+export const DEVPI_WHEELS: ImageSpec = {
+  name: 'helix/devpi-wheels',
+  tag: `${VERSIONS.devpiServer}-web${VERSIONS.devpiWeb}`,
+  rootfs: async (dir) => {
+    cpSync(await devpiWheels(), join(dir, 'wheels'), { recursive: true, filter: (src) => !src.endsWith('.complete') });
+  },
+  inputs: [`devpi-server ${VERSIONS.devpiServer}`, `devpi-web ${VERSIONS.devpiWeb}`],
+};
+
+/** Debian's git and OpenSSH client: the clone step of build workflows. */
+export const GIT: ImageSpec = {
+  name: 'helix/git',
+  tag: `2.39-${DEBIAN.suite}`,
+  rootfs: (dir) => debianRootfs(dir, ['git', 'openssh-client', 'ca-certificates']),
+  env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8', 'HOME=/tmp'],
+  cmd: ['git', '--version'],
+  inputs: ['debian git openssh-client'],
+};
+
 /** Images every sandbox registry holds: the node's, and what the sandbox's components run. */
-export const BASE_IMAGES: readonly ImageSpec[] = [PAUSE, BUSYBOX, REDIS, OAUTH2_PROXY, DEVPI];
+export const BASE_IMAGES: readonly ImageSpec[] = [PAUSE, BUSYBOX, REDIS, OAUTH2_PROXY, DEVPI, PYTHON, DEVPI_WHEELS, GIT];

@@ -14,18 +14,19 @@ import { traefik } from './components/ingress.ts';
 import { NODE_COMPONENTS } from './components/node.ts';
 import { storage } from './components/storage.ts';
 import { argoWorkflows } from './components/argo-workflows.ts';
+import { github } from './components/github.ts';
 
 /** The real node and what makes it useful: images, runtime, kubelet, Services, DNS, ingress. */
 export const NODE_GROUP: readonly Component[] = [registry, ...NODE_COMPONENTS, coredns, traefik, storage];
 
 /** Every component, in a valid start order (each after its dependencies). */
-export const COMPONENTS: readonly Component[] = [net, ...KUBERNETES_COMPONENTS, ...NODE_GROUP, keycloak, redis, postgres, devpi, oauth2Proxy, sshHosts, gitServer, argoWorkflows];
+export const COMPONENTS: readonly Component[] = [net, ...KUBERNETES_COMPONENTS, ...NODE_GROUP, keycloak, redis, postgres, devpi, oauth2Proxy, sshHosts, gitServer, github, argoWorkflows];
 
 /** Names accepted by `--only` besides the component names. */
 export const ALIASES: Readonly<Record<string, readonly string[]>> = {
   k8s: KUBERNETES_COMPONENTS.map((c) => c.name),
   kubernetes: KUBERNETES_COMPONENTS.map((c) => c.name),
-  hosts: ['ssh', 'git'],
+  hosts: ['ssh', 'git', 'github'],
   node: NODE_GROUP.map((c) => c.name),
 };
 

@@ -38,6 +38,8 @@ export const PORTS = {
   redis: 16379,
   postgres: 15432,
   devpi: 13141,
+  /** The GitHub API stand-in (components/github.ts). */
+  github: 18089,
   /** On the node address (the apiserver reaches the kubelet there for logs and exec). */
   kubelet: 20250,
   kubeletHealthz: 20248,

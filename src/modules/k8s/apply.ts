@@ -37,6 +37,13 @@ export interface ApplyOptions extends ManifestSource, TaskOptions<KubeObject[]> 
    * @default false
    */
   wait?: boolean | { timeoutMs?: number };
+  /**
+   * Create the objects that do not exist and leave existing ones as they are: one-shot objects
+   * a controller takes over once submitted (an Argo Workflow, whose spec the controller
+   * rewrites). An existing object is reported unchanged, whatever it holds.
+   * @default false
+   */
+  createOnly?: boolean;
 }
 
 /** One object of the task: what it is, what the server says it would become, what changes. */
@@ -162,7 +169,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     const plain = plainSecretValues(desired);
     const live = await readLive(ctx, ref, plain);
     // helix's last apply set exactly these fields to these values: an apply would store nothing new.
-    if (live && appliedAlready(desired, live)) return { manifest: desired, ref, target, live, after: live, change: undefined };
+    if (live && (own.createOnly || appliedAlready(desired, live))) return { manifest: desired, ref, target, live, after: live, change: undefined };
     let after: KubeObject;
     try {
       after = guardSecretValues(await client.apply(desired, { dryRun: true, force, signal: ctx.signal }), plain);
@@ -228,7 +235,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
           continue;
         }
         const live = await readLive(ctx, refOf(desired), plainSecretValues(desired));
-        if (live && appliedAlready(desired, live)) continue; // nothing to apply, so nothing the server could reject
+        if (live && (own.createOnly || appliedAlready(desired, live))) continue; // nothing to apply, so nothing the server could reject
         const problem = await dryRunProblem(client, desired, force, ctx.signal);
         if (problem) problems.push(problem);
       }

@@ -91,7 +91,7 @@ export const registry: Component = {
     delete ctx.state.facts.registry;
     saveCtx(ctx);
   },
-  contribute: () => ({ vars: { sandbox_registry: HOST_NAMES.registry } }),
+  contribute: (ctx) => ({ vars: { sandbox_registry: HOST_NAMES.registry, registry_ca_file: pki(ctx).caCert } }),
 };
 
 /** Lists a repository's tags in the registry (for tests and `status`). */

@@ -48,8 +48,12 @@ const hostKey = (ctx: Ctx, h: HostDef) => join(keysDir(ctx), `${h.name}_ssh_host
 const sshdConfig = (ctx: Ctx, h: HostDef) => join(ctx.dir, 'ssh', h.name, 'sshd_config');
 
 export const gitReposDir = (ctx: Ctx) => join(sharedDir(ctx.dir), 'git');
-/** Bare repositories created on `up`. */
-export const GIT_REPOS = ['sandbox.git', 'playbooks.git'] as const;
+/** Bare repositories created on `up` (`thinkube-devpi.git`: the DevPi image source, GitHub's stand-in). */
+export const GIT_REPOS = ['sandbox.git', 'playbooks.git', 'thinkube-devpi.git'] as const;
+/** sshd reads authorized_keys as the target user: it lives where that user can read it. */
+const authorizedKeys = (ctx: Ctx, h: HostDef) => join(sharedDir(ctx.dir), 'ssh', h.name, 'authorized_keys');
+/** The git host's authorized_keys (the client key, and deploy keys registered through the GitHub stand-in). */
+export const gitAuthorizedKeys = (ctx: Ctx) => authorizedKeys(ctx, GIT_HOST);
 
 const keysInFlight = new Map<string, Promise<void>>();
 
@@ -168,11 +172,11 @@ async function startHost(ctx: Ctx, component: string, h: HostDef, shell: string)
   await ensureKey(hostKey(ctx, h), `helix-sandbox-${h.name}`);
   await ensureKey(clientKey(ctx), 'helix-sandbox-client');
   await ensureLoginUser(ctx, component, h, shell);
-  // sshd reads authorized_keys as the target user: it must live where that user can read it.
-  const authDir = join(sharedDir(ctx.dir), 'ssh', h.name);
-  mkdirSync(authDir, { recursive: true, mode: 0o755 });
-  const authorized = join(authDir, 'authorized_keys');
-  writeFileSync(authorized, `${publicKeyOf(clientKey(ctx))} helix-sandbox-client\n`, { mode: 0o644 });
+  const authorized = authorizedKeys(ctx, h);
+  mkdirSync(join(authorized, '..'), { recursive: true, mode: 0o755 });
+  // Other lines are the git host's deploy keys (components/github.ts keeps them): kept.
+  const line = `${publicKeyOf(clientKey(ctx))} helix-sandbox-client`;
+  if (!existsSync(authorized) || !readFileSync(authorized, 'utf8').split('\n').includes(line)) writeFileSync(authorized, `${line}\n`, { mode: 0o644 });
   chmodSync(authorized, 0o644);
   const cfg = writeSshdConfig(ctx, h, authorized);
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as github from '../../../src/modules/github/index.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
 import { runSteps } from '../../support/engine.ts';
-import { type FakeGithub, startFakeGithub } from '../../support/fake-github.ts';
+import { type GithubApi, startGithubApi } from '../../../src/sandbox/github-api.ts';
 
 /**
  * The DevPi deploy-key flow against the local GitHub stand-in (GitHub itself is unreachable):
@@ -10,11 +10,11 @@ import { type FakeGithub, startFakeGithub } from '../../support/fake-github.ts';
  */
 describe('github deploy key lifecycle (fake GitHub API)', () => {
   const token = `ghp_${Buffer.from('integration-token').toString('hex')}`;
-  let gh: FakeGithub;
+  let gh: GithubApi;
   const pair = github.generateSshKeypair('helix devpi-deployment');
 
   beforeAll(async () => {
-    gh = await startFakeGithub({ tokens: [token] });
+    gh = await startGithubApi({ tokens: [token] });
     gh.addRepo('thinkube/devpi-deployment');
   });
   afterAll(() => gh?.close());

@@ -29,7 +29,14 @@ describe('devpi variables', () => {
     },
     { name: 'a secret given as plain text is refused', vars: { ...base, devpi_root_password: 'plain' }, problem: 'devpi_root_password' },
     { name: 'a bad domain is refused', vars: { ...base, domain_name: 'Not A Domain' }, problem: 'domain_name' },
-    { name: 'the build needs robot credentials and a GitHub token', vars: { ...base, build: { enabled: true } }, problem: 'harbor_robot_token' },
+    { name: 'the build needs a GitHub token', vars: { ...base, build: { enabled: true } }, problem: 'github_token' },
+    { name: 'robot credentials come as a pair', vars: { ...base, harbor_robot_user: 'robot' }, problem: 'harbor_robot_token' },
+    {
+      name: 'the build source defaults to GitHub, or to the repository under git_remote_base',
+      vars: { ...base, git_remote_base: undefined, deploy: { mode: 'direct' } },
+      check: (v) => expect(v.build.source_repo_url).toBe('git@github.com:thinkube/thinkube-devpi.git'),
+    },
+    { name: 'the build source under git_remote_base', vars: base, check: (v) => expect(v.build.source_repo_url).toBe('ssh://git@git.example.com/srv/git/thinkube-devpi.git') },
     {
       name: 'placement reaches every pod spec as nodeSelector and tolerations',
       vars: { ...base, placement: { node_selector: { pool: 'tools' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }] } },
@@ -54,5 +61,10 @@ describe('devpi variables', () => {
     const v = component.vars.parse({ ...base, harbor_robot_user: 'r', harbor_robot_token: new Secret('t-value'), github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0' } });
     expect(builtImageTag(v)).toMatch(/^v0\.1\.0-[0-9a-f]{8}$/);
     expect(builtImageTag(v)).toBe(builtImageTag(v));
+    // Build args and the pushed source shape the image: another tag.
+    const withArgs = component.vars.parse({ ...base, github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0', build_args: { REGISTRY: 'r.example.com' } } });
+    expect(builtImageTag(withArgs)).not.toBe(builtImageTag(v));
+    const pushed = component.vars.parse({ ...base, github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0', push_source: true } });
+    expect(builtImageTag(pushed)).not.toBe(builtImageTag(v));
   });
 });

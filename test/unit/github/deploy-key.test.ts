@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as github from '../../../src/modules/github/index.ts';
 import { Secret } from '../../../src/runtime/secret.ts';
 import { runSteps } from '../../support/engine.ts';
-import { type FakeGithub, startFakeGithub } from '../../support/fake-github.ts';
+import { type GithubApi, startGithubApi } from '../../../src/sandbox/github-api.ts';
 
 const token = 'ghp_fake_token_value_123456';
-let gh: FakeGithub;
+let gh: GithubApi;
 const conn = () => ({ baseUrl: gh.url, token: new Secret(token, 'test') });
 const pair = github.generateSshKeypair('devpi-deploy');
 const other = github.generateSshKeypair('other');
@@ -13,7 +13,7 @@ const spec = () => ({ github: conn(), owner: 'thinkube', repo: 'devpi-deployment
 const target = () => `github:${gh.url}/thinkube/devpi-deployment/keys/helix devpi`;
 
 beforeAll(async () => {
-  gh = await startFakeGithub({ tokens: [token], pageSize: 2 });
+  gh = await startGithubApi({ tokens: [token], pageSize: 2 });
 });
 afterAll(() => gh.close());
 beforeEach(() => {

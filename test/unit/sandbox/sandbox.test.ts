@@ -15,7 +15,7 @@ describe('sandbox: --only resolution', () => {
     { only: ['k8s'], want: [...net, ...k8s] },
     { only: ['kwok', 'keycloak'], want: [...net, ...k8s, 'keycloak'] },
     { only: ['git'], want: ['net', 'git'] },
-    { only: ['hosts'], want: ['net', 'ssh', 'git'] },
+    { only: ['hosts'], want: ['net', 'ssh', 'git', 'github'] },
   ])('$only → $want', ({ only, want }) => {
     expect(names(only)).toEqual(want);
   });

@@ -70,8 +70,21 @@ const build = z
   .object({
     /** Submit the build Workflow. Off: deploy `devpi_image` as given. @default false */
     enabled: z.boolean().default(false),
-    /** Source of the devpi image (Dockerfile at `dockerfile/Dockerfile`). */
-    source_repo_url: z.string().default('git@github.com:thinkube/thinkube-devpi.git'),
+    /**
+     * Source of the devpi image (Dockerfile at `dockerfile/Dockerfile`), cloned over SSH with the deploy key.
+     * @default `<git_remote_base>/<github_repo_name>.git`, else `git@github.com:<github_org>/<github_repo_name>.git`
+     */
+    source_repo_url: z.string().optional(),
+    /**
+     * Push this component's own image source (`image/`) to `source_revision` (a branch) of the
+     * source repository before building: the sandbox, whose git host stands in for GitHub. In
+     * production the repository is maintained on its own. @default false
+     */
+    push_source: z.boolean().default(false),
+    /** Image of the clone step (git and an SSH client). */
+    git_image: z.string().default('docker.io/alpine/git:2.47.2'),
+    /** `--build-arg`s given to Kaniko. */
+    build_args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     /** GitHub repository (org/name taken from github_org) that gets the deploy key. */
     github_repo_name: z.string().default('thinkube-devpi'),
     /** Commit or tag to build; the image tag is derived from it (no `latest`). */
@@ -86,7 +99,9 @@ const build = z
   .strict()
   .default({
     enabled: false,
-    source_repo_url: 'git@github.com:thinkube/thinkube-devpi.git',
+    push_source: false,
+    git_image: 'docker.io/alpine/git:2.47.2',
+    build_args: {},
     github_repo_name: 'thinkube-devpi',
     source_revision: 'main',
     timeout_seconds: 1800,
@@ -176,6 +191,8 @@ const vars = z
     harbor_project: z.string().regex(/^[a-z0-9._-]+$/).default('thinkube'),
     harbor_robot_user: z.string().optional(),
     harbor_robot_token: secret().optional(),
+    /** PEM file of a private CA the registry's certificate chains to (the sandbox's): given to Kaniko and to the image wait. */
+    registry_ca_file: z.string().startsWith('/').optional(),
     /** Secret (same namespace) with pull credentials; none: pull anonymously. */
     image_pull_secret: k8sName.optional(),
 
@@ -209,8 +226,8 @@ const vars = z
     deploy,
   })
   .superRefine((v, ctx) => {
-    if (v.build.enabled && !(v.harbor_robot_user && v.harbor_robot_token)) {
-      ctx.addIssue({ code: 'custom', path: ['harbor_robot_token'], message: 'build.enabled needs harbor_robot_user and harbor_robot_token' });
+    if (!v.harbor_robot_user !== !v.harbor_robot_token) {
+      ctx.addIssue({ code: 'custom', path: ['harbor_robot_token'], message: 'give both harbor_robot_user and harbor_robot_token, or neither (a registry that takes anonymous pushes)' });
     }
     if (v.build.enabled && !v.github_token) {
       ctx.addIssue({ code: 'custom', path: ['github_token'], message: 'build.enabled needs github_token (the deploy key is registered through the GitHub API)' });
@@ -231,6 +248,11 @@ const vars = z
       devpi_api_hostname: api,
       keycloak_hostname: v.keycloak_hostname ?? new URL(v.keycloak_url).host,
       devpi_client_index_url: v.devpi_client_index_url ?? (v.devpi_url ? `${v.devpi_url}/root/pypi/+simple/` : `https://${api}/root/pypi/+simple/`),
+      build: {
+        ...v.build,
+        source_repo_url:
+          v.build.source_repo_url ?? (v.git_remote_base ? `${v.git_remote_base.replace(/\/+$/, '')}/${v.build.github_repo_name}.git` : `git@github.com:${v.github_org}/${v.build.github_repo_name}.git`),
+      },
       deploy: {
         ...v.deploy,
         repo_url: v.deploy.repo_url ?? (v.git_remote_base ? `${v.git_remote_base.replace(/\/+$/, '')}/${v.deploy.repo_name}` : undefined),

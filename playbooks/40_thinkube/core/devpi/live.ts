@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent } from 'undici';
 import { defineTask, noChange, type Secret, type Task, type TaskContext, TaskError } from '../../../../src/index.ts';
 import { launchBrowser } from '../../../../src/modules/browser/index.ts';
+import { fetchWithCa } from '../../../../src/modules/http/index.ts';
 import * as k8s from '../../../../src/modules/k8s/index.ts';
 
 const WHEEL_SCRIPT = fileURLToPath(new URL('./files/smoke-wheel.py', import.meta.url));
@@ -52,9 +51,9 @@ function failer(ctx: TaskContext) {
 
 /** `fetch` that trusts the system's CAs and `caFile`, and follows no redirect. */
 function httpsClient(caFile: string | undefined) {
-  const dispatcher = caFile ? new Agent({ connect: { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] } }) : undefined;
+  const f = fetchWithCa(caFile ? [caFile] : []);
   return async (url: string, init: RequestInit = {}) => {
-    const res = await fetch(url, { ...init, redirect: 'manual', ...(dispatcher ? { dispatcher } : {}) } as RequestInit);
+    const res = await f(url, { ...init, redirect: 'manual' });
     return { status: res.status, headers: res.headers, body: await res.text() };
   };
 }

@@ -37,6 +37,8 @@ export const NAMES = {
   /** Registry credentials: the builder's docker config (argo ns) and the pull secret (devpi ns). */
   builderDockerConfig: 'devpi-kaniko-docker-config',
   pullSecret: 'devpi-pull-secret',
+  /** ConfigMap (build namespace): the registry's private CA for Kaniko. */
+  registryCa: 'devpi-registry-ca',
   kanikoServiceAccount: 'devpi-kaniko-builder',
   /** GitHub deploy key of the source repo, as a Secret in the argo namespace. */
   deployKeySecret: 'github-ssh-key-thinkube-devpi',

@@ -3,11 +3,13 @@
  * lookup and deploy keys. GitHub cannot be reached from the sandbox; this is the one fake
  * server the project allows. Behaviour follows GitHub's documented responses: 404 for a repo
  * the token cannot see, 422 "key is already in use", Link-header pagination, 204 on delete.
+ * Tests start it in-process; the sandbox runs it as a process (`components/github.ts`) whose
+ * deploy keys open its git host's repositories.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface FakeDeployKey {
+export interface DeployKey {
   id: number;
   key: string;
   title: string;
@@ -20,11 +22,17 @@ export interface FakeDeployKey {
   enabled: boolean;
 }
 
-export interface FakeGithub {
+export interface GithubRepo {
+  private: boolean;
+  defaultBranch: string;
+  keys: DeployKey[];
+}
+
+export interface GithubApi {
   /** Base URL to give Octokit (`baseUrl`). */
   url: string;
   /** owner/repo → its deploy keys. */
-  repos: Map<string, { private: boolean; defaultBranch: string; keys: FakeDeployKey[] }>;
+  repos: Map<string, GithubRepo>;
   /** `METHOD /path` of every request, in order. */
   requests: string[];
   /** Every `authorization` header received (to check tokens are sent, never printed). */
@@ -33,11 +41,18 @@ export interface FakeGithub {
   close(): Promise<void>;
 }
 
-export interface FakeGithubOptions {
+export interface GithubApiOptions {
   /** Accepted tokens; when set, any other (or none) gets 401. */
   tokens?: string[];
   /** Page size the server uses when the client does not ask (GitHub: 30). */
   pageSize?: number;
+  /** Listen address. @default 127.0.0.1 and a free port */
+  host?: string;
+  port?: number;
+  /** Called after a deploy key is added or deleted (the sandbox rewrites its git host's keys). */
+  onKeysChanged?: (api: GithubApi) => void;
+  /** The id of the first key added (a restarted server continues its numbering). @default 1000 */
+  firstKeyId?: number;
 }
 
 /** The `type base64` part of an OpenSSH public key (GitHub ignores the comment). */
@@ -45,9 +60,9 @@ function keyBody(key: string): string {
   return key.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
-export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<FakeGithub> {
-  let nextId = 1000;
-  const state: FakeGithub = {
+export async function startGithubApi(opts: GithubApiOptions = {}): Promise<GithubApi> {
+  let nextId = opts.firstKeyId ?? 1000;
+  const state: GithubApi = {
     url: '',
     repos: new Map(),
     requests: [],
@@ -132,7 +147,7 @@ export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<Fak
       if (all.some((k) => keyBody(k.key) === keyBody(body.key!))) {
         return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'PublicKey', code: 'custom', field: 'key', message: 'key is already in use' }] });
       }
-      const key: FakeDeployKey = {
+      const key: DeployKey = {
         id: nextId++,
         key: keyBody(body.key),
         title: body.title ?? '',
@@ -145,17 +160,23 @@ export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<Fak
         enabled: true,
       };
       repo.keys.push(key);
+      opts.onKeysChanged?.(state);
       return send(res, 201, key);
     }
     if (req.method === 'DELETE' && id !== undefined) {
       const before = repo.keys.length;
       repo.keys = repo.keys.filter((k) => k.id !== id);
+      if (repo.keys.length < before) opts.onKeysChanged?.(state);
       return repo.keys.length < before ? send(res, 204) : notFound(res);
     }
     return send(res, 405, { message: 'Method Not Allowed' });
   });
 
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((r, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => r());
+  });
+  state.url = `http://${host}:${(server.address() as AddressInfo).port}`;
   return state;
 }

@@ -59,7 +59,7 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
       ['clone', 'Succeeded', 'helix-node'],
     ]);
     const image = first.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/60_build_workflow/image')?.reason as string;
-    expect(image).toMatch(/^registry\.sandbox\.test\/helix\/devpi:main-[0-9a-f]{8} exists$/);
+    expect(image).toMatch(/^registry\.sandbox\.test\/helix\/devpi:helix-devpi-image-[0-9a-f]{8} exists$/);
     const tag = image.replace(/ exists$/, '');
     const deploy = await k.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'devpi', name: 'devpi' });
     expect((deploy?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image).toBe(tag);

@@ -43,6 +43,11 @@ describe('devpi variables', () => {
       check: (v) => expect(v.placement).toEqual({ node_selector: { pool: 'tools' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }] }),
     },
     { name: 'a toleration with an unknown effect is refused', vars: { ...base, placement: { tolerations: [{ key: 'x', effect: 'Sometimes' }] } }, problem: 'placement.tolerations.0.effect' },
+    {
+      name: 'a pushed source goes to a branch of its own, never the default branch rollback cannot delete',
+      vars: { ...base, github_token: new Secret('g-value'), build: { enabled: true, push_source: true, source_revision: 'main' } },
+      problem: 'build.source_revision',
+    },
     { name: 'argocd mode needs a repository', vars: { ...base, git_remote_base: undefined }, problem: 'deploy.repo_url' },
   ];
   for (const row of table) {

@@ -76,9 +76,10 @@ const build = z
      */
     source_repo_url: z.string().optional(),
     /**
-     * Push this component's own image source (`image/`) to `source_revision` (a branch) of the
-     * source repository before building: the sandbox, whose git host stands in for GitHub. In
-     * production the repository is maintained on its own. @default false
+     * Push this component's own image source (`image/`) to `source_revision` (a branch helix
+     * owns, deleted on rollback, so not the default branch) of the source repository before
+     * building: the sandbox, whose git host stands in for GitHub. In production the repository
+     * is maintained on its own. @default false
      */
     push_source: z.boolean().default(false),
     /** Image of the clone step (git and an SSH client). */
@@ -231,6 +232,9 @@ const vars = z
     }
     if (v.build.enabled && !v.github_token) {
       ctx.addIssue({ code: 'custom', path: ['github_token'], message: 'build.enabled needs github_token (the deploy key is registered through the GitHub API)' });
+    }
+    if (v.build.push_source && /^(main|master)$/.test(v.build.source_revision)) {
+      ctx.addIssue({ code: 'custom', path: ['build', 'source_revision'], message: `build.push_source pushes to a branch helix owns and deletes on rollback; "${v.build.source_revision}" is usually the repository's default branch, which git and GitHub refuse to delete: name a branch of its own` });
     }
     if (!v.build.enabled && !v.devpi_image) {
       ctx.addIssue({ code: 'custom', path: ['devpi_image'], message: 'give devpi_image, or turn build.enabled on' });

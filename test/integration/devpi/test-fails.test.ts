@@ -87,6 +87,16 @@ async function writeProxyConfig(text: string): Promise<void> {
     kubectl(['wait', '--for=condition=Ready', 'pod', '-l', 'app=oauth2-proxy', '--timeout=120s']);
     return true;
   }, 180_000);
+  await settled();
+}
+
+/**
+ * Both hosts answer through Traefik as they do when healthy (the dashboard sends an anonymous
+ * browser on to log in, the API answers): a restarted pod is Ready before Traefik has its new
+ * endpoint, and a test run in between sees a 503 instead of the property it is meant to see.
+ */
+async function settled(): Promise<void> {
+  await eventually('the dashboard asks for a login and the API answers, through Traefik', async () => (await status(`${DASH}/`)) === 302 && (await status(`${API}/+api`)) === 200, 120_000);
 }
 
 /** As root on the API host: change an index setting. */
@@ -198,6 +208,7 @@ describe('every property helix test devpi checks can fail', () => {
         expect(t.events.find((e) => e.type === 'task.changed' && e.path === 'devpi/88_test_devpi/live/always/remove-test-user')).toBeDefined();
       } finally {
         await restore();
+        await settled();
       }
     }, 600_000);
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { definePlaybook } from '../../../../src/index.ts';
 import * as ssh from '../../../../src/modules/ssh/index.ts';
 import { pipVenv } from '../../../../roles/python/pip_venv.ts';
@@ -9,6 +10,8 @@ import { checkSystemUser, home, WORKSTATION_GROUP, workstationVars } from './wor
  * devpi-client on the admin's workstation, over SSH, as the system user: a venv with the
  * pinned devpi-client, `~/.local/bin/devpi`, and pip pointed at `root/<index>` with
  * certificates verified (no trusted-host, no extra PyPI index: the index inherits root/pypi).
+ * With `tls_ca_file` (a private CA, the sandbox's), the CA goes to `~/.config/devpi/ca.crt`
+ * and the `devpi` command trusts it (REQUESTS_CA_BUNDLE); pip is given it by `PIP_CERT`.
  */
 export default definePlaybook<DevpiVars>((env) => {
   checkSystemUser(env);
@@ -26,10 +29,16 @@ export default definePlaybook<DevpiVars>((env) => {
         // The sandbox's devpi is offline: its hosts get the wheels from this machine.
         source: fromWheelhouse ? 'wheelhouse' : { index: v.devpi_client_index_url },
       }),
+      ...(v.tls_ca_file
+        ? [
+            ssh.file('ca-dir', { path: home(F.caDir), state: 'directory', mode: '0755' }),
+            ssh.file('ca-cert', { path: home(F.caCert), content: readFileSync(v.tls_ca_file, 'utf8'), mode: '0644' }),
+          ]
+        : []),
       ssh.file('bin-dir', { path: home('.local/bin'), state: 'directory', mode: '0755' }),
       ssh.file('devpi-command', {
         path: home(F.bin),
-        content: `#!/bin/sh\n# Written by helix (devpi/85_cli_setup).\nexec "$HOME/${F.venv}/bin/devpi" "$@"\n`,
+        content: `#!/bin/sh\n# Written by helix (devpi/85_cli_setup).\n${v.tls_ca_file ? `export REQUESTS_CA_BUNDLE="$HOME/${F.caCert}"\n` : ''}exec "$HOME/${F.venv}/bin/devpi" "$@"\n`,
         mode: '0755',
       }),
       ssh.file('pip-config-dir', { path: home('.config/pip'), state: 'directory', mode: '0755' }),

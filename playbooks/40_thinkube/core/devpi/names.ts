@@ -76,4 +76,7 @@ export const WORKSTATION_FILES = {
   bashrcMarker: 'helix devpi',
   pipConf: '.config/pip/pip.conf',
   clientDir: '.devpi/client',
+  /** The private CA the hosts' certificates chain to (the sandbox's), for devpi-client and pip. */
+  caDir: '.config/devpi',
+  caCert: '.config/devpi/ca.crt',
 } as const;

@@ -2,7 +2,7 @@ import { T, type PType, unify } from '../ptype.ts';
 import { asString, PREC, type Ts, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding, Scope, TodoReason } from '../jinja/scope.ts';
-import { Untranslatable } from '../jinja/scope.ts';
+import { portTimeString, Untranslatable } from '../jinja/scope.ts';
 import { translateCondition, translateSource } from '../jinja/translate.ts';
 import { arr, type Code, obj, raw } from '../emit/code.ts';
 import type { NormTask } from '../tasks/normalise.ts';
@@ -218,6 +218,16 @@ export function staticBool(cx: MapCx, key: string): boolean | undefined {
   const b = bool(v, cx.scope);
   if (typeof b !== 'boolean') todo('module-args', `${key}: a computed boolean`);
   return b;
+}
+
+/** A file argument (`src:`): a literal, or Jinja whose value is known while porting. */
+export function fileArgument(cx: MapCx, key: string): string | undefined {
+  const v = cx.task.args[key];
+  if (typeof v === 'string' && /\{\{/.test(v)) {
+    const known = portTimeString(v, cx.scope);
+    if (known !== undefined) return known;
+  }
+  return staticString(cx, key);
 }
 
 /** A static string argument (no Jinja), or a TODO. */

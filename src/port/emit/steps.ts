@@ -11,6 +11,11 @@ import { camel, localName, Names, slug } from './names.ts';
 import { conds, cond, type Earlier, type MapCx, type Mapped, millis, type RenderedTemplate, type ResultShape, type TemplateRef, value } from '../map/context.ts';
 import { MAPPERS } from '../map/index.ts';
 
+/** A `debug` that only logs: no register, no failed_when/changed_when, no until, no loop. */
+function isPlainDebug(n: Norm): n is NormTask {
+  return n.type === 'task' && n.module === 'debug' && !n.register && !n.failedWhen && !n.changedWhen && n.until === undefined && !n.loop;
+}
+
 /** What the generated file around the steps provides. */
 export interface StepsHost {
   readonly imports: Imports;
@@ -114,12 +119,34 @@ export class StepsEmitter {
   #one(n: Norm, names: Names, inherited: Inherited, indent: string): Emitted {
     if (n.type === 'broken') return this.#todo(n, 'task-unreadable', n.message, indent, names);
     if (n.type === 'block') return this.#block(n, names, inherited, indent);
+    const before = isPlainDebug(n) ? names.copy() : undefined;
     try {
       return this.#task(n, names, inherited, indent);
     } catch (error) {
-      if (error instanceof Untranslatable) return this.#todo(n, error.reason, error.message, indent, names);
-      throw error;
+      if (!(error instanceof Untranslatable)) throw error;
+      if (before) return this.#untranslatedDebug(n as NormTask, error, indent, before);
+      return this.#todo(n, error.reason, error.message, indent, names);
     }
+  }
+
+  /**
+   * A `debug` whose message or condition has no translation: a log line showing the message's
+   * Jinja source and why, counted with `debug`. A log line does no work, so it does not refuse
+   * the playbook the way a TODO does (decision 041); the tasks whose results it would print do.
+   */
+  #untranslatedDebug(t: NormTask, error: Untranslatable, indent: string, names: Names): Emitted {
+    const label = this.#label(t.source);
+    this.#h.reports.record(label, 'debug');
+    this.#h.reports.note(label, `debug at line ${t.source.line} shows its message untranslated (${error.reason}: ${error.message})`);
+    const a = t.args;
+    const source = a.var !== undefined ? `{{ ${String(a.var)} }}` : typeof a.msg === 'string' ? a.msg : JSON.stringify(a.msg ?? 'Hello world!');
+    const when = t.when.length ? ` (when: ${t.when.map(String).join(' and ')})` : '';
+    const text = `not translated (${error.reason}: ${error.message})${when}: ${source}`;
+    const name = names.take(slug(t.name ?? 'debug') || 'debug', '-');
+    const id = this.#h.ids.take(camel(name));
+    const head = `${indent}const ${id} = `;
+    const call = print({ k: 'call', fn: this.#h.lib('debug'), args: [raw(quote(name)), obj([['msg', raw(`() => ${quote(text)}`)]])] }, indent, head.length);
+    return { lines: [commentFor(t, indent), `${head}${call};`].filter(Boolean), steps: [id] };
   }
 
   #block(b: NormBlock, names: Names, inherited: Inherited, indent: string): Emitted {

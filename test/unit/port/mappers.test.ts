@@ -92,6 +92,9 @@ const rows: Row[] = [
   ['helm repo update is dropped', '- command: helm repo update', 'dropped', ['helm repo update']],
   // set_fact, debug, assert, fail, pause, wait_for
   ['set_fact → const', '- set_fact: {url: "http://{{ host }}:80"}', 'inlined', ['const url = `http://${v.host}:80`;']],
+  ['debug of an untranslatable message → a log line showing its source, counted apart', '- debug: {msg: "{{ hostvars[\'a\'].x }}"}', 'debug', ["debug('debug', {", "msg: () => 'not translated (hostvars: hostvars: another host\\'s variables"]],
+  ['debug reading a TODO\'s register: the TODO refuses, the debug logs', '- blockinfile: {path: /x, block: y}\n  register: b\n- debug: {msg: "{{ b.changed }}"}', 'debug', ["todo('todo-blockinfile'", 'not translated (register-attribute: b is registered by a task that is a TODO'], { hosts: 'web' }],
+  ['debug with failed_when is an assertion: still a TODO', '- debug: {msg: "{{ hostvars[\'a\'].x }}"}\n  failed_when: true', 'todo', ['TODO(port): hostvars']],
   ['debug → lib debug, counted apart', '- debug: {msg: "hello {{ name }}"}', 'debug', ["debug('debug', { msg: () => `hello ${v.name}` })"]],
   ['assert on variables → validation', '- assert: {that: [port > 0], fail_msg: bad port}', 'inlined', ["if (!(v.port > 0)) throw new ConfigError('bad port', 'assert');"]],
   ['assert on results → lib check', '- command: id\n  register: r\n  changed_when: false\n- assert: {that: "r.rc == 0"}', 'mapped', ["check('assert', { that: (ctx) => ctx.result(r).exitCode === 0"]],

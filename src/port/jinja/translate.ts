@@ -114,7 +114,9 @@ function name(n: string, s: Scope): Ts {
   if (n === 'vars' && !s.peek?.(n)) throw new Untranslatable('jinja-construct', 'vars[…]: Ansible\'s table of all variables read by a computed name; read the variables by name');
   const b = s.lookup(n);
   if (b) return bindingTs(b, n);
-  if (n === 'ansible_check_mode') throw new Untranslatable('check-mode', 'ansible_check_mode: helix tasks never ask whether the run is a check');
+  // A helix check plans the same tasks as a run and stops before applying (decision 003),
+  // so the generated code reads it as a run does: false (decision 042).
+  if (n === 'ansible_check_mode') return ts('false', T.boolean, PREC.primary);
   if (n === 'hostvars') throw new Untranslatable('hostvars', 'hostvars: another host\'s variables have no helix equivalent; pass the value explicitly');
   if (n === 'ansible_date_time') return bindingTs(DATE_TIME, n);
   if (n === 'ansible_facts' || /^ansible_/.test(n)) throw new Untranslatable('gathered-facts', `${n}: gathered facts; read them with a fact task instead`);

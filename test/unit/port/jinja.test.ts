@@ -160,7 +160,6 @@ describe('Jinja2 expressions → TypeScript', () => {
     ['name | password_hash("sha512")', 'jinja-filter'],
     ['name | quote', 'jinja-filter'],
     ['result is changed', 'register-status'],
-    ['ansible_check_mode', 'check-mode'],
     ['ansible_default_ipv4.address', 'gathered-facts'],
     ['ansible_date_time.weekday_number', 'register-attribute'],
     ["hostvars['x'].y", 'hostvars'],
@@ -176,6 +175,11 @@ describe('Jinja2 expressions → TypeScript', () => {
     }
     expect(caught).toBeInstanceOf(Untranslatable);
     expect((caught as Untranslatable).reason).toBe(reason);
+  });
+
+  it('reads ansible_check_mode as a run does (a helix check plans the same tasks)', () => {
+    expect(translateCondition('not ansible_check_mode', scope()).code).toBe('!false');
+    expect(translateCondition('ansible_check_mode', scope()).code).toBe('false');
   });
 
   it('keeps literal helpers exact', () => {

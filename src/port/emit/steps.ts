@@ -1,5 +1,5 @@
 import { T, elementOf, type PType, unify } from '../ptype.ts';
-import { asBool, PREC, quote, wrap, type Ts } from '../jinja/code.ts';
+import { asBool, knownBool, lit, PREC, quote, wrap, type Ts } from '../jinja/code.ts';
 import { type Binding, type Scope, Untranslatable, withBindings } from '../jinja/scope.ts';
 import { soleExpression } from '../jinja/template.ts';
 import type { SourceTask } from '../ansible/source.ts';
@@ -206,6 +206,8 @@ export class StepsEmitter {
     const saved = this.#scope;
     try {
       this.#scope = this.#withVars(t.vars);
+      const never = this.#never(t);
+      if (never) return this.#dropped(t, never, indent);
       switch (t.module) {
         case 'include_tasks':
         case 'import_tasks':
@@ -284,6 +286,27 @@ export class StepsEmitter {
   #synthetic = false;
   /** Bindings a role call gives back to the list after it. */
   #roleOut: Record<string, Binding> | undefined;
+
+  /**
+   * Why a task never runs, when its `when:` is false while porting (`when: ansible_check_mode`,
+   * a placeholder for Ansible's check, decision 042). A condition without a translation is left
+   * to the task's own mapping to report.
+   */
+  #never(t: NormTask): string | undefined {
+    // Translating a condition notes the variables it reads (they become parameters): only the
+    // conditions that can be known while porting are translated ahead of the task's mapping.
+    if (!t.when.some((w) => typeof w === 'boolean' || KNOWN_WHEN.test(w))) return undefined;
+    let when: Ts | undefined;
+    try {
+      when = conds(t.when, this.#scope);
+    } catch (error) {
+      if (error instanceof Untranslatable) return undefined;
+      throw error;
+    }
+    if (!when || knownBool(when) !== false) return undefined;
+    const src = t.when.map(String).join(' and ');
+    return `never runs: when: ${src} is always false${/ansible_check_mode/.test(src) ? ' (ansible_check_mode reads false, decision 042)' : ''}`;
+  }
 
   #dropped(t: NormTask, why: string, indent: string): Emitted {
     this.#h.reports.record(this.#label(t.source), 'dropped');
@@ -418,7 +441,7 @@ export class StepsEmitter {
     const extraSteps: string[] = [];
     if (failedAfter) {
       const bound = t.register ? withBindings(this.#scope, { [t.register]: resultBinding(`ctx.result(${id})`, m.result, true) }) : this.#scope;
-      const failed = conds(failedAfter, bound)!;
+      const failed = conds(failedAfter, bound) ?? lit(true);
       const checkId = this.#h.ids.take(`${id}FailedWhen`);
       const check = this.#h.lib('check');
       const src = failedAfter.map(String).join(' or ');
@@ -556,6 +579,9 @@ export class StepsEmitter {
     return { lines, steps: [] };
   }
 }
+
+/** A `when:` that may be known while porting: `ansible_check_mode` (decision 042), a literal. */
+const KNOWN_WHEN = /\bansible_check_mode\b|^\s*(?:not\s+)?(?:true|false|True|False)\s*$/;
 
 /** Reads whose `failed_when` becomes a check right after them (they never fail on their own). */
 const FAILED_WHEN_AFTER = new Set(['k8s_info', 'stat']);

@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, tsType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asNumber, asString, interpolate, knownBool, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
 import { applyFilter } from './filters.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { parseCondition, parseExpression } from './parser.ts';
@@ -64,6 +64,8 @@ export function translate(e: Expr, s: Scope): Ts {
       const operand = translate(e.operand, s);
       if (e.op === 'not') {
         const b = asBool(operand);
+        const known = knownBool(b);
+        if (known !== undefined) return lit(!known);
         return ts(`!${wrap(b, PREC.unary)}`, T.boolean, PREC.unary, b.ctx);
       }
       const n = asNumber(operand);
@@ -73,6 +75,10 @@ export function translate(e: Expr, s: Scope): Ts {
       return binary(e.op, e.left, e.right, s);
     case 'cond': {
       const test = asBool(translate(e.test, s));
+      // A test known while porting picks its branch; the other is never evaluated, as in Jinja.
+      const known = knownBool(test);
+      if (known === true) return translate(e.then, s);
+      if (known === false) return e.else ? translate(e.else, s) : ts("''", T.string);
       const then = translate(e.then, s);
       const other = e.else ? translate(e.else, s) : ts("''", T.string);
       return ts(
@@ -254,11 +260,20 @@ const COMPARE: Record<string, string> = { '==': '===', '!=': '!==', '<': '<', '<
 function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
   if (op === 'and' || op === 'or') {
     const a = translate(l, s);
+    // A left side known while porting decides, or leaves the right side alone, as Jinja's
+    // short circuit does (`not ansible_check_mode and x` is x, decision 042).
+    const left = knownBool(a);
+    if (left !== undefined) {
+      if (op === 'and') return left ? asBool(translate(r, s)) : a;
+      return left ? a : translate(r, s);
+    }
     const b = translate(r, s);
     const both = a.type.k === 'boolean' && b.type.k === 'boolean';
     if (op === 'and' || both) {
       const x = asBool(a);
       const y = asBool(b);
+      const right = knownBool(y);
+      if (right !== undefined) return op === 'and' ? (right ? x : y) : right ? y : x;
       const p = op === 'and' ? PREC.and : PREC.or;
       return ts(`${wrap(x, p)} ${op === 'and' ? '&&' : '||'} ${wrap(y, p + 0.1)}`, T.boolean, p, anyCtx(x, y));
     }

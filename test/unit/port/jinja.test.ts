@@ -178,8 +178,23 @@ describe('Jinja2 expressions → TypeScript', () => {
   });
 
   it('reads ansible_check_mode as a run does (a helix check plans the same tasks)', () => {
-    expect(translateCondition('not ansible_check_mode', scope()).code).toBe('!false');
+    expect(translateCondition('not ansible_check_mode', scope()).code).toBe('true');
     expect(translateCondition('ansible_check_mode', scope()).code).toBe('false');
+  });
+
+  it.each([
+    ['enabled | bool and not ansible_check_mode', 'v.enabled'],
+    ['not ansible_check_mode and enabled | bool', 'v.enabled'],
+    ['ansible_check_mode and enabled | bool', 'false'],
+    ['ansible_check_mode or enabled | bool', 'v.enabled'],
+    ['enabled | bool or not ansible_check_mode', 'true'],
+  ])('folds a condition known while porting: %s', (src, expected) => {
+    expect(translateCondition(src, scope()).code).toBe(expected);
+  });
+
+  it('folds a conditional expression whose test is known, leaving the other branch alone', () => {
+    expect(tr("'placeholder' if ansible_check_mode else name")).toBe('v.name');
+    expect(tr("hostvars['x'].y if ansible_check_mode else 'real'")).toBe("'real'");
   });
 
   it('keeps literal helpers exact', () => {

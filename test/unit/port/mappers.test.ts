@@ -132,6 +132,9 @@ const rows: Row[] = [
   // include_role
   ['include_role of a missing role is a TODO', '- include_role: {name: nowhere}', 'todo', ['role-missing']],
   ['include_role of a tasks_from the role lacks is a TODO', '- include_role: {name: r, tasks_from: nope}', 'todo', ['role-missing', 'role r has no tasks/nope.yml'], { extra: { 'roles/r/tasks/main.yml': '- debug: {msg: hi}\n' } }],
+  // ansible_check_mode reads false (decision 042): its placeholders are never set
+  ['a task when: ansible_check_mode is dropped', '- set_fact: {uuid: check-mode-uuid}\n  when: ansible_check_mode', 'dropped', ['// never runs: when: ansible_check_mode is always false (ansible_check_mode reads false, decision 042):']],
+  ['when: not ansible_check_mode is no condition', '- command: echo a\n  when: not ansible_check_mode', 'mapped', ["exec.run('command', { argv: ['echo', 'a'], idempotent: false });"]],
   // unsupported
   ['an unknown module is a TODO with its YAML', '- community.general.ufw: {rule: allow}', 'todo', ['// TODO(port): module-unsupported', '// - community.general.ufw: {rule: allow}']],
 ];
@@ -161,6 +164,7 @@ describe('task keywords', () => {
     ['task vars', '- command: echo {{ greeting }}\n  vars: {greeting: hi}', ["argv: ['echo', 'hi']"]],
     ['block/rescue/always', '- block:\n    - command: a\n  rescue:\n    - command: b\n  always:\n    - command: c\n  when: x', ["block('block', { steps: [command], rescue: [command2], always: [command3], when: () => Boolean(v.x) })"]],
     ['environment on a command', '- command: x\n  environment: {A: "1"}', ["env: { A: '1' }"]],
+    ['a Secret with a text default stays a Secret', '- set_fact: {pw: "{{ lookup(\'env\', \'PW\') }}"}\n  no_log: true\n- set_fact: {pw2: "{{ pw | default(\'none\') }}"}\n  when: not ansible_check_mode', ["const pw2 = pw ?? new Secret('none');"]],
     ['delegate_to localhost on a host play', '- command: date\n  delegate_to: localhost', ["exec.run('command'"]],
   ])('%s', (_t, task, contains) => {
     const r = portTask(task, task.includes('become') || task.includes('delegate_to') ? { hosts: 'web' } : {});

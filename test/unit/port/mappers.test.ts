@@ -132,6 +132,8 @@ const rows: Row[] = [
   // include_role
   ['include_role of a missing role is a TODO', '- include_role: {name: nowhere}', 'todo', ['role-missing']],
   ['include_role of a tasks_from the role lacks is a TODO', '- include_role: {name: r, tasks_from: nope}', 'todo', ['role-missing', 'role r has no tasks/nope.yml'], { extra: { 'roles/r/tasks/main.yml': '- debug: {msg: hi}\n' } }],
+  // generateName: the server names a new object each run; helix applies by name
+  ['k8s with metadata.generateName is a TODO', '- k8s: {state: present, definition: {apiVersion: argoproj.io/v1alpha1, kind: Workflow, metadata: {generateName: t-, namespace: n}}}', 'todo', ['module-args', 'metadata.generateName t-: helix applies objects by name']],
   // ansible_check_mode reads false (decision 042): its placeholders are never set
   ['a task when: ansible_check_mode is dropped', '- set_fact: {uuid: check-mode-uuid}\n  when: ansible_check_mode', 'dropped', ['// never runs: when: ansible_check_mode is always false (ansible_check_mode reads false, decision 042):']],
   ['when: not ansible_check_mode is no condition', '- command: echo a\n  when: not ansible_check_mode', 'mapped', ["exec.run('command', { argv: ['echo', 'a'], idempotent: false });"]],

@@ -142,7 +142,9 @@ function attribute(obj: Ts, field: string): Ts {
   switch (obj.type.k) {
     case 'object': {
       const f = obj.type.fields[field];
-      if (!f) return ts(`${wrap(obj, PREC.primary)}${q}${access}`, T.any, PREC.primary, obj.ctx);
+      // A field none of the known values has (`item.namespace | default(ns)` over a list
+      // without it): undefined in Jinja; read loosely, as the object's type does not name it.
+      if (!f) return ts(`(${wrap(obj, PREC.primary)} as { ${access.startsWith('.') ? field : quote(field)}?: any })${q}${access}`, T.any, PREC.primary, obj.ctx);
       return ts(`${wrap(obj, PREC.primary)}${q}${access}`, f, PREC.primary, obj.ctx, obj.opt);
     }
     case 'record':

@@ -167,6 +167,7 @@ describe('task keywords', () => {
     ['block/rescue/always', '- block:\n    - command: a\n  rescue:\n    - command: b\n  always:\n    - command: c\n  when: x', ["block('block', { steps: [command], rescue: [command2], always: [command3], when: () => Boolean(v.x) })"]],
     ['environment on a command', '- command: x\n  environment: {A: "1"}', ["env: { A: '1' }"]],
     ['a Secret with a text default stays a Secret', '- set_fact: {pw: "{{ lookup(\'env\', \'PW\') }}"}\n  no_log: true\n- set_fact: {pw2: "{{ pw | default(\'none\') }}"}\n  when: not ansible_check_mode', ["const pw2 = pw ?? new Secret('none');"]],
+    ['a field no item has reads loosely', '- command: echo {{ item.ns | default(\'d\') }}\n  loop: [{name: a}]', ["(item as { ns?: any }).ns ?? 'd'"]],
     ['delegate_to localhost on a host play', '- command: date\n  delegate_to: localhost', ["exec.run('command'"]],
   ])('%s', (_t, task, contains) => {
     const r = portTask(task, task.includes('become') || task.includes('delegate_to') ? { hosts: 'web' } : {});

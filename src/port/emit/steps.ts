@@ -305,6 +305,7 @@ export class StepsEmitter {
     }
     if (!when || knownBool(when) !== false) return undefined;
     const src = t.when.map(String).join(' and ');
+    if (/^\s*(?:false|False)\s*$/.test(src)) return 'never runs: when: false';
     return `never runs: when: ${src} is always false${/ansible_check_mode/.test(src) ? ' (ansible_check_mode reads false, decision 042)' : ''}`;
   }
 

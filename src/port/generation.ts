@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import type { Project, Role, SourceTask } from './ansible/source.ts';
 import { readTaskFile } from './ansible/read.ts';
@@ -128,8 +128,10 @@ export class Generation {
     ];
     const found = candidates.find((f) => existsSync(f));
     if (!found) return undefined;
-    const rel = `files/${basename(src)}`;
-    this.files.set(`${outDir}/${rel}`, { copyFrom: found });
+    // A folder is copied whole; its URL ends with `/` so the copy task takes its content.
+    const dir = statSync(found).isDirectory();
+    const rel = `files/${basename(src)}${dir ? '/' : ''}`;
+    this.files.set(`${outDir}/${rel.replace(/\/$/, '')}`, { copyFrom: found });
     return `new URL('./${rel}', import.meta.url)`;
   }
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readProject } from './ansible/read.ts';
 import { componentName, generate } from './generate.ts';
@@ -40,7 +40,7 @@ export function port(input: string, out: string, options: PortOptions = {}): { r
     if (options.dryRun) continue;
     mkdirSync(dirname(target), { recursive: true });
     if (f.text !== undefined) writeFileSync(target, f.text);
-    else if (f.copyFrom) copyFileSync(f.copyFrom, target);
+    else if (f.copyFrom) cpSync(f.copyFrom, target, { recursive: true, dereference: true });
   }
   const undefinedVars = [...k.vars.values()]
     .filter((v) => !v.defined && !v.envSecret && !v.derived)

@@ -1,6 +1,6 @@
 import type { Change } from '../../runtime/change.ts';
 import { TaskError } from '../../runtime/errors.ts';
-import { defineTask, noChange, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { defineTask, type Input, noChange, resolve, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
 import { gatherFacts } from './facts.ts';
 import { type HostOptions, toBecome } from './options.ts';
 import { tail, type Transport, transportFor } from './transport.ts';
@@ -18,8 +18,8 @@ export interface PackageOptions extends HostOptions, TaskOptions<PackageResult> 
   state?: 'present' | 'absent';
   /** `apt` (Debian, Ubuntu) or `pip`. @default 'apt' when apt-get is on the host, else 'pip' */
   manager?: 'apt' | 'pip';
-  /** The pip to run. @default ['python3', '-m', 'pip'] */
-  pip?: readonly string[];
+  /** The pip to run (a virtualenv's may come from facts: `(ctx) => [...]`). @default ['python3', '-m', 'pip'] */
+  pip?: Input<readonly string[]>;
   /** Run `apt-get update` before installing. @default false */
   updateCache?: boolean;
 }
@@ -84,7 +84,6 @@ export function pkg(name: string, options: PackageOptions): Task<PackageResult> 
   const [own, common] = splitOptions(options);
   const become = toBecome(own.become);
   const state = own.state ?? 'present';
-  const pip = own.pip ?? ['python3', '-m', 'pip'];
   return defineTask<PackageResult>({
     kind: 'ssh.package',
     name,
@@ -107,6 +106,7 @@ export function pkg(name: string, options: PackageOptions): Task<PackageResult> 
       const wanted = own.names.map((n) => parseWanted(manager, n));
       if (wanted.some((w) => !w)) throw new TaskError(ctx.path, `invalid ${manager} package name in ${own.names.join(', ')}`);
       const ws = wanted as Wanted[];
+      const pip = resolve(own.pip ?? ['python3', '-m', 'pip'], ctx);
       const have = await installed(t, manager, ws.map((w) => w.name), pip, become);
       const todo = ws.filter((w) => (state === 'present' ? have[w.name] === undefined || (w.version !== undefined && have[w.name] !== w.version) : have[w.name] !== undefined));
       const result = (): PackageResult => ({ manager, installed: Object.fromEntries(ws.filter((w) => have[w.name]).map((w) => [w.name, have[w.name]!])) });

@@ -58,4 +58,9 @@ export class Names {
   has(name: string): boolean {
     return this.#used.has(name);
   }
+
+  /** A copy, to take a name as if what was taken after it had not been. */
+  copy(): Names {
+    return new Names(this.#used);
+  }
 }

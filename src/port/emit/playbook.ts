@@ -3,12 +3,14 @@ import { freeNames } from '../jinja/ast.ts';
 import { parseExpression } from '../jinja/parser.ts';
 import { parseTemplate, type TNode } from '../jinja/template.ts';
 import type { Binding } from '../jinja/scope.ts';
-import { Untranslatable } from '../jinja/scope.ts';
+import { portTimeString, Untranslatable } from '../jinja/scope.ts';
 import { value } from '../map/context.ts';
+import { factBindings } from '../map/facts.ts';
 import { normalise, type Norm } from '../tasks/normalise.ts';
 import { readVarsPath } from '../ansible/read.ts';
 import type { Generation } from '../generation.ts';
 import { PlaybookScope } from '../scopes.ts';
+import { MAGIC } from '../vars.ts';
 import { T } from '../ptype.ts';
 import { arr, docComment, lineComment, print, raw } from './code.ts';
 import { stepsHost } from './host.ts';
@@ -95,6 +97,13 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
   const scope = new PlaybookScope(gen.k, label, imports, locals, (p) => host.fileUrl(p, { file: play.file, line: play.line, text: '', data: {} }));
   const lines: string[] = [];
   const I = '  ';
+  // Gathered facts (`ansible_env.HOME`) on SSH hosts: an `ssh.facts` step, added when read.
+  // Facts gathered under a play's `become` are root's; helix's are the login user's.
+  locals.set('playbook_dir', { ...MAGIC.playbook_dir!, portValue: dirname(resolve(play.file)) });
+  let factsId: string | undefined;
+  if (!isLocalPlay(play) && play.gatherFacts !== false && play.become !== true) {
+    for (const [n, b] of Object.entries(factBindings(() => (factsId ??= ids.take('facts'))))) locals.set(n, b);
+  }
 
   // Play variables (and vars_files): locals, in dependency order. Secrets from the
   // environment become component variables given by the inventory as secret references.
@@ -125,7 +134,8 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
         const annot = v.code.k === 'arr' && v.code.items.length === 0 ? ': unknown[]' : '';
         const head = `${I}const ${id}${annot} = `;
         lines.push(`${head}${print(v.code, I, head.length)};`);
-        locals.set(name, { code: id, type: v.type });
+        const known = typeof raw0 === 'string' ? portTimeString(raw0, scope) : undefined;
+        locals.set(name, { code: id, type: v.type, ...(known !== undefined ? { portValue: known } : {}) });
       }
     } catch (error) {
       if (!(error instanceof Untranslatable)) throw error;
@@ -186,6 +196,11 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
   }
   section('tasks', play.tasks.map(normalise));
   section('post_tasks', play.postTasks.map(normalise));
+
+  if (factsId) {
+    lines.unshift(`${I}const ${factsId} = ${imports.namespace('helix/modules/ssh', 'ssh')}.facts('gather-facts');`);
+    stepNames.unshift(factsId);
+  }
 
   // hosts: a play whose tasks all act through APIs runs once, from the machine running helix.
   const hostTasks = imports.has('helix/modules/ssh');

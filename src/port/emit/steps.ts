@@ -1,5 +1,5 @@
 import { T, elementOf, type PType, unify } from '../ptype.ts';
-import { asBool, PREC, quote, wrap, type Ts } from '../jinja/code.ts';
+import { asBool, knownBool, lit, PREC, quote, wrap, type Ts } from '../jinja/code.ts';
 import { type Binding, type Scope, Untranslatable, withBindings } from '../jinja/scope.ts';
 import { soleExpression } from '../jinja/template.ts';
 import type { SourceTask } from '../ansible/source.ts';
@@ -10,6 +10,11 @@ import type { Imports } from './imports.ts';
 import { camel, localName, Names, slug } from './names.ts';
 import { conds, cond, type Earlier, type MapCx, type Mapped, millis, type RenderedTemplate, type ResultShape, type TemplateRef, value } from '../map/context.ts';
 import { MAPPERS } from '../map/index.ts';
+
+/** A `debug` that only logs: no register, no failed_when/changed_when, no until, no loop. */
+function isPlainDebug(n: Norm): n is NormTask {
+  return n.type === 'task' && n.module === 'debug' && !n.register && !n.failedWhen && !n.changedWhen && n.until === undefined && !n.loop;
+}
 
 /** What the generated file around the steps provides. */
 export interface StepsHost {
@@ -114,12 +119,34 @@ export class StepsEmitter {
   #one(n: Norm, names: Names, inherited: Inherited, indent: string): Emitted {
     if (n.type === 'broken') return this.#todo(n, 'task-unreadable', n.message, indent, names);
     if (n.type === 'block') return this.#block(n, names, inherited, indent);
+    const before = isPlainDebug(n) ? names.copy() : undefined;
     try {
       return this.#task(n, names, inherited, indent);
     } catch (error) {
-      if (error instanceof Untranslatable) return this.#todo(n, error.reason, error.message, indent, names);
-      throw error;
+      if (!(error instanceof Untranslatable)) throw error;
+      if (before) return this.#untranslatedDebug(n as NormTask, error, indent, before);
+      return this.#todo(n, error.reason, error.message, indent, names);
     }
+  }
+
+  /**
+   * A `debug` whose message or condition has no translation: a log line showing the message's
+   * Jinja source and why, counted with `debug`. A log line does no work, so it does not refuse
+   * the playbook the way a TODO does (decision 041); the tasks whose results it would print do.
+   */
+  #untranslatedDebug(t: NormTask, error: Untranslatable, indent: string, names: Names): Emitted {
+    const label = this.#label(t.source);
+    this.#h.reports.record(label, 'debug');
+    this.#h.reports.note(label, `debug at line ${t.source.line} shows its message untranslated (${error.reason}: ${error.message})`);
+    const a = t.args;
+    const source = a.var !== undefined ? `{{ ${String(a.var)} }}` : typeof a.msg === 'string' ? a.msg : JSON.stringify(a.msg ?? 'Hello world!');
+    const when = t.when.length ? ` (when: ${t.when.map(String).join(' and ')})` : '';
+    const text = `not translated (${error.reason}: ${error.message})${when}: ${source}`;
+    const name = names.take(slug(t.name ?? 'debug') || 'debug', '-');
+    const id = this.#h.ids.take(camel(name));
+    const head = `${indent}const ${id} = `;
+    const call = print({ k: 'call', fn: this.#h.lib('debug'), args: [raw(quote(name)), obj([['msg', raw(`() => ${quote(text)}`)]])] }, indent, head.length);
+    return { lines: [commentFor(t, indent), `${head}${call};`].filter(Boolean), steps: [id] };
   }
 
   #block(b: NormBlock, names: Names, inherited: Inherited, indent: string): Emitted {
@@ -179,6 +206,8 @@ export class StepsEmitter {
     const saved = this.#scope;
     try {
       this.#scope = this.#withVars(t.vars);
+      const never = this.#never(t);
+      if (never) return this.#dropped(t, never, indent);
       switch (t.module) {
         case 'include_tasks':
         case 'import_tasks':
@@ -257,6 +286,28 @@ export class StepsEmitter {
   #synthetic = false;
   /** Bindings a role call gives back to the list after it. */
   #roleOut: Record<string, Binding> | undefined;
+
+  /**
+   * Why a task never runs, when its `when:` is false while porting (`when: ansible_check_mode`,
+   * a placeholder for Ansible's check, decision 042). A condition without a translation is left
+   * to the task's own mapping to report.
+   */
+  #never(t: NormTask): string | undefined {
+    // Translating a condition notes the variables it reads (they become parameters): only the
+    // conditions that can be known while porting are translated ahead of the task's mapping.
+    if (!t.when.some((w) => typeof w === 'boolean' || KNOWN_WHEN.test(w))) return undefined;
+    let when: Ts | undefined;
+    try {
+      when = conds(t.when, this.#scope);
+    } catch (error) {
+      if (error instanceof Untranslatable) return undefined;
+      throw error;
+    }
+    if (!when || knownBool(when) !== false) return undefined;
+    const src = t.when.map(String).join(' and ');
+    if (/^\s*(?:false|False)\s*$/.test(src)) return 'never runs: when: false';
+    return `never runs: when: ${src} is always false${/ansible_check_mode/.test(src) ? ' (ansible_check_mode reads false, decision 042)' : ''}`;
+  }
 
   #dropped(t: NormTask, why: string, indent: string): Emitted {
     this.#h.reports.record(this.#label(t.source), 'dropped');
@@ -391,7 +442,7 @@ export class StepsEmitter {
     const extraSteps: string[] = [];
     if (failedAfter) {
       const bound = t.register ? withBindings(this.#scope, { [t.register]: resultBinding(`ctx.result(${id})`, m.result, true) }) : this.#scope;
-      const failed = conds(failedAfter, bound)!;
+      const failed = conds(failedAfter, bound) ?? lit(true);
       const checkId = this.#h.ids.take(`${id}FailedWhen`);
       const check = this.#h.lib('check');
       const src = failedAfter.map(String).join(' or ');
@@ -529,6 +580,9 @@ export class StepsEmitter {
     return { lines, steps: [] };
   }
 }
+
+/** A `when:` that may be known while porting: `ansible_check_mode` (decision 042), a literal. */
+const KNOWN_WHEN = /\bansible_check_mode\b|^\s*(?:not\s+)?(?:true|false|True|False)\s*$/;
 
 /** Reads whose `failed_when` becomes a check right after them (they never fail on their own). */
 const FAILED_WHEN_AFTER = new Set(['k8s_info', 'stat']);

@@ -43,6 +43,23 @@ export function ts(code: string, type: PType, prec: number = PREC.primary, ctx =
   return opt ? { code, prec, type, ctx, opt } : { code, prec, type, ctx };
 }
 
+/**
+ * The value of a boolean known while porting (`true`, `false`, `!false`: `ansible_check_mode`
+ * reads false, decision 042), or undefined when only the run knows it.
+ */
+export function knownBool(e: Ts): boolean | undefined {
+  if (e.type.k !== 'boolean' || e.ctx || e.opt) return undefined;
+  if (e.code === 'true') return true;
+  if (e.code === 'false') return false;
+  return undefined;
+}
+
+/** A string where a Secret is wanted (`secret | default('placeholder')`): wrapped, as a Secret. */
+export function asSecret(e: Ts, use: (from: string, name: string) => string): Ts {
+  if (e.type.k === 'secret' || e.type.k === 'any') return e;
+  return ts(`new ${use('helix', 'Secret')}(${asString(e).code})`, T.secret, PREC.primary, e.ctx, e.opt);
+}
+
 /** The code of `e`, parenthesised when it binds looser than `min`. */
 export function wrap(e: Ts, min: number): string {
   return e.prec < min ? `(${e.code})` : e.code;

@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, PREC, quote, required, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asNumber, asSecret, asString, PREC, quote, required, type Ts, ts, wrap } from './code.ts';
 import { pyRegex, pyReplacement } from './regex.ts';
 import { type Scope, Untranslatable } from './scope.ts';
 import { translate } from './translate.ts';
@@ -49,8 +49,11 @@ const FILTERS: Record<string, Filter> = {
     if (!d) return { ...c.input, opt: true };
     const truthy = onFalsy?.code === 'true';
     const type = c.input.type.k === 'any' ? d.type : unify(c.input.type, d.type);
-    if (truthy) return ts(`${wrap(c.input, PREC.or)} || ${wrap(d, PREC.or + 0.1)}`, type, PREC.or, ctxOf(c));
-    return ts(`${wrap(c.input, PREC.nullish + 0.6)} ?? ${wrap(d, PREC.nullish + 0.6)}`, type, PREC.nullish, ctxOf(c));
+    // A Secret with a text fallback stays a Secret: the fallback is wrapped, not the value revealed.
+    const input = type.k === 'secret' ? asSecret(c.input, (f, n) => c.scope.use(f, n)) : c.input;
+    const fallback = type.k === 'secret' ? asSecret(d, (f, n) => c.scope.use(f, n)) : d;
+    if (truthy) return ts(`${wrap(input, PREC.or)} || ${wrap(fallback, PREC.or + 0.1)}`, type, PREC.or, ctxOf(c));
+    return ts(`${wrap(input, PREC.nullish + 0.6)} ?? ${wrap(fallback, PREC.nullish + 0.6)}`, type, PREC.nullish, ctxOf(c));
   },
   mandatory: (c) => c.input,
   b64encode: (c) => ts(`Buffer.from(${asString(c.input).code}).toString('base64')`, T.string, PREC.primary, ctxOf(c)),

@@ -14,6 +14,25 @@ export interface Binding {
   readonly member?: (name: string) => Binding | undefined;
   /** Reading it is a TODO: the name is registered by a task that is itself a TODO. */
   readonly poison?: string;
+  /**
+   * Its value while porting, when known then (`playbook_dir`, a play variable built from it):
+   * lets a file argument (`src: "{{ playbook_dir }}/x.j2"`) be found and copied.
+   */
+  readonly portValue?: string;
+}
+
+/**
+ * A string whose `{{ name }}` parts all have a value while porting, as that value; undefined
+ * when any part is computed at run time.
+ */
+export function portTimeString(text: string, scope: Scope): string | undefined {
+  let known = true;
+  const out = text.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (_m, n: string) => {
+    const v = scope.peek?.(n) ? scope.lookup(n)?.portValue : undefined;
+    if (v === undefined) known = false;
+    return v ?? '';
+  });
+  return known && !/\{\{|\{%/.test(out) ? out : undefined;
 }
 
 /** A binding as a translated expression. */

@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, tsType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, interpolate, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asNumber, asString, interpolate, knownBool, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
 import { applyFilter } from './filters.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { parseCondition, parseExpression } from './parser.ts';
@@ -64,6 +64,8 @@ export function translate(e: Expr, s: Scope): Ts {
       const operand = translate(e.operand, s);
       if (e.op === 'not') {
         const b = asBool(operand);
+        const known = knownBool(b);
+        if (known !== undefined) return lit(!known);
         return ts(`!${wrap(b, PREC.unary)}`, T.boolean, PREC.unary, b.ctx);
       }
       const n = asNumber(operand);
@@ -73,6 +75,10 @@ export function translate(e: Expr, s: Scope): Ts {
       return binary(e.op, e.left, e.right, s);
     case 'cond': {
       const test = asBool(translate(e.test, s));
+      // A test known while porting picks its branch; the other is never evaluated, as in Jinja.
+      const known = knownBool(test);
+      if (known === true) return translate(e.then, s);
+      if (known === false) return e.else ? translate(e.else, s) : ts("''", T.string);
       const then = translate(e.then, s);
       const other = e.else ? translate(e.else, s) : ts("''", T.string);
       return ts(
@@ -114,7 +120,9 @@ function name(n: string, s: Scope): Ts {
   if (n === 'vars' && !s.peek?.(n)) throw new Untranslatable('jinja-construct', 'vars[…]: Ansible\'s table of all variables read by a computed name; read the variables by name');
   const b = s.lookup(n);
   if (b) return bindingTs(b, n);
-  if (n === 'ansible_check_mode') throw new Untranslatable('check-mode', 'ansible_check_mode: helix tasks never ask whether the run is a check');
+  // A helix check plans the same tasks as a run and stops before applying (decision 003),
+  // so the generated code reads it as a run does: false (decision 042).
+  if (n === 'ansible_check_mode') return ts('false', T.boolean, PREC.primary);
   if (n === 'hostvars') throw new Untranslatable('hostvars', 'hostvars: another host\'s variables have no helix equivalent; pass the value explicitly');
   if (n === 'ansible_date_time') return bindingTs(DATE_TIME, n);
   if (n === 'ansible_facts' || /^ansible_/.test(n)) throw new Untranslatable('gathered-facts', `${n}: gathered facts; read them with a fact task instead`);
@@ -134,7 +142,9 @@ function attribute(obj: Ts, field: string): Ts {
   switch (obj.type.k) {
     case 'object': {
       const f = obj.type.fields[field];
-      if (!f) return ts(`${wrap(obj, PREC.primary)}${q}${access}`, T.any, PREC.primary, obj.ctx);
+      // A field none of the known values has (`item.namespace | default(ns)` over a list
+      // without it): undefined in Jinja; read loosely, as the object's type does not name it.
+      if (!f) return ts(`(${wrap(obj, PREC.primary)} as { ${access.startsWith('.') ? field : quote(field)}?: any })${q}${access}`, T.any, PREC.primary, obj.ctx);
       return ts(`${wrap(obj, PREC.primary)}${q}${access}`, f, PREC.primary, obj.ctx, obj.opt);
     }
     case 'record':
@@ -252,11 +262,20 @@ const COMPARE: Record<string, string> = { '==': '===', '!=': '!==', '<': '<', '<
 function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
   if (op === 'and' || op === 'or') {
     const a = translate(l, s);
+    // A left side known while porting decides, or leaves the right side alone, as Jinja's
+    // short circuit does (`not ansible_check_mode and x` is x, decision 042).
+    const left = knownBool(a);
+    if (left !== undefined) {
+      if (op === 'and') return left ? asBool(translate(r, s)) : a;
+      return left ? a : translate(r, s);
+    }
     const b = translate(r, s);
     const both = a.type.k === 'boolean' && b.type.k === 'boolean';
     if (op === 'and' || both) {
       const x = asBool(a);
       const y = asBool(b);
+      const right = knownBool(y);
+      if (right !== undefined) return op === 'and' ? (right ? x : y) : right ? y : x;
       const p = op === 'and' ? PREC.and : PREC.or;
       return ts(`${wrap(x, p)} ${op === 'and' ? '&&' : '||'} ${wrap(y, p + 0.1)}`, T.boolean, p, anyCtx(x, y));
     }

@@ -9,12 +9,51 @@ import { recogniseCli } from './kubectl.ts';
 /** Characters that make a command line need a shell (pipes, redirects, expansion, lists). */
 const SHELL_SYNTAX = /[|&;<>()$`\\*?[\]~#\n!]|\b(if|then|fi|for|do|done|while|case|esac)\b/;
 
+/** Jinja that may render to no word or several: an inline `if`, a `default('')`, a `join(' ')`. */
+const SPLITS = /\bif\b|default\(\s*(''|"")\s*\)|join\(\s*(' '|" ")\s*\)|\+\s*(' |" )/;
+
 /**
- * Splits a command line like a POSIX shell would split words (quotes, backslashes), keeping
- * `{{ … }}` whole. Returns undefined when the line needs a shell to mean what it says.
+ * Removes what `sh` removes before it splits words: a backslash-newline outside single quotes
+ * (a line continuation) and the newlines ending the script (`shell: |` blocks end with one).
  */
-export function shellWords(line: string): string[] | undefined {
-  const stripped = line.replace(/\{\{[\s\S]*?\}\}/g, 'X').replace(/'[^']*'/g, "''").replace(/"(?:[^"\\$`]|\\.)*"/g, '""');
+function shContinuations(line: string): string {
+  let out = '';
+  let quote: '' | "'" | '"' = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (line.startsWith('{{', i)) {
+      const end = line.indexOf('}}', i);
+      if (end < 0) return line;
+      out += line.slice(i, end + 2);
+      i = end + 1;
+      continue;
+    }
+    if (quote !== "'" && c === '\\') {
+      if (line[i + 1] === '\n') {
+        i++;
+        continue;
+      }
+      out += line.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = quote === c ? '' : quote || c;
+    out += c;
+  }
+  return out.replace(/\s+$/, '');
+}
+
+/**
+ * Splits a command line into words the way Ansible would run it, keeping `{{ … }}` whole:
+ * `sh` (the `shell` module: line continuations joined) or Python's `shlex.split` (the
+ * `command` module: newlines are spaces, so a folded `command: >` is one command). Returns
+ * undefined when the line needs a shell to mean what it says.
+ */
+export function shellWords(text: string, how: 'sh' | 'shlex' = 'sh'): string[] | undefined {
+  const line = how === 'sh' ? shContinuations(text) : text.replace(/[\n\t]/g, ' ').trim();
+  // An expression that may render to nothing or to several words is split by the shell
+  // after Jinja ran; one argument would not mean the same: leave those to the shell.
+  const stripped = line.replace(/\{\{[\s\S]*?\}\}/g, (e) => (SPLITS.test(e) ? '$' : 'X')).replace(/'[^']*'/g, "''").replace(/"(?:[^"\\$`]|\\.)*"/g, '""');
   if (SHELL_SYNTAX.test(stripped)) return undefined;
   const words: string[] = [];
   let cur = '';
@@ -38,7 +77,8 @@ export function shellWords(line: string): string[] | undefined {
     if (c === '"') {
       let j = i + 1;
       for (; j < line.length && line[j] !== '"'; j++) {
-        if (line[j] === '\\' && j + 1 < line.length) j++;
+        // Within double quotes a backslash escapes only $ ` " \ (and a newline); else it stays.
+        if (line[j] === '\\' && j + 1 < line.length && '$`"\\'.includes(line[j + 1]!)) j++;
         cur += line[j];
       }
       has = true;
@@ -94,7 +134,7 @@ function argvOf(cx: MapCx, line: string | undefined): { code: Code; ctx: boolean
   }
   if (line === undefined) todo('module-args', 'no command line');
   if (/^\s*\{\{[^}]*\}\}\s*$/.test(line)) todo('module-args', 'the whole command line comes from a variable: give it as an argument array');
-  const words = shellWords(line);
+  const words = shellWords(line, how(cx));
   if (!words) todo('module-args', 'the command line needs a shell');
   const parts = words.map((w) => str(w, cx.scope));
   return { code: arr(parts.map((p) => raw(p.code))), ctx: parts.some((p) => p.ctx) };
@@ -120,7 +160,7 @@ export function mapCommand(cx: MapCx): Mapped {
 
   let argv: { code: Code; ctx: boolean };
   let real = true;
-  const words = line !== undefined && !Array.isArray(a.argv) ? shellWords(line) : [];
+  const words = line !== undefined && !Array.isArray(a.argv) ? shellWords(line, how(cx)) : [];
   if (words === undefined) {
     if (t.module === 'command') todo('module-args', 'command with shell syntax (it would not have worked in Ansible either)');
     const shell = typeof a.executable === 'string' ? a.executable : '/bin/sh';
@@ -206,6 +246,11 @@ export function mapCommand(cx: MapCx): Mapped {
   else if (readOnly) opts.push(['changedWhen', raw('() => false')]);
   hostFailedWhen();
   return { kind: 'task', fn: `${ssh}.exec`, options: opts, result: SSH_EXEC_RESULT, handled: [...handled, 'changedWhen'], real };
+}
+
+/** How Ansible splits the module's command line: `shell` through sh, `command` with shlex. */
+export function how(cx: MapCx): 'sh' | 'shlex' {
+  return cx.task.module === 'command' ? 'shlex' : 'sh';
 }
 
 function staticPath(cx: MapCx, key: string): string {

@@ -1,8 +1,8 @@
 import { T, type PType, unify } from '../ptype.ts';
-import { asString, PREC, type Ts, wrap } from '../jinja/code.ts';
+import { asString, knownBool, PREC, type Ts, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding, Scope, TodoReason } from '../jinja/scope.ts';
-import { Untranslatable } from '../jinja/scope.ts';
+import { portTimeString, Untranslatable } from '../jinja/scope.ts';
 import { translateCondition, translateSource } from '../jinja/translate.ts';
 import { arr, type Code, obj, raw } from '../emit/code.ts';
 import type { NormTask } from '../tasks/normalise.ts';
@@ -187,7 +187,13 @@ export function cond(src: string | boolean, s: Scope): Ts {
 /** Several conditions ANDed (a list `when:`). */
 export function conds(list: readonly (string | boolean)[], s: Scope): Ts | undefined {
   if (!list.length) return undefined;
-  const parts = list.map((c) => cond(c, s));
+  // Conditions known while porting (`not ansible_check_mode`, decision 042): true ones are left
+  // out, and a false one makes the whole list false.
+  const all = list.map((c) => cond(c, s));
+  const never = all.find((p) => knownBool(p) === false);
+  if (never) return never;
+  const parts = all.filter((p) => knownBool(p) !== true);
+  if (!parts.length) return undefined;
   if (parts.length === 1) return parts[0];
   return {
     code: parts.map((p) => wrap(p, PREC.and)).join(' && '),
@@ -218,6 +224,16 @@ export function staticBool(cx: MapCx, key: string): boolean | undefined {
   const b = bool(v, cx.scope);
   if (typeof b !== 'boolean') todo('module-args', `${key}: a computed boolean`);
   return b;
+}
+
+/** A file argument (`src:`): a literal, or Jinja whose value is known while porting. */
+export function fileArgument(cx: MapCx, key: string): string | undefined {
+  const v = cx.task.args[key];
+  if (typeof v === 'string' && /\{\{/.test(v)) {
+    const known = portTimeString(v, cx.scope);
+    if (known !== undefined) return known;
+  }
+  return staticString(cx, key);
 }
 
 /** A static string argument (no Jinja), or a TODO. */

@@ -1,5 +1,5 @@
 import { arrow, type Code, raw } from '../emit/code.ts';
-import { asString, PREC, quote, type Ts, wrap } from '../jinja/code.ts';
+import { asString, lit, PREC, quote, type Ts, wrap } from '../jinja/code.ts';
 import { T } from '../ptype.ts';
 import { type MapCx, type Mapped, conds, millis, only, str, todo, value } from './context.ts';
 import { translateSource } from '../jinja/translate.ts';
@@ -28,7 +28,7 @@ export function mapAssert(cx: MapCx): Mapped {
   only(cx, ['that', 'msg', 'fail_msg', 'success_msg', 'quiet']);
   const a = cx.task.args;
   const that = Array.isArray(a.that) ? a.that : [a.that];
-  const c = conds(that.map((x) => (typeof x === 'boolean' ? x : String(x))), cx.scope)!;
+  const c = conds(that.map((x) => (typeof x === 'boolean' ? x : String(x))), cx.scope) ?? lit(true);
   const msg = a.fail_msg ?? a.msg ?? `assertion failed: ${that.join(' and ')}`;
   const when = conds(cx.task.when, cx.scope);
   const m = asString(translateMsg(msg, cx));

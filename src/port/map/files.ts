@@ -3,7 +3,7 @@ import { arrow, type Code, raw } from '../emit/code.ts';
 import { quote } from '../jinja/code.ts';
 import { pyRegex } from '../jinja/regex.ts';
 import type { Binding } from '../jinja/scope.ts';
-import { type MapCx, type Mapped, only, type ResultShape, staticBool, staticString, str, todo, value } from './context.ts';
+import { type MapCx, type Mapped, only, type ResultShape, fileArgument, staticBool, staticString, str, todo, value } from './context.ts';
 
 const FILE_RESULT: ResultShape = {
   type: T.object({ path: T.string }),
@@ -78,10 +78,12 @@ export function mapCopy(cx: MapCx): Mapped {
       result: FILE_RESULT,
     };
   }
-  const src = staticString(cx, 'src');
+  const src = fileArgument(cx, 'src');
   if (!src) todo('module-args', 'copy without src or content');
   const url = cx.fileUrl(src);
   if (!url) todo('module-args', `src: ${src} not found in files/`);
+  // Ansible copies a folder named without a trailing `/` into dest (dest/<name>); ssh.copy copies content.
+  if (url.includes("/', import.meta.url)") && !src.endsWith('/')) todo('module-args', `src: ${src} is a folder without a trailing /: Ansible copies it into dest/<name>`);
   const dirMode = a.directory_mode !== undefined ? [['dirMode', raw(quote(String(typeof a.directory_mode === 'number' ? `0${a.directory_mode.toString(8)}` : a.directory_mode)))] as [string, Code]] : [];
   return { kind: 'task', fn: `${ssh}.copy`, options: [['src', raw(url)], pathOption(cx, 'dest', 'dest'), ...modeOption(cx), ...dirMode, ...ownerOptions(cx)], result: FILE_RESULT };
 }
@@ -120,7 +122,7 @@ export function mapLineinfile(cx: MapCx): Mapped {
 export function mapTemplate(cx: MapCx, appliedLater: boolean): Mapped {
   only(cx, ['src', 'dest', 'mode', 'owner', 'group', 'trim_blocks', 'lstrip_blocks', 'newline_sequence'], HARMLESS);
   const a = cx.task.args;
-  const src = staticString(cx, 'src');
+  const src = fileArgument(cx, 'src');
   if (!src) todo('module-args', 'template without src');
   const ref = cx.template(src);
   if (!ref) todo('template-unsupported', `template ${src} not found`);

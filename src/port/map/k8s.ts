@@ -60,6 +60,7 @@ function source(cx: MapCx): [string, Code] | undefined {
       if (v.type.k === 'string') return ['manifests', v.ctx ? arrow('(ctx)', arr([v.code])) : arr([v.code])];
       return [v.type.k === 'array' ? 'manifests' : 'manifest', input(v)];
     }
+    for (const d of Array.isArray(def) ? def : [def]) refuseGenerateName(d);
     const v = value(def, cx.scope, { secretOk: secretData });
     return [Array.isArray(def) ? 'manifests' : 'manifest', input(v)];
   }
@@ -88,6 +89,20 @@ function source(cx: MapCx): [string, Code] | undefined {
     return ['file', raw(quote(a.src))];
   }
   return undefined;
+}
+
+/**
+ * `metadata.generateName` without a name: the server names each new object, so every run
+ * creates another one. helix applies an object by its name (server-side apply: the second run
+ * plans nothing), so such an object has no helix translation.
+ */
+function refuseGenerateName(d: unknown): void {
+  const meta = typeof d === 'object' && d !== null ? (d as { metadata?: unknown }).metadata : undefined;
+  if (typeof meta !== 'object' || meta === null) return;
+  const m = meta as { name?: unknown; generateName?: unknown };
+  if (m.generateName !== undefined && m.name === undefined) {
+    todo('module-args', `metadata.generateName ${String(m.generateName)}: helix applies objects by name (server-side apply), and a server-made name creates a new object each run; give it a name`);
+  }
 }
 
 function renderHbs(cx: MapCx, src: string, vars: Val): Code {

@@ -3,7 +3,7 @@ import { arr, arrow, type Code, raw } from '../emit/code.ts';
 import { quote } from '../jinja/code.ts';
 import { GET_RESULT } from './k8s.ts';
 import { type MapCx, type Mapped, str, todo } from './context.ts';
-import { shellWords } from './command.ts';
+import { how, shellWords } from './command.ts';
 
 const KINDS: Record<string, [string, string]> = {
   ns: ['v1', 'Namespace'], namespace: ['v1', 'Namespace'], namespaces: ['v1', 'Namespace'],
@@ -104,7 +104,7 @@ export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
     const k8s = cx.module('k8s');
     return { kind: 'task', fn: `${k8s}.apply`, options: [['manifests', text.ctx ? arrow('(ctx)', arr([raw(text.code)])) : arr([raw(text.code)])], ...ns(cx, cli)], result: { type: T.array(T.any) }, handled: ['changedWhen', 'environment'] };
   }
-  const words = shellWords(line);
+  const words = shellWords(line, how(cx));
   if (!words) return undefined;
   const k = isKubectl(words);
   if (k) {

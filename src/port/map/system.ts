@@ -27,8 +27,9 @@ export function mapPackage(cx: MapCx): Mapped {
   if (state === 'absent' || state === 'removed') opts.push(['state', raw("'absent'")]);
   opts.push(['manager', raw(pip ? "'pip'" : "'apt'")]);
   if (pip && (a.virtualenv !== undefined || a.executable !== undefined)) {
-    const exe = a.executable !== undefined ? [str(a.executable, cx.scope).code] : [`\`${str(a.virtualenv, cx.scope).code.replace(/^[`']|[`']$/g, '')}/bin/python\``, "'-m'", "'pip'"];
-    opts.push(['pip', raw(`[${exe.join(', ')}]`)]);
+    const from = str(a.executable ?? a.virtualenv, cx.scope);
+    const exe = a.executable !== undefined ? [from.code] : [`\`${from.code.replace(/^[`']|[`']$/g, '')}/bin/python\``, "'-m'", "'pip'"];
+    opts.push(['pip', raw(`${from.ctx ? '(ctx) => ' : ''}[${exe.join(', ')}]`)]);
   }
   if (!pip && staticBool(cx, 'update_cache')) opts.push(['updateCache', raw('true')]);
   const ssh = cx.module('ssh');

@@ -160,7 +160,6 @@ describe('Jinja2 expressions → TypeScript', () => {
     ['name | password_hash("sha512")', 'jinja-filter'],
     ['name | quote', 'jinja-filter'],
     ['result is changed', 'register-status'],
-    ['ansible_check_mode', 'check-mode'],
     ['ansible_default_ipv4.address', 'gathered-facts'],
     ['ansible_date_time.weekday_number', 'register-attribute'],
     ["hostvars['x'].y", 'hostvars'],
@@ -176,6 +175,26 @@ describe('Jinja2 expressions → TypeScript', () => {
     }
     expect(caught).toBeInstanceOf(Untranslatable);
     expect((caught as Untranslatable).reason).toBe(reason);
+  });
+
+  it('reads ansible_check_mode as a run does (a helix check plans the same tasks)', () => {
+    expect(translateCondition('not ansible_check_mode', scope()).code).toBe('true');
+    expect(translateCondition('ansible_check_mode', scope()).code).toBe('false');
+  });
+
+  it.each([
+    ['enabled | bool and not ansible_check_mode', 'v.enabled'],
+    ['not ansible_check_mode and enabled | bool', 'v.enabled'],
+    ['ansible_check_mode and enabled | bool', 'false'],
+    ['ansible_check_mode or enabled | bool', 'v.enabled'],
+    ['enabled | bool or not ansible_check_mode', 'true'],
+  ])('folds a condition known while porting: %s', (src, expected) => {
+    expect(translateCondition(src, scope()).code).toBe(expected);
+  });
+
+  it('folds a conditional expression whose test is known, leaving the other branch alone', () => {
+    expect(tr("'placeholder' if ansible_check_mode else name")).toBe('v.name');
+    expect(tr("hostvars['x'].y if ansible_check_mode else 'real'")).toBe("'real'");
   });
 
   it('keeps literal helpers exact', () => {

@@ -65,6 +65,10 @@ const rows: Row[] = [
   ['template → ssh.template with .hbs', '- template: {src: a.conf.j2, dest: /etc/a.conf, mode: "0600"}', 'mapped', ["ssh.template('template', {", "src: new URL('./templates/a.conf.hbs', import.meta.url)", "mode: '0600'"], { hosts: 'web', extra: { 'templates/a.conf.j2': 'port={{ port }}\n' } }],
   ['copy content → ssh.file', '- copy: {content: "x\\n", dest: /etc/x, mode: 0644}', 'mapped', ["ssh.file('copy', { path: '/etc/x', content: 'x\\n', mode: '0644' })"], { hosts: 'web' }],
   ['copy src → ssh.copy', '- copy: {src: a.txt, dest: /etc/a.txt}', 'mapped', ["ssh.copy('copy', { src: new URL('./files/a.txt', import.meta.url), dest: '/etc/a.txt' })"], { hosts: 'web', extra: { 'files/a.txt': 'a\n' } }],
+  ['template src under playbook_dir (known while porting) → ssh.template', '- template: {src: "{{ tpl_dir }}/a.conf.j2", dest: /etc/a.conf}', 'mapped', ["src: new URL('./templates/a.conf.hbs', import.meta.url)"], { hosts: 'web\n  vars: {tpl_dir: "{{ playbook_dir }}/tpl"}', extra: { 'tpl/a.conf.j2': 'port={{ port }}\n' } }],
+  ['template src from a variable of the inventory stays a TODO', '- template: {src: "{{ somewhere }}/a.conf.j2", dest: /etc/a.conf}', 'todo', ['module-args'], { hosts: 'web' }],
+  ['copy of the content of a folder (trailing /) → ssh.copy of the copied folder', '- copy: {src: "{{ playbook_dir }}/d/", dest: /srv/d/}', 'mapped', ["src: new URL('./files/d/', import.meta.url)"], { hosts: 'web', extra: { 'd/x.txt': 'x\n' } }],
+  ['copy of a folder itself (no trailing /) is a TODO', '- copy: {src: d, dest: /srv}', 'todo', ['module-args'], { hosts: 'web', extra: { 'files/d/x.txt': 'x\n' } }],
   ['file directory → ssh.file', '- file: {path: /srv/x, state: directory, owner: app}', 'mapped', ["ssh.file('file', { path: '/srv/x', state: 'directory', owner: 'app' })"], { hosts: 'web' }],
   ['file link is a TODO', '- file: {src: /a, dest: /b, state: link}', 'todo', ['module-args'], { hosts: 'web' }],
   ['lineinfile → ssh.line', "- lineinfile: {path: /etc/hosts, regexp: '^10\\.0', line: 10.0.0.1 x}", 'mapped', ["ssh.line('lineinfile', { path: '/etc/hosts', line: '10.0.0.1 x', regexp: /^10\\.0/ })"], { hosts: 'web' }],
@@ -73,12 +77,24 @@ const rows: Row[] = [
   ['command creates → creates', '- command: make install chdir=/src creates=/usr/bin/x', 'mapped', ["argv: ['make', 'install']", "cwd: '/src'", "creates: '/usr/bin/x'"]],
   ['command changed_when false → exec.query', '- command: kubectl version\n  changed_when: false', 'mapped', ["exec.query('command', { argv: ['kubectl', 'version'] })"]],
   ['command on a host → ssh.exec', '- command: systemctl is-active x\n  args: {creates: /x}', 'mapped', ["ssh.exec('command', { argv: ['systemctl', 'is-active', 'x'], creates: '/x' })"], { hosts: 'web' }],
+  ['shell line continuations → one command (sh joins them)', '- shell: |\n    kubectl exec -n db pod-0 -- \\\n      psql -c "SELECT 1;"', 'mapped', ["argv: ['kubectl', 'exec', '-n', 'db', 'pod-0', '--', 'psql', '-c', 'SELECT 1;']"]],
+  ['folded command: > (shlex: newlines are spaces)', '- command: >\n    helm version\n    --short', 'mapped', ["argv: ['helm', 'version', '--short']"]],
+  ['double quotes keep a backslash before other characters', '- shell: grep "a\\.b" /etc/x', 'mapped', ["argv: ['grep', 'a\\\\.b', '/etc/x']"]],
+  ['a word that may render to nothing stays with the shell', "- shell: podman build {{ extra | default('') }} .", 'wrapped', ["'/bin/sh', '-c'"]],
+  ['command with a backslash-newline is refused (shlex keeps it)', '- command: |\n    a \\\n    b', 'todo', ['module-args']],
+  ['ansible_env.HOME on a host → an ssh.facts step read through ctx', '- file: {path: "{{ ansible_env.HOME }}/x", state: directory}', 'mapped', ["const facts = ssh.facts('gather-facts');", 'path: (ctx) => `${ctx.result(facts).home}/x`', 'tasks: [facts, file]'], { hosts: 'web' }],
+  ["ansible_facts['architecture'] → facts.arch", "- command: echo {{ ansible_facts['architecture'] }}", 'mapped', ['argv: (ctx) => [\'echo\', ctx.result(facts).arch]'], { hosts: 'web' }],
+  ['facts gathered under the play\'s become are root\'s: a TODO', '- file: {path: "{{ ansible_env.HOME }}/x", state: directory}', 'todo', ['gathered-facts'], { hosts: 'web\n  become: true' }],
+  ['pip into a virtualenv under the home fact', '- pip: {name: build, virtualenv: "{{ ansible_env.HOME }}/.venv"}', 'mapped', ['pip: (ctx) => [`${ctx.result(facts).home}/.venv/bin/python`, \'-m\', \'pip\']'], { hosts: 'web' }],
   ['shell script is kept (not counted as mapped)', '- shell: ps aux | grep x', 'wrapped', ["argv: ['/bin/sh', '-c', 'ps aux | grep x']"]],
   ['kubectl delete → k8s.remove', '- command: kubectl delete deployment web -n apps --ignore-not-found', 'mapped', ["k8s.remove('command', {", "kind: 'Deployment'"]],
   ['kubectl rollout status → k8s.wait', '- command: kubectl rollout status deployment/web -n apps --timeout=120s', 'mapped', ["for: 'rollout'", 'timeoutMs: 120000']],
   ['helm repo update is dropped', '- command: helm repo update', 'dropped', ['helm repo update']],
   // set_fact, debug, assert, fail, pause, wait_for
   ['set_fact → const', '- set_fact: {url: "http://{{ host }}:80"}', 'inlined', ['const url = `http://${v.host}:80`;']],
+  ['debug of an untranslatable message → a log line showing its source, counted apart', '- debug: {msg: "{{ hostvars[\'a\'].x }}"}', 'debug', ["debug('debug', {", "msg: () => 'not translated (hostvars: hostvars: another host\\'s variables"]],
+  ['debug reading a TODO\'s register: the TODO refuses, the debug logs', '- blockinfile: {path: /x, block: y}\n  register: b\n- debug: {msg: "{{ b.changed }}"}', 'debug', ["todo('todo-blockinfile'", 'not translated (register-attribute: b is registered by a task that is a TODO'], { hosts: 'web' }],
+  ['debug with failed_when is an assertion: still a TODO', '- debug: {msg: "{{ hostvars[\'a\'].x }}"}\n  failed_when: true', 'todo', ['TODO(port): hostvars']],
   ['debug → lib debug, counted apart', '- debug: {msg: "hello {{ name }}"}', 'debug', ["debug('debug', { msg: () => `hello ${v.name}` })"]],
   ['assert on variables → validation', '- assert: {that: [port > 0], fail_msg: bad port}', 'inlined', ["if (!(v.port > 0)) throw new ConfigError('bad port', 'assert');"]],
   ['assert on results → lib check', '- command: id\n  register: r\n  changed_when: false\n- assert: {that: "r.rc == 0"}', 'mapped', ["check('assert', { that: (ctx) => ctx.result(r).exitCode === 0"]],
@@ -116,6 +132,11 @@ const rows: Row[] = [
   // include_role
   ['include_role of a missing role is a TODO', '- include_role: {name: nowhere}', 'todo', ['role-missing']],
   ['include_role of a tasks_from the role lacks is a TODO', '- include_role: {name: r, tasks_from: nope}', 'todo', ['role-missing', 'role r has no tasks/nope.yml'], { extra: { 'roles/r/tasks/main.yml': '- debug: {msg: hi}\n' } }],
+  // generateName: the server names a new object each run; helix applies by name
+  ['k8s with metadata.generateName is a TODO', '- k8s: {state: present, definition: {apiVersion: argoproj.io/v1alpha1, kind: Workflow, metadata: {generateName: t-, namespace: n}}}', 'todo', ['module-args', 'metadata.generateName t-: helix applies objects by name']],
+  // ansible_check_mode reads false (decision 042): its placeholders are never set
+  ['a task when: ansible_check_mode is dropped', '- set_fact: {uuid: check-mode-uuid}\n  when: ansible_check_mode', 'dropped', ['// never runs: when: ansible_check_mode is always false (ansible_check_mode reads false, decision 042):']],
+  ['when: not ansible_check_mode is no condition', '- command: echo a\n  when: not ansible_check_mode', 'mapped', ["exec.run('command', { argv: ['echo', 'a'], idempotent: false });"]],
   // unsupported
   ['an unknown module is a TODO with its YAML', '- community.general.ufw: {rule: allow}', 'todo', ['// TODO(port): module-unsupported', '// - community.general.ufw: {rule: allow}']],
 ];
@@ -145,6 +166,8 @@ describe('task keywords', () => {
     ['task vars', '- command: echo {{ greeting }}\n  vars: {greeting: hi}', ["argv: ['echo', 'hi']"]],
     ['block/rescue/always', '- block:\n    - command: a\n  rescue:\n    - command: b\n  always:\n    - command: c\n  when: x', ["block('block', { steps: [command], rescue: [command2], always: [command3], when: () => Boolean(v.x) })"]],
     ['environment on a command', '- command: x\n  environment: {A: "1"}', ["env: { A: '1' }"]],
+    ['a Secret with a text default stays a Secret', '- set_fact: {pw: "{{ lookup(\'env\', \'PW\') }}"}\n  no_log: true\n- set_fact: {pw2: "{{ pw | default(\'none\') }}"}\n  when: not ansible_check_mode', ["const pw2 = pw ?? new Secret('none');"]],
+    ['a field no item has reads loosely', '- command: echo {{ item.ns | default(\'d\') }}\n  loop: [{name: a}]', ["(item as { ns?: any }).ns ?? 'd'"]],
     ['delegate_to localhost on a host play', '- command: date\n  delegate_to: localhost', ["exec.run('command'"]],
   ])('%s', (_t, task, contains) => {
     const r = portTask(task, task.includes('become') || task.includes('delegate_to') ? { hosts: 'web' } : {});

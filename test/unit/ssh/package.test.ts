@@ -32,6 +32,11 @@ describe('ssh.package', () => {
     const r = await runTask(ssh.package('missing', { names: ['helix-no-such-package'], manager: 'apt', become: true }), context(), 'check');
     expect(r.keys).toEqual(['create package:localhost:apt/helix-no-such-package']);
   });
+
+  it.runIf(process.platform === 'linux')('runs the pip a function gives (a virtualenv under the home facts name)', async () => {
+    const r = await runTask(ssh.package('missing', { names: ['helix-no-such-package'], manager: 'pip', pip: () => ['python3', '-m', 'pip'] }), context(), 'check');
+    expect(r.keys).toEqual(['create package:localhost:pip/helix-no-such-package']);
+  });
 });
 
 describe('facts', () => {

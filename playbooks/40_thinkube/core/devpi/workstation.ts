@@ -26,7 +26,10 @@ export function checkSystemUser(env: Env<DevpiVars>): void {
 export function workstationVars(env: Env<DevpiVars>) {
   const d = devpi(env);
   return {
+    /** pip's index (the simple API). */
     indexUrl: `${d.apiUrl}/${d.indexPath}/+simple/`,
+    /** devpi-client's index (`DEVPI_INDEX`, `devpi use`): the index itself; given the simple API, its login asks `…/+simple/+api` and gets a 404. */
+    devpiIndex: `${d.apiUrl}/${d.indexPath}`,
     dashboardUrl: d.dashboardUrl,
     apiUrl: d.apiUrl,
     binDir: '$HOME/.local/bin',

@@ -143,8 +143,16 @@ describe('devpi on the sandbox, through the CLI', () => {
     expect(dashboard?.reason).toMatch(/sent to Keycloak \(client oauth2-proxy-devpi, redirect https:\/\/packages\.devpi\.sandbox\.test\/oauth2\/callback, PKCE S256\)/);
     expect(dashboard?.reason).toMatch(/session cookie Domain=\.?devpi\.sandbox\.test Secure SameSite=Lax/);
     expect(dashboard?.reason).toMatch(/session is in the Redis pod/);
-    // What the test writes, it reports as changes: the test user (made and removed), the throwaway index.
-    expect(keys(t)).toEqual(['create devpi:root/helix-test-*', 'create keycloak:thinkube/user/helix-devpi-test', 'delete keycloak:thinkube/user/helix-devpi-test']);
+    // What the test writes, it reports as changes: the test user (made and removed), the throwaway
+    // index, and the round trip on the workstation (devpi-client and pip, over SSH).
+    expect(keys(t)).toEqual([
+      'create devpi:root/helix-test-*',
+      'create keycloak:thinkube/user/helix-devpi-test',
+      'delete keycloak:thinkube/user/helix-devpi-test',
+      'run exec:host1:devpi/88_test_workstation/round-trip',
+    ]);
+    const roundTrip = t.events.find((e) => e.type === 'task.changed' && e.path === 'devpi/88_test_workstation/round-trip');
+    expect(roundTrip).toBeDefined();
     const package_ = t.events.find((e) => e.type === 'task.changed' && e.path === 'devpi/88_test_devpi/live/package');
     expect(package_).toBeDefined();
     // And leaves nothing: no index but root/pypi and root/stable, no test user.
@@ -155,6 +163,9 @@ describe('devpi on the sandbox, through the CLI', () => {
     const res = await fetch('https://packages-api.devpi.sandbox.test/root', { headers: { accept: 'application/json' }, dispatcher } as RequestInit);
     const indexes = Object.keys(((await res.json()) as { result: { indexes: Record<string, unknown> } }).result.indexes).sort();
     expect(indexes).toEqual(['pypi', 'stable']);
+    // Nothing was uploaded to the real index either (it is not volatile: an upload could not be taken back).
+    const stable = await fetch('https://packages-api.devpi.sandbox.test/root/stable', { headers: { accept: 'application/json' }, dispatcher } as RequestInit);
+    expect(((await stable.json()) as { result: { projects: string[] } }).result.projects).toEqual([]);
     const check = run(['test', 'devpi', '--env', 'local', '--check', '--json']);
     expect(check.code, check.stderr).toBe(0);
     expect(keys(check), '--check predicts what the test writes').toEqual(keys(t));

@@ -10,7 +10,7 @@ import { checkSystemUser, home, WORKSTATION_GROUP, workstationVars } from './wor
  * devpi-client on the admin's workstation, over SSH, as the system user: a venv with the
  * pinned devpi-client, `~/.local/bin/devpi`, and pip pointed at `root/<index>` with
  * certificates verified (no trusted-host, no extra PyPI index: the index inherits root/pypi).
- * With `tls_ca_file` (a private CA, the sandbox's), the CA goes to `~/.config/devpi/ca.crt`
+ * With `tls_ca_file` (a private CA, the sandbox's), the CA goes to `~/.local/share/devpi-client/ca.crt`
  * and the `devpi` command trusts it (REQUESTS_CA_BUNDLE); pip is given it by `PIP_CERT`.
  */
 export default definePlaybook<DevpiVars>((env) => {
@@ -21,6 +21,13 @@ export default definePlaybook<DevpiVars>((env) => {
   return {
     hosts: WORKSTATION_GROUP,
     tasks: [
+      // The CA first: its folder is the venv's parent, which the venv task would otherwise make.
+      ...(v.tls_ca_file
+        ? [
+            ssh.file('ca-dir', { path: home(F.caDir), state: 'directory', mode: '0755' }),
+            ssh.file('ca-cert', { path: home(F.caCert), content: readFileSync(v.tls_ca_file, 'utf8'), mode: '0644' }),
+          ]
+        : []),
       pipVenv('devpi-client', {
         venv: F.venv,
         python: v.devpi_client_python,
@@ -29,12 +36,6 @@ export default definePlaybook<DevpiVars>((env) => {
         // The sandbox's devpi is offline: its hosts get the wheels from this machine.
         source: fromWheelhouse ? 'wheelhouse' : { index: v.devpi_client_index_url },
       }),
-      ...(v.tls_ca_file
-        ? [
-            ssh.file('ca-dir', { path: home(F.caDir), state: 'directory', mode: '0755' }),
-            ssh.file('ca-cert', { path: home(F.caCert), content: readFileSync(v.tls_ca_file, 'utf8'), mode: '0644' }),
-          ]
-        : []),
       ssh.file('bin-dir', { path: home('.local/bin'), state: 'directory', mode: '0755' }),
       ssh.file('devpi-command', {
         path: home(F.bin),

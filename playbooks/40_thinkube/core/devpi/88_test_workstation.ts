@@ -24,8 +24,11 @@ export default definePlaybook<DevpiVars>((env) => {
     hosts: WORKSTATION_GROUP,
     tasks: [
       ssh.exec('round-trip', {
-        argv: ['bash', '-c', SCRIPT, 'devpi-test', WHEEL],
-        env: { API_URL: d.apiUrl, INDEX: d.indexPath, DEVPI_ROOT_PASSWORD: v.devpi_root_password, CA_FILE: v.tls_ca_file ? `~/${F.caCert}` : '' },
+        // The script (with the wheel maker in front of it) travels on stdin, read whole before it
+        // runs, so the command line, and what the run reports, stays one line.
+        argv: ['bash', '-c', 'script=$(cat) && exec bash -c "$script" devpi-test'],
+        stdin: `WHEEL_MAKER=$(cat <<'HELIX_WHEEL_MAKER'\n${WHEEL}HELIX_WHEEL_MAKER\n)\n${SCRIPT}`,
+        env: { API_URL: d.apiUrl, INDEX: d.indexPath, DEVPI_ROOT_PASSWORD: v.devpi_root_password, CA_FILE: v.tls_ca_file ? `~/${F.caCert}` : '', SHELL_CONFIG: `~/${F.bash}` },
         timeoutMs: 300_000,
       }),
     ],

@@ -26,6 +26,7 @@ export default definePlaybook<DevpiVars>((env) => {
       gone('pip-conf', F.pipConf),
       gone('devpi-command', F.bin),
       gone('devpi-client', F.venv),
+      gone('ca-cert', F.caCert),
       goneIfEmpty('devpi-client-dir', F.venv.replace(/\/venv$/, '')),
       goneIfEmpty('fish-conf-dir', '.config/fish/conf.d'),
       goneIfEmpty('fish-dir', '.config/fish'),

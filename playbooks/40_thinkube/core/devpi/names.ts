@@ -77,6 +77,6 @@ export const WORKSTATION_FILES = {
   pipConf: '.config/pip/pip.conf',
   clientDir: '.devpi/client',
   /** The private CA the hosts' certificates chain to (the sandbox's), for devpi-client and pip. */
-  caDir: '.config/devpi',
-  caCert: '.config/devpi/ca.crt',
+  caDir: '.local/share/devpi-client',
+  caCert: '.local/share/devpi-client/ca.crt',
 } as const;

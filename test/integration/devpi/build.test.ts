@@ -18,6 +18,8 @@ import { NAMES } from '../../../playbooks/40_thinkube/core/devpi/names.ts';
  */
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(repo, 'bin', 'helix.js');
+/** The branch inventory/local.yaml pushes the image source to (build.source_revision). */
+const BRANCH = 'helix-devpi-image';
 
 interface CliRun {
   code: number;
@@ -83,10 +85,10 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
       writeFileSync(key, Buffer.from((secret?.data as Record<string, string>)['ssh-privatekey']!, 'base64'), { mode: 0o600 });
       const env = { ...process.env, GIT_SSH_COMMAND: `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${inv.vars.git_known_hosts}` };
       const url = `${inv.vars.git_remote_base}/thinkube-devpi.git`;
-      const read = spawnSync('git', ['ls-remote', url, 'main'], { env, encoding: 'utf8' });
+      const read = spawnSync('git', ['ls-remote', url, BRANCH], { env, encoding: 'utf8' });
       expect(read.status, read.stderr).toBe(0);
-      expect(read.stdout).toMatch(/^[0-9a-f]{40}\trefs\/heads\/main$/m);
-      const clone = spawnSync('git', ['clone', '--quiet', url, join(dir, 'src')], { env, encoding: 'utf8' });
+      expect(read.stdout).toMatch(new RegExp(`^[0-9a-f]{40}\trefs/heads/${BRANCH}$`, 'm'));
+      const clone = spawnSync('git', ['clone', '--quiet', '--branch', BRANCH, url, join(dir, 'src')], { env, encoding: 'utf8' });
       expect(clone.status, clone.stderr).toBe(0);
       expect(readFileSync(join(dir, 'src', 'dockerfile', 'Dockerfile'), 'utf8')).toContain('FROM ${REGISTRY}/helix/python');
       const push = spawnSync('git', ['-C', join(dir, 'src'), 'push', 'origin', 'HEAD:refs/heads/helix-deploy-key-probe'], { env, encoding: 'utf8' });

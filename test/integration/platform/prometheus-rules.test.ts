@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { installPromtool, testRules } from '../../../src/modules/prometheus/inde
 import type { Manifest } from '../../../src/modules/k8s/index.ts';
 import { readinessEnv } from '../../../src/verify/env.ts';
 import { verifyComponent } from '../../../src/verify/run.ts';
+import { helix } from '../cli/run.ts';
 
 /**
  * The platform's Argo CD alerts under Prometheus's own rule unit tests: promtool (built from
@@ -103,6 +104,15 @@ describe('the Argo CD alert rules, as helix renders them, under promtool', () =>
   }
 });
 
+/** The component's first test group, made to expect the sync alert a minute too early (it is pending then). */
+function strictTests(): string {
+  const doc = parse(readFileSync(ARGO_RULE_TESTS, 'utf8')) as { tests: { name: string; alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[] }[] };
+  const strict = doc.tests[0]!;
+  strict.name = 'a failed sync fires at once';
+  strict.alert_rule_test = [{ ...strict.alert_rule_test.find((c) => c.exp_alerts.length > 0)!, eval_time: '2m' }];
+  return stringify({ ...doc, tests: [strict] });
+}
+
 describe('helix verify platform --static: "Argo CD alert rules pass their unit tests"', () => {
   const check = async (set?: Record<string, unknown>) =>
     (await verifyComponent({ root, component: 'platform', env: 'prod', static: true, ...(set ? { set } : {}) })).results.find((r) => r.id === 'J.argocd-alerts-tests');
@@ -113,17 +123,40 @@ describe('helix verify platform --static: "Argo CD alert rules pass their unit t
     expect(r?.evidence).toMatch(/promtool test rules: 1 test file pass on the rendered PrometheusRule/);
   });
 
-  it('FAILs, naming the failing test, when a rule test does not hold', async () => {
-    // An extra test file (prometheus.rule_tests) that expects the sync alert one minute too early.
-    const doc = parse(readFileSync(ARGO_RULE_TESTS, 'utf8')) as { tests: { name: string; alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[] }[] };
-    const strict = doc.tests[0]!;
-    strict.name = 'a failed sync fires at once';
-    strict.alert_rule_test = [{ ...strict.alert_rule_test.find((c) => c.exp_alerts.length > 0)!, eval_time: '2m' }];
+  it('FAILs, naming the failing test, when a rule test does not hold (an extra file from prometheus.rule_tests)', async () => {
     const file = join(scratch, 'strict.test.yaml');
-    writeFileSync(file, stringify({ ...doc, tests: [strict] }));
+    writeFileSync(file, strictTests());
     const r = await check({ prometheus: { rule_tests: [file] } });
     expect(r?.status).toBe('FAIL');
     expect(r?.evidence).toMatch(/promtool test rules \(exit 1\), failing: a failed sync fires at once/);
     expect(r?.evidence).toMatch(/alertname: ArgoAppSyncFailed, time: 2m/);
+  });
+
+  describe('as a user runs it: node bin/helix.js verify platform --static', () => {
+    // A user's project: helix's playbooks, and a prod inventory that adds the strict test file.
+    const project = mkdtempSync(join(tmpdir(), 'helix-cli-rules-'));
+    beforeAll(() => {
+      symlinkSync(join(root, 'playbooks'), join(project, 'playbooks'));
+      mkdirSync(join(project, 'inventory'));
+      writeFileSync(join(project, 'inventory/strict.test.yaml'), strictTests());
+      const prod = readFileSync(join(root, 'inventory/prod.yaml'), 'utf8');
+      const inventory = prod.replace(/^( +)rule_labels: (.*)$/m, '$1rule_labels: $2\n$1rule_tests: [strict.test.yaml]');
+      expect(inventory).toContain('rule_tests: [strict.test.yaml]');
+      writeFileSync(join(project, 'inventory/prod.yaml'), inventory);
+    });
+    afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+    it('the repository\'s own inventory: PASS, exit 0', async () => {
+      const r = await helix(['verify', 'platform', '--env', 'prod', '--static']);
+      expect(r.code, r.out).toBe(0);
+      expect(r.stdout).toMatch(/PASS\s+Argo CD alert rules pass their unit tests\n\s+promtool test rules: 1 test file pass/);
+    });
+
+    it('a failing rule test: FAIL, exit 1, with promtool\'s evidence', async () => {
+      const r = await helix(['verify', 'platform', '--env', 'prod', '--static'], { cwd: project });
+      expect(r.code, r.out).toBe(1);
+      expect(r.stdout).toMatch(/FAIL\s+Argo CD alert rules pass their unit tests\n\s+promtool test rules \(exit 1\), failing: a failed sync fires at once/);
+      expect(r.stdout).toMatch(/^FAIL\s+\d+ pass, \d+ warn, 1 fail$/m);
+    });
   });
 });

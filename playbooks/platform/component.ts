@@ -206,9 +206,15 @@ const prometheus = z
     namespace: k8sName.default('argocd'),
     /** Labels the Prometheus `ruleSelector` matches. */
     rule_labels: z.record(z.string(), z.string()).default({ release: 'kube-prometheus-stack' }),
+    /**
+     * More `promtool test rules` files for the Argo CD alerts, relative to the inventory folder,
+     * run with the component's own (`rules/argocd-alerts.test.yaml`); their `rule_files` is
+     * `argocd-alerts.rules.yaml`. @default []
+     */
+    rule_tests: z.array(z.string().min(1)).default([]),
   })
   .strict()
-  .default({ namespace: 'argocd', rule_labels: { release: 'kube-prometheus-stack' } });
+  .default({ namespace: 'argocd', rule_labels: { release: 'kube-prometheus-stack' }, rule_tests: [] });
 
 const component = defineComponent({
   name: 'platform',

@@ -377,3 +377,47 @@ export const ARGO_CD_BUILD: GoBuild = {
   toolchain: 'go1.27.3',
   prepare: copyReplaces(`github.com/argoproj/argo-cd/v3@v${CD}`),
 };
+
+const PROM = VERSIONS.prometheus;
+
+/** Prometheus's `promtool`: `promtool test rules` runs the platform's alert rule unit tests. */
+export const PROMTOOL_BUILD: GoBuild = {
+  name: 'promtool',
+  version: PROM,
+  require: [`github.com/prometheus/prometheus@v${PROM}`],
+  packages: ['github.com/prometheus/prometheus/cmd/promtool'],
+  binaries: ['promtool'],
+  // Without the service-discovery plugins (cloud SDKs, client-go): rule tests need none of them.
+  tags: ['remove_all_sd'],
+  // The module tag v0.316.0 is Prometheus 3.16.0 (its VERSION file).
+  ldflags: [`-X github.com/prometheus/common/version.Version=3.${Number(PROM.split('.')[1]) - 300}.${PROM.split('.')[2]}`],
+};
+
+const TOFU = VERSIONS.opentofu;
+
+/** OpenTofu (MPL): the platform's Terraform runs against a real S3 backend in the tests. */
+export const OPENTOFU_BUILD: GoBuild = {
+  name: 'opentofu',
+  version: TOFU,
+  require: [`github.com/opentofu/opentofu@v${TOFU}`],
+  packages: ['github.com/opentofu/opentofu/cmd/tofu'],
+  binaries: ['tofu'],
+  // OpenTofu replaces hashicorp/hcl with its own fork.
+  prepare: copyReplaces(`github.com/opentofu/opentofu@v${TOFU}`),
+};
+
+const SWFS = VERSIONS.seaweedfs;
+
+/**
+ * SeaweedFS (Apache-2.0), for its S3 gateway: it honours `If-None-Match: *` on PUT, which
+ * OpenTofu's S3 backend lock file (`use_lockfile`) relies on. MinIO is AGPL and not listed by
+ * the proxy (decision 050).
+ */
+export const SEAWEEDFS_BUILD: GoBuild = {
+  name: 'seaweedfs',
+  version: SWFS,
+  require: [`github.com/seaweedfs/seaweedfs@v${SWFS}`],
+  packages: ['github.com/seaweedfs/seaweedfs/weed'],
+  binaries: ['weed'],
+  prepare: copyReplaces(`github.com/seaweedfs/seaweedfs@v${SWFS}`),
+};

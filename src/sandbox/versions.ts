@@ -21,6 +21,12 @@ export const VERSIONS = {
   kaniko: '1.25.6',
   /** Needs Go 1.27 (the build fetches go1.27.3 from the Go module proxy). */
   argoCd: '3.6.2',
+  /** Prometheus 3.16.0's module tag (the proxy serves 3.x as v0.3xx.y): promtool for rule unit tests. */
+  prometheus: '0.316.0',
+  /** The newest OpenTofu the Go module proxy lists. */
+  opentofu: '1.12.6',
+  /** SeaweedFS (S3 server for the Terraform backend tests): the proxy lists no tag, only this commit. */
+  seaweedfs: '0.0.0-20261109003541-7506e5f91cd6',
   /** Tag of the pause image the sandbox builds from Debian's static catatonit. */
   pause: '3.10',
 } as const;

@@ -1,0 +1,10 @@
+import { installPromtool } from './promtool.ts';
+
+/** `node --import tsx src/modules/prometheus/install.ts`: builds promtool into the cache and prints its path. */
+installPromtool().then(
+  (p) => process.stdout.write(`${p}\n`),
+  (e: unknown) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

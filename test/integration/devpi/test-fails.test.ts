@@ -6,11 +6,13 @@ import { Agent } from 'undici';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxDir } from '../../../src/runtime/paths.ts';
+import { WORKSTATION_FILES } from '../../../playbooks/40_thinkube/core/devpi/names.ts';
 import { eventually } from '../sandbox/helpers.ts';
 
 /**
  * Every property `helix test devpi` checks can fail: each case breaks one of them on the
- * running DevPi (the route, oauth2-proxy's configuration, the index's upload ACL), runs the
+ * running DevPi (the route, oauth2-proxy's configuration, the index's upload ACL, the
+ * workstation's shell config), runs the
  * test through the CLI, expects it to fail naming the property, and puts the system back.
  * At the end the play changes nothing and the test passes again.
  */
@@ -113,6 +115,16 @@ async function patchIndex(setting: string): Promise<void> {
   expect(res.status).toBe(200);
 }
 
+/** Runs `command` on the admin workstation (the sandbox's host1) over SSH, as its login user. */
+function onWorkstation(command: string, input?: string): string {
+  const i = parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as { vars: { ssh_command: string }; hosts: Record<string, { address: string; user: string }> };
+  const host = i.hosts.host1!;
+  const [ssh, ...options] = i.vars.ssh_command.split(' ');
+  const r = spawnSync(ssh!, [...options, `${host.user}@${host.address}`, command], { encoding: 'utf8', input, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`on host1: ${command}: ${r.stderr}`);
+  return r.stdout;
+}
+
 function failedWith(run: CliRun): string {
   const failed = run.events.filter((e) => e.type === 'task.failed');
   return failed.map((e) => `${e.path}: ${e.error}`).join('\n');
@@ -212,6 +224,21 @@ describe('every property helix test devpi checks can fail', () => {
       }
     }, 600_000);
   }
+
+  it('workstation: fails when the shell config points devpi-client at the simple API (the old DEVPI_INDEX)', () => {
+    const file = WORKSTATION_FILES.bash;
+    const before = onWorkstation(`cat ~/${file}`);
+    const broken = before.replace(/^(export DEVPI_INDEX=.*?)(['"]?)$/m, '$1/+simple/$2');
+    expect(broken).not.toBe(before);
+    onWorkstation(`cat > ~/${file}`, broken);
+    try {
+      const t = helix(['test', 'devpi', '--env', 'local']);
+      expect(t.code, t.stdout.slice(-2000)).toBe(1);
+      expect(failedWith(t)).toMatch(/^devpi\/88_test_workstation\/round-trip: [\s\S]*FAILED: ~\/\.config\/devpi\/devpi\.bash sets DEVPI_INDEX=\S*\/\+simple\//m);
+    } finally {
+      onWorkstation(`cat > ~/${file}`, before);
+    }
+  }, 600_000);
 
   afterAll(() => {
     // Put back as it was: the play changes nothing, and the test passes again.

@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { KubeClient, kubeTransport, loadKubeConfig } from '../../../src/modules/k8s/index.ts';
 import { sandboxDir } from '../../../src/runtime/paths.ts';
+import { helix, keys } from './cli.ts';
 import { NAMES } from '../../../playbooks/40_thinkube/core/devpi/names.ts';
 
 /**
@@ -16,29 +16,8 @@ import { NAMES } from '../../../playbooks/40_thinkube/core/devpi/names.ts';
  * with the deploy key, Kaniko FROM the sandbox registry's base, push), helix follows it and
  * waits for the tag in the registry, and the devpi pod runs that image.
  */
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(repo, 'bin', 'helix.js');
 /** The branch inventory/local.yaml pushes the image source to (build.source_revision). */
 const BRANCH = 'helix-devpi-image';
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  events: Record<string, any>[];
-}
-
-function helix(args: string[]): CliRun {
-  const r = spawnSync(process.execPath, [bin, ...args, '--wait-lock', '15m', '--json'], { cwd: repo, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
-  const events = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, any>);
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, events };
-}
-
-const keys = (run: CliRun): string[] =>
-  run.events.filter((e) => e.type === 'task.changed').flatMap((e) => (e.changes as { action: string; target: string }[]).map((c) => `${c.action} ${c.target}`));
 
 function kube(): KubeClient {
   const inv = parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as { kubernetes: { kubeconfig: string; context: string } };
@@ -47,7 +26,7 @@ function kube(): KubeClient {
 
 describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () => {
   it('the play builds the image from the pushed source, the devpi pod runs it, and a second play submits nothing', async () => {
-    const first = helix(['play', 'devpi', '--env', 'local']);
+    const first = helix(['play', 'devpi', '--env', 'local', '--json']);
     expect(first.code, first.stdout.slice(-3000) + first.stderr).toBe(0);
     const followed = first.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/60_build_workflow/workflow/follow');
     expect(followed?.reason).toMatch(/^Workflow argo\/devpi-build-[0-9a-f]{10} Succeeded$/);
@@ -71,7 +50,7 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
       expect.objectContaining({ image: tag, ready: true }),
     ]);
     // The controller has taken the Workflow's spec over: a second play leaves it alone (no resubmit, no conflict).
-    const again = helix(['play', 'devpi', '--env', 'local']);
+    const again = helix(['play', 'devpi', '--env', 'local', '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(keys(again)).toEqual([]);
   }, 1_800_000);
@@ -103,7 +82,7 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
     const k = kube();
     const deployBefore = await k.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'devpi', name: 'devpi' });
     // A revision the source repository does not have: the clone step fails in its pod.
-    const bad = helix(['play', 'devpi', '--env', 'local', '--only', '60_build_workflow', '--set', 'build.push_source=false', '--set', 'build.source_revision=helix-no-such-revision']);
+    const bad = helix(['play', 'devpi', '--env', 'local', '--only', '60_build_workflow', '--set', 'build.push_source=false', '--set', 'build.source_revision=helix-no-such-revision', '--json']);
     const submitted = keys(bad).find((key) => key.startsWith('create k8s:argoproj.io/v1alpha1/Workflow/argo/'));
     try {
       expect(bad.code).toBe(1);

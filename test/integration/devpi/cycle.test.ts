@@ -2,45 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxDir } from '../../../src/runtime/paths.ts';
+import { type CliRun, helix, keys, root } from './cli.ts';
 
 /**
  * The whole DevPi life cycle through the real CLI (`node bin/helix.js`) on the sandbox:
  * rollback to a clean state, `--check`, first play, second play, test, rollback, second
  * rollback, play again. Asserts the acceptance points on what the CLI printed.
  */
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const bin = join(root, 'bin', 'helix.js');
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  events: Record<string, any>[];
-}
-
-function helix(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  // The sandbox is shared: wait for another run of devpi on it instead of failing on its lock.
-  const all = ['play', 'test', 'rollback'].includes(args[0]!) ? [...args, '--wait-lock', '15m'] : args;
-  const r = spawnSync(process.execPath, [bin, ...all], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
-  const events = args.includes('--json')
-    ? r.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, any>)
-    : [];
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, events };
-}
-
-const keys = (run: CliRun): string[] =>
-  run.events
-    .filter((e) => e.type === 'task.changed')
-    .flatMap((e) => (e.changes as { action: string; target: string }[]).map((c) => `${c.action} ${c.target}`))
-    .sort();
-
 const changed = (run: CliRun): number => run.events.filter((e) => e.type === 'task.changed').length;
 
 /** Every secret value the play handles: inventory secrets and what it generated into the cluster. */

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxDir } from '../../../src/runtime/paths.ts';
+import { type CliRun, helix } from './cli.ts';
 import { WORKSTATION_FILES } from '../../../playbooks/40_thinkube/core/devpi/names.ts';
 import { eventually } from '../sandbox/helpers.ts';
 
@@ -16,25 +16,7 @@ import { eventually } from '../sandbox/helpers.ts';
  * test through the CLI, expects it to fail naming the property, and puts the system back.
  * At the end the play changes nothing and the test passes again.
  */
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const bin = join(root, 'bin', 'helix.js');
 const NS = 'devpi';
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  events: Record<string, any>[];
-}
-
-function helix(args: string[]): CliRun {
-  const r = spawnSync(process.execPath, [bin, ...args, '--json', '--wait-lock', '15m'], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
-  const events = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, any>);
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, events };
-}
 
 const inv = () => parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as { vars: Record<string, any>; kubernetes: { kubeconfig: string } };
 
@@ -137,7 +119,7 @@ describe('every property helix test devpi checks can fail', () => {
 
   beforeAll(() => {
     dispatcher = new Agent({ connect: { ca: readFileSync(inv().vars.tls_ca_file as string, 'utf8') } });
-    const play = helix(['play', 'devpi', '--env', 'local']);
+    const play = helix(['play', 'devpi', '--env', 'local', '--json']);
     expect(play.code, play.stdout.slice(-3000) + play.stderr).toBe(0);
   }, 1_200_000);
 
@@ -213,7 +195,7 @@ describe('every property helix test devpi checks can fail', () => {
     it(`${c.property}: fails when ${c.name}`, async () => {
       const restore = await c.breakIt();
       try {
-        const t = helix(['test', 'devpi', '--env', 'local']);
+        const t = helix(['test', 'devpi', '--env', 'local', '--json']);
         expect(t.code, t.stdout.slice(-2000)).toBe(1);
         expect(failedWith(t)).toMatch(new RegExp(`^devpi/88_test_devpi/${c.task}: .*${c.property}: `, 'm'));
         // Whatever failed, the test user is gone again.
@@ -232,7 +214,7 @@ describe('every property helix test devpi checks can fail', () => {
     expect(broken).not.toBe(before);
     onWorkstation(`cat > ~/${file}`, broken);
     try {
-      const t = helix(['test', 'devpi', '--env', 'local']);
+      const t = helix(['test', 'devpi', '--env', 'local', '--json']);
       expect(t.code, t.stdout.slice(-2000)).toBe(1);
       expect(failedWith(t)).toMatch(/^devpi\/88_test_workstation\/round-trip: [\s\S]*FAILED: ~\/\.config\/devpi\/devpi\.bash sets DEVPI_INDEX=\S*\/\+simple\//m);
     } finally {
@@ -242,10 +224,10 @@ describe('every property helix test devpi checks can fail', () => {
 
   afterAll(() => {
     // Put back as it was: the play changes nothing, and the test passes again.
-    const play = helix(['play', 'devpi', '--env', 'local']);
+    const play = helix(['play', 'devpi', '--env', 'local', '--json']);
     expect(play.code, play.stderr).toBe(0);
     expect(play.events.filter((e) => e.type === 'task.changed')).toEqual([]);
-    const t = helix(['test', 'devpi', '--env', 'local']);
+    const t = helix(['test', 'devpi', '--env', 'local', '--json']);
     expect(t.code, failedWith(t)).toBe(0);
   }, 900_000);
 });

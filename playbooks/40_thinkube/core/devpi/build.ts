@@ -6,18 +6,19 @@ import type { DevpiVars } from './component.ts';
 
 const IMAGE_DIR = fileURLToPath(new URL('./image/', import.meta.url));
 
-/** This component's own image source (`image/`), path in the repository → content. */
+let source: Record<string, string> | undefined;
+
+/** This component's own image source (`image/`), path in the repository → content; read once. */
 export function imageSource(): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, e.name);
-      if (e.isDirectory()) walk(path);
-      else files[relative(IMAGE_DIR, path)] = readFileSync(path, 'utf8');
-    }
-  };
-  walk(IMAGE_DIR);
-  return files;
+  source ??= Object.fromEntries(
+    readdirSync(IMAGE_DIR, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => {
+        const path = join(e.parentPath, e.name);
+        return [relative(IMAGE_DIR, path), readFileSync(path, 'utf8')];
+      }),
+  );
+  return source;
 }
 
 /**

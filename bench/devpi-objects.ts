@@ -64,7 +64,7 @@ export function appliedBy(live: Obj, manager = 'helix'): Obj | undefined {
     // `stringData` is write-only: the server folds it into `data`, so the field set names keys the live object holds under `data`.
     const keys = ['f:data', 'f:stringData'].flatMap((f) => Object.keys((entry.fieldsV1![f] as FieldSet | undefined) ?? {}).filter((k) => k.startsWith('f:')).map((k) => k.slice(2)));
     delete applied.stringData;
-    applied.data = Object.fromEntries(keys.map((k) => [k, ((live.data as Obj | undefined) ?? {})[k]]));
+    applied.data = Object.fromEntries(keys.map((k) => [k, (live.data as Obj | undefined)?.[k]]));
   }
   const metadata = { ...((applied.metadata as Obj | undefined) ?? {}), name: meta.name, ...(meta.namespace ? { namespace: meta.namespace } : {}) };
   return { apiVersion: live.apiVersion, kind: live.kind, ...applied, metadata };

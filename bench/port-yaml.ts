@@ -36,9 +36,16 @@ for (const f of files) {
   }
   const p = py[f]!;
   if (p.err !== undefined && helix.err !== undefined) count.bothRefuse++;
-  else if (helix.err !== undefined) (count.onlyHelixRefuses++, console.log(`helix refuses ${f}: ${helix.err}`));
-  else if (p.err !== undefined) (count.onlyPyyamlRefuses++, console.log(`PyYAML refuses ${f}: ${p.err}`));
-  else if (isDeepStrictEqual(helix.ok, p.ok)) count.same++;
-  else (count.different++, console.log(`different: ${f}`));
+  else if (helix.err !== undefined) {
+    count.onlyHelixRefuses++;
+    console.log(`helix refuses ${f}: ${helix.err}`);
+  } else if (p.err !== undefined) {
+    count.onlyPyyamlRefuses++;
+    console.log(`PyYAML refuses ${f}: ${p.err}`);
+  } else if (isDeepStrictEqual(helix.ok, p.ok)) count.same++;
+  else {
+    count.different++;
+    console.log(`different: ${f}`);
+  }
 }
 console.log(count);

@@ -19,7 +19,7 @@ const ALL = ['startup', 'k8s', 'devpi', 'ssh', 'scale'] as const;
 
 function pair(scenario: string, h: Sample[], a: Sample[] | null, target?: { text: string; ratio?: number; maxMs?: number }): ScenarioResult {
   const hs = stats(h);
-  const as = a && a.length ? stats(a) : null;
+  const as = a?.length ? stats(a) : null;
   const ratio = as ? as.medianMs / Math.max(1, hs.medianMs) : null;
   let met: boolean | undefined;
   if (target?.ratio !== undefined) met = ratio !== null && ratio >= target.ratio;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Command, measure, type Sample } from './measure.ts';
+import type { Command, Sample } from './measure.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const WORK = join(REPO, 'bench', '.work');

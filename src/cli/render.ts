@@ -69,7 +69,7 @@ export function humanRenderer(out: Writer, opts: { diff: boolean; verbose?: bool
         break;
       case 'playbook.start':
         e.hosts.forEach((h) => multiHost.add(h));
-        out.write(pc.bold(`\n${e.path}`) + (e.hosts.length > 1 || e.hosts[0] !== 'localhost' ? pc.dim(` on ${e.hosts.join(', ')}`) : '') + '\n');
+        out.write(`${pc.bold(`\n${e.path}`) + (e.hosts.length > 1 || e.hosts[0] !== 'localhost' ? pc.dim(` on ${e.hosts.join(', ')}`) : '')}\n`);
         break;
       case 'task.ok':
         lastDone = e.path;

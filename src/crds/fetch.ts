@@ -18,7 +18,7 @@ export function parseCrds(text: string): CrdObject[] {
   const out: CrdObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     const o = doc.toJS() as Record<string, unknown> | null;
-    if (!o || o.kind !== 'CustomResourceDefinition') continue;
+    if (o?.kind !== 'CustomResourceDefinition') continue;
     const meta = { ...(o.metadata as Record<string, unknown>) };
     delete meta.creationTimestamp;
     out.push({ apiVersion: String(o.apiVersion), kind: 'CustomResourceDefinition', metadata: meta as CrdObject['metadata'], spec: o.spec as Record<string, unknown> });

@@ -96,8 +96,6 @@ function sortKeys(r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
 }
 
-const pct = (n: number, d: number): string => (d ? `${Math.round((100 * n) / d)}%` : '-');
-
 /** The report as text for a terminal. */
 export function formatReport(r: PortReport): string {
   const t = r.totals;

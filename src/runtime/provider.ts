@@ -220,7 +220,7 @@ export function fieldDiff(fields: readonly FieldChange[]): Pick<Change, 'diff'> 
   const shown = fields.filter((f) => !f.secret && !isSecret(f.before) && !isSecret(f.after));
   if (shown.length === 0) return {};
   const render = (pick: (f: FieldChange) => unknown): string =>
-    shown.map((f) => `${f.field}: ${pick(f) === undefined ? '(unset)' : JSON.stringify(maskDeep(pick(f)))}`).join('\n') + '\n';
+    `${shown.map((f) => `${f.field}: ${pick(f) === undefined ? '(unset)' : JSON.stringify(maskDeep(pick(f)))}`).join('\n')}\n`;
   return { diff: { before: render((f) => f.before), after: render((f) => f.after) } };
 }
 

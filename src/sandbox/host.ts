@@ -33,14 +33,14 @@ export function writeHostsBlock(lines: readonly string[], file = '/etc/hosts'): 
   const begin = '# helix-sandbox begin (helix sandbox up; removed by down)';
   const end = '# helix-sandbox end';
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const kept = text.replace(new RegExp(`\\n?${escape(begin)}[\\s\\S]*?${escape(end)}\\n?`, 'g'), '\n').replace(/\n+$/, '\n');
+  const kept = text.replace(new RegExp(`\\n?${escapeRegExp(begin)}[\\s\\S]*?${escapeRegExp(end)}\\n?`, 'g'), '\n').replace(/\n+$/, '\n');
   const next = lines.length ? `${kept.replace(/\n*$/, '\n')}${begin}\n${lines.join('\n')}\n${end}\n` : kept;
   if (next === text) return false;
   writeFileSync(file, next);
   return true;
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -8,7 +8,7 @@ import type { Remote } from './url.ts';
 
 /** A bare repository under helix's cache that mirrors the branches a run reads from one remote. */
 export function cacheRepo(remote: Remote): string {
-  return join(cacheDir(), 'git', createHash('sha256').update(remote.url).digest('hex').slice(0, 20) + '.git');
+  return join(cacheDir(), 'git', `${createHash('sha256').update(remote.url).digest('hex').slice(0, 20)}.git`);
 }
 
 export async function ensureCacheRepo(remote: Remote): Promise<string> {

@@ -1,6 +1,6 @@
 import { ensure, type EnsureOptions, type FieldChange, type Provider, splitEnsureOptions } from '../../runtime/provider.ts';
 import { type Input, isStatic, resolve, type Task, type TaskContext } from '../../runtime/task.ts';
-import { baseUrlOf, type GithubConnection, githubApi, githubError, statusOf } from './client.ts';
+import { baseUrlOf, githubApi, githubError, statusOf } from './client.ts';
 import { readRepository, type RepositoryOptions, validateRepo } from './repository.ts';
 
 /** A deploy key of a repository, identified by its title. */

@@ -12,7 +12,7 @@
 export { assert, type AssertOptions } from './assert.ts';
 export { type Body, DEFAULT_TIMEOUT_MS, type RequestOptions } from './call.ts';
 export { CLIENT_KEY, fetchClient, type HttpCall, type HttpClient, type HttpResponse, HttpUnreachable, MAX_BODY } from './client.ts';
-export { type Expectation } from './expect.ts';
+export type { Expectation } from './expect.ts';
 export { type Method, METHODS, type Probe, request, type RequestTaskOptions } from './request.ts';
 export { waitUntil, type WaitUntilOptions } from './wait-until.ts';
 export { fetchWithCa, fetchWithTls, type Fetch, verifiesTls } from '../../runtime/fetch.ts';

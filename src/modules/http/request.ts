@@ -54,7 +54,10 @@ export function expectOrFail(ctx: TaskContext, call: HttpCall, expect: Expectati
 }
 
 function validateProbe(p: unknown, report: (m: string) => void): void {
-  if (typeof p !== 'object' || p === null) return report('unless must be a function or a probe { url?, method?, headers?, expect }');
+  if (typeof p !== 'object' || p === null) {
+    report('unless must be a function or a probe { url?, method?, headers?, expect }');
+    return;
+  }
   const probe = p as Probe;
   if (probe.method !== undefined && probe.method !== 'GET' && probe.method !== 'HEAD') report('unless.method must be GET or HEAD (a probe changes nothing)');
   if (probe.expect === undefined) report('unless.expect is required: what answer means the change is already made');

@@ -4,7 +4,7 @@ import { Discovery } from './discovery.ts';
 import { revealManifest } from './manifest.ts';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts';
 import { describeRef, targetOf } from './target.ts';
-import type { KubeRequest, Transport } from './transport.ts';
+import type { KubeRequest, KubeResponse, Transport } from './transport.ts';
 import type { KubeObject, KubeRef, Manifest, ResourceInfo } from './types.ts';
 
 /** The field manager of every server-side apply helix makes. */
@@ -48,7 +48,7 @@ export class KubeClient {
     return withRetry(
       this.#retry,
       async () => {
-        let res;
+        let res: KubeResponse;
         try {
           res = await this.#transport(req, signal);
         } catch (error) {

@@ -70,9 +70,9 @@ export function maskSecretData(obj: KubeObject, changedKeys: ReadonlySet<string>
 function showable(obj: KubeObject, plain: Readonly<Record<string, string>>): Set<string> {
   const text = (obj.stringData ?? {}) as Record<string, unknown>;
   const data = (obj.data ?? {}) as Record<string, unknown>;
-  const valueOf = (k: string): string | undefined =>
+  const plainValue = (k: string): string | undefined =>
     typeof text[k] === 'string' ? (text[k] as string) : typeof data[k] === 'string' ? Buffer.from(data[k] as string, 'base64').toString('utf8') : undefined;
-  return new Set(Object.keys(plain).filter((k) => valueOf(k) === plain[k]));
+  return new Set(Object.keys(plain).filter((k) => plainValue(k) === plain[k]));
 }
 
 /** Lists of what changed, for a Change summary. */

@@ -109,7 +109,7 @@ export class LiveObjects {
       const ref = refOf(o);
       this.#single.set(targetOf(ref), Promise.resolve(o));
       const group = ref.namespace ? this.#groups.get(`${ref.apiVersion}|${ref.kind}|${ref.namespace}`) : undefined;
-      if (group?.list) group.list = group.list.then((m) => m && m.set(o.metadata.name, o));
+      if (group?.list) group.list = group.list.then((m) => (m === null ? null : m.set(o.metadata.name, o)));
     }
     this.#adopt = generation + 1;
   }

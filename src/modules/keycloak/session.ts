@@ -31,7 +31,10 @@ export function keycloakApi(ctx: TaskContext, admin: KeycloakAdmin): KeycloakApi
 }
 
 export function validateAdmin(admin: KeycloakAdmin | undefined, report: (message: string) => void): void {
-  if (!admin) return report('admin: the Keycloak admin connection is required');
+  if (!admin) {
+    report('admin: the Keycloak admin connection is required');
+    return;
+  }
   try {
     const u = new URL(admin.url);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') report(`admin.url: must be http(s), not ${u.protocol}`);

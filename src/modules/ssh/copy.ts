@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskError } from '../../runtime/errors.ts';
-import { defineTask, type Input, isStatic, resolve, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { defineTask, type Input, resolve, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
 import { gatherFacts } from './facts.ts';
 import { type FileResult, staticFileProblems } from './file.ts';
 import { planFiles } from './filetask.ts';

@@ -59,9 +59,11 @@ export function checkTemplate(program: Program, vars?: Record<string, unknown>):
   const expression = (e: Expression): void => {
     switch (e.type) {
       case 'PathExpression':
-        return path(e as hbs.AST.PathExpression);
+        path(e as hbs.AST.PathExpression);
+        return;
       case 'SubExpression':
-        return call(e as hbs.AST.SubExpression, true);
+        call(e as hbs.AST.SubExpression, true);
+        return;
       default:
         return; // literals
     }
@@ -75,7 +77,10 @@ export function checkTemplate(program: Program, vars?: Record<string, unknown>):
     const head = node.path as hbs.AST.PathExpression;
     const name = head.original;
     const calls = mustBeHelper || node.params.length > 0 || (node.hash?.pairs.length ?? 0) > 0 || isHelper(name);
-    if (!calls) return path(head);
+    if (!calls) {
+      path(head);
+      return;
+    }
     if (!isHelper(name) || head.data || head.parts.length !== 1) {
       issues.push(`unknown helper "${name}" (helpers: ${Object.keys(HELPERS).join(', ')}) ${where(node)}`);
     } else {

@@ -38,7 +38,7 @@ export function emitComponent(gen: Generation, description: string): void {
   const vars = [...gen.k.vars.values()].sort((a, b) => a.name.localeCompare(b.name));
   const lines: string[] = [];
   for (const v of vars) {
-    let t = v.type.k === 'secret' ? imports.named('helix', 'secret') + '()' : zodType(v.type);
+    let t = v.type.k === 'secret' ? `${imports.named('helix', 'secret')}()` : zodType(v.type);
     if (v.type.k !== 'secret' && /secret\(\)/.test(t)) imports.named('helix', 'secret');
     if (v.optional || v.derived) t += '.optional()';
     const why = v.envSecret

@@ -1,6 +1,5 @@
 import type { Play } from '../ansible/source.ts';
 import { freeNames } from '../jinja/ast.ts';
-import { parseExpression } from '../jinja/parser.ts';
 import { parseTemplate, type TNode } from '../jinja/template.ts';
 import type { Binding } from '../jinja/scope.ts';
 import { portTimeString, Untranslatable } from '../jinja/scope.ts';
@@ -30,8 +29,15 @@ export function valueNames(v: unknown, out: Set<string> = new Set()): Set<string
       const walk = (nodes: readonly TNode[]): void => {
         for (const n of nodes) {
           if (n.t === 'expr') freeNames(n.expr, out);
-          else if (n.t === 'if') n.branches.forEach((b) => (freeNames(b.test, out), walk(b.body)));
-          else if (n.t === 'for') (freeNames(n.iter, out), walk(n.body));
+          else if (n.t === 'if') {
+            for (const b of n.branches) {
+              freeNames(b.test, out);
+              walk(b.body);
+            }
+          } else if (n.t === 'for') {
+            freeNames(n.iter, out);
+            walk(n.body);
+          }
         }
       };
       walk(parseTemplate(v, { trimBlocks: false }));

@@ -5,7 +5,7 @@ import { soleExpression } from '../jinja/template.ts';
 import type { SourceTask } from '../ansible/source.ts';
 import { normalise, type Norm, type NormBlock, type NormTask } from '../tasks/normalise.ts';
 import type { Reports } from '../report.ts';
-import { type Code, key, lineComment, obj, print, raw } from './code.ts';
+import { type Code, lineComment, obj, print, raw } from './code.ts';
 import type { Imports } from './imports.ts';
 import { camel, localName, Names, slug } from './names.ts';
 import { conds, cond, type Earlier, type MapCx, type Mapped, millis, type RenderedTemplate, type ResultShape, type TemplateRef, value } from '../map/context.ts';

@@ -165,7 +165,7 @@ function toHandlebars(nodes: readonly TNode[], scope: Scope, imports: Imports): 
       out += `{{${same[0]}}}`;
       continue;
     }
-    const base = node.expr.t === 'filter' ? (simplePath(node.expr.input)?.root ?? 'value') + `_${node.expr.name}` : 'value';
+    const base = node.expr.t === 'filter' ? `${simplePath(node.expr.input)?.root ?? 'value'}_${node.expr.name}` : 'value';
     const n = take(base);
     vars.set(n, value);
     out += `{{${n}}}`;

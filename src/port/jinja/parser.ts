@@ -131,7 +131,9 @@ class Parser {
         if (BP.cond < minBp) break;
         this.next();
         const test = this.expr(BP.or);
+        // biome-ignore lint/suspicious/noThenProperty: a conditional node's branch, never awaited
         if (this.accept('else')) left = { t: 'cond', test, then: left, else: this.expr(BP.cond) };
+        // biome-ignore lint/suspicious/noThenProperty: as above
         else left = { t: 'cond', test, then: left };
         continue;
       }
@@ -279,7 +281,9 @@ class Parser {
     const negated = this.accept('not');
     const t = this.peek;
     // `x is none`, `x is true`: keywords that are also test names.
-    const name = t.kind === 'name' ? this.dottedName() : (this.next(), '');
+    let name = '';
+    if (t.kind === 'name') name = this.dottedName();
+    else this.next();
     if (!name) throw new JinjaSyntaxError('expected a test name after "is"', t.pos);
     let args: Expr[] = [];
     if (this.accept('(')) args = this.callArgs().args;

@@ -1,6 +1,5 @@
 import { arrow, type Code, raw } from '../emit/code.ts';
 import { asString, lit, PREC, quote, type Ts, wrap } from '../jinja/code.ts';
-import { T } from '../ptype.ts';
 import { type MapCx, type Mapped, conds, millis, only, str, todo, value } from './context.ts';
 import { translateSource } from '../jinja/translate.ts';
 

@@ -1,6 +1,6 @@
 import { T } from '../ptype.ts';
 import { type Code, raw } from '../emit/code.ts';
-import { PREC, quote, wrap } from '../jinja/code.ts';
+import { PREC, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding } from '../jinja/scope.ts';
 import { camel } from '../emit/names.ts';

@@ -182,5 +182,5 @@ export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
 function dedent(text: string): string {
   const lines = text.split('\n');
   const width = Math.min(...lines.filter((l) => l.trim()).map((l) => /^[ \t]*/.exec(l)![0].length));
-  return lines.map((l) => l.slice(Math.min(width, l.length))).join('\n') + '\n';
+  return `${lines.map((l) => l.slice(Math.min(width, l.length))).join('\n')}\n`;
 }

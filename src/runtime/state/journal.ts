@@ -147,7 +147,7 @@ export class KubeJournal implements Journal {
 
   async save(record: RunRecord): Promise<void> {
     await ensureSystemNamespace(this.#api);
-    const name = `helix-run-${scopeName(this.#component, this.#env)}`.slice(0, 50) + `.v${record.seq}`;
+    const name = `${`helix-run-${scopeName(this.#component, this.#env)}`.slice(0, 50)}.v${record.seq}`;
     const body: V1Secret = {
       apiVersion: 'v1',
       kind: 'Secret',

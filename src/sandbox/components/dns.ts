@@ -4,7 +4,7 @@ import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
 import { COREDNS_BUILD, goBuild, goBuildDir } from '../build.ts';
 import { writeIfChanged } from '../host.ts';
-import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
+import { type Component, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
 import { step } from '../progress.ts';

@@ -293,7 +293,7 @@ export const kwok: Component = {
     // Stages only: a KwokConfiguration document in the file would be taken without its
     // defaults (kwok then fails with "node leases parallelism must be greater than 0").
     const kwokConfig = KWOK_STAGE_FILES.map((f) => readFileSync(join(stages, f.split('/').pop()!), 'utf8'));
-    writeFileSync(config, kwokConfig.map((d) => d.trimEnd()).join('\n---\n') + '\n');
+    writeFileSync(config, `${kwokConfig.map((d) => d.trimEnd()).join('\n---\n')}\n`);
     const kc = await componentKubeconfig(ctx, 'kwok', 'helix-kwok', 'system:masters');
     await ensureProcess(ctx, {
       component: 'kwok',

@@ -34,7 +34,7 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
     const k = kube();
     // The controller ran it (helix never writes a Workflow's status): both steps as pods on the real node.
     const wf = await k.get({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', namespace: 'argo', name: wfName });
-    const nodes = Object.values((wf?.status as { nodes: Record<string, { displayName: string; type: string; phase: string; hostNodeName?: string }> }).nodes);
+    const nodes = Object.values((wf!.status as { nodes: Record<string, { displayName: string; type: string; phase: string; hostNodeName?: string }> }).nodes);
     expect(nodes.filter((n) => n.type === 'Pod').map((n) => [n.displayName, n.phase, n.hostNodeName]).sort()).toEqual([
       ['build-image', 'Succeeded', 'helix-node'],
       ['clone', 'Succeeded', 'helix-node'],
@@ -43,7 +43,7 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
     expect(image).toMatch(/^registry\.sandbox\.test\/helix\/devpi:helix-devpi-image-[0-9a-f]{8} exists$/);
     const tag = image.replace(/ exists$/, '');
     const deploy = await k.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'devpi', name: 'devpi' });
-    expect((deploy?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image).toBe(tag);
+    expect((deploy!.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image).toBe(tag);
     const pods = await k.list('v1', 'Pod', { namespace: 'devpi', labelSelector: 'app=devpi' });
     const running = pods.filter((p) => (p.status as { phase: string }).phase === 'Running');
     expect(running.map((p) => (p.status as { containerStatuses: { image: string; ready: boolean }[] }).containerStatuses[0])).toEqual([
@@ -61,7 +61,7 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
     const dir = mkdtempSync(join(tmpdir(), 'helix-deploy-key-'));
     try {
       const key = join(dir, 'key');
-      writeFileSync(key, Buffer.from((secret?.data as Record<string, string>)['ssh-privatekey']!, 'base64'), { mode: 0o600 });
+      writeFileSync(key, Buffer.from((secret!.data as Record<string, string>)['ssh-privatekey']!, 'base64'), { mode: 0o600 });
       const env = { ...process.env, GIT_SSH_COMMAND: `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${inv.vars.git_known_hosts}` };
       const url = `${inv.vars.git_remote_base}/thinkube-devpi.git`;
       const read = spawnSync('git', ['ls-remote', url, BRANCH], { env, encoding: 'utf8' });

@@ -17,7 +17,10 @@ function ctx(): TaskContext {
     result: () => {
       throw new Error('unused');
     },
-    memo: <T>(k: string, make: () => T) => (memo.has(k) ? (memo.get(k) as T) : (memo.set(k, make()), memo.get(k) as T)),
+    memo: <T>(k: string, make: () => T) => {
+      if (!memo.has(k)) memo.set(k, make());
+      return memo.get(k) as T;
+    },
     plannedCreate: () => false,
     log: () => {},
   };

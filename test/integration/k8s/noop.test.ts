@@ -15,7 +15,13 @@ const namespaces: string[] = [];
 function recorded(): { memo: Record<string, unknown>; requests: KubeRequest[] } {
   const { transport, server } = kubeTransport(loadKubeConfig(kubeEnv().kubernetes));
   const requests: KubeRequest[] = [];
-  const client = new KubeClient((req, signal) => (requests.push(req), transport(req, signal)), { server });
+  const client = new KubeClient(
+    (req, signal) => {
+      requests.push(req);
+      return transport(req, signal);
+    },
+    { server },
+  );
   return { memo: { [CLIENT_KEY]: client }, requests };
 }
 

@@ -195,7 +195,11 @@ describe('k8s.apply planning', () => {
     const task = k8s.apply('cm', { manifest: cm('settings', 'demo', { a: '1' }) });
     let seen: unknown;
     const probe = k8s.get('probe', { apiVersion: 'v1', kind: 'Namespace', name: 'demo', until: () => true });
-    const reader = { ...probe, name: 'reader', plan: async (ctx: Parameters<typeof probe.plan>[0]) => ((seen = ctx.result(task)), probe.plan(ctx)) };
+    const reader = { ...probe, name: 'reader', plan: async (ctx: Parameters<typeof probe.plan>[0]) => {
+        seen = ctx.result(task);
+        return probe.plan(ctx);
+      },
+    };
     await runTasks([task, reader], { mode: 'check', memo: cluster.memo() });
     expect((seen as KubeObject[])[0]?.data).toEqual({ a: '1' });
     await runTasks([task, reader], { mode: 'apply', memo: cluster.memo() });

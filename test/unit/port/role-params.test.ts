@@ -17,7 +17,7 @@ describe('role parameters typed from call sites', () => {
     const { files } = port(dir, join(dir, 'out'), { dryRun: true });
     const role = files.get('roles/client/index.ts')!;
     expect(role).toContain('client_body: { clientId: string; enabled: boolean };');
-    expect(files.get('playbooks/' + [...files.keys()].find((f) => f.endsWith('10_deploy.ts'))!.split('/')[1] + '/10_deploy.ts')).toContain("client_body: { clientId: 'app', enabled: true }");
+    expect(files.get(`playbooks/${[...files.keys()].find((f) => f.endsWith('10_deploy.ts'))!.split('/')[1]}/10_deploy.ts`)).toContain("client_body: { clientId: 'app', enabled: true }");
   });
 });
 

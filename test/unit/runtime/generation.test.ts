@@ -34,8 +34,14 @@ describe('engine generation: what a task read stays valid until the run changes 
     const t = defineTask<void>({
       kind: 'test.probe',
       name: 'p',
-      preflight: async (ctx: TaskContext) => (seen.push(`preflight ${ctx.generation?.()}`), []),
-      plan: async (ctx: TaskContext) => (seen.push(`plan ${ctx.generation?.()}`), noChange('nothing', undefined)),
+      preflight: async (ctx: TaskContext) => {
+        seen.push(`preflight ${ctx.generation?.()}`);
+        return [];
+      },
+      plan: async (ctx: TaskContext) => {
+        seen.push(`plan ${ctx.generation?.()}`);
+        return noChange('nothing', undefined);
+      },
     });
     const env = testEnv();
     const problems: Problem[] = [];

@@ -118,7 +118,11 @@ describe('ensure', () => {
   it('skips the preflight of a wish built from an earlier task of the run (unknown until applied), and still applies it', async () => {
     const store = new Map<string, { v: number; fixed: string }>();
     const checked: number[] = [];
-    const p = { ...memProvider(store, []), preflight: async (_ctx: unknown, d: { v: number }) => (checked.push(d.v), []) };
+    const p = { ...memProvider(store, []), preflight: async (_ctx: unknown, d: { v: number }) => {
+        checked.push(d.v);
+        return [];
+      },
+    };
     const source = defineTask<number>({ kind: 'test.value', name: 'source', plan: async () => noChange('computed', 7) });
     const r = await runSteps([source, ensure('o', p, (ctx) => ({ key: 'k', v: ctx.result(source) }))]);
     expect(r.ok, r.failures.join('\n')).toBe(true);

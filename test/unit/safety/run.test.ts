@@ -187,6 +187,7 @@ describe('the human view of an interrupted run', () => {
     render({ type: 'task.changed', path: 'demo/10_first/a', host: 'localhost', changes: [{ action: 'create', target: 'mem:demo/a' }], applied: true, durationMs: 1 });
     render({ type: 'task.ok', path: 'demo/10_first/b', host: 'localhost', reason: 'already', durationMs: 1 });
     render({ type: 'run.end', ok: false, interrupted: true, recap: {}, durationMs: 5 });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the renderer's ANSI colour codes
     const text = out.replace(/\x1b\[[0-9;]*m/g, '');
     expect(text).toMatch(/interrupted in 5ms\nstopped after demo\/10_first\/b; 1 change\(s\) made before the stop:\n {2}create mem:demo\/a\nrun the same command again to converge from here\n$/);
   });

@@ -98,7 +98,7 @@ describe('sandbox: CoreDNS configuration', () => {
     expect(text).toContain('kubernetes cluster.local in-addr.arpa ip6.arpa');
     expect(text).toContain('kubeconfig /k/coredns.kubeconfig helix-sandbox');
     expect(text).toMatch(/sandbox\.test:53 \{[\s\S]*answer "\{\{ \.Name \}\} 30 IN A 10\.213\.7\.2"/);
-    expect(text).toMatch(/^registry\.sandbox\.test host\.sandbox\.test git\.sandbox\.test \{\n  bind 10\.213\.7\.1\n  hosts \/k\/hosts\n\}/);
+    expect(text).toMatch(/^registry\.sandbox\.test host\.sandbox\.test git\.sandbox\.test \{\n {2}bind 10\.213\.7\.1\n {2}hosts \/k\/hosts\n\}/);
     expect(text).not.toMatch(/\bforward\b/);
   });
 });

@@ -21,7 +21,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** Every module specifier of a file: static, type-only, re-exports and dynamic imports of literals. */
-export function specifiers(text: string): string[] {
+function specifiers(text: string): string[] {
   const info = ts.preProcessFile(text, true, true);
   return info.importedFiles.map((f) => f.fileName);
 }
@@ -43,7 +43,7 @@ const target = (file: string, spec: string): string | undefined => (spec.startsW
 const inside = (path: string, dir: string): boolean => path === dir || path.startsWith(dir + sep);
 
 /** Imports of a helix source that reach user code. */
-export function srcViolations(file: string, text: string): string[] {
+function srcViolations(file: string, text: string): string[] {
   const userDirs = [join(root, 'playbooks'), join(root, 'roles')];
   return specifiers(text).filter((s) => {
     const t = target(file, s);
@@ -52,7 +52,7 @@ export function srcViolations(file: string, text: string): string[] {
 }
 
 /** Imports of user code that reach helix other than through its public API. */
-export function userViolations(file: string, text: string): string[] {
+function userViolations(file: string, text: string): string[] {
   const { name, patterns } = publicEntries();
   const src = join(root, 'src');
   return specifiers(text).filter((s) => {

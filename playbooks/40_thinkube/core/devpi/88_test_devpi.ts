@@ -43,7 +43,7 @@ export default definePlaybook<DevpiVars>((env) => {
       const secret = await api.getClientSecret(v.keycloak_realm, client.id);
       const held = await k8s.readObject(k8s.k8sClient(ctx), { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: NAMES.oauth2ProxySecret }, ctx.signal);
       const heldValue = Buffer.from(String((held?.data as Record<string, string> | undefined)?.['client-secret'] ?? ''), 'base64').toString('utf8');
-      if (!secret || !secret.equals(heldValue)) fail(`the secret in Secret ${ns}/${NAMES.oauth2ProxySecret} is not the client's`);
+      if (!secret?.equals(heldValue)) fail(`the secret in Secret ${ns}/${NAMES.oauth2ProxySecret} is not the client's`);
       return noChange('exactly one confidential client, exact redirect URI, audience mapper, and oauth2-proxy holds its secret', undefined);
     },
   });

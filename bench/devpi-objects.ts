@@ -62,7 +62,11 @@ export function appliedBy(live: Obj, manager = 'helix'): Obj | undefined {
   const applied = project(live, entry.fieldsV1) as Obj;
   if (live.kind === 'Secret') {
     // `stringData` is write-only: the server folds it into `data`, so the field set names keys the live object holds under `data`.
-    const keys = ['f:data', 'f:stringData'].flatMap((f) => Object.keys((entry.fieldsV1![f] as FieldSet | undefined) ?? {}).filter((k) => k.startsWith('f:')).map((k) => k.slice(2)));
+    const keys = ['f:data', 'f:stringData'].flatMap((f) =>
+      Object.keys((entry.fieldsV1![f] as FieldSet | undefined) ?? {})
+        .filter((k) => k.startsWith('f:'))
+        .map((k) => k.slice(2)),
+    );
     delete applied.stringData;
     applied.data = Object.fromEntries(keys.map((k) => [k, (live.data as Obj | undefined)?.[k]]));
   }
@@ -94,11 +98,27 @@ export interface DevpiSource {
   deployedHere: boolean;
 }
 
-const ORDER = ['ResourceQuota', 'LimitRange', 'ServiceAccount', 'Role', 'RoleBinding', 'Secret', 'ConfigMap', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy', 'Deployment', 'StatefulSet', 'Ingress'];
+const ORDER = [
+  'ResourceQuota',
+  'LimitRange',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'Secret',
+  'ConfigMap',
+  'PersistentVolumeClaim',
+  'Service',
+  'NetworkPolicy',
+  'Deployment',
+  'StatefulSet',
+  'Ingress',
+];
 const rank = (kind: string) => (ORDER.includes(kind) ? ORDER.indexOf(kind) : ORDER.length);
 
 function readApplied(kinds: string[]): { applied: Obj[]; resources: Set<string> } {
-  const list = JSON.parse(kubectl(['get', kinds.join(','), '-A', '-l', ownershipSelector('devpi', 'local'), '--show-managed-fields', '-o', 'json'])) as { items: Obj[] };
+  const list = JSON.parse(kubectl(['get', kinds.join(','), '-A', '-l', ownershipSelector('devpi', 'local'), '--show-managed-fields', '-o', 'json'])) as {
+    items: Obj[];
+  };
   const applied: Obj[] = [];
   const resources = new Set<string>();
   for (const live of list.items) {
@@ -110,7 +130,9 @@ function readApplied(kinds: string[]): { applied: Obj[]; resources: Set<string> 
     const [group] = String(live.apiVersion).includes('/') ? String(live.apiVersion).split('/') : [''];
     resources.add(`${String(live.kind).toLowerCase()}${group ? `.${group}` : ''}`);
   }
-  applied.sort((x, y) => rank(String(x.kind)) - rank(String(y.kind)) || `${x.kind}/${(x.metadata as Obj).name}`.localeCompare(`${y.kind}/${(y.metadata as Obj).name}`));
+  applied.sort(
+    (x, y) => rank(String(x.kind)) - rank(String(y.kind)) || `${x.kind}/${(x.metadata as Obj).name}`.localeCompare(`${y.kind}/${(y.metadata as Obj).name}`),
+  );
   return { applied, resources };
 }
 
@@ -141,5 +163,9 @@ export function restoreDevpi(source: DevpiSource): void {
 
 /** `helix <command> devpi --env local` in this repository, its errors shown. */
 function helixOnDevpi(command: 'play' | 'rollback', ...more: string[]): void {
-  execFileSync(process.execPath, [HELIX_BIN, command, 'devpi', '--env', 'local', '--wait-lock', '15m', ...more], { cwd: REPO, env: { ...process.env, HELIX_ROOT: REPO }, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [HELIX_BIN, command, 'devpi', '--env', 'local', '--wait-lock', '15m', ...more], {
+    cwd: REPO,
+    env: { ...process.env, HELIX_ROOT: REPO },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }

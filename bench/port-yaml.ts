@@ -11,7 +11,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { readYaml } from '../src/port/ansible/yaml.ts';
 
 const root = process.argv[2] ?? fileURLToPath(new URL('../../shared/corpus/thinkube', import.meta.url));
-const files = execFileSync('find', [root, '(', '-name', '*.yml', '-o', '-name', '*.yaml', ')', '-not', '-path', '*/templates/*'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+const files = execFileSync('find', [root, '(', '-name', '*.yml', '-o', '-name', '*.yaml', ')', '-not', '-path', '*/templates/*'], { encoding: 'utf8' })
+  .trim()
+  .split('\n')
+  .filter(Boolean);
 const PY = `
 import yaml, json, sys
 class L(yaml.SafeLoader): pass
@@ -23,9 +26,16 @@ for f in sys.stdin.read().split('\\n'):
     except Exception as e: out[f] = {'err': str(e).split('\\n')[0]}
 print(json.dumps(out))
 `;
-const py = JSON.parse(execFileSync('python3', ['-c', PY], { input: files.join('\n'), encoding: 'utf8', maxBuffer: 1 << 28 })) as Record<string, { ok?: unknown; err?: string }>;
+const py = JSON.parse(execFileSync('python3', ['-c', PY], { input: files.join('\n'), encoding: 'utf8', maxBuffer: 1 << 28 })) as Record<
+  string,
+  { ok?: unknown; err?: string }
+>;
 const norm = (v: unknown): unknown =>
-  JSON.parse(JSON.stringify(v, (_k, x: unknown) => (x instanceof Date ? x.toISOString() : x && typeof x === 'object' && 'ciphertext' in x ? { __vault__: (x as { ciphertext: string }).ciphertext } : x)) ?? 'null');
+  JSON.parse(
+    JSON.stringify(v, (_k, x: unknown) =>
+      x instanceof Date ? x.toISOString() : x && typeof x === 'object' && 'ciphertext' in x ? { __vault__: (x as { ciphertext: string }).ciphertext } : x,
+    ) ?? 'null',
+  );
 const count = { files: files.length, same: 0, different: 0, bothRefuse: 0, onlyHelixRefuses: 0, onlyPyyamlRefuses: 0 };
 for (const f of files) {
   let helix: { ok?: unknown; err?: string };

@@ -93,7 +93,12 @@ export function markdown(results: ScenarioResult[], m: Machine, quick: boolean, 
     ...rows,
     '',
     ...(grew ? [grew, ''] : []),
-    ...(info ? [`${info.runs} measured runs per tool and scenario${quick ? ' (the SSH fan-out on all hosts: one)' : ''}, after a warm-up; the whole bench took ${(info.seconds / 60).toFixed(1)} min.`, ''] : []),
+    ...(info
+      ? [
+          `${info.runs} measured runs per tool and scenario${quick ? ' (the SSH fan-out on all hosts: one)' : ''}, after a warm-up; the whole bench took ${(info.seconds / 60).toFixed(1)} min.`,
+          '',
+        ]
+      : []),
     'Reproduce with `npm run bench` (add `-- --quick` for a short run, `-- --scenario k8s,startup` to choose).',
     '',
   ].join('\n');

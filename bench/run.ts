@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   if (chosen.has('startup')) {
     log('startup');
     for (const r of await startup(runs)) {
-      const target = r.name === 'version' ? { text: 'helix --version < 150 ms', maxMs: 150 } : r.name === 'list' ? { text: 'helix list < 300 ms', maxMs: 300 } : undefined;
+      const target =
+        r.name === 'version' ? { text: 'helix --version < 150 ms', maxMs: 150 } : r.name === 'list' ? { text: 'helix list < 300 ms', maxMs: 300 } : undefined;
       results.push(pair(`start-up: ${r.name}`, r.helix, r.ansible, target));
     }
   }
@@ -73,12 +74,20 @@ async function main(): Promise<void> {
     log('k8s converge, the DevPi objects');
     const source = devpiSource(log);
     try {
-      const set = { name: 'devpi', objects: (ns: string) => devpiObjects(source, ns, 'devpi'), count: (ns: string) => countObjects(ns, source.kinds, `${SET_LABEL}=devpi`) };
+      const set = {
+        name: 'devpi',
+        objects: (ns: string) => devpiObjects(source, ns, 'devpi'),
+        count: (ns: string) => countObjects(ns, source.kinds, `${SET_LABEL}=devpi`),
+      };
       const r = await k8sConverge(set, runs, { warmAnsible: !quick });
       const kinds = [...new Set(source.applied.map((o) => String(o.kind)))].join(', ');
       log(`devpi: ${r.objects} objects (${kinds})`);
-      results.push(pair(`k8s converge: create the DevPi objects (${r.objects})`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }));
-      results.push(pair(`k8s converge: no-op re-run, the DevPi objects (${r.objects})`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }));
+      results.push(
+        pair(`k8s converge: create the DevPi objects (${r.objects})`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }),
+      );
+      results.push(
+        pair(`k8s converge: no-op re-run, the DevPi objects (${r.objects})`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }),
+      );
     } finally {
       restoreDevpi(source);
     }
@@ -86,7 +95,11 @@ async function main(): Promise<void> {
   if (chosen.has('ssh')) {
     const sshModule: string = './scenarios/ssh.ts';
     const { sshFanout } = (await import(sshModule).catch(() => ({}))) as {
-      sshFanout?: (inv: unknown, runs: number, quick: boolean) => Promise<{ name: string; helix: Sample[]; ansible: Sample[]; target?: { text: string; ratio?: number } }[]>;
+      sshFanout?: (
+        inv: unknown,
+        runs: number,
+        quick: boolean,
+      ) => Promise<{ name: string; helix: Sample[]; ansible: Sample[]; target?: { text: string; ratio?: number } }[]>;
     };
     if (sshFanout) {
       for (const r of await sshFanout(inv, runs, quick)) results.push(pair(r.name, r.helix, r.ansible, r.target));

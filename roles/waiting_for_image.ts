@@ -24,7 +24,17 @@ const ACCEPT = [
  */
 export function waitingForImage(
   name: string,
-  o: { registry: string; repository: string; tag: string; user?: string; token?: Secret; timeoutMs?: number; pollMs?: number; plannedBy?: string; caFile?: string },
+  o: {
+    registry: string;
+    repository: string;
+    tag: string;
+    user?: string;
+    token?: Secret;
+    timeoutMs?: number;
+    pollMs?: number;
+    plannedBy?: string;
+    caFile?: string;
+  },
 ): Task<{ image: string; digest: string | undefined }> {
   const image = `${o.registry}/${o.repository}:${o.tag}`;
   return defineTask({
@@ -42,7 +52,8 @@ export function waitingForImage(
         try {
           const res = await f(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) });
           if (res.status === 200) return noChange(`${image} exists`, { image, digest: res.headers.get('docker-content-digest') ?? undefined });
-          if (res.status === 401 || res.status === 403) throw new TargetError(`registry ${o.registry}`, `${res.status}: the robot account cannot read ${o.repository}`);
+          if (res.status === 401 || res.status === 403)
+            throw new TargetError(`registry ${o.registry}`, `${res.status}: the robot account cannot read ${o.repository}`);
           last = `HTTP ${res.status}`;
         } catch (error) {
           if (error instanceof TargetError) throw error;

@@ -59,14 +59,22 @@ export function ansibleProject(name: string, objects: readonly Obj[]): string {
 
 export function deleteNamespace(namespace: string): void {
   const kube = sandboxKube();
-  execFileSync('kubectl', ['--kubeconfig', kube.kubeconfig, '--context', kube.context, 'delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=300s'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'kubectl',
+    ['--kubeconfig', kube.kubeconfig, '--context', kube.context, 'delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=300s'],
+    {
+      stdio: 'ignore',
+    },
+  );
 }
 
 export function countObjects(namespace: string, kinds = 'configmaps,deployments,services', selector = 'app.kubernetes.io/part-of=helix-bench'): number {
   const kube = sandboxKube();
-  const out = execFileSync('kubectl', ['--kubeconfig', kube.kubeconfig, '--context', kube.context, '-n', namespace, 'get', kinds, '-l', selector, '-o', 'name'], { encoding: 'utf8' });
+  const out = execFileSync(
+    'kubectl',
+    ['--kubeconfig', kube.kubeconfig, '--context', kube.context, '-n', namespace, 'get', kinds, '-l', selector, '-o', 'name'],
+    { encoding: 'utf8' },
+  );
   return out.split('\n').filter(Boolean).length;
 }
 
@@ -96,7 +104,11 @@ export function syntheticSet(n: number): ObjectSet {
  * object exists, the create changed every object (helix) or something (Ansible's recap counts
  * the loop task once), and the no-op re-run changed nothing.
  */
-export async function k8sConverge(set: ObjectSet, runs: number, opts: { warmAnsible?: boolean } = {}): Promise<{ create: PairResult; noop: PairResult; objects: number }> {
+export async function k8sConverge(
+  set: ObjectSet,
+  runs: number,
+  opts: { warmAnsible?: boolean } = {},
+): Promise<{ create: PairResult; noop: PairResult; objects: number }> {
   const [hNs, aNs] = [`bench-${set.name}-helix`, `bench-${set.name}-ansible`];
   const hObjects = set.objects(hNs);
   const expected = hObjects.length - 1;

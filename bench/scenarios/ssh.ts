@@ -201,7 +201,10 @@ function ansibleRecap(s: Sample): Record<string, HostCounts> {
 function checkRecap(tool: string, what: string, s: Sample, recap: Record<string, HostCounts>, hosts: string[], changed: number): void {
   const detail = () => (tool === 'helix' ? `${s.stderr.slice(-800)}${s.stdout.slice(-1200)}` : s.stdout.slice(-1500));
   must(s.exitCode === 0, `${tool} ${what} exited ${s.exitCode}: ${detail()}`);
-  must(JSON.stringify(Object.keys(recap).sort()) === JSON.stringify([...hosts].sort()), `${tool} ${what}: recap hosts ${Object.keys(recap).join(',')}, expected ${hosts.join(',')}`);
+  must(
+    JSON.stringify(Object.keys(recap).sort()) === JSON.stringify([...hosts].sort()),
+    `${tool} ${what}: recap hosts ${Object.keys(recap).join(',')}, expected ${hosts.join(',')}`,
+  );
   for (const h of hosts) {
     const r = recap[h]!;
     must(r.failed === 0 && r.unreachable === 0, `${tool} ${what}: ${h} failed ${r.failed}, unreachable ${r.unreachable}: ${detail()}`);
@@ -268,7 +271,8 @@ export async function sshFanout(_inv: unknown, runs: number, quick: boolean): Pr
     const root = helixProject(inv, names);
     const ans = ansibleProject(hosts, key, knownHosts);
     const one = names[0]!;
-    const helixRun = (only?: string): Promise<Sample> => measure(helix(['play', 'bench_ssh', '--env', 'bench', '--json', ...(only ? ['--set', `target=${only}`] : [])], root));
+    const helixRun = (only?: string): Promise<Sample> =>
+      measure(helix(['play', 'bench_ssh', '--env', 'bench', '--json', ...(only ? ['--set', `target=${only}`] : [])], root));
     const ansibleRun = (only?: string): Promise<Sample> => measure(ansibleCommand(ans, only));
 
     // Converge from nothing: every task changes on every host (not measured).
@@ -292,7 +296,12 @@ export async function sshFanout(_inv: unknown, runs: number, quick: boolean): Pr
     for (const only of [undefined, one]) {
       const targets = only ? [only] : names;
       const label = `SSH fan-out: no-op re-run, ${targets.length} host${targets.length > 1 ? 's' : ''} × ${TASKS} tasks`;
-      const r: SshResult = { name: label, helix: [], ansible: [], ...(only || HOSTS !== FULL_HOSTS ? {} : { target: { text: '≥ 20× less wall time', ratio: 20 } }) };
+      const r: SshResult = {
+        name: label,
+        helix: [],
+        ansible: [],
+        ...(only || HOSTS !== FULL_HOSTS ? {} : { target: { text: '≥ 20× less wall time', ratio: 20 } }),
+      };
       const noop = async (tool: 'helix' | 'ansible'): Promise<Sample> => {
         const s = tool === 'helix' ? await helixRun(only) : await ansibleRun(only);
         checkRecap(tool, `no-op re-run on ${targets.length} hosts`, s, tool === 'helix' ? helixRecap(s) : ansibleRecap(s), targets, 0);

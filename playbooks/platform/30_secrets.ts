@@ -12,7 +12,10 @@ import { oidcClientSecret, superuserSecret } from './lib/manifests.ts';
 export default definePlaybook<PlatformVars>((env) => {
   const p = platform(env);
   return [
-    k8s.apply('oidc-client-secret', { force: OWNER, manifest: (ctx) => oidcClientSecret(p.v, p.secretValue(ctx, p.v.identity.client_secret, 'identity.client_secret')) }),
+    k8s.apply('oidc-client-secret', {
+      force: OWNER,
+      manifest: (ctx) => oidcClientSecret(p.v, p.secretValue(ctx, p.v.identity.client_secret, 'identity.client_secret')),
+    }),
     k8s.apply('database-superuser-secret', { force: OWNER, manifest: (ctx) => superuserSecret(p.v, p.dbPassword(ctx)) }),
   ];
 });

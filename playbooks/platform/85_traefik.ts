@@ -10,5 +10,8 @@ import { dashboardRoute, forwardAuthMiddleware } from './lib/manifests.ts';
  */
 export default definePlaybook<PlatformVars>((env) => {
   const p = platform(env);
-  return [k8s.apply('forward-auth', { force: OWNER, manifest: forwardAuthMiddleware(p.v) }), k8s.apply('dashboard-route', { force: OWNER, manifest: dashboardRoute(p.v) })];
+  return [
+    k8s.apply('forward-auth', { force: OWNER, manifest: forwardAuthMiddleware(p.v) }),
+    k8s.apply('dashboard-route', { force: OWNER, manifest: dashboardRoute(p.v) }),
+  ];
 });

@@ -51,7 +51,9 @@ export default definePlaybook<PlatformVars>((env) => {
     k8s.remove('apps-root', ref(rootApplication(v, p.envName))),
     k8s.remove('prometheus-rules', ref(argoRules(v))),
     ...[...v.operators].reverse().map((o) => helm.uninstall(o.release, { namespace: o.namespace, wait: true })),
-    ...(v.purge_data ? [k8s.remove('database-superuser-secret', { apiVersion: 'v1', kind: 'Secret', name: `${v.cnpg.cluster_name}-superuser`, namespace: v.cnpg.namespace })] : []),
+    ...(v.purge_data
+      ? [k8s.remove('database-superuser-secret', { apiVersion: 'v1', kind: 'Secret', name: `${v.cnpg.cluster_name}-superuser`, namespace: v.cnpg.namespace })]
+      : []),
     k8s.remove('oidc-client-secret', { apiVersion: 'v1', kind: 'Secret', name: 'platform-oidc-client', namespace: v.devtron.namespace }),
     k8s.remove('identity-config', ref(identityConfig(v))),
     ...v.database.names.map((name) => postgres.dropDatabase(name, { connection: (ctx) => p.pg(ctx), when: () => v.purge_data })),

@@ -13,7 +13,10 @@ import { defineComponent, purgeData, secret, type VarsOf } from '../../src/index
 
 const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const k8sName = z.string().max(63).regex(label, 'must be a DNS-1123 label (lower case, digits, "-")');
-const dnsName = z.string().max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, 'must be a lower-case DNS name with a dot');
+const dnsName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, 'must be a lower-case DNS name with a dot');
 const httpsUrl = z.url({ protocol: /^https?$/ });
 const pgIdent = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case PostgreSQL identifier');
 
@@ -95,7 +98,10 @@ const cnpg = z
     namespace: k8sName.default('platform'),
     cluster_name: k8sName.default('platform-db-cluster'),
     instances: z.number().int().min(1).default(2),
-    storage_size: z.string().regex(/^\d+(Mi|Gi|Ti)$/).default('20Gi'),
+    storage_size: z
+      .string()
+      .regex(/^\d+(Mi|Gi|Ti)$/)
+      .default('20Gi'),
     storage_class: k8sName.optional(),
     /** Image of the PostgreSQL operand (the operator's default when absent). */
     image_name: z.string().optional(),
@@ -175,7 +181,12 @@ const traefik = z
     bypass_prefixes: z.array(z.string().startsWith('/')).default(['/orchestrator/api/dex/callback', '/orchestrator/webhook']),
   })
   .strict()
-  .default({ namespace: 'traefik', middleware_name: 'authentik', entry_points: ['websecure'], bypass_prefixes: ['/orchestrator/api/dex/callback', '/orchestrator/webhook'] });
+  .default({
+    namespace: 'traefik',
+    middleware_name: 'authentik',
+    entry_points: ['websecure'],
+    bypass_prefixes: ['/orchestrator/api/dex/callback', '/orchestrator/webhook'],
+  });
 
 const argocd = z
   .object({
@@ -188,13 +199,11 @@ const argocd = z
     /** Environments that get an ApplicationSet (`platform-<env>`). @default [the inventory's env] */
     environments: z.array(k8sName).optional(),
     /** Layers of each environment, in sync-wave order. */
-    layers: z
-      .array(z.object({ name: k8sName, path: z.string().min(1), wave: z.number().int() }).strict())
-      .default([
-        { name: 'foundation', path: 'foundation', wave: -1 },
-        { name: 'platform', path: 'platform', wave: 0 },
-        { name: 'apps', path: 'apps', wave: 1 },
-      ]),
+    layers: z.array(z.object({ name: k8sName, path: z.string().min(1), wave: z.number().int() }).strict()).default([
+      { name: 'foundation', path: 'foundation', wave: -1 },
+      { name: 'platform', path: 'platform', wave: 0 },
+      { name: 'apps', path: 'apps', wave: 1 },
+    ]),
     retry_limit: z.number().int().min(0).default(5),
     /** ApplicationSet progressive sync (RollingSync, beta, turns autosync off on generated apps). @default false */
     rolling_sync: z.boolean().default(false),

@@ -16,7 +16,11 @@ function keptKeypair(name: string, namespace: string, secretName: string): Task<
     plan: async (ctx) => {
       const live = await k8s.readObject(k8s.k8sClient(ctx), { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, ctx.signal);
       const b64 = (live?.data as Record<string, string> | undefined)?.['ssh-privatekey'];
-      if (b64) return noChange(`kept the deploy key in Secret ${namespace}/${secretName}`, new Secret(Buffer.from(b64, 'base64').toString('utf8'), `Secret ${namespace}/${secretName}`));
+      if (b64)
+        return noChange(
+          `kept the deploy key in Secret ${namespace}/${secretName}`,
+          new Secret(Buffer.from(b64, 'base64').toString('utf8'), `Secret ${namespace}/${secretName}`),
+        );
       return noChange(`generated a new ed25519 deploy key for Secret ${namespace}/${secretName}`, github.generateSshKeypair(`helix ${secretName}`).privateKey);
     },
   });
@@ -71,7 +75,14 @@ export function githubSshKeys(o: {
 }
 
 /** Removes the registered deploy key and its Secret (rollback). */
-export function githubSshKeysAbsent(o: { github: github.GithubConnection; owner: string; repo: string; namespace: string; secretName?: string; title?: string }): Group {
+export function githubSshKeysAbsent(o: {
+  github: github.GithubConnection;
+  owner: string;
+  repo: string;
+  namespace: string;
+  secretName?: string;
+  title?: string;
+}): Group {
   const secretName = o.secretName ?? `github-ssh-key-${o.repo}`;
   return group('github-ssh-keys', [
     github.deployKey('deploy-key', { github: o.github, owner: o.owner, repo: o.repo, title: o.title ?? `helix ${o.namespace}/${secretName}`, state: 'absent' }),

@@ -34,9 +34,17 @@ export function dockerKaniko(o: {
 }): Group {
   const cfg = dockerConfig(o.registry, o.user, o.token);
   return group('registry-auth', [
-    k8s.apply('builder', { manifest: secretManifest({ name: o.builderSecret, namespace: o.buildNamespace, labels: o.labels ?? {}, data: { 'config.json': cfg } }) }),
+    k8s.apply('builder', {
+      manifest: secretManifest({ name: o.builderSecret, namespace: o.buildNamespace, labels: o.labels ?? {}, data: { 'config.json': cfg } }),
+    }),
     k8s.apply('pull', {
-      manifest: secretManifest({ name: o.pullSecret, namespace: o.appNamespace, labels: o.labels ?? {}, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': cfg } }),
+      manifest: secretManifest({
+        name: o.pullSecret,
+        namespace: o.appNamespace,
+        labels: o.labels ?? {},
+        type: 'kubernetes.io/dockerconfigjson',
+        data: { '.dockerconfigjson': cfg },
+      }),
     }),
   ]);
 }

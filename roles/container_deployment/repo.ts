@@ -11,6 +11,10 @@ import * as github from '../../src/modules/github/index.ts';
  */
 export function sourceRepo(o: { owner: string; repo: string; token?: Secret; baseUrl?: string }): Group {
   return group('source-repo', [
-    github.repository('exists', { github: { ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}), ...(o.token ? { token: o.token } : {}) }, owner: o.owner, repo: o.repo }),
+    github.repository('exists', {
+      github: { ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}), ...(o.token ? { token: o.token } : {}) },
+      owner: o.owner,
+      repo: o.repo,
+    }),
   ]);
 }

@@ -23,7 +23,9 @@ export function failedNodes(status: { nodes?: Record<string, WorkflowNode> } | u
 export function describeFailure(name: string, status: { phase?: string; message?: string; nodes?: Record<string, WorkflowNode> } | undefined): string {
   const failed = failedNodes(status);
   const first = failed[0];
-  const node = first ? `failed node "${first.displayName ?? first.name}"${first.templateName ? ` (template ${first.templateName})` : ''}${first.message ? `: ${first.message}` : ''}` : 'no failed node recorded';
+  const node = first
+    ? `failed node "${first.displayName ?? first.name}"${first.templateName ? ` (template ${first.templateName})` : ''}${first.message ? `: ${first.message}` : ''}`
+    : 'no failed node recorded';
   return `Workflow ${name} ${status?.phase ?? 'failed'}${status?.message ? ` (${status.message})` : ''}: ${node}`;
 }
 
@@ -48,14 +50,20 @@ export function followWorkflow(name: string, o: { namespace: string; workflow: I
       const ref = { ...WF, namespace: o.namespace, name: wfName };
       const client = k8s.k8sClient(ctx);
       if (ctx.plannedCreate(k8s.targetOf(ref))) {
-        return noChange(`Workflow ${o.namespace}/${wfName} would be submitted; its phase is followed in the real run`, { name: wfName, phase: 'Pending', outputs: {} });
+        return noChange(`Workflow ${o.namespace}/${wfName} would be submitted; its phase is followed in the real run`, {
+          name: wfName,
+          phase: 'Pending',
+          outputs: {},
+        });
       }
       const deadline = Date.now() + o.timeoutMs;
       let last = 'no phase yet';
       for (;;) {
         const wf = await k8s.readObject(client, ref, ctx.signal);
         if (!wf) throw new TaskError(ctx.path, `Workflow ${o.namespace}/${wfName} does not exist`);
-        const status = wf.status as { phase?: string; message?: string; nodes?: Record<string, WorkflowNode>; outputs?: { parameters?: { name: string; value?: string }[] } } | undefined;
+        const status = wf.status as
+          | { phase?: string; message?: string; nodes?: Record<string, WorkflowNode>; outputs?: { parameters?: { name: string; value?: string }[] } }
+          | undefined;
         const phase = status?.phase;
         if (phase === 'Succeeded') {
           const outputs = Object.fromEntries((status?.outputs?.parameters ?? []).map((p) => [p.name, p.value ?? '']));
@@ -65,7 +73,10 @@ export function followWorkflow(name: string, o: { namespace: string; workflow: I
         if (phase && phase !== last) ctx.log(`Workflow ${o.namespace}/${wfName} is ${phase}`);
         last = phase ?? 'no phase yet';
         if (Date.now() > deadline || ctx.signal.aborted) {
-          throw new TaskError(ctx.path, `Workflow ${o.namespace}/${wfName} did not finish within ${Math.round(o.timeoutMs / 1000)} s (phase: ${last}); is the Argo Workflows controller running?`);
+          throw new TaskError(
+            ctx.path,
+            `Workflow ${o.namespace}/${wfName} did not finish within ${Math.round(o.timeoutMs / 1000)} s (phase: ${last}); is the Argo Workflows controller running?`,
+          );
         }
         await new Promise((r) => setTimeout(r, o.pollMs ?? 2000));
       }
@@ -86,6 +97,11 @@ export function workflow(o: { manifest: k8s.Manifest; timeoutMs?: number; pollMs
   const namespace = o.manifest.metadata.namespace!;
   // Submitted once: the controller owns the Workflow's spec afterwards (never re-applied).
   const submit = k8s.apply('submit', { manifest: o.manifest, createOnly: true });
-  const follow = followWorkflow('follow', { namespace, workflow: o.manifest.metadata.name, timeoutMs: o.timeoutMs ?? 1_800_000, ...(o.pollMs ? { pollMs: o.pollMs } : {}) });
+  const follow = followWorkflow('follow', {
+    namespace,
+    workflow: o.manifest.metadata.name,
+    timeoutMs: o.timeoutMs ?? 1_800_000,
+    ...(o.pollMs ? { pollMs: o.pollMs } : {}),
+  });
   return { ...group('workflow', [submit, follow]), follow };
 }

@@ -7,7 +7,13 @@ import { registerSandbox } from '../sandbox/command.ts';
 import { registerVerify } from '../verify/command.ts';
 
 function list(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** Options shared by play, test and rollback. */

@@ -56,7 +56,7 @@ export async function playCommand(o: PlayCommandOptions): Promise<number> {
       ...(o.maxFailPercent !== undefined ? { maxFailPercent: o.maxFailPercent } : {}),
       ...(o.waitLock !== undefined ? { waitLockMs: o.waitLock } : {}),
       ...(o.prune ? { prune: true } : {}),
-      ...(o.set && Object.keys(o.set).length || o.purgeData ? { extraVars: { ...o.set, ...(o.purgeData ? { purge_data: true } : {}) } } : {}),
+      ...((o.set && Object.keys(o.set).length) || o.purgeData ? { extraVars: { ...o.set, ...(o.purgeData ? { purge_data: true } : {}) } } : {}),
     });
     if (result.interrupted) return 130;
     return result.ok ? 0 : 1;

@@ -64,7 +64,9 @@ export function humanRenderer(out: Writer, opts: { diff: boolean; verbose?: bool
         break;
       case 'run.resumed':
         out.write(
-          pc.yellow(`the previous run (${e.previousRun}, started ${e.previousStartedAt}) did not finish after ${e.changesBeforeStop} change(s); converging from where it stopped\n`),
+          pc.yellow(
+            `the previous run (${e.previousRun}, started ${e.previousStartedAt}) did not finish after ${e.changesBeforeStop} change(s); converging from where it stopped\n`,
+          ),
         );
         break;
       case 'playbook.start':

@@ -59,7 +59,8 @@ export async function ensureUpstreamCrds(kubeconfig: string, which: readonly Crd
         continue;
       }
       const read = await kube.request('GET', path);
-      if (read.status !== 200 && read.status !== 404) throw new TargetError(`crd ${crd.metadata.name}`, `read failed (HTTP ${read.status}): ${String(read.body.message)}`);
+      if (read.status !== 200 && read.status !== 404)
+        throw new TargetError(`crd ${crd.metadata.name}`, `read failed (HTTP ${read.status}): ${String(read.body.message)}`);
       const before = read.status === 200 ? resourceVersion(read.body) : undefined;
       const meta = crd.metadata as { annotations?: Record<string, string> };
       const body = {

@@ -21,7 +21,12 @@ export function parseCrds(text: string): CrdObject[] {
     if (o?.kind !== 'CustomResourceDefinition') continue;
     const meta = { ...(o.metadata as Record<string, unknown>) };
     delete meta.creationTimestamp;
-    out.push({ apiVersion: String(o.apiVersion), kind: 'CustomResourceDefinition', metadata: meta as CrdObject['metadata'], spec: o.spec as Record<string, unknown> });
+    out.push({
+      apiVersion: String(o.apiVersion),
+      kind: 'CustomResourceDefinition',
+      metadata: meta as CrdObject['metadata'],
+      spec: o.spec as Record<string, unknown>,
+    });
   }
   return out;
 }

@@ -7,7 +7,13 @@ import { TargetError } from '../runtime/errors.ts';
  * client-node's typed serializer drops `x-kubernetes-*` schema keys from CRDs.
  */
 export interface RawKube {
-  request(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', path: string, body?: unknown, contentType?: string, accept?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  request(
+    method: 'GET' | 'PATCH' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    contentType?: string,
+    accept?: string,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 export function rawKube(kubeconfig: string, context?: string): RawKube {

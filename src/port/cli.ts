@@ -7,7 +7,11 @@ import { formatReport, port } from './index.ts';
  * port ran, whatever its TODOs: the report says what is left; 1 when an input file could not
  * be read (malformed YAML): the report names each file and why, and the rest is ported.
  */
-export function portCommand(input: string, o: { out: string; component?: string; json?: boolean }, write: (s: string) => void = (s) => process.stdout.write(s)): number {
+export function portCommand(
+  input: string,
+  o: { out: string; component?: string; json?: boolean },
+  write: (s: string) => void = (s) => process.stdout.write(s),
+): number {
   if (!existsSync(input)) throw new ConfigError(`no such file or folder: ${input}`, 'port');
   const { report } = port(input, o.out, o.component ? { component: o.component } : {});
   write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

@@ -22,13 +22,26 @@ export function playbookNames(project: Project, reports: Reports, label: (f: str
     const stem = basename(pb.file, extname(pb.file));
     const m = /^(\d+)[_-](.+)$/.exec(stem);
     let n = m ? Number(m[1]) : auto;
-    const rest = (m ? m[2]! : stem).toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'play';
+    const rest =
+      (m ? m[2]! : stem)
+        .toLowerCase()
+        .replace(/[^a-z0-9_]+/g, '_')
+        .replace(/^_+|_+$/g, '') || 'play';
     if (/(^|_)tests?($|_)/.test(rest) && n !== 88) n = 88;
     else if (/(^|_)rollback($|_)/.test(rest) && n !== 89) n = 89;
     if (!m) auto = Math.max(auto, n) + 10;
     const nn = String(n).padStart(2, '0');
     pb.plays.forEach((play, i) => {
-      let name = i === 0 ? `${nn}_${rest}` : `${nn}_${rest}_${(play.name ?? String(i + 1)).toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 30) || i + 1}`;
+      let name =
+        i === 0
+          ? `${nn}_${rest}`
+          : `${nn}_${rest}_${
+              (play.name ?? String(i + 1))
+                .toLowerCase()
+                .replace(/[^a-z0-9]+/g, '_')
+                .replace(/^_+|_+$/g, '')
+                .slice(0, 30) || i + 1
+            }`;
       while (used.has(name)) name = `${name}_${i + 1}`;
       used.add(name);
       out.push({ play, name });
@@ -39,7 +52,12 @@ export function playbookNames(project: Project, reports: Reports, label: (f: str
 
 export function componentName(project: Project, input: string): string {
   const base = project.kind === 'playbook' ? basename(input, extname(input)).replace(/^\d+[_-]/, '') : basename(project.root);
-  return base.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'ported';
+  return (
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'ported'
+  );
 }
 
 /** One generation pass over a project. */

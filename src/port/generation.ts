@@ -107,10 +107,17 @@ export class Generation {
       const rel = `templates/${stem}.hbs`;
       this.write(`${outDir}/${rel}`, c.text);
       const entries: [string, Code][] = c.vars.map(([n, v]) => [n, raw(v.code)]);
-      return { kind: 'hbs', source: `{ src: new URL('./${rel}', import.meta.url) }`, vars: { code: obj(entries), ctx: c.vars.some(([, v]) => v.ctx), type: { k: 'any' } } };
+      return {
+        kind: 'hbs',
+        source: `{ src: new URL('./${rel}', import.meta.url) }`,
+        vars: { code: obj(entries), ctx: c.vars.some(([, v]) => v.ctx), type: { k: 'any' } },
+      };
     }
     const rel = `templates/${stem}.ts`;
-    this.write(`${outDir}/${rel}`, `/** Ported from ${ref.path}: its {% if %}/{% for %} are TypeScript here (helix templates render content only). */\n${c.text}`);
+    this.write(
+      `${outDir}/${rel}`,
+      `/** Ported from ${ref.path}: its {% if %}/{% for %} are TypeScript here (helix templates render content only). */\n${c.text}`,
+    );
     // Several render functions in one file: each is imported under its own name.
     const local = imports.alias(`./${rel}`, 'render', `render${pascal(stem.replace(/\.[^.]+$/, ''))}`);
     const args: [string, Code][] = c.vars.map(([n, v]) => [n, raw(v.type.k === 'secret' ? asString(v).code : v.code)]);

@@ -32,8 +32,7 @@ export class ValidationError extends HelixError {
   readonly problems: readonly Problem[];
   constructor(problems: readonly Problem[]) {
     super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} found before any change:\n` +
-        problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} found before any change:\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
     );
     this.problems = problems.map((p) => ({ path: p.path, message: mask(p.message) }));
   }

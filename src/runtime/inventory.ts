@@ -37,10 +37,7 @@ const hostSchema = z
 const inventorySchema = z
   .object({
     include: z.array(z.string()).default([]),
-    kubernetes: z
-      .object({ kubeconfig: z.string().optional(), context: z.string().optional(), inCluster: z.boolean().optional() })
-      .strict()
-      .optional(),
+    kubernetes: z.object({ kubeconfig: z.string().optional(), context: z.string().optional(), inCluster: z.boolean().optional() }).strict().optional(),
     tls: z
       .object({
         /** Refused when false: verification is turned off per target, under `targets`. */
@@ -54,10 +51,7 @@ const inventorySchema = z
     components: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     hosts: z.record(z.string(), hostSchema).default({}),
     groups: z
-      .record(
-        z.string(),
-        z.object({ hosts: z.array(z.string()).default([]), vars: z.record(z.string(), z.unknown()).default({}) }).strict(),
-      )
+      .record(z.string(), z.object({ hosts: z.array(z.string()).default([]), vars: z.record(z.string(), z.unknown()).default({}) }).strict())
       .default({}),
   })
   .strict();

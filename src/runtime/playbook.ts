@@ -26,9 +26,7 @@ export interface Playbook<V = Record<string, unknown>> {
  * returns its steps (or a body with handlers and hosts). It runs during validation, before
  * anything is touched, so it must not do IO: read live state inside tasks.
  */
-export function definePlaybook<V = Record<string, unknown>>(
-  build: (env: Env<V>) => readonly Step[] | PlaybookBody,
-): Playbook<V> {
+export function definePlaybook<V = Record<string, unknown>>(build: (env: Env<V>) => readonly Step[] | PlaybookBody): Playbook<V> {
   return {
     type: 'playbook',
     build: (env) => {

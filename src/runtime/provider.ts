@@ -1,17 +1,7 @@
 import type { Change } from './change.ts';
 import { TargetError, TaskError } from './errors.ts';
 import { isSecret, maskDeep } from './secret.ts';
-import {
-  defineTask,
-  type Input,
-  isStatic,
-  noChange,
-  resolve,
-  splitOptions,
-  type Task,
-  type TaskContext,
-  type TaskOptions,
-} from './task.ts';
+import { defineTask, type Input, isStatic, noChange, resolve, splitOptions, type Task, type TaskContext, type TaskOptions } from './task.ts';
 
 /**
  * One property of a resource that differs between the wish and the live object.
@@ -88,14 +78,14 @@ export interface EnsureOptions<Out> extends TaskOptions<Out> {
  * is the live object after the run, or `undefined` when absent.
  */
 export function ensure<D, L>(name: string, provider: Provider<D, L>, desired: Input<D>, options?: EnsureOptions<L> & { state?: 'present' }): Task<L>;
-export function ensure<D, L>(name: string, provider: Provider<D, L>, desired: Input<D>, options: EnsureOptions<undefined> & { state: 'absent' }): Task<undefined>;
-export function ensure<D, L>(name: string, provider: Provider<D, L>, desired: Input<D>, options?: EnsureOptions<L | undefined>): Task<L | undefined>;
 export function ensure<D, L>(
   name: string,
   provider: Provider<D, L>,
   desired: Input<D>,
-  options: EnsureOptions<any> = {},
-): Task<L | undefined> {
+  options: EnsureOptions<undefined> & { state: 'absent' },
+): Task<undefined>;
+export function ensure<D, L>(name: string, provider: Provider<D, L>, desired: Input<D>, options?: EnsureOptions<L | undefined>): Task<L | undefined>;
+export function ensure<D, L>(name: string, provider: Provider<D, L>, desired: Input<D>, options: EnsureOptions<any> = {}): Task<L | undefined> {
   const [{ state = 'present' }, common] = splitOptions(options);
   return defineTask<L | undefined>({
     kind: provider.kind,
@@ -239,11 +229,7 @@ export interface FieldRule {
  * Records (e.g. Keycloak `attributes`) are compared key by key, so keys the target adds on
  * its own are left alone; arrays by value, or as sets when the rule says so.
  */
-export function compareFields(
-  desired: object,
-  liveObject: object,
-  rules: Readonly<Record<string, FieldRule>> = {},
-): FieldChange[] {
+export function compareFields(desired: object, liveObject: object, rules: Readonly<Record<string, FieldRule>> = {}): FieldChange[] {
   const live = liveObject as Readonly<Record<string, unknown>>;
   const out: FieldChange[] = [];
   for (const [field, want] of Object.entries(desired)) {

@@ -49,7 +49,8 @@ function mergeVars(base: Record<string, unknown>, over: Record<string, unknown>)
   const out = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    const plain = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+    const plain = (x: unknown): x is Record<string, unknown> =>
+      x !== null && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
     out[k] = plain(b) && plain(v) ? mergeVars(b, v) : v;
   }
   return out;
@@ -122,10 +123,7 @@ export async function prepare(opts: Omit<RunOptions, 'bus' | 'mode'>): Promise<P
 function filterOnly(playbooks: PlacedPlaybook[], only: readonly string[], component: string): PlacedPlaybook[] {
   if (only.length === 0) return playbooks;
   const unknown = only.filter(
-    (o) =>
-      !playbooks.some(
-        (pb) => matchesPlaybook(pb.name, o) || [...walkTasks(pb.steps)].some((t) => pathMatches(t.path, o, component)),
-      ),
+    (o) => !playbooks.some((pb) => matchesPlaybook(pb.name, o) || [...walkTasks(pb.steps)].some((t) => pathMatches(t.path, o, component))),
   );
   if (unknown.length) {
     throw new ConfigError(
@@ -324,7 +322,10 @@ async function withLockAndJournal<T>(
     await recorder.flush();
     const off = bus.on(recorder.onEvent);
     try {
-      return await body(() => lost, async () => acquired.confirm?.());
+      return await body(
+        () => lost,
+        async () => acquired.confirm?.(),
+      );
     } finally {
       off();
       await recorder.flush();

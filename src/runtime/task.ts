@@ -108,9 +108,7 @@ export interface Group {
 export type Step = Task<any> | Group;
 
 /** Splits the common task options out of a module's option object. */
-export function splitOptions<O extends TaskOptions<any>>(
-  all: O,
-): [Omit<O, keyof TaskOptions>, TaskOptions<any>] {
+export function splitOptions<O extends TaskOptions<any>>(all: O): [Omit<O, keyof TaskOptions>, TaskOptions<any>] {
   const { when, tags, retries, delayMs, until, notify, ignoreErrors, ...rest } = all;
   const common: TaskOptions<any> = {};
   if (when) common.when = when;
@@ -145,11 +143,7 @@ export function defineTask<Out>(spec: {
 }
 
 /** A role call or any named scope of steps. */
-export function group(
-  name: string,
-  steps: readonly Step[],
-  options: { when?: (ctx: TaskContext) => boolean; tags?: readonly string[] } = {},
-): Group {
+export function group(name: string, steps: readonly Step[], options: { when?: (ctx: TaskContext) => boolean; tags?: readonly string[] } = {}): Group {
   return { type: 'group', name, steps, ...options };
 }
 

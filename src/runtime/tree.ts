@@ -39,13 +39,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._\-[\]=:]*$/;
  * Gives every step its path, checks names and duplicates, runs each task's static
  * validation and resolves the hosts. Collects every problem instead of stopping at the first.
  */
-export function place(
-  component: string,
-  playbookName: string,
-  body: PlaybookBody,
-  env: Env,
-  problems: Problem[],
-): PlacedPlaybook {
+export function place(component: string, playbookName: string, body: PlaybookBody, env: Env, problems: Problem[]): PlacedPlaybook {
   const base = `${component}/${playbookName}`;
   const seen = new Set<string>();
   const handlerSet = new Set(body.handlers ?? []);
@@ -97,7 +91,10 @@ export function place(
 function resolveHosts(pattern: string | undefined, env: Env, path: string, problems: Problem[]): HostTarget[] {
   if (!pattern || pattern === 'localhost') return [{ name: 'localhost', local: true, vars: {} }];
   const names = new Set<string>();
-  for (const part of pattern.split(/[,:]/).map((s) => s.trim()).filter(Boolean)) {
+  for (const part of pattern
+    .split(/[,:]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (part === 'all') Object.keys(env.hosts).forEach((h) => names.add(h));
     else if (env.groups[part]) env.groups[part]!.forEach((h) => names.add(h));
     else if (env.hosts[part]) names.add(part);

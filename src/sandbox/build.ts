@@ -113,7 +113,11 @@ async function restoreSymlinks(b: GoBuild, dir: string, mod: string, env: NodeJS
     if (!req) throw new TargetError('sandbox', `${b.name}: symlinks name ${module}, which the build does not require`);
     const { stdout } = await run(go, ['mod', 'download', '-json', req], { cwd: mod, env, timeoutMs: 30 * 60_000 });
     const dest = join(dir, 'src', req.replaceAll('/', '_'));
-    copyWithLinks((JSON.parse(stdout) as { Dir: string }).Dir, dest, b.symlinks!.filter((l) => l.module === module));
+    copyWithLinks(
+      (JSON.parse(stdout) as { Dir: string }).Dir,
+      dest,
+      b.symlinks!.filter((l) => l.module === module),
+    );
     await run(go, ['mod', 'edit', `-replace=${module}=${dest}`], { cwd: mod, env });
   }
 }
@@ -295,7 +299,14 @@ export function copyReplaces(moduleAtVersion: string): NonNullable<GoBuild['prep
  */
 export function replaceEdits(gomod: string, moduleDir: string, exists: (dir: string) => boolean = () => true): string[] {
   const edits: string[] = [];
-  const lines = gomod.replace(/^replace\s*\(\n([\s\S]*?)\n\)/gm, (_, body: string) => body.split('\n').map((l) => `replace ${l.trim()}`).join('\n')).split('\n');
+  const lines = gomod
+    .replace(/^replace\s*\(\n([\s\S]*?)\n\)/gm, (_, body: string) =>
+      body
+        .split('\n')
+        .map((l) => `replace ${l.trim()}`)
+        .join('\n'),
+    )
+    .split('\n');
   for (const l of lines) {
     const m = /^replace\s+(\S+)(?:\s+(v\S+))?\s+=>\s+(\S+)(?:\s+(v\S+))?\s*$/.exec(l.trim());
     if (!m) continue;

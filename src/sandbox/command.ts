@@ -10,12 +10,18 @@ export function registerSandbox(program: Command): void {
   sandbox
     .command('up')
     .description('start the sandbox (idempotent: reuses running components; builds and downloads are cached)')
-    .option('--only <components>', 'comma-separated components or groups (k8s, hosts, keycloak, redis, postgres, devpi, oauth2-proxy, ssh, git, …); dependencies are added')
+    .option(
+      '--only <components>',
+      'comma-separated components or groups (k8s, hosts, keycloak, redis, postgres, devpi, oauth2-proxy, ssh, git, …); dependencies are added',
+    )
     .option('--ssh-hosts <n>', 'run n SSH hosts (host1 … host<n>), adding or removing hosts; default: keep what runs, 3 at first (env HELIX_SANDBOX_SSH_HOSTS)')
     .action(async (opts: { only?: string; sshHosts?: string }) => {
       const { up } = await import('./sandbox.ts');
       const { parseSshHostCount } = await import('./components/ssh.ts');
-      const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
+      const only = opts.only
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const sshHosts = parseSshHostCount(opts.sshHosts, '--ssh-hosts');
       await up({ only, ...(sshHosts !== undefined ? { sshHosts } : {}) });
     });
@@ -50,7 +56,7 @@ export function registerSandbox(program: Command): void {
 
   sandbox
     .command('env')
-    .description("print `export` lines for the running sandbox (eval \"$(helix sandbox env)\"); secrets as file paths only")
+    .description('print `export` lines for the running sandbox (eval "$(helix sandbox env)"); secrets as file paths only')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const { env } = await import('./sandbox.ts');

@@ -141,11 +141,17 @@ export async function startGithubApi(opts: GithubApiOptions = {}): Promise<Githu
     if (req.method === 'POST' && id === undefined) {
       const body = (await readBody(req)) as { title?: string; key?: string; read_only?: boolean } | undefined;
       if (!body?.key || !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+/.test(body.key.trim())) {
-        return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'PublicKey', code: 'custom', field: 'key', message: 'key is invalid. You must supply a key in OpenSSH public key format' }] });
+        return send(res, 422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'PublicKey', code: 'custom', field: 'key', message: 'key is invalid. You must supply a key in OpenSSH public key format' }],
+        });
       }
       const all = [...state.repos.values()].flatMap((r) => r.keys);
       if (all.some((k) => keyBody(k.key) === keyBody(body.key!))) {
-        return send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'PublicKey', code: 'custom', field: 'key', message: 'key is already in use' }] });
+        return send(res, 422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'PublicKey', code: 'custom', field: 'key', message: 'key is already in use' }],
+        });
       }
       const key: DeployKey = {
         id: nextId++,

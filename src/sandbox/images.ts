@@ -137,7 +137,11 @@ export const DEBIAN = {
  * A Debian root filesystem with the given packages and nothing else (`mmdebstrap`, variant
  * essential: no apt, no init), documentation stripped, users for the pods' numeric UIDs added.
  */
-export async function debianRootfs(dir: string, packages: readonly string[], users: readonly { name: string; uid: number; home: string }[] = []): Promise<void> {
+export async function debianRootfs(
+  dir: string,
+  packages: readonly string[],
+  users: readonly { name: string; uid: number; home: string }[] = [],
+): Promise<void> {
   await run(
     'mmdebstrap',
     [
@@ -196,7 +200,9 @@ async function devpiWheels(): Promise<string> {
   const wheels = join(cacheDir(), 'wheels', `devpi-server-${VERSIONS.devpiServer}-web${VERSIONS.devpiWeb}`);
   if (!existsSync(join(wheels, '.complete'))) {
     rmSync(wheels, { recursive: true, force: true });
-    await run('/usr/bin/python3', ['-m', 'pip', 'wheel', '--quiet', '--disable-pip-version-check', '--wheel-dir', wheels, ...DEVPI_REQS], { timeoutMs: 20 * 60_000 });
+    await run('/usr/bin/python3', ['-m', 'pip', 'wheel', '--quiet', '--disable-pip-version-check', '--wheel-dir', wheels, ...DEVPI_REQS], {
+      timeoutMs: 20 * 60_000,
+    });
     writeFileSync(join(wheels, '.complete'), `${new Date().toISOString()}\n`);
   }
   return wheels;
@@ -213,7 +219,22 @@ export const DEVPI: ImageSpec = {
     cpSync(await devpiWheels(), inside, { recursive: true });
     const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }; // no PIP_* of this machine inside
     await run('/usr/sbin/chroot', [dir, 'python3', '-m', 'venv', '/opt/devpi'], { env });
-    await run('/usr/sbin/chroot', [dir, '/opt/devpi/bin/pip', 'install', '--quiet', '--disable-pip-version-check', '--no-index', '--no-cache-dir', '--find-links', '/tmp/wheels', ...DEVPI_REQS], { env, timeoutMs: 20 * 60_000 });
+    await run(
+      '/usr/sbin/chroot',
+      [
+        dir,
+        '/opt/devpi/bin/pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-index',
+        '--no-cache-dir',
+        '--find-links',
+        '/tmp/wheels',
+        ...DEVPI_REQS,
+      ],
+      { env, timeoutMs: 20 * 60_000 },
+    );
     rmSync(inside, { recursive: true, force: true });
   },
   env: ['PATH=/opt/devpi/bin:/usr/local/bin:/usr/bin:/bin', 'HOME=/devpi', 'LANG=C.UTF-8'],

@@ -17,9 +17,7 @@ export interface KubeconfigSpec {
 export function writeKubeconfig(file: string, k: KubeconfigSpec): void {
   const b64 = (f: string) => readFileSync(f).toString('base64');
   const cluster = k.embed ? { server: k.server, 'certificate-authority-data': b64(k.ca) } : { server: k.server, 'certificate-authority': k.ca };
-  const user = k.embed
-    ? { 'client-certificate-data': b64(k.cert), 'client-key-data': b64(k.key) }
-    : { 'client-certificate': k.cert, 'client-key': k.key };
+  const user = k.embed ? { 'client-certificate-data': b64(k.cert), 'client-key-data': b64(k.key) } : { 'client-certificate': k.cert, 'client-key': k.key };
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',

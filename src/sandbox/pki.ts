@@ -42,10 +42,25 @@ export class Pki {
     if (existsSync(this.caCert) && existsSync(this.caKey)) return;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', this.caKey, '-out', this.caCert, '-days', '3650', '-subj', '/CN=helix-sandbox-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      this.caKey,
+      '-out',
+      this.caCert,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=helix-sandbox-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
     ]);
   }
 
@@ -64,8 +79,22 @@ export class Pki {
     const subj = `/CN=${spec.cn}${spec.org ? `/O=${spec.org}` : ''}`;
     await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', subj]);
     await run('openssl', [
-      'x509', '-req', '-in', csr, '-CA', this.caCert, '-CAkey', this.caKey, '-CAcreateserial',
-      '-days', '3650', '-sha256', '-extfile', ext, '-out', cert,
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      this.caCert,
+      '-CAkey',
+      this.caKey,
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      cert,
     ]);
     rmSync(csr, { force: true });
     rmSync(ext, { force: true });
@@ -77,7 +106,10 @@ export class Pki {
       const x = new X509Certificate(readFileSync(certFile));
       if (!x.checkIssued(new X509Certificate(readFileSync(this.caCert)))) return false;
       if (!x.subject.includes(`CN=${spec.cn}`)) return false;
-      const have = (x.subjectAltName ?? '').split(', ').filter(Boolean).map((s) => s.replace('IP Address:', 'IP:'));
+      const have = (x.subjectAltName ?? '')
+        .split(', ')
+        .filter(Boolean)
+        .map((s) => s.replace('IP Address:', 'IP:'));
       return sans.every((s) => have.includes(s)) && have.length === sans.length;
     } catch {
       return false;

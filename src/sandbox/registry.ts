@@ -20,7 +20,20 @@ import { github } from './components/github.ts';
 export const NODE_GROUP: readonly Component[] = [registry, ...NODE_COMPONENTS, coredns, traefik, storage];
 
 /** Every component, in a valid start order (each after its dependencies). */
-export const COMPONENTS: readonly Component[] = [net, ...KUBERNETES_COMPONENTS, ...NODE_GROUP, keycloak, redis, postgres, devpi, oauth2Proxy, sshHosts, gitServer, github, argoWorkflows];
+export const COMPONENTS: readonly Component[] = [
+  net,
+  ...KUBERNETES_COMPONENTS,
+  ...NODE_GROUP,
+  keycloak,
+  redis,
+  postgres,
+  devpi,
+  oauth2Proxy,
+  sshHosts,
+  gitServer,
+  github,
+  argoWorkflows,
+];
 
 /** Names accepted by `--only` besides the component names. */
 export const ALIASES: Readonly<Record<string, readonly string[]>> = {

@@ -35,7 +35,10 @@ export interface UpResult {
 export async function up(opts: { only?: readonly string[]; report?: Reporter; sshHosts?: number } = {}): Promise<UpResult> {
   const report = opts.report ?? stderrReporter;
   // SSH hosts: the option, else HELIX_SANDBOX_SSH_HOSTS, else keep what runs (3 at first).
-  const sshHosts = parseSshHostCount(opts.sshHosts ?? process.env.HELIX_SANDBOX_SSH_HOSTS, opts.sshHosts !== undefined ? '--ssh-hosts' : 'HELIX_SANDBOX_SSH_HOSTS');
+  const sshHosts = parseSshHostCount(
+    opts.sshHosts ?? process.env.HELIX_SANDBOX_SSH_HOSTS,
+    opts.sshHosts !== undefined ? '--ssh-hosts' : 'HELIX_SANDBOX_SSH_HOSTS',
+  );
   return withLock(async () => {
     const t0 = Date.now();
     const ctx = context(report);
@@ -68,14 +71,21 @@ export async function up(opts: { only?: readonly string[]; report?: Reporter; ss
     };
     const results = await Promise.allSettled(selected.map(start));
     // Outputs reflect everything that runs, also components a previous `up` started.
-    const outputs = writeOutputs(ctx, COMPONENTS.filter((c) => ctx.state.up.includes(c.name)));
+    const outputs = writeOutputs(
+      ctx,
+      COMPONENTS.filter((c) => ctx.state.up.includes(c.name)),
+    );
     const failures = results
       .map((r, i) => ({ r, c: selected[i]! }))
       .filter((x): x is { r: PromiseRejectedResult; c: Component } => x.r.status === 'rejected' && !(x.r.reason instanceof DependencyFailed));
     const skipped = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof DependencyFailed);
     if (failures.length) {
-      const msgs = failures.map((f) => (f.r.reason instanceof HelixError ? f.r.reason.message : `sandbox/${f.c.name}: ${(f.r.reason as Error)?.message ?? f.r.reason}`));
-      const skip = skipped.length ? `\nnot started because a dependency failed: ${skipped.map((s) => (s.reason as DependencyFailed).component).join(', ')}` : '';
+      const msgs = failures.map((f) =>
+        f.r.reason instanceof HelixError ? f.r.reason.message : `sandbox/${f.c.name}: ${(f.r.reason as Error)?.message ?? f.r.reason}`,
+      );
+      const skip = skipped.length
+        ? `\nnot started because a dependency failed: ${skipped.map((s) => (s.reason as DependencyFailed).component).join(', ')}`
+        : '';
       throw new TargetError('sandbox up', `${failures.length} component${failures.length > 1 ? 's' : ''} failed:\n${msgs.join('\n\n')}${skip}`);
     }
     const durationMs = Date.now() - t0;
@@ -178,5 +188,8 @@ export async function status(): Promise<ComponentStatus[]> {
 /** Endpoints and file paths of the running sandbox (no secret values). */
 export function env(): SandboxOutputs {
   const ctx = context(() => {});
-  return collectOutputs(ctx, catalog().components.filter((c) => ctx.state.up.includes(c.name)));
+  return collectOutputs(
+    ctx,
+    catalog().components.filter((c) => ctx.state.up.includes(c.name)),
+  );
 }

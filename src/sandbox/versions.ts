@@ -127,7 +127,6 @@ export const INGRESS_HOST_NAMES = [
 /** The real node's name (a kubelet on this machine). */
 export const NODE_NAME = 'helix-node';
 
-
 /**
  * SSH hosts: 3 unless `up` asks for more (`--ssh-hosts`, `HELIX_SANDBOX_SSH_HOSTS`), e.g. 20
  * for the SSH fan-out benchmark. At most {@link SSH_HOSTS_MAX}, so all fit in the /24.

@@ -24,15 +24,17 @@ function inventoryFor(root: string, env: string, staticOnly: boolean): Inventory
     try {
       return loadInventory(root, env);
     } finally {
-      for (const [k, v] of saved) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
+      for (const [k, v] of saved)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
     }
   }
 }
 
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base };
-  const plain = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+  const plain = (x: unknown): x is Record<string, unknown> =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
   for (const [k, v] of Object.entries(over)) out[k] = plain(out[k]) && plain(v) ? merge(out[k] as Record<string, unknown>, v) : v;
   return out;
 }

@@ -74,5 +74,8 @@ export async function runReadiness<V>(readiness: Readiness<V>, ctx: ReadinessCon
   const results = await readiness.check(ctx);
   const order = Object.keys(readiness.sections);
   const rank = (s: string): number => (order.includes(s) ? order.indexOf(s) : order.length);
-  return results.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r.section) - rank(b.r.section) || a.i - b.i).map(({ r }) => r);
+  return results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => rank(a.r.section) - rank(b.r.section) || a.i - b.i)
+    .map(({ r }) => r);
 }

@@ -50,6 +50,10 @@ export function renderMarkdown(results: readonly CheckResult[], title: string, s
 }
 
 export function renderJson(results: readonly CheckResult[], meta: Record<string, unknown>, sections: Sections = {}): string {
-  const bySec = Object.fromEntries(bySection(results, sections).filter(([, , rs]) => rs.length).map(([s, name, rs]) => [s, { title: name, status: worst(rs) }]));
+  const bySec = Object.fromEntries(
+    bySection(results, sections)
+      .filter(([, , rs]) => rs.length)
+      .map(([s, name, rs]) => [s, { title: name, status: worst(rs) }]),
+  );
   return `${JSON.stringify({ ...meta, status: worst(results), sections: bySec, checks: results }, null, 2)}\n`;
 }

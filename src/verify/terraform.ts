@@ -57,7 +57,8 @@ export function resources(files: readonly TfFile[]): { file: string; address: st
   const out: { file: string; address: string; type: string }[] = [];
   for (const f of files) {
     const res = (f.json.resource ?? {}) as Record<string, Record<string, unknown>>;
-    for (const [type, byName] of Object.entries(res)) for (const name of Object.keys(byName ?? {})) out.push({ file: f.file, address: `${type}.${name}`, type });
+    for (const [type, byName] of Object.entries(res))
+      for (const name of Object.keys(byName ?? {})) out.push({ file: f.file, address: `${type}.${name}`, type });
   }
   return out;
 }
@@ -101,19 +102,39 @@ export function terraformChecks(files: readonly TfFile[], parseErrors: readonly 
   const bes = backends(files);
   const s3 = bes.filter((b) => b.type === 's3');
   if (s3.length === 0) {
-    out.push(fail('A', 'backend', 'S3 remote state backend', bes.length ? `backends: ${bes.map((b) => `${b.type} in ${rel(b.file)}`).join(', ')}` : 'no backend block: state stays local, in plain text', 'add backend "s3" with encrypt, kms_key_id and use_lockfile'));
+    out.push(
+      fail(
+        'A',
+        'backend',
+        'S3 remote state backend',
+        bes.length ? `backends: ${bes.map((b) => `${b.type} in ${rel(b.file)}`).join(', ')}` : 'no backend block: state stays local, in plain text',
+        'add backend "s3" with encrypt, kms_key_id and use_lockfile',
+      ),
+    );
   }
   for (const b of s3) {
     const where = `${rel(b.file)}: backend "s3"`;
     out.push(
       truthy(b.body.use_lockfile)
         ? pass('A', 'backend-lockfile', 'native S3 state locking', `${where}: use_lockfile = true`)
-        : fail('A', 'backend-lockfile', 'native S3 state locking', `${where}: use_lockfile is ${b.body.use_lockfile === undefined ? 'not set' : String(b.body.use_lockfile)}`, 'set use_lockfile = true (Terraform >= 1.11)'),
+        : fail(
+            'A',
+            'backend-lockfile',
+            'native S3 state locking',
+            `${where}: use_lockfile is ${b.body.use_lockfile === undefined ? 'not set' : String(b.body.use_lockfile)}`,
+            'set use_lockfile = true (Terraform >= 1.11)',
+          ),
     );
     out.push(
       truthy(b.body.encrypt)
         ? pass('A', 'backend-encrypt', 'state encrypted at rest', `${where}: encrypt = true`)
-        : fail('A', 'backend-encrypt', 'state encrypted at rest', `${where}: encrypt is ${b.body.encrypt === undefined ? 'not set' : String(b.body.encrypt)}`, 'set encrypt = true'),
+        : fail(
+            'A',
+            'backend-encrypt',
+            'state encrypted at rest',
+            `${where}: encrypt is ${b.body.encrypt === undefined ? 'not set' : String(b.body.encrypt)}`,
+            'set encrypt = true',
+          ),
     );
     out.push(
       typeof b.body.kms_key_id === 'string' && b.body.kms_key_id.length > 0
@@ -123,7 +144,13 @@ export function terraformChecks(files: readonly TfFile[], parseErrors: readonly 
     out.push(
       b.body.dynamodb_table === undefined && b.body.dynamodb_endpoint === undefined
         ? pass('A', 'backend-no-dynamodb', 'no DynamoDB locking', `${where}: no dynamodb_table`)
-        : fail('A', 'backend-no-dynamodb', 'no DynamoDB locking', `${where}: dynamodb_table = ${String(b.body.dynamodb_table ?? b.body.dynamodb_endpoint)}`, 'remove dynamodb_table (deprecated since 1.11); use_lockfile replaces it'),
+        : fail(
+            'A',
+            'backend-no-dynamodb',
+            'no DynamoDB locking',
+            `${where}: dynamodb_table = ${String(b.body.dynamodb_table ?? b.body.dynamodb_endpoint)}`,
+            'remove dynamodb_table (deprecated since 1.11); use_lockfile replaces it',
+          ),
     );
   }
   const versions = files.flatMap((f) => bodies(f.json.terraform).map((t) => ({ file: f.file, v: t.required_version })));
@@ -131,13 +158,24 @@ export function terraformChecks(files: readonly TfFile[], parseErrors: readonly 
   out.push(
     rv && versionAllowsLockfile(rv.v as string)
       ? pass('A', 'required-version', 'Terraform version supports use_lockfile', `${rel(rv.file)}: required_version = "${String(rv.v)}"`)
-      : warn('A', 'required-version', 'Terraform version supports use_lockfile', rv ? `${rel(rv.file)}: required_version = "${String(rv.v)}"` : 'no required_version', 'require Terraform ">= 1.11.0" (use_lockfile is GA from 1.11)'),
+      : warn(
+          'A',
+          'required-version',
+          'Terraform version supports use_lockfile',
+          rv ? `${rel(rv.file)}: required_version = "${String(rv.v)}"` : 'no required_version',
+          'require Terraform ">= 1.11.0" (use_lockfile is GA from 1.11)',
+        ),
   );
   const bad = resources(files).filter((r) => r.type.startsWith('kubernetes_') || r.type === 'helm_release');
   const providers = forbiddenProviders(files);
   out.push(
     bad.length === 0 && providers.length === 0
-      ? pass('A', 'hard-boundary', 'no Kubernetes payloads in Terraform (002 hard boundary)', `${files.length} files, no kubernetes_* or helm_release resources`)
+      ? pass(
+          'A',
+          'hard-boundary',
+          'no Kubernetes payloads in Terraform (002 hard boundary)',
+          `${files.length} files, no kubernetes_* or helm_release resources`,
+        )
       : fail(
           'A',
           'hard-boundary',

@@ -12,7 +12,9 @@ import type { SandboxOutputs } from '../../src/sandbox/outputs.ts';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { down, env, up } = await import('../../src/sandbox/sandbox.ts');
-  const only = process.env.HELIX_SANDBOX_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.HELIX_SANDBOX_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   await up({ only });
   const outputs = env();
   for (const [k, v] of Object.entries(outputs.env)) process.env[k] = v;

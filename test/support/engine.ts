@@ -16,7 +16,7 @@ export function testEnv(over: Partial<Env> = {}): Env {
     name: 'test',
     vars: {},
     kubernetes: undefined,
-   
+
     hosts: {},
     groups: {},
     provenance: {},

@@ -24,7 +24,9 @@ export function checkSkips(skips: readonly Skip[], allowed: readonly AllowedSkip
   const unlisted = skips.filter((s) => !allow.has(s.test));
   for (const s of skips) {
     const why = allow.get(s.test);
-    lines.push(`${why === undefined ? 'NOT ALLOWED' : 'allowed    '}  [${s.project}] ${s.test}\n             reason: ${s.reason}${why === undefined ? '' : `\n             allowed because: ${why}`}`);
+    lines.push(
+      `${why === undefined ? 'NOT ALLOWED' : 'allowed    '}  [${s.project}] ${s.test}\n             reason: ${s.reason}${why === undefined ? '' : `\n             allowed because: ${why}`}`,
+    );
   }
   const skipped = new Set(skips.map((s) => s.test));
   for (const a of allowed.filter((x) => !skipped.has(x.test))) lines.push(`stale allow-list entry (it ran): ${a.test}`);

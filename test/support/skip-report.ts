@@ -17,7 +17,11 @@ export default class SkipReport implements Reporter {
       for (const t of m.children.allTests()) {
         const r = t.result();
         if (r.state !== 'skipped') continue;
-        skips.push({ test: `${relative(process.cwd(), m.moduleId)} > ${t.fullName}`, project: t.project.name, reason: r.note ?? `${t.options.mode === 'todo' ? 'todo' : 'skipIf/runIf/.skip'}: no reason given` });
+        skips.push({
+          test: `${relative(process.cwd(), m.moduleId)} > ${t.fullName}`,
+          project: t.project.name,
+          reason: r.note ?? `${t.options.mode === 'todo' ? 'todo' : 'skipIf/runIf/.skip'}: no reason given`,
+        });
       }
     }
     writeFileSync(file, `${JSON.stringify(skips, null, 2)}\n`);

@@ -35,7 +35,9 @@ export function platform(env: Env<PlatformVars>): Platform {
     if (value instanceof Secret) return value;
     const file = v.secrets.sops_file;
     if (!file) throw new ConfigError(`${what} names the SOPS key "${value}" but secrets.sops_file is not set`, `platform/vars.${what}`);
-    const doc = ctx.memo(`platform.sops:${path(file)}`, () => decryptSops(path(file), v.secrets.sops_binary, v.secrets.age_key_file ? path(v.secrets.age_key_file) : undefined));
+    const doc = ctx.memo(`platform.sops:${path(file)}`, () =>
+      decryptSops(path(file), v.secrets.sops_binary, v.secrets.age_key_file ? path(v.secrets.age_key_file) : undefined),
+    );
     return sopsValue(doc, value, file);
   };
   const dbPassword = (ctx: TaskContext): Secret => {
@@ -43,7 +45,9 @@ export function platform(env: Env<PlatformVars>): Platform {
     if (!given) throw new ConfigError('database.password (or the shared postgres_password) is required', 'platform/vars.database.password');
     return secretValue(ctx, given, 'database.password');
   };
-  const namespaces = [...new Set([v.cnpg.namespace, v.devtron.namespace, v.traefik.namespace, v.argocd.namespace, v.prometheus.namespace, v.kyverno.exceptions_namespace])];
+  const namespaces = [
+    ...new Set([v.cnpg.namespace, v.devtron.namespace, v.traefik.namespace, v.argocd.namespace, v.prometheus.namespace, v.kyverno.exceptions_namespace]),
+  ];
   return {
     v,
     env,
@@ -54,7 +58,8 @@ export function platform(env: Env<PlatformVars>): Platform {
     pg: (ctx) => {
       const host = v.database.host ?? v.postgres_host;
       const user = v.database.user ?? v.postgres_user;
-      if (!host || !user) throw new ConfigError('database.host and database.user (or the shared postgres_host/postgres_user) are required', 'platform/vars.database');
+      if (!host || !user)
+        throw new ConfigError('database.host and database.user (or the shared postgres_host/postgres_user) are required', 'platform/vars.database');
       return { host, port: v.database.port ?? v.postgres_port ?? 5432, user, password: dbPassword(ctx) };
     },
     namespaces,

@@ -14,7 +14,16 @@ export async function terraformResults(p: Platform): Promise<CheckResult[]> {
     out.push(
       ...(existsSync(file)
         ? ciPolicyChecks(file, readFileSync(file, 'utf8'), stateKeys(files), p.env.inventoryDir)
-        : [{ section: 'A' as const, id: 'A.ci-policy', title: 'CI policy can release the state lock', status: 'FAIL' as const, evidence: `${file}: missing`, fix: 'set terraform.ci_policy to the CI role policy JSON' }]),
+        : [
+            {
+              section: 'A' as const,
+              id: 'A.ci-policy',
+              title: 'CI policy can release the state lock',
+              status: 'FAIL' as const,
+              evidence: `${file}: missing`,
+              fix: 'set terraform.ci_policy to the CI role policy JSON',
+            },
+          ]),
     );
   }
   return out;

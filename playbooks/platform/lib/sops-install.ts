@@ -31,7 +31,19 @@ export async function installSops(): Promise<string> {
   const tmp = join(dir, 'bin.tmp');
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  await exec('go', ['build', '-trimpath', '-ldflags', `-s -w -X github.com/getsops/sops/v3/version.Version=${SOPS_VERSION}`, '-o', join(tmp, 'sops'), 'github.com/getsops/sops/v3/cmd/sops'], mod);
+  await exec(
+    'go',
+    [
+      'build',
+      '-trimpath',
+      '-ldflags',
+      `-s -w -X github.com/getsops/sops/v3/version.Version=${SOPS_VERSION}`,
+      '-o',
+      join(tmp, 'sops'),
+      'github.com/getsops/sops/v3/cmd/sops',
+    ],
+    mod,
+  );
   await exec('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(tmp, 'age-keygen'), 'filippo.io/age/cmd/age-keygen'], mod);
   writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
   rmSync(join(dir, 'bin'), { recursive: true, force: true });

@@ -26,13 +26,20 @@ export function findSops(explicit?: string): string | undefined {
  */
 export function decryptSops(file: string, binary?: string, ageKeyFile?: string): Record<string, unknown> {
   const sops = findSops(binary);
-  if (!sops) throw new ConfigError(`cannot decrypt ${file}: no sops binary (build it with \`node --import tsx playbooks/platform/lib/sops-install.ts\`, or set HELIX_SOPS)`);
+  if (!sops)
+    throw new ConfigError(
+      `cannot decrypt ${file}: no sops binary (build it with \`node --import tsx playbooks/platform/lib/sops-install.ts\`, or set HELIX_SOPS)`,
+    );
   let out: string;
   try {
     const env = ageKeyFile ? { ...process.env, SOPS_AGE_KEY_FILE: ageKeyFile } : process.env;
     out = execFileSync(sops, ['decrypt', '--output-type', 'json', file], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
   } catch (e) {
-    const stderr = String((e as { stderr?: string }).stderr ?? '').trim().split('\n').slice(-3).join(' ');
+    const stderr = String((e as { stderr?: string }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' ');
     throw new TargetError(`sops ${file}`, `decryption failed: ${stderr || (e as Error).message}`);
   }
   return wrapLeaves(JSON.parse(out) as unknown, file) as Record<string, unknown>;

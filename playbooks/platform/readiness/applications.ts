@@ -23,7 +23,11 @@ export async function applicationChecks(v: PlatformVars, envName: string, kube: 
   for (const x of expected.filter((x) => !names.has(x.name))) {
     const evidence = `Application ${a.namespace}/${x.name}: not found (ApplicationSet ${x.set} generates it)`;
     const fix = `check the ApplicationSet controller: kubectl -n ${a.namespace} describe applicationset ${x.set}`;
-    out.push(v.production ? fail('C', `app-${x.name}`, `${x.name} ready`, evidence, fix) : warn('C', `app-${x.name}`, `${x.name} ready`, `${evidence}; not production`, fix));
+    out.push(
+      v.production
+        ? fail('C', `app-${x.name}`, `${x.name} ready`, evidence, fix)
+        : warn('C', `app-${x.name}`, `${x.name} ready`, `${evidence}; not production`, fix),
+    );
   }
   for (const app of apps) out.push(applicationReadiness(app, v.production));
   return out;
@@ -42,7 +46,13 @@ export function applicationReadiness(app: Obj, production: boolean): CheckResult
     return production ? fail('C', id, title, evidence, fix) : warn('C', id, title, `${evidence}; not production`, fix);
   }
   if (health === 'Degraded' || health === 'Missing' || (sync === 'Unknown' && health === 'Unknown')) {
-    return fail('C', id, title, `${name}: health ${health ?? '-'}, sync ${sync ?? '-'}${app.status?.health?.message ? ` (${app.status.health.message})` : ''}`, `argocd app get ${app.metadata.name}; fix the failing resources`);
+    return fail(
+      'C',
+      id,
+      title,
+      `${name}: health ${health ?? '-'}, sync ${sync ?? '-'}${app.status?.health?.message ? ` (${app.status.health.message})` : ''}`,
+      `argocd app get ${app.metadata.name}; fix the failing resources`,
+    );
   }
   if (health === 'Healthy' && sync === 'Synced') return pass('C', id, title, `${name}: Synced, Healthy`);
   return warn('C', id, title, `${name}: health ${health ?? '-'}, sync ${sync ?? '-'}`, `argocd app sync ${app.metadata.name}`);

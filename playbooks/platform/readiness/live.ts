@@ -27,7 +27,13 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
   out.push(
     zones.size >= 2
       ? pass('B', 'zones', 'nodes spread over zones', `zones: ${[...zones].join(', ')}`)
-      : warn('B', 'zones', 'nodes spread over zones', `${zones.size} zone label(s) (topology.kubernetes.io/zone)`, 'spread node groups over at least two availability zones'),
+      : warn(
+          'B',
+          'zones',
+          'nodes spread over zones',
+          `${zones.size} zone label(s) (topology.kubernetes.io/zone)`,
+          'spread node groups over at least two availability zones',
+        ),
   );
 
   // C: Devtron (its namespace, release, values and Service) and the Argo CD Applications.
@@ -36,15 +42,35 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
 
   // D and I: the image policy and the emergency exception.
   const policy = await kube.get('ClusterPolicy', v.kyverno.policy_name);
-  if (!policy) out.push(missing('D', 'image-signing', 'image signatures verified (cosign keyless)', `ClusterPolicy ${v.kyverno.policy_name}`, 'apply playbooks/platform/80_kyverno'));
+  if (!policy)
+    out.push(
+      missing(
+        'D',
+        'image-signing',
+        'image signatures verified (cosign keyless)',
+        `ClusterPolicy ${v.kyverno.policy_name}`,
+        'apply playbooks/platform/80_kyverno',
+      ),
+    );
   else out.push(...checkPolicy(policy, v, 'live'));
   if (v.kyverno.emergency_exception.enabled) {
     const e = v.kyverno.emergency_exception;
     const pe = await kube.get('PolicyException', e.name, v.kyverno.exceptions_namespace);
     out.push(
       pe
-        ? pass('I', 'emergency-exception', 'emergency PolicyException present', `PolicyException ${v.kyverno.exceptions_namespace}/${e.name} for ${v.kyverno.policy_name}/${v.kyverno.rule_name}`)
-        : missing('I', 'emergency-exception', 'emergency PolicyException present', `PolicyException ${v.kyverno.exceptions_namespace}/${e.name}`, 'apply playbooks/platform/80_kyverno'),
+        ? pass(
+            'I',
+            'emergency-exception',
+            'emergency PolicyException present',
+            `PolicyException ${v.kyverno.exceptions_namespace}/${e.name} for ${v.kyverno.policy_name}/${v.kyverno.rule_name}`,
+          )
+        : missing(
+            'I',
+            'emergency-exception',
+            'emergency PolicyException present',
+            `PolicyException ${v.kyverno.exceptions_namespace}/${e.name}`,
+            'apply playbooks/platform/80_kyverno',
+          ),
     );
   }
 
@@ -56,18 +82,39 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
       ? missing('E', 'cluster', 'CNPG Cluster with two instances', `Cluster ${c.namespace}/${c.cluster_name}`, 'apply playbooks/platform/70_cnpg')
       : Number(cluster.spec?.instances) >= 2
         ? pass('E', 'cluster', 'CNPG Cluster with two instances', `Cluster ${c.namespace}/${c.cluster_name}: ${cluster.spec.instances} instances`)
-        : fail('E', 'cluster', 'CNPG Cluster with two instances', `Cluster ${c.namespace}/${c.cluster_name}: spec.instances = ${String(cluster.spec?.instances)}`, 'set cnpg.instances >= 2'),
+        : fail(
+            'E',
+            'cluster',
+            'CNPG Cluster with two instances',
+            `Cluster ${c.namespace}/${c.cluster_name}: spec.instances = ${String(cluster.spec?.instances)}`,
+            'set cnpg.instances >= 2',
+          ),
   );
   const pooler = await kube.get('Pooler', c.pooler.name, c.namespace);
-  out.push(...(pooler ? checkPooler(pooler, v, 'live') : [missing('E', 'pooler', 'PgBouncer Pooler settings', `Pooler ${c.namespace}/${c.pooler.name}`, 'apply playbooks/platform/70_cnpg')]));
+  out.push(
+    ...(pooler
+      ? checkPooler(pooler, v, 'live')
+      : [missing('E', 'pooler', 'PgBouncer Pooler settings', `Pooler ${c.namespace}/${c.pooler.name}`, 'apply playbooks/platform/70_cnpg')]),
+  );
   const pdb = await kube.get('PodDisruptionBudget', c.pooler.name, c.namespace);
   const sel = pdb?.spec?.selector?.matchLabels?.['cnpg.io/poolerName'];
   out.push(
     !pdb
       ? missing('E', 'pooler-pdb', 'Pooler PodDisruptionBudget', `PodDisruptionBudget ${c.namespace}/${c.pooler.name}`, 'apply playbooks/platform/70_cnpg')
       : sel === c.pooler.name && Number(pdb.spec?.minAvailable) >= 1
-        ? pass('E', 'pooler-pdb', 'Pooler PodDisruptionBudget', `PodDisruptionBudget ${c.namespace}/${c.pooler.name}: minAvailable ${pdb.spec.minAvailable}, cnpg.io/poolerName=${sel}`)
-        : fail('E', 'pooler-pdb', 'Pooler PodDisruptionBudget', `PodDisruptionBudget ${c.namespace}/${c.pooler.name}: selector cnpg.io/poolerName=${String(sel)}, minAvailable ${String(pdb.spec?.minAvailable)}`, `select cnpg.io/poolerName: ${c.pooler.name} with minAvailable >= 1`),
+        ? pass(
+            'E',
+            'pooler-pdb',
+            'Pooler PodDisruptionBudget',
+            `PodDisruptionBudget ${c.namespace}/${c.pooler.name}: minAvailable ${pdb.spec.minAvailable}, cnpg.io/poolerName=${sel}`,
+          )
+        : fail(
+            'E',
+            'pooler-pdb',
+            'Pooler PodDisruptionBudget',
+            `PodDisruptionBudget ${c.namespace}/${c.pooler.name}: selector cnpg.io/poolerName=${String(sel)}, minAvailable ${String(pdb.spec?.minAvailable)}`,
+            `select cnpg.io/poolerName: ${c.pooler.name} with minAvailable >= 1`,
+          ),
   );
 
   // F: the identity data.
@@ -77,24 +124,69 @@ export async function liveChecks(v: PlatformVars, envName: string, kube: KubeRea
     !idc
       ? missing('F', 'identity-config', 'OIDC client data published', `ConfigMap ${ns}/platform-identity`, 'apply playbooks/platform/20_identity')
       : idc.data?.issuer === v.identity.issuer && idc.data?.redirect_uri === `https://${v.devtron.hostname}/orchestrator/api/dex/callback`
-        ? pass('F', 'identity-config', 'OIDC client data published', `ConfigMap ${ns}/platform-identity: issuer ${idc.data.issuer}, redirect ${idc.data.redirect_uri}`)
-        : fail('F', 'identity-config', 'OIDC client data published', `ConfigMap ${ns}/platform-identity: issuer ${String(idc.data?.issuer)}, redirect ${String(idc.data?.redirect_uri)}`, 'apply playbooks/platform/20_identity'),
+        ? pass(
+            'F',
+            'identity-config',
+            'OIDC client data published',
+            `ConfigMap ${ns}/platform-identity: issuer ${idc.data.issuer}, redirect ${idc.data.redirect_uri}`,
+          )
+        : fail(
+            'F',
+            'identity-config',
+            'OIDC client data published',
+            `ConfigMap ${ns}/platform-identity: issuer ${String(idc.data?.issuer)}, redirect ${String(idc.data?.redirect_uri)}`,
+            'apply playbooks/platform/20_identity',
+          ),
   );
   const oidc = await kube.get('Secret', 'platform-oidc-client', ns);
   out.push(
     oidc?.data?.client_secret
       ? pass('F', 'oidc-secret', 'OIDC client secret present', `Secret ${ns}/platform-oidc-client: key client_secret`)
-      : fail('F', 'oidc-secret', 'OIDC client secret present', `Secret ${ns}/platform-oidc-client: ${oidc ? 'no client_secret key' : 'not found'}`, 'apply playbooks/platform/30_secrets'),
+      : fail(
+          'F',
+          'oidc-secret',
+          'OIDC client secret present',
+          `Secret ${ns}/platform-oidc-client: ${oidc ? 'no client_secret key' : 'not found'}`,
+          'apply playbooks/platform/30_secrets',
+        ),
   );
 
   // H: Middleware and route.
   const mw = await kube.get('Middleware', v.traefik.middleware_name, v.traefik.namespace);
-  out.push(...(mw ? checkMiddleware(mw, v, 'live') : [missing('H', 'forward-auth', 'ForwardAuth Middleware to Authentik', `Middleware ${v.traefik.namespace}/${v.traefik.middleware_name}`, 'apply playbooks/platform/85_traefik')]));
+  out.push(
+    ...(mw
+      ? checkMiddleware(mw, v, 'live')
+      : [
+          missing(
+            'H',
+            'forward-auth',
+            'ForwardAuth Middleware to Authentik',
+            `Middleware ${v.traefik.namespace}/${v.traefik.middleware_name}`,
+            'apply playbooks/platform/85_traefik',
+          ),
+        ]),
+  );
   const route = await kube.get('IngressRoute', 'devtron', ns);
-  out.push(...(route ? checkRoute(route, v, 'live') : [missing('H', 'dashboard-route', 'Devtron dashboard only through ForwardAuth', `IngressRoute ${ns}/devtron`, 'apply playbooks/platform/85_traefik')]));
+  out.push(
+    ...(route
+      ? checkRoute(route, v, 'live')
+      : [missing('H', 'dashboard-route', 'Devtron dashboard only through ForwardAuth', `IngressRoute ${ns}/devtron`, 'apply playbooks/platform/85_traefik')]),
+  );
 
   // J: rules.
   const rules = await kube.get('PrometheusRule', 'argocd-alerts', v.prometheus.namespace);
-  out.push(...(rules ? checkRules(rules, 'live') : [missing('J', 'argocd-alerts', 'Argo CD alert rules', `PrometheusRule ${v.prometheus.namespace}/argocd-alerts`, 'apply playbooks/platform/50_operators')]));
+  out.push(
+    ...(rules
+      ? checkRules(rules, 'live')
+      : [
+          missing(
+            'J',
+            'argocd-alerts',
+            'Argo CD alert rules',
+            `PrometheusRule ${v.prometheus.namespace}/argocd-alerts`,
+            'apply playbooks/platform/50_operators',
+          ),
+        ]),
+  );
   return out;
 }

@@ -18,10 +18,22 @@ const TITLE = 'Argo CD alert rules pass their unit tests';
  * the component's unit tests (each alert fires for what should raise it, and stays silent for
  * what should not) and the inventory's extra ones. No promtool is a WARN: the tests did not run.
  */
-export async function ruleTestChecks(rule: Manifest, tests: readonly string[], o: { /** `null`: none installed. @default findPromtool() */ promtool?: string | null } = {}): Promise<CheckResult[]> {
+export async function ruleTestChecks(
+  rule: Manifest,
+  tests: readonly string[],
+  o: { /** `null`: none installed. @default findPromtool() */ promtool?: string | null } = {},
+): Promise<CheckResult[]> {
   const promtool = o.promtool === undefined ? findPromtool() : (o.promtool ?? undefined);
   if (!promtool) {
-    return [warn('J', ID, TITLE, 'promtool not found: the rules were not tested', 'build it (`node --import tsx src/modules/prometheus/install.ts`), set HELIX_PROMTOOL, or put promtool on PATH')];
+    return [
+      warn(
+        'J',
+        ID,
+        TITLE,
+        'promtool not found: the rules were not tested',
+        'build it (`node --import tsx src/modules/prometheus/install.ts`), set HELIX_PROMTOOL, or put promtool on PATH',
+      ),
+    ];
   }
   const r = await testRules({ rules: rule.spec, ruleFile: ARGO_RULES_FILE, tests, promtool });
   const files = tests.length === 1 ? '1 test file' : `${tests.length} test files`;

@@ -41,7 +41,10 @@ export function branchAbsent(name: string, options: BranchAbsentOptions & TaskOp
         changes: [{ target: branchTarget(url, spec.branch), action: 'delete', summary: `delete branch ${spec.branch} (at ${head.slice(0, 12)})` }],
         apply: async () => {
           const dir = await ensureCacheRepo(remote);
-          await lockFor(ctx, dir)(() =>
+          await lockFor(
+            ctx,
+            dir,
+          )(() =>
             withSsh(remote, access, ctx.path, (env) =>
               git(['push', '--quiet', `--force-with-lease=refs/heads/${spec.branch}:${head}`, remote.url, `:refs/heads/${spec.branch}`], {
                 gitDir: dir,

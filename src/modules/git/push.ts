@@ -138,7 +138,12 @@ export function push(name: string, options: PushOptions & TaskOptions<PushResult
           // A new branch from `from` with nothing to change: still has to be created.
           return {
             changes: [{ target: branchTarget(url, branch), action: 'create', summary: `create branch ${branch} from ${spec.from}` }],
-            apply: () => locked(() => withSsh(remote, accessOf(ctx, spec), ctx.path, (env) => pushCommit(dir, remote, branch, base, undefined, env).then((c) => ({ ...result, commit: c })))),
+            apply: () =>
+              locked(() =>
+                withSsh(remote, accessOf(ctx, spec), ctx.path, (env) =>
+                  pushCommit(dir, remote, branch, base, undefined, env).then((c) => ({ ...result, commit: c })),
+                ),
+              ),
           };
         }
         const count = Object.keys(files).length;
@@ -225,7 +230,14 @@ async function commitFiles(
  * Pushes `commit` to the branch: a fast-forward of `expected` (the commit the plan read) or the
  * creation of a missing branch. A branch that moved meanwhile is refused.
  */
-async function pushCommit(dir: string, remote: Remote, branch: string, commit: string, expected: string | undefined, env: Record<string, string>): Promise<string> {
+async function pushCommit(
+  dir: string,
+  remote: Remote,
+  branch: string,
+  commit: string,
+  expected: string | undefined,
+  env: Record<string, string>,
+): Promise<string> {
   const lease = `--force-with-lease=refs/heads/${branch}:${expected ?? ''}`;
   await git(['push', '--quiet', lease, remote.url, `${commit}:refs/heads/${branch}`], {
     gitDir: dir,

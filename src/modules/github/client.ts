@@ -51,9 +51,12 @@ export function githubError(c: GithubConnection, op: string, error: unknown): Ta
   const data = (error as { response?: { data?: { errors?: { message?: string }[] } } }).response?.data;
   const detail = data?.errors?.flatMap((e) => (e.message ? [e.message] : [])).join('; ');
   const hint =
-    status === 401 ? ' (bad credentials: check the token)'
-    : status === 403 ? ' (the token lacks permission, or a rate limit was hit)'
-    : status === 404 ? ' (not found, or the token cannot see it)'
-    : '';
+    status === 401
+      ? ' (bad credentials: check the token)'
+      : status === 403
+        ? ' (the token lacks permission, or a rate limit was hit)'
+        : status === 404
+          ? ' (not found, or the token cannot see it)'
+          : '';
   return new TargetError(target, `${op}: HTTP ${status}${detail ? `: ${detail.slice(0, 200)}` : ''}${hint}`);
 }

@@ -65,7 +65,13 @@ export const deployKeyProvider: Provider<DeployKeySpec, DeployKey> = {
   },
   create: async (ctx, d) => {
     try {
-      await githubApi(ctx, d.github).rest.repos.createDeployKey({ owner: d.owner, repo: d.repo, title: d.title, key: keyBody(d.key), read_only: d.readOnly ?? true });
+      await githubApi(ctx, d.github).rest.repos.createDeployKey({
+        owner: d.owner,
+        repo: d.repo,
+        title: d.title,
+        key: keyBody(d.key),
+        read_only: d.readOnly ?? true,
+      });
     } catch (error) {
       throw githubError(d.github, `add deploy key "${d.title}" to ${where(d)}`, error);
     }
@@ -91,7 +97,10 @@ type DeployKeyOptions = Omit<DeployKeySpec, 'key'> & {
  * `readOnly: false`); `state: 'absent'` deletes it by id.
  */
 export function deployKey(name: string, options: DeployKeyOptions & EnsureOptions<DeployKey> & { state?: 'present' }): Task<DeployKey>;
-export function deployKey(name: string, options: Omit<DeployKeyOptions, 'key'> & { key?: Input<string> } & EnsureOptions<undefined> & { state: 'absent' }): Task<undefined>;
+export function deployKey(
+  name: string,
+  options: Omit<DeployKeyOptions, 'key'> & { key?: Input<string> } & EnsureOptions<undefined> & { state: 'absent' },
+): Task<undefined>;
 export function deployKey(name: string, options: Omit<DeployKeyOptions, 'key'> & { key?: Input<string> } & EnsureOptions<any>): Task<any> {
   const [spec, opts] = splitEnsureOptions(options);
   const { key = '', ...rest } = spec;

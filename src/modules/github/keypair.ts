@@ -34,7 +34,10 @@ export function generateSshKeypair(comment = 'helix'): SshKeypair {
   const pad = (8 - (priv.length % 8)) % 8;
   priv = Buffer.concat([priv, Buffer.from(Array.from({ length: pad }, (_, i) => i + 1))]);
   const body = Buffer.concat([Buffer.from('openssh-key-v1\0', 'latin1'), str('none'), str('none'), str(''), u32(1), str(pubBlob), str(priv)]);
-  const b64 = body.toString('base64').replace(/(.{70})/g, '$1\n').replace(/\n$/, '');
+  const b64 = body
+    .toString('base64')
+    .replace(/(.{70})/g, '$1\n')
+    .replace(/\n$/, '');
   const pem = `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}\n-----END OPENSSH PRIVATE KEY-----\n`;
   return {
     privateKey: new Secret(pem, `generated ed25519 key (${comment})`),
@@ -44,7 +47,10 @@ export function generateSshKeypair(comment = 'helix'): SshKeypair {
 
 /** The public key of an OpenSSH ed25519 private key made by {@link generateSshKeypair} or ssh-keygen (unencrypted). */
 export function publicKeyOf(privateKey: Secret, comment?: string): string {
-  const b64 = privateKey.reveal().replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  const b64 = privateKey
+    .reveal()
+    .replace(/-----[A-Z ]+-----/g, '')
+    .replace(/\s+/g, '');
   const body = Buffer.from(b64, 'base64');
   let off = 'openssh-key-v1\0'.length;
   const read = (): Buffer => {

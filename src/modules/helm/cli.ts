@@ -32,7 +32,10 @@ export function helmCli(kube: KubeSettings | undefined, binary = findHelm()): He
     run: (args, opts = {}) => {
       if (!binary) {
         return Promise.reject(
-          new TargetError('helm', 'no helm binary: run `node --import tsx src/modules/helm/install.ts` (or `helix sandbox up`), set HELIX_HELM, or put helm on PATH'),
+          new TargetError(
+            'helm',
+            'no helm binary: run `node --import tsx src/modules/helm/install.ts` (or `helix sandbox up`), set HELIX_HELM, or put helm on PATH',
+          ),
         );
       }
       return new Promise((resolve, reject) => {
@@ -47,9 +50,7 @@ export function helmCli(kube: KubeSettings | undefined, binary = findHelm()): He
         child.stdout.on('data', (b: Buffer) => out.push(b));
         child.stderr.on('data', (b: Buffer) => err.push(b));
         child.on('error', (e) => reject(new TargetError('helm', `cannot run ${binary}: ${e.message}`)));
-        child.on('close', (code) =>
-          resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-        );
+        child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
       });
     },
   };

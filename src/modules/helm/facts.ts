@@ -27,7 +27,12 @@ function escapeRegex(s: string): string {
 
 /** The release `name` in `namespace` (any status), or undefined when helm has none. */
 export async function readRelease(cli: HelmCli, name: string, namespace: string, signal?: AbortSignal): Promise<ReleaseFacts | undefined> {
-  const out = await helmOk(cli, ['list', '--namespace', namespace, '--all', '--filter', `^${escapeRegex(name)}$`, '--output', 'json'], `helm list in ${namespace}`, signal);
+  const out = await helmOk(
+    cli,
+    ['list', '--namespace', namespace, '--all', '--filter', `^${escapeRegex(name)}$`, '--output', 'json'],
+    `helm list in ${namespace}`,
+    signal,
+  );
   const entries = (JSON.parse(out || '[]') as ListEntry[] | null) ?? [];
   const e = entries.find((x) => x.name === name);
   if (!e) return undefined;

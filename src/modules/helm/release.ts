@@ -132,8 +132,15 @@ export function release(name: string, options: ReleaseOptions & TaskOptions<Rele
           helmOk(
             cli,
             [
-              'template', name, ...chartArgs(chart, own), '--namespace', own.namespace, '--values', file,
-              '--no-hooks', '--skip-tests',
+              'template',
+              name,
+              ...chartArgs(chart, own),
+              '--namespace',
+              own.namespace,
+              '--values',
+              file,
+              '--no-hooks',
+              '--skip-tests',
               // A deployed release renders as an upgrade, against the cluster, so `lookup` sees live objects.
               ...(deployed ? ['--is-upgrade', '--dry-run=server'] : []),
             ],
@@ -147,8 +154,18 @@ export function release(name: string, options: ReleaseOptions & TaskOptions<Rele
           helmOk(
             cli,
             [
-              'upgrade', '--install', name, ...chartArgs(chart, own), '--namespace', own.namespace, '--values', file,
-              '--history-max', '10', '--timeout', own.timeout ?? '10m0s',
+              'upgrade',
+              '--install',
+              name,
+              ...chartArgs(chart, own),
+              '--namespace',
+              own.namespace,
+              '--values',
+              file,
+              '--history-max',
+              '10',
+              '--timeout',
+              own.timeout ?? '10m0s',
               ...(own.createNamespace ? ['--create-namespace'] : []),
               ...(own.wait ? ['--wait'] : []),
               ...(own.skipCrds ? ['--skip-crds'] : []),
@@ -247,4 +264,3 @@ export function uninstall(name: string, options: UninstallOptions & TaskOptions<
     },
   });
 }
-

@@ -73,7 +73,13 @@ export function buildCall(o: RequestOptions, ctx: TaskContext, method: string, b
   const headers = o.headers === undefined ? {} : resolve(o.headers, ctx);
   const problems = [...urlProblems(url), ...headerProblems(headers)];
   if (problems.length) throw new ConfigError(problems.join('; '), ctx.path);
-  const call: HttpCall = { method, url, headers: { ...headers }, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tlsVerify: verifiesTls(unverifiedTargets(ctx.env), url) };
+  const call: HttpCall = {
+    method,
+    url,
+    headers: { ...headers },
+    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    tlsVerify: verifiesTls(unverifiedTargets(ctx.env), url),
+  };
   if (body !== undefined) {
     const encoded = encode(body);
     call.body = encoded.body;

@@ -92,7 +92,9 @@ export function expectationProblems(e: unknown, label = 'expect'): string[] {
       out.push(`${label}.status must be an HTTP status code (100-599) or a list of them`);
     }
   }
-  if (x.bodyMatch !== undefined && typeof x.bodyMatch !== 'string' && !(x.bodyMatch instanceof RegExp)) out.push(`${label}.bodyMatch must be a string or a RegExp`);
-  if (x.redirectTo !== undefined && typeof x.redirectTo !== 'string' && !(x.redirectTo instanceof RegExp)) out.push(`${label}.redirectTo must be a URL or a RegExp`);
+  if (x.bodyMatch !== undefined && typeof x.bodyMatch !== 'string' && !(x.bodyMatch instanceof RegExp))
+    out.push(`${label}.bodyMatch must be a string or a RegExp`);
+  if (x.redirectTo !== undefined && typeof x.redirectTo !== 'string' && !(x.redirectTo instanceof RegExp))
+    out.push(`${label}.redirectTo must be a URL or a RegExp`);
   return out;
 }

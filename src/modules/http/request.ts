@@ -116,13 +116,14 @@ export function request(name: string, options: RequestTaskOptions): Task<HttpRes
         if (await own.unless(ctx)) return noChange(`the unless condition holds: ${method} ${shown(call.url)} not needed`, notSent(call));
       } else if (own.unless !== undefined) {
         const probe = own.unless;
-        const probeCall = buildCall({ url: probe.url ?? own.url, headers: probe.headers ?? own.headers ?? {}, timeoutMs: call.timeoutMs }, ctx, probe.method ?? 'GET');
+        const probeCall = buildCall(
+          { url: probe.url ?? own.url, headers: probe.headers ?? own.headers ?? {}, timeoutMs: call.timeoutMs },
+          ctx,
+          probe.method ?? 'GET',
+        );
         const res = await send(ctx, probeCall);
         if (mismatches(probe.expect, res).length === 0) {
-          return noChange(
-            `${probeCall.method} ${shown(probeCall.url)} already answers ${describeExpectation(probe.expect)}: ${method} not needed`,
-            res,
-          );
+          return noChange(`${probeCall.method} ${shown(probeCall.url)} already answers ${describeExpectation(probe.expect)}: ${method} not needed`, res);
         }
       }
       return {

@@ -176,7 +176,8 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     } catch (error) {
       if (error instanceof KubeApiError && error.notFound && !live && ref.namespace) {
         const nsTarget = namespaceTarget(ref.namespace);
-        if (createdHere.has(nsTarget) || ctx.plannedCreate(nsTarget)) return plannedCreate(desired, `namespace ${ref.namespace} is created earlier in this run`);
+        if (createdHere.has(nsTarget) || ctx.plannedCreate(nsTarget))
+          return plannedCreate(desired, `namespace ${ref.namespace} is created earlier in this run`);
         throw new TargetError(target, `namespace ${ref.namespace} does not exist (${error.detail || 'not found'})`);
       }
       if (error instanceof KubeApiError && error.fieldConflicts.length) throw conflict(target, error);
@@ -297,7 +298,10 @@ async function waitUntilServed(client: KubeClient, crd: KubeObject, timeoutMs: n
     const found = await Promise.all(versions.map((v) => client.resource(v, kind)));
     if (found.every(Boolean)) return;
     if (Date.now() > deadline || signal?.aborted) {
-      throw new TargetError(targetOf(refOf(crd)), `CustomResourceDefinition is Established but the API server does not serve ${kind} in ${versions.join(', ')} after ${Math.round(timeoutMs / 1000)} s`);
+      throw new TargetError(
+        targetOf(refOf(crd)),
+        `CustomResourceDefinition is Established but the API server does not serve ${kind} in ${versions.join(', ')} after ${Math.round(timeoutMs / 1000)} s`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

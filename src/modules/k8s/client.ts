@@ -71,7 +71,11 @@ export class KubeClient {
   /** Resolves the kind, failing clearly when the server does not know it. */
   async #require(ref: KubeRef): Promise<ResourceInfo> {
     const info = await this.resource(ref.apiVersion, ref.kind);
-    if (!info) throw new KubeApiError(targetOf(ref), `${ref.apiVersion} ${ref.kind}`, 404, { reason: 'NotFound', message: `the server has no resource kind ${ref.kind} in ${ref.apiVersion}` });
+    if (!info)
+      throw new KubeApiError(targetOf(ref), `${ref.apiVersion} ${ref.kind}`, 404, {
+        reason: 'NotFound',
+        message: `the server has no resource kind ${ref.kind} in ${ref.apiVersion}`,
+      });
     return info;
   }
 
@@ -81,7 +85,10 @@ export class KubeClient {
     let p = base;
     if (info.namespaced) {
       if (ref.name !== undefined && !ref.namespace) {
-        throw new ConfigError(`${ref.kind} ${ref.name} is namespaced: give metadata.namespace (or the task's namespace option)`, targetOf({ ...ref, name: ref.name }));
+        throw new ConfigError(
+          `${ref.kind} ${ref.name} is namespaced: give metadata.namespace (or the task's namespace option)`,
+          targetOf({ ...ref, name: ref.name }),
+        );
       }
       if (ref.namespace) p += `/namespaces/${encodeURIComponent(ref.namespace)}`;
     }
@@ -122,7 +129,12 @@ export class KubeClient {
    * the object would become without persisting it.
    */
   async apply(manifest: Manifest, opts: { dryRun?: boolean; force?: boolean; signal?: AbortSignal } = {}): Promise<KubeObject> {
-    const ref = { apiVersion: manifest.apiVersion, kind: manifest.kind, name: manifest.metadata.name, ...(manifest.metadata.namespace ? { namespace: manifest.metadata.namespace } : {}) };
+    const ref = {
+      apiVersion: manifest.apiVersion,
+      kind: manifest.kind,
+      name: manifest.metadata.name,
+      ...(manifest.metadata.namespace ? { namespace: manifest.metadata.namespace } : {}),
+    };
     const info = await this.#require(ref);
     const what = `${opts.dryRun ? 'dry-run apply' : 'apply'} ${describeRef(ref)}`;
     return (await this.#raw(

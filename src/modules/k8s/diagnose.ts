@@ -54,7 +54,9 @@ export function podTrouble(pod: KubeObject, now: number): { fatal?: string; deta
     }
     return { detail: said };
   }
-  const scheduled = ((pod.status?.conditions ?? []) as { type: string; status: string; reason?: string; message?: string }[]).find((c) => c.type === 'PodScheduled');
+  const scheduled = ((pod.status?.conditions ?? []) as { type: string; status: string; reason?: string; message?: string }[]).find(
+    (c) => c.type === 'PodScheduled',
+  );
   if (scheduled?.status === 'False') return { detail: `${name}: not scheduled: ${scheduled.reason ?? ''} ${scheduled.message ?? ''}`.trim() };
   return {};
 }

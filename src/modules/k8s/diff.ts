@@ -26,10 +26,16 @@ function secretValues(obj: KubeObject | undefined): Record<string, unknown> {
 export function secretKeyChanges(before: KubeObject | undefined, after: KubeObject | undefined): SecretKeyChanges {
   const b = secretValues(before);
   const a = secretValues(after);
-  const added = Object.keys(a).filter((k) => !(k in b)).sort();
-  const removed = Object.keys(b).filter((k) => !(k in a)).sort();
+  const added = Object.keys(a)
+    .filter((k) => !(k in b))
+    .sort();
+  const removed = Object.keys(b)
+    .filter((k) => !(k in a))
+    .sort();
   // A Secret instance (a planned create, never sent) compares unequal: it is shown as set.
-  const changed = Object.keys(a).filter((k) => k in b && !deepEqual(a[k], b[k])).sort();
+  const changed = Object.keys(a)
+    .filter((k) => k in b && !deepEqual(a[k], b[k]))
+    .sort();
   return { added, changed, removed };
 }
 

@@ -45,13 +45,7 @@ export async function readObject(client: KubeClient, ref: KubeRef, signal?: Abor
 }
 
 /** Lists objects of a kind, optionally in one namespace and by label or field selector. */
-export async function listObjects(
-  client: KubeClient,
-  apiVersion: string,
-  kind: string,
-  opts: ListOptions = {},
-  signal?: AbortSignal,
-): Promise<KubeObject[]> {
+export async function listObjects(client: KubeClient, apiVersion: string, kind: string, opts: ListOptions = {}, signal?: AbortSignal): Promise<KubeObject[]> {
   const items = await client.list(apiVersion, kind, opts, signal);
   return items.map((o) => guardSecretValues(o));
 }

@@ -41,7 +41,13 @@ export function list(name: string, options: ListTaskOptions): Task<KubeObject[]>
         },
         ctx.signal,
       );
-      const where = [own.namespace ? `in ${own.namespace}` : '', own.labelSelector ? `with ${own.labelSelector}` : '', own.fieldSelector ? `with ${own.fieldSelector}` : ''].filter(Boolean).join(' ');
+      const where = [
+        own.namespace ? `in ${own.namespace}` : '',
+        own.labelSelector ? `with ${own.labelSelector}` : '',
+        own.fieldSelector ? `with ${own.fieldSelector}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
       return noChange(`${items.length} ${own.kind}${where ? ` ${where}` : ''}`, items);
     },
   });

@@ -30,7 +30,7 @@ export function parseManifests(text: string, source: string): unknown[] {
     if (value === null || value === undefined) continue;
     // A `kind: List` holds its objects in items.
     if (typeof value === 'object' && (value as { kind?: unknown }).kind === 'List' && Array.isArray((value as { items?: unknown }).items)) {
-      out.push(...((value as { items: unknown[] }).items));
+      out.push(...(value as { items: unknown[] }).items);
     } else {
       out.push(value);
     }
@@ -167,7 +167,8 @@ export function revealManifest(m: Manifest): KubeObject {
   const { data, stringData, ...rest } = m;
   const out = plainCopy(rest, '') as KubeObject;
   if (m.kind === 'Secret') {
-    if (data) out.data = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v instanceof Secret ? Buffer.from(v.reveal(), 'utf8').toString('base64') : v]));
+    if (data)
+      out.data = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v instanceof Secret ? Buffer.from(v.reveal(), 'utf8').toString('base64') : v]));
     if (stringData) out.stringData = Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : v]));
   } else {
     if (data !== undefined) out.data = plainCopy(data, 'data') as Record<string, string>;

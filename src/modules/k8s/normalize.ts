@@ -4,10 +4,7 @@ import type { KubeObject } from './types.ts';
 const NOISY_METADATA = ['resourceVersion', 'managedFields', 'generation', 'uid', 'creationTimestamp', 'selfLink'];
 
 /** Annotations the server or other tools add as bookkeeping. */
-export const NOISY_ANNOTATIONS = new Set([
-  'kubectl.kubernetes.io/last-applied-configuration',
-  'deployment.kubernetes.io/revision',
-]);
+export const NOISY_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision']);
 
 /**
  * A copy of an object without server-managed noise: resourceVersion, managedFields,

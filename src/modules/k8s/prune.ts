@@ -60,7 +60,10 @@ export function prune(scope: PruneScope): Task<KubeRef[]> {
           if (!appliedByHelix(o)) {
             ctx.log(`${describeRef(ref)} carries helix's labels but helix never applied it: left alone`, 'warn');
           } else if (KEPT_KINDS.has(kind)) {
-            ctx.log(`${describeRef(ref)} is no longer declared; --prune does not delete a ${kind} (it may hold objects helix did not create): remove it with a rollback`, 'warn');
+            ctx.log(
+              `${describeRef(ref)} is no longer declared; --prune does not delete a ${kind} (it may hold objects helix did not create): remove it with a rollback`,
+              'warn',
+            );
           } else {
             stale.push(o);
           }

@@ -38,8 +38,10 @@ function deployment(obj: KubeObject): Observation {
   const want = typeof obj.spec?.replicas === 'number' ? obj.spec.replicas : 1;
   const s = obj.status ?? {};
   if (num(s.updatedReplicas) < want) return { state: 'waiting', message: `${num(s.updatedReplicas)} of ${want} replicas updated` };
-  if (num(s.replicas) > num(s.updatedReplicas)) return { state: 'waiting', message: `${num(s.replicas) - num(s.updatedReplicas)} old replicas pending termination` };
-  if (num(s.availableReplicas) < num(s.updatedReplicas)) return { state: 'waiting', message: `${num(s.availableReplicas)} of ${num(s.updatedReplicas)} updated replicas available` };
+  if (num(s.replicas) > num(s.updatedReplicas))
+    return { state: 'waiting', message: `${num(s.replicas) - num(s.updatedReplicas)} old replicas pending termination` };
+  if (num(s.availableReplicas) < num(s.updatedReplicas))
+    return { state: 'waiting', message: `${num(s.availableReplicas)} of ${num(s.updatedReplicas)} updated replicas available` };
   return { state: 'ready', message: `${want} of ${want} replicas updated and available` };
 }
 
@@ -91,7 +93,10 @@ const CHECKS: Record<string, (obj: KubeObject) => Observation> = {
   Job: job,
   CustomResourceDefinition: (obj) => condition(obj, 'Established'),
   Pod: (obj) => (obj.status?.phase === 'Succeeded' ? { state: 'ready', message: 'pod succeeded' } : condition(obj, 'Ready')),
-  Namespace: (obj) => (obj.status?.phase === 'Active' ? { state: 'ready', message: 'namespace is Active' } : { state: 'waiting', message: `namespace is ${obj.status?.phase ?? 'unknown'}` }),
+  Namespace: (obj) =>
+    obj.status?.phase === 'Active'
+      ? { state: 'ready', message: 'namespace is Active' }
+      : { state: 'waiting', message: `namespace is ${obj.status?.phase ?? 'unknown'}` },
 };
 
 /** Whether helix knows how to tell this kind is ready. */
@@ -117,7 +122,10 @@ export function conditionObservation(obj: KubeObject, type: string, status: 'Tru
  * with `[0]` indices and `["key.with.dots"]` / `['key']` for keys with dots.
  */
 export function readPath(obj: unknown, path: string): unknown {
-  const p = path.trim().replace(/^\{(.*)\}$/, '$1').replace(/^\./, '');
+  const p = path
+    .trim()
+    .replace(/^\{(.*)\}$/, '$1')
+    .replace(/^\./, '');
   const parts: (string | number)[] = [];
   const re = /([^.[\]]+)|\[(\d+)\]|\[["']([^"']+)["']\]/g;
   for (const m of p.matchAll(re)) {

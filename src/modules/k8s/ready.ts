@@ -10,12 +10,7 @@ import type { KubeObject } from './types.ts';
  * Waits, within one overall timeout, until every object of a kind with a notion of
  * readiness (rollouts, Jobs, CRDs, Pods) is ready; returns the objects as last read.
  */
-export async function waitUntilReady(
-  client: KubeClient,
-  objects: readonly KubeObject[],
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<KubeObject[]> {
+export async function waitUntilReady(client: KubeClient, objects: readonly KubeObject[], timeoutMs: number, signal?: AbortSignal): Promise<KubeObject[]> {
   const clock = client.retryPolicy;
   const deadline = clock.now() + timeoutMs;
   const out: KubeObject[] = [];

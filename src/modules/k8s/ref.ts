@@ -41,4 +41,3 @@ export async function checkScope(client: KubeClient, ref: KubeRef): Promise<Kube
   }
   return ref;
 }
-

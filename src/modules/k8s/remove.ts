@@ -61,7 +61,9 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
     const docs = isStaticSource(own) ? loadSource(own) : loadSource(own, ctx);
     const problems = docs.flatMap((d, i) => checkManifest(d, i, own.namespace ? { defaultNamespace: own.namespace } : {}));
     if (problems.length) throw new ConfigError(problems.join('; '));
-    return orderForDelete(docs as Manifest[]).map((m) => refOf(m.metadata.namespace || !own.namespace ? m : { ...m, metadata: { ...m.metadata, namespace: own.namespace } }));
+    return orderForDelete(docs as Manifest[]).map((m) =>
+      refOf(m.metadata.namespace || !own.namespace ? m : { ...m, metadata: { ...m.metadata, namespace: own.namespace } }),
+    );
   };
 
   return defineTask<KubeRef[]>({
@@ -69,7 +71,8 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
     name,
     options: common,
     validate: (report) => {
-      if (own.propagation !== undefined && !PROPAGATIONS.has(own.propagation)) report(`propagation must be Foreground, Background or Orphan (got "${own.propagation}")`);
+      if (own.propagation !== undefined && !PROPAGATIONS.has(own.propagation))
+        report(`propagation must be Foreground, Background or Orphan (got "${own.propagation}")`);
       if (!(timeoutMs > 0)) report('timeoutMs must be positive');
       if (!fromManifests) return refProblems(own).forEach(report);
       const p = sourceProblem(own);
@@ -112,7 +115,10 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
               read: () => client.get(ref, ctx.signal),
               check: (o) =>
                 o
-                  ? { state: 'waiting', message: `still present${o.metadata.finalizers ? ` (finalizers: ${(o.metadata.finalizers as string[]).join(', ')})` : ''}` }
+                  ? {
+                      state: 'waiting',
+                      message: `still present${o.metadata.finalizers ? ` (finalizers: ${(o.metadata.finalizers as string[]).join(', ')})` : ''}`,
+                    }
                   : { state: 'ready', message: 'gone' },
               target: targetOf(ref),
               what: `${describeRef(ref)} to be deleted`,

@@ -21,10 +21,14 @@ export const DEFAULT_RETRY: RetryPolicy = {
     new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     }),
 };
 
@@ -41,11 +45,7 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /** Runs `attempt` until it succeeds, fails for good, or the deadline passes. */
-export async function withRetry<T>(
-  policy: RetryPolicy,
-  attempt: () => Promise<T>,
-  signal?: AbortSignal,
-): Promise<T> {
+export async function withRetry<T>(policy: RetryPolicy, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   const start = policy.now();
   for (let n = 0; ; n++) {
     try {

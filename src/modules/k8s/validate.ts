@@ -61,7 +61,9 @@ function nameProblem(kind: string, name: string): string | undefined {
     return name === '.' || name === '..' || /[/%]/.test(name) ? `name "${name}" may not be "." or ".." or contain "/" or "%"` : undefined;
   }
   if (LABEL_NAMED.has(kind)) {
-    return name.length <= 63 && DNS1123_LABEL.test(name) ? undefined : `name "${name}" must be a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters)`;
+    return name.length <= 63 && DNS1123_LABEL.test(name)
+      ? undefined
+      : `name "${name}" must be a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters)`;
   }
   return name.length <= 253 && DNS1123_SUBDOMAIN.test(name)
     ? undefined

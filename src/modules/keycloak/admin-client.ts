@@ -84,8 +84,8 @@ export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly st
 
   const scopeOps = (optional: boolean) =>
     optional
-      ? { list: 'listOptionalClientScopes', add: 'addOptionalClientScope', del: 'delOptionalClientScope' } as const
-      : { list: 'listDefaultClientScopes', add: 'addDefaultClientScope', del: 'delDefaultClientScope' } as const;
+      ? ({ list: 'listOptionalClientScopes', add: 'addOptionalClientScope', del: 'delOptionalClientScope' } as const)
+      : ({ list: 'listDefaultClientScopes', add: 'addDefaultClientScope', del: 'delDefaultClientScope' } as const);
 
   const realmRoleReps = async (kc: KeycloakAdminClient, realm: string, names: readonly string[]) =>
     Promise.all(
@@ -125,8 +125,7 @@ export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly st
         if (rep?.secret) markSecret(rep.secret);
         return rep;
       }),
-    createClient: (realm, rep) =>
-      call(`create client ${rep.clientId} in realm ${realm}`, async (kc) => (await kc.clients.create({ realm, ...rep })).id),
+    createClient: (realm, rep) => call(`create client ${rep.clientId} in realm ${realm}`, async (kc) => (await kc.clients.create({ realm, ...rep })).id),
     updateClient: (realm, id, rep) => call(`update client ${rep.clientId} in realm ${realm}`, (kc) => kc.clients.update({ realm, id }, rep)),
     deleteClient: (realm, id) => gone(`delete client ${id} in realm ${realm}`, (kc) => kc.clients.del({ realm, id })),
     getClientSecret: (realm, id) =>
@@ -135,14 +134,10 @@ export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly st
         return cred.value ? new Secret(cred.value, `keycloak ${url} realm ${realm} client ${id}`) : undefined;
       }),
 
-    listMappers: (realm, id) =>
-      call(`list protocol mappers of client ${id} in realm ${realm}`, (kc) => kc.clients.listProtocolMappers({ realm, id })),
-    createMapper: (realm, id, rep) =>
-      call(`create protocol mapper ${rep.name} in realm ${realm}`, (kc) => kc.clients.addProtocolMapper({ realm, id }, rep)),
+    listMappers: (realm, id) => call(`list protocol mappers of client ${id} in realm ${realm}`, (kc) => kc.clients.listProtocolMappers({ realm, id })),
+    createMapper: (realm, id, rep) => call(`create protocol mapper ${rep.name} in realm ${realm}`, (kc) => kc.clients.addProtocolMapper({ realm, id }, rep)),
     updateMapper: (realm, id, rep) =>
-      call(`update protocol mapper ${rep.name} in realm ${realm}`, (kc) =>
-        kc.clients.updateProtocolMapper({ realm, id, mapperId: rep.id }, rep),
-      ),
+      call(`update protocol mapper ${rep.name} in realm ${realm}`, (kc) => kc.clients.updateProtocolMapper({ realm, id, mapperId: rep.id }, rep)),
     deleteMapper: (realm, id, mapperId) =>
       gone(`delete protocol mapper ${mapperId} in realm ${realm}`, (kc) => kc.clients.delProtocolMapper({ realm, id, mapperId })),
 
@@ -150,15 +145,12 @@ export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly st
       find(`read client scope ${name} in realm ${realm}`, async (kc) => (await kc.clientScopes.find({ realm })).find((s) => s.name === name)),
     createClientScope: (realm, rep) =>
       call(`create client scope ${rep.name} in realm ${realm}`, async (kc) => void (await kc.clientScopes.create({ realm, ...rep }))),
-    updateClientScope: (realm, id, rep) =>
-      call(`update client scope ${rep.name} in realm ${realm}`, (kc) => kc.clientScopes.update({ realm, id }, rep)),
+    updateClientScope: (realm, id, rep) => call(`update client scope ${rep.name} in realm ${realm}`, (kc) => kc.clientScopes.update({ realm, id }, rep)),
     deleteClientScope: (realm, id) => gone(`delete client scope ${id} in realm ${realm}`, (kc) => kc.clientScopes.del({ realm, id })),
     listClientScopesOf: (realm, id, optional) =>
       call(`list client scopes of client ${id} in realm ${realm}`, (kc) => kc.clients[scopeOps(optional).list]({ realm, id })),
     addClientScopeTo: (realm, id, clientScopeId, optional) =>
-      call(`add client scope ${clientScopeId} to client ${id} in realm ${realm}`, (kc) =>
-        kc.clients[scopeOps(optional).add]({ realm, id, clientScopeId }),
-      ),
+      call(`add client scope ${clientScopeId} to client ${id} in realm ${realm}`, (kc) => kc.clients[scopeOps(optional).add]({ realm, id, clientScopeId })),
     removeClientScopeFrom: (realm, id, clientScopeId, optional) =>
       gone(`remove client scope ${clientScopeId} from client ${id} in realm ${realm}`, (kc) =>
         kc.clients[scopeOps(optional).del]({ realm, id, clientScopeId }),
@@ -249,10 +241,13 @@ function describeFailure(url: string, op: string, error: unknown): Error {
     const code = error.response.status;
     const short = error.message && !/^(Network response was not OK|Unable to determine)/.test(error.message) ? `: ${error.message.slice(0, 200)}` : '';
     const hint =
-      code === 409 ? ' (it already exists: it was created by someone else since helix read it)'
-      : code === 401 || error.message === 'invalid_grant' ? ' (not authenticated: check the admin user and password)'
-      : code === 403 ? ' (the admin user lacks the permission)'
-      : '';
+      code === 409
+        ? ' (it already exists: it was created by someone else since helix read it)'
+        : code === 401 || error.message === 'invalid_grant'
+          ? ' (not authenticated: check the admin user and password)'
+          : code === 403
+            ? ' (the admin user lacks the permission)'
+            : '';
     return keycloakError(url, `${op}: HTTP ${code}${short}${hint}`);
   }
   const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;

@@ -116,16 +116,58 @@ export const clientScopesProvider: Provider<ClientScopesSpec, KeycloakClientScop
   create: async (ctx, d) => {
     const live = await scopesOf(ctx, d);
     if (!live) throw new TaskError(ctx.path, `client ${d.clientId} does not exist in realm ${d.realm}`);
-    await attach(ctx, d, live.clientUuid, (d.default ?? []).filter((s) => !live.default.includes(s)), false, true);
-    await attach(ctx, d, live.clientUuid, (d.optional ?? []).filter((s) => !live.optional.includes(s)), true, true);
+    await attach(
+      ctx,
+      d,
+      live.clientUuid,
+      (d.default ?? []).filter((s) => !live.default.includes(s)),
+      false,
+      true,
+    );
+    await attach(
+      ctx,
+      d,
+      live.clientUuid,
+      (d.optional ?? []).filter((s) => !live.optional.includes(s)),
+      true,
+      true,
+    );
   },
   update: async (ctx, d, live) => {
-    await attach(ctx, d, live.clientUuid, (d.default ?? []).filter((s) => !live.default.includes(s)), false, true);
-    await attach(ctx, d, live.clientUuid, (d.optional ?? []).filter((s) => !live.optional.includes(s)), true, true);
+    await attach(
+      ctx,
+      d,
+      live.clientUuid,
+      (d.default ?? []).filter((s) => !live.default.includes(s)),
+      false,
+      true,
+    );
+    await attach(
+      ctx,
+      d,
+      live.clientUuid,
+      (d.optional ?? []).filter((s) => !live.optional.includes(s)),
+      true,
+      true,
+    );
   },
   delete: async (ctx, d, live) => {
-    await attach(ctx, d, live.clientUuid, (d.default ?? []).filter((s) => live.default.includes(s)), false, false);
-    await attach(ctx, d, live.clientUuid, (d.optional ?? []).filter((s) => live.optional.includes(s)), true, false);
+    await attach(
+      ctx,
+      d,
+      live.clientUuid,
+      (d.default ?? []).filter((s) => live.default.includes(s)),
+      false,
+      false,
+    );
+    await attach(
+      ctx,
+      d,
+      live.clientUuid,
+      (d.optional ?? []).filter((s) => live.optional.includes(s)),
+      true,
+      false,
+    );
   },
 };
 

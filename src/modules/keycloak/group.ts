@@ -56,8 +56,7 @@ export const groupProvider: Provider<GroupSpec, KeycloakGroup> = {
     if (!live.id) throw new TaskError(ctx.path, `group ${d.group} has no id`);
     await keycloakApi(ctx, d.admin).deleteGroup(d.realm, live.id);
   },
-  predict: (d, live) =>
-    live ? { ...live, attributes: { ...live.attributes, ...d.attributes }, realmRoles: d.realmRoles ?? live.realmRoles } : undefined,
+  predict: (d, live) => (live ? { ...live, attributes: { ...live.attributes, ...d.attributes }, realmRoles: d.realmRoles ?? live.realmRoles } : undefined),
 };
 
 /** Ensures a top-level group exists with its attributes and realm roles (or is absent). */

@@ -49,8 +49,7 @@ export const protocolMapperProvider: Provider<ProtocolMapperSpec, KeycloakProtoc
     const found = (await keycloakApi(ctx, d.admin).listMappers(d.realm, id)).find((m) => m.name === d.mapper);
     return found?.id ? { ...found, id: found.id, name: d.mapper, clientUuid: id } : undefined;
   },
-  diff: (d, live) =>
-    compareFields(wanted(d), live, { protocolMapper: { replace: true }, protocol: { replace: true } }),
+  diff: (d, live) => compareFields(wanted(d), live, { protocolMapper: { replace: true }, protocol: { replace: true } }),
   create: async (ctx, d) => {
     const id = await clientUuid(ctx, d);
     if (!id) throw new TaskError(ctx.path, `client ${d.clientId} does not exist in realm ${d.realm}`);
@@ -67,7 +66,10 @@ export const protocolMapperProvider: Provider<ProtocolMapperSpec, KeycloakProtoc
 type MapperOptions = ProtocolMapperSpec & EnsureOptions<any>;
 
 /** Ensures a protocol mapper on a client matches the wish (or is absent). */
-export function protocolMapper(name: string, options: ProtocolMapperSpec & EnsureOptions<KeycloakProtocolMapper> & { state?: 'present' }): Task<KeycloakProtocolMapper>;
+export function protocolMapper(
+  name: string,
+  options: ProtocolMapperSpec & EnsureOptions<KeycloakProtocolMapper> & { state?: 'present' },
+): Task<KeycloakProtocolMapper>;
 export function protocolMapper(name: string, options: ProtocolMapperSpec & EnsureOptions<undefined> & { state: 'absent' }): Task<undefined>;
 export function protocolMapper(name: string, options: MapperOptions): Task<KeycloakProtocolMapper | undefined>;
 export function protocolMapper(name: string, options: MapperOptions): Task<any> {

@@ -100,7 +100,14 @@ export const userProvider: Provider<UserSpec, KeycloakUser> = {
   delete: (ctx, d, live) => keycloakApi(ctx, d.admin).deleteUser(d.realm, live.id),
   predict: (d, live) =>
     live
-      ? { ...live, ...representation(d, live), id: live.id, username: live.username, groups: d.groups ?? live.groups, ...(d.password ? { passwordWorks: true } : {}) }
+      ? {
+          ...live,
+          ...representation(d, live),
+          id: live.id,
+          username: live.username,
+          groups: d.groups ?? live.groups,
+          ...(d.password ? { passwordWorks: true } : {}),
+        }
       : undefined,
 };
 

@@ -45,10 +45,13 @@ export function pgClient(ctx: TaskContext, c: PgConnection): PgQuery {
     let connected: Promise<void> | undefined;
     return {
       query: async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }> => {
-        connected ??= client.connect().then(() => undefined, (e: unknown) => {
-          connected = undefined;
-          throw new TargetError(describeConnection(c), `cannot connect: ${(e as Error).message}`);
-        });
+        connected ??= client.connect().then(
+          () => undefined,
+          (e: unknown) => {
+            connected = undefined;
+            throw new TargetError(describeConnection(c), `cannot connect: ${(e as Error).message}`);
+          },
+        );
         await connected;
         try {
           const r = await client.query(sql, params ? [...params] : undefined);

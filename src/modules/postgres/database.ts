@@ -61,9 +61,7 @@ export function database(name: string, options: DatabaseOptions & TaskOptions<Da
         apply: async () => {
           // CREATE DATABASE takes no bind parameters: identifiers are quoted, the encoding checked.
           if (!/^[A-Za-z0-9_]+$/.test(encoding)) throw new Error(`invalid encoding ${encoding}`);
-          await db.query(
-            `CREATE DATABASE ${quoteIdent(name)}${own.owner ? ` OWNER ${quoteIdent(own.owner)}` : ''} ENCODING '${encoding}' TEMPLATE template0`,
-          );
+          await db.query(`CREATE DATABASE ${quoteIdent(name)}${own.owner ? ` OWNER ${quoteIdent(own.owner)}` : ''} ENCODING '${encoding}' TEMPLATE template0`);
           const now = await readDatabase(db, name);
           return { name, owner: now?.owner ?? own.owner ?? conn.user };
         },

@@ -177,7 +177,11 @@ export class SshConnection {
         if (error) {
           setTimeout(() => {
             const lost = this.#live !== client;
-            done(() => reject(lost ? this.#unreachable('connection lost', error) : new TargetError(this.label, `cannot open a channel: ${error.message}`, { cause: error })));
+            done(() =>
+              reject(
+                lost ? this.#unreachable('connection lost', error) : new TargetError(this.label, `cannot open a channel: ${error.message}`, { cause: error }),
+              ),
+            );
           }, 100);
           return;
         }
@@ -224,7 +228,10 @@ export class SshConnection {
     this.#workers = [];
     live?.end();
     // A connection still being opened is closed as soon as it is ready.
-    this.#client?.then((c) => c.end(), () => {});
+    this.#client?.then(
+      (c) => c.end(),
+      () => {},
+    );
     this.#client = undefined;
   }
 }

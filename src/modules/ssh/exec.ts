@@ -72,7 +72,8 @@ export function exec(name: string, options: ExecOptions): Task<ExecResult> {
       if (own.unless !== undefined && isStatic(own.unless)) commandProblems({ argv: own.unless }).forEach((p) => report(`unless: ${p}`));
       if (own.env !== undefined && isStatic(own.env)) commandProblems({ argv: ['true'], env: own.env }).forEach(report);
       if (own.creates !== undefined && isStatic(own.creates)) pathProblems(own.creates).forEach((p) => report(`creates: ${p}`));
-      if (own.timeoutMs !== undefined && !(Number.isFinite(own.timeoutMs) && own.timeoutMs >= 1000)) report('timeoutMs must be a number of milliseconds, at least 1000');
+      if (own.timeoutMs !== undefined && !(Number.isFinite(own.timeoutMs) && own.timeoutMs >= 1000))
+        report('timeoutMs must be a number of milliseconds, at least 1000');
     },
     plan: async (ctx) => {
       const t = transportFor(ctx);
@@ -114,7 +115,10 @@ export function exec(name: string, options: ExecOptions): Task<ExecResult> {
           }
           const result: ExecResult = { ran: true, code: r.code, stdout: r.stdout, stderr: r.stderr };
           if (own.failedWhen ? own.failedWhen(result) : !okCodes.includes(r.code)) {
-            throw new TaskError(ctx.path, `${quoteArgv(argv)} ${own.failedWhen ? `failed (failedWhen), exit ${r.code}` : `exited ${r.code}`}${tail(r.stderr || r.stdout)}`);
+            throw new TaskError(
+              ctx.path,
+              `${quoteArgv(argv)} ${own.failedWhen ? `failed (failedWhen), exit ${r.code}` : `exited ${r.code}`}${tail(r.stderr || r.stdout)}`,
+            );
           }
           if (own.changedWhen && !own.changedWhen(result)) return unchanged(result, `${quoteArgv(argv)} ran; changedWhen says nothing changed`);
           return result;

@@ -36,11 +36,17 @@ export interface FileOptions extends HostOptions, TaskOptions<FileResult> {
 }
 
 /** Problems with the parts of a file wish known before the run. */
-export function staticFileProblems(o: { path: Input<string>; mode?: string | number | undefined; owner?: string | undefined; group?: string | undefined }): string[] {
+export function staticFileProblems(o: {
+  path: Input<string>;
+  mode?: string | number | undefined;
+  owner?: string | undefined;
+  group?: string | undefined;
+}): string[] {
   const problems: string[] = [];
   if (isStatic(o.path)) problems.push(...pathProblems(o.path));
   const mode = parseMode(o.mode);
-  if (mode !== undefined && (Number.isNaN(mode) || mode < 0 || mode > 0o7777)) problems.push(`invalid mode ${String(o.mode)} (give an octal string like '0644')`);
+  if (mode !== undefined && (Number.isNaN(mode) || mode < 0 || mode > 0o7777))
+    problems.push(`invalid mode ${String(o.mode)} (give an octal string like '0644')`);
   problems.push(...ownerProblems(o));
   return problems;
 }
@@ -73,7 +79,8 @@ export function file(name: string, options: FileOptions): Task<FileResult> {
     validate: (report) => {
       staticFileProblems(own).forEach(report);
       if (state !== 'file' && own.content !== undefined) report(`content is only for state 'file', not '${state}'`);
-      if (state === 'absent' && (own.mode !== undefined || own.owner !== undefined || own.group !== undefined)) report('mode, owner and group make no sense with state absent');
+      if (state === 'absent' && (own.mode !== undefined || own.owner !== undefined || own.group !== undefined))
+        report('mode, owner and group make no sense with state absent');
       if (own.onlyIfEmpty && state !== 'absent') report("onlyIfEmpty is only for state 'absent'");
     },
     plan: async (ctx) => {

@@ -24,7 +24,7 @@ export interface FileStat {
  * absent from the output. Symbolic links are followed.
  */
 export const STAT_SCRIPT = [
-  "stat -L -c '%F|%a|%U|%G|%s|%n' -- \"$@\" 2>/dev/null",
+  'stat -L -c \'%F|%a|%U|%G|%s|%n\' -- "$@" 2>/dev/null',
   'echo --',
   'n=$#',
   'for p do [ -f "$p" ] && [ -r "$p" ] && set -- "$@" "$p"; done',

@@ -20,10 +20,14 @@ export async function planFiles<Out>(
 ): Promise<Plan<Out>> {
   const t = transportFor(ctx);
   const facts = opts.facts ?? (await gatherFacts(t));
-  const stats = await readFileFacts(ctx, wishes.map((w) => w.path), {
-    ...(opts.become ? { become: opts.become } : {}),
-    ...(opts.declaration !== undefined ? { declaration: opts.declaration } : {}),
-  });
+  const stats = await readFileFacts(
+    ctx,
+    wishes.map((w) => w.path),
+    {
+      ...(opts.become ? { become: opts.become } : {}),
+      ...(opts.declaration !== undefined ? { declaration: opts.declaration } : {}),
+    },
+  );
   const user = opts.become?.user ?? facts.user;
   const todo: { wish: FileWish; change: Change }[] = [];
   const reasons: string[] = [];

@@ -81,7 +81,11 @@ export function line(name: string, options: LineOptions): Task<FileResult> {
       }
       if (own.removeEmpty && next === '') return planFiles(ctx, [{ path, state: 'absent' }], { become, result: { path }, facts });
       const mode = parseMode(own.mode);
-      return planFiles(ctx, [{ path, state: 'file', content: Buffer.from(next), ...(mode !== undefined ? { mode } : {}) }], { become, result: { path }, facts });
+      return planFiles(ctx, [{ path, state: 'file', content: Buffer.from(next), ...(mode !== undefined ? { mode } : {}) }], {
+        become,
+        result: { path },
+        facts,
+      });
     },
   });
 }

@@ -65,7 +65,13 @@ export function parsePipList(text: string): Record<string, string> {
   return out;
 }
 
-async function installed(t: Transport, manager: 'apt' | 'pip', names: readonly string[], pip: readonly string[], become: ReturnType<typeof toBecome>): Promise<Record<string, string>> {
+async function installed(
+  t: Transport,
+  manager: 'apt' | 'pip',
+  names: readonly string[],
+  pip: readonly string[],
+  become: ReturnType<typeof toBecome>,
+): Promise<Record<string, string>> {
   if (manager === 'apt') {
     // Exit 1 only means some names are not known to dpkg: they are not installed.
     const r = await t.check(
@@ -75,7 +81,10 @@ async function installed(t: Transport, manager: 'apt' | 'pip', names: readonly s
     );
     return parseDpkg(r.stdout);
   }
-  const r = await t.check({ argv: [...pip, 'list', '--format=json', '--disable-pip-version-check'], readOnly: true, ...(become ? { become } : {}) }, 'listing pip packages');
+  const r = await t.check(
+    { argv: [...pip, 'list', '--format=json', '--disable-pip-version-check'], readOnly: true, ...(become ? { become } : {}) },
+    'listing pip packages',
+  );
   return parsePipList(r.stdout);
 }
 
@@ -107,16 +116,34 @@ export function pkg(name: string, options: PackageOptions): Task<PackageResult> 
       if (wanted.some((w) => !w)) throw new TaskError(ctx.path, `invalid ${manager} package name in ${own.names.join(', ')}`);
       const ws = wanted as Wanted[];
       const pip = resolve(own.pip ?? ['python3', '-m', 'pip'], ctx);
-      const have = await installed(t, manager, ws.map((w) => w.name), pip, become);
-      const todo = ws.filter((w) => (state === 'present' ? have[w.name] === undefined || (w.version !== undefined && have[w.name] !== w.version) : have[w.name] !== undefined));
+      const have = await installed(
+        t,
+        manager,
+        ws.map((w) => w.name),
+        pip,
+        become,
+      );
+      const todo = ws.filter((w) =>
+        state === 'present' ? have[w.name] === undefined || (w.version !== undefined && have[w.name] !== w.version) : have[w.name] !== undefined,
+      );
       const result = (): PackageResult => ({ manager, installed: Object.fromEntries(ws.filter((w) => have[w.name]).map((w) => [w.name, have[w.name]!])) });
       if (todo.length === 0) {
-        return noChange(state === 'present' ? `${manager} packages already installed: ${own.names.join(', ')}` : `${manager} packages already absent: ${own.names.join(', ')}`, result());
+        return noChange(
+          state === 'present'
+            ? `${manager} packages already installed: ${own.names.join(', ')}`
+            : `${manager} packages already absent: ${own.names.join(', ')}`,
+          result(),
+        );
       }
       const changes: Change[] = todo.map((w) => ({
         target: `package:${ctx.host.name}:${manager}/${w.name}`,
         action: state === 'absent' ? 'delete' : have[w.name] === undefined ? 'create' : 'update',
-        summary: state === 'absent' ? `remove ${w.name} ${have[w.name]}` : have[w.name] === undefined ? `install ${w.name}${w.version ? ` ${w.version}` : ''}` : `${w.name} ${have[w.name]} -> ${w.version}`,
+        summary:
+          state === 'absent'
+            ? `remove ${w.name} ${have[w.name]}`
+            : have[w.name] === undefined
+              ? `install ${w.name}${w.version ? ` ${w.version}` : ''}`
+              : `${w.name} ${have[w.name]} -> ${w.version}`,
       }));
       const specs = own.names.filter((_, i) => todo.includes(ws[i]!));
       return {
@@ -126,15 +153,32 @@ export function pkg(name: string, options: PackageOptions): Task<PackageResult> 
           if (manager === 'apt') {
             const env = { DEBIAN_FRONTEND: 'noninteractive' };
             if (own.updateCache && state === 'present') await t.check({ argv: ['apt-get', 'update', '-q'], env, ...b }, 'apt-get update');
-            const argv = state === 'present' ? ['apt-get', 'install', '-y', '-q', '--no-install-recommends', '--', ...specs] : ['apt-get', 'remove', '-y', '-q', '--', ...specs];
+            const argv =
+              state === 'present'
+                ? ['apt-get', 'install', '-y', '-q', '--no-install-recommends', '--', ...specs]
+                : ['apt-get', 'remove', '-y', '-q', '--', ...specs];
             const r = await t.run({ argv, env, ...b });
-            if (r.code !== 0) throw new TaskError(ctx.path, `apt-get ${state === 'present' ? 'install' : 'remove'} exited ${r.code}${tail(r.stderr || r.stdout)}`);
+            if (r.code !== 0)
+              throw new TaskError(ctx.path, `apt-get ${state === 'present' ? 'install' : 'remove'} exited ${r.code}${tail(r.stderr || r.stdout)}`);
           } else {
-            const argv = state === 'present' ? [...pip, 'install', '--disable-pip-version-check', '-q', '--', ...specs] : [...pip, 'uninstall', '-y', '-q', '--', ...specs];
+            const argv =
+              state === 'present'
+                ? [...pip, 'install', '--disable-pip-version-check', '-q', '--', ...specs]
+                : [...pip, 'uninstall', '-y', '-q', '--', ...specs];
             const r = await t.run({ argv, ...b });
-            if (r.code !== 0) throw new TaskError(ctx.path, `pip ${state === 'present' ? 'install' : 'uninstall'} exited ${r.code}${tail(r.stderr || r.stdout)}`);
+            if (r.code !== 0)
+              throw new TaskError(ctx.path, `pip ${state === 'present' ? 'install' : 'uninstall'} exited ${r.code}${tail(r.stderr || r.stdout)}`);
           }
-          return { manager, installed: await installed(t, manager, ws.map((w) => w.name), pip, become) };
+          return {
+            manager,
+            installed: await installed(
+              t,
+              manager,
+              ws.map((w) => w.name),
+              pip,
+              become,
+            ),
+          };
         },
       };
     },

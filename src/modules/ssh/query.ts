@@ -51,7 +51,10 @@ export function query(name: string, options: QueryOptions): Task<ExecResult> {
       const r = await transportFor(ctx).run({ ...cmd, readOnly: true });
       const result: ExecResult = { ran: true, code: r.code, stdout: r.stdout, stderr: r.stderr };
       if (own.failedWhen ? own.failedWhen(result) : r.code !== 0) {
-        throw new TaskError(ctx.path, `${quoteArgv(argv)} ${own.failedWhen ? `failed (failedWhen), exit ${r.code}` : `exited ${r.code}`}${tail(r.stderr || r.stdout)}`);
+        throw new TaskError(
+          ctx.path,
+          `${quoteArgv(argv)} ${own.failedWhen ? `failed (failedWhen), exit ${r.code}` : `exited ${r.code}`}${tail(r.stderr || r.stdout)}`,
+        );
       }
       return noChange(`read ${quoteArgv(argv)}`, result);
     },

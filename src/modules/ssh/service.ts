@@ -33,12 +33,17 @@ export function service(name: string, options: ServiceOptions): Task<void> {
       const t = transportFor(ctx);
       const facts = await gatherFacts(t);
       const systemd = facts.init === 'systemd' && facts.commands.includes('systemctl');
-      if (!systemd && !facts.commands.includes('service')) throw new TaskError(ctx.path, `neither systemd nor the service command is available on ${ctx.host.name}`);
+      if (!systemd && !facts.commands.includes('service'))
+        throw new TaskError(ctx.path, `neither systemd nor the service command is available on ${ctx.host.name}`);
       const b = become ? { become } : {};
       const verb = VERB[own.state];
       const command = (action: string): Command['argv'] => (systemd ? ['systemctl', action, '--', own.service] : ['service', own.service, action]);
       if (own.state === 'started' || own.state === 'stopped') {
-        const r = await t.run({ argv: systemd ? ['systemctl', 'is-active', '--quiet', '--', own.service] : ['service', own.service, 'status'], readOnly: true, ...b });
+        const r = await t.run({
+          argv: systemd ? ['systemctl', 'is-active', '--quiet', '--', own.service] : ['service', own.service, 'status'],
+          readOnly: true,
+          ...b,
+        });
         const running = r.code === 0;
         if (running === (own.state === 'started')) return noChange(`${own.service} is already ${running ? 'running' : 'stopped'}`, undefined);
       }

@@ -25,7 +25,9 @@ export interface FileWish {
 const MAX_DIFF = 64 * 1024;
 
 export function sha256(data: Buffer | Secret): string {
-  return createHash('sha256').update(data instanceof Secret ? data.reveal() : data).digest('hex');
+  return createHash('sha256')
+    .update(data instanceof Secret ? data.reveal() : data)
+    .digest('hex');
 }
 
 export function octal(mode: number): string {
@@ -63,12 +65,19 @@ export function fileChanges(host: string, wish: FileWish, live: FileStat, user: 
     return { changes: [{ target, action: 'delete', summary: `remove ${live.type === 'directory' ? 'directory' : 'file'}` }], reason: '' };
   }
   if (live.exists && live.type !== wish.state) {
-    throw new TaskError(target, `${wish.path} is a ${live.type === 'directory' ? 'directory' : live.type === 'file' ? 'file' : 'special file'}, not a ${what}; remove it first`);
+    throw new TaskError(
+      target,
+      `${wish.path} is a ${live.type === 'directory' ? 'directory' : live.type === 'file' ? 'file' : 'special file'}, not a ${what}; remove it first`,
+    );
   }
   const wantOwner = [wish.owner, wish.group].filter(Boolean).join(':');
   if (!live.exists) {
     const mode = wish.mode ?? defaultMode(wish);
-    const parts = [wish.state === 'file' ? bytes(wish.content instanceof Secret ? wish.content.reveal().length : (wish.content?.length ?? 0)) : '', `mode ${octal(mode)}`, wantOwner ? `owner ${wantOwner}` : ''];
+    const parts = [
+      wish.state === 'file' ? bytes(wish.content instanceof Secret ? wish.content.reveal().length : (wish.content?.length ?? 0)) : '',
+      `mode ${octal(mode)}`,
+      wantOwner ? `owner ${wantOwner}` : '',
+    ];
     const change: Change = { target, action: 'create', summary: `create ${what}, ${parts.filter(Boolean).join(', ')}` };
     if (wish.state === 'file' && wish.content instanceof Buffer && isText(wish.content)) change.diff = { before: '', after: wish.content.toString('utf8') };
     return { changes: [change], reason: '' };

@@ -108,8 +108,7 @@ export function checkTemplate(program: Program, vars?: Record<string, unknown>):
 }
 
 function controlName(statement: hbs.AST.Statement): string {
-  const named = (e: hbs.AST.Expression | undefined): string =>
-    e?.type === 'PathExpression' ? (e as hbs.AST.PathExpression).original : '(dynamic)';
+  const named = (e: hbs.AST.Expression | undefined): string => (e?.type === 'PathExpression' ? (e as hbs.AST.PathExpression).original : '(dynamic)');
   switch (statement.type) {
     case 'BlockStatement':
     case 'DecoratorBlock':

@@ -129,10 +129,7 @@ export function file(name: string, options: FileOptions): Task<FileResult> {
         ? {
             target,
             action: 'update',
-            summary: [
-              !sameContent && (rendered.hasSecrets ? SECRET_DIFF : 'content changed'),
-              !sameMode && `mode ${octal(live.mode)} -> ${octal(wantMode)}`,
-            ]
+            summary: [!sameContent && (rendered.hasSecrets ? SECRET_DIFF : 'content changed'), !sameMode && `mode ${octal(live.mode)} -> ${octal(wantMode)}`]
               .filter(Boolean)
               .join(', '),
           }

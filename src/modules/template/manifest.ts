@@ -16,10 +16,7 @@ import type { TemplateSource } from './source.ts';
  * Throws a {@link TemplateError}.
  */
 export function manifests(source: TemplateSource, vars?: Record<string, unknown>): KubeObject[];
-export function manifests(
-  source: TemplateSource,
-  vars: (ctx: TaskContext) => Record<string, unknown>,
-): (ctx: TaskContext) => KubeObject[];
+export function manifests(source: TemplateSource, vars: (ctx: TaskContext) => Record<string, unknown>): (ctx: TaskContext) => KubeObject[];
 export function manifests(
   source: TemplateSource,
   vars: Record<string, unknown> | ((ctx: TaskContext) => Record<string, unknown>) = {},
@@ -30,10 +27,7 @@ export function manifests(
 
 /** Like {@link manifests}, for a template holding exactly one object. */
 export function manifest(source: TemplateSource, vars?: Record<string, unknown>): KubeObject;
-export function manifest(
-  source: TemplateSource,
-  vars: (ctx: TaskContext) => Record<string, unknown>,
-): (ctx: TaskContext) => KubeObject;
+export function manifest(source: TemplateSource, vars: (ctx: TaskContext) => Record<string, unknown>): (ctx: TaskContext) => KubeObject;
 export function manifest(
   source: TemplateSource,
   vars: Record<string, unknown> | ((ctx: TaskContext) => Record<string, unknown>) = {},
@@ -65,8 +59,7 @@ function parse(name: string, text: string): KubeObject[] {
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return;
-    const items =
-      isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? (value.items as unknown[]) : [value];
+    const items = isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? (value.items as unknown[]) : [value];
     for (const item of items) {
       const missing = problemsOf(item);
       if (missing) issues.push(`document ${n}: ${missing}`);

@@ -76,8 +76,13 @@ function readVarsDir(dir: string): Record<string, Record<string, unknown>> {
     const p = join(dir, e);
     const name = e.replace(/\.(ya?ml|json)$/, '');
     const files = statSync(p).isDirectory()
-      ? readdirSync(p).filter((f) => YAML_EXT.includes(extname(f))).sort().map((f) => join(p, f))
-      : YAML_EXT.includes(extname(e)) || extname(e) === '' ? [p] : [];
+      ? readdirSync(p)
+          .filter((f) => YAML_EXT.includes(extname(f)))
+          .sort()
+          .map((f) => join(p, f))
+      : YAML_EXT.includes(extname(e)) || extname(e) === ''
+        ? [p]
+        : [];
     for (const f of files) {
       const v = readYaml(f).value;
       if (v && typeof v === 'object') out[name] = { ...(out[name] ?? {}), ...(v as Record<string, unknown>) };

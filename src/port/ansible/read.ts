@@ -7,8 +7,24 @@ import { child, items, lineOf, readTasks, readYaml, textOf, type YamlFile } from
 
 const YAML_EXT = ['.yaml', '.yml'];
 const PLAY_KEYS = new Set([
-  'name', 'hosts', 'connection', 'become', 'become_user', 'gather_facts', 'serial', 'vars', 'vars_files',
-  'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'tags', 'environment', 'collections', 'remote_user',
+  'name',
+  'hosts',
+  'connection',
+  'become',
+  'become_user',
+  'gather_facts',
+  'serial',
+  'vars',
+  'vars_files',
+  'roles',
+  'pre_tasks',
+  'tasks',
+  'post_tasks',
+  'handlers',
+  'tags',
+  'environment',
+  'collections',
+  'remote_user',
 ]);
 
 const isYaml = (f: string): boolean => YAML_EXT.includes(extname(f));

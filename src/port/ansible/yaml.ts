@@ -17,12 +17,7 @@ function pyyamlTags(tags: Tags): Tags {
   const bools = tags.filter((t) => (t as { tag?: string }).tag === 'tag:yaml.org,2002:bool') as ScalarTag[];
   const rest = tags.filter((t) => (t as { tag?: string }).tag !== 'tag:yaml.org,2002:bool');
   const pick = (value: boolean, test: RegExp): ScalarTag => ({ ...bools.find((b) => b.identify?.(value))!, test });
-  return [
-    ...rest,
-    pick(true, /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/),
-    pick(false, /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/),
-    ...TAGS,
-  ];
+  return [...rest, pick(true, /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/), pick(false, /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/), ...TAGS];
 }
 
 type Tags = Parameters<Extract<NonNullable<Parameters<typeof parseDocument>[1]>['customTags'], (t: never) => unknown>>[0];

@@ -94,7 +94,13 @@ const TOKEN_URL = /\/realms\/[^/]+\/protocol\/openid-connect\/token\/?$/;
  * `keycloak_token`). Their arguments name the role's variables; those the caller passes are
  * replaced by the caller's values, so the caller can open the same admin connection.
  */
-export function roleTokens(gen: Generation, name: string, entry: string, vars: Record<string, unknown>, depth = 0): { register: string; args: Record<string, unknown> }[] {
+export function roleTokens(
+  gen: Generation,
+  name: string,
+  entry: string,
+  vars: Record<string, unknown>,
+  depth = 0,
+): { register: string; args: Record<string, unknown> }[] {
   const role = gen.project.roles.get(name);
   const tasks = role?.tasks[entry];
   if (!tasks || depth > 3) return [];
@@ -102,10 +108,19 @@ export function roleTokens(gen: Generation, name: string, entry: string, vars: R
   for (const t of tasks) {
     const d = t.data;
     const uri = (d['ansible.builtin.uri'] ?? d.uri) as Record<string, unknown> | undefined;
-    if (uri && typeof uri.url === 'string' && TOKEN_URL.test(uri.url) && typeof d.register === 'string') out.push({ register: d.register, args: substitute(uri, vars) as Record<string, unknown> });
-    const inc = (d['ansible.builtin.include_role'] ?? d.include_role ?? d['ansible.builtin.import_role'] ?? d.import_role) as Record<string, unknown> | undefined;
+    if (uri && typeof uri.url === 'string' && TOKEN_URL.test(uri.url) && typeof d.register === 'string')
+      out.push({ register: d.register, args: substitute(uri, vars) as Record<string, unknown> });
+    const inc = (d['ansible.builtin.include_role'] ?? d.include_role ?? d['ansible.builtin.import_role'] ?? d.import_role) as
+      | Record<string, unknown>
+      | undefined;
     if (inc && typeof inc.name === 'string') {
-      const inner = roleTokens(gen, inc.name, typeof inc.tasks_from === 'string' ? inc.tasks_from.replace(/\.ya?ml$/, '') : 'main', { ...((inc.vars as Record<string, unknown>) ?? {}), ...((d.vars as Record<string, unknown>) ?? {}) }, depth + 1);
+      const inner = roleTokens(
+        gen,
+        inc.name,
+        typeof inc.tasks_from === 'string' ? inc.tasks_from.replace(/\.ya?ml$/, '') : 'main',
+        { ...((inc.vars as Record<string, unknown>) ?? {}), ...((d.vars as Record<string, unknown>) ?? {}) },
+        depth + 1,
+      );
       out.push(...inner.map((x) => ({ ...x, args: substitute(x.args, vars) as Record<string, unknown> })));
     }
   }

@@ -4,8 +4,17 @@ import { VaultValue } from '../ansible/source.ts';
 import type { Generation } from '../generation.ts';
 
 const CONNECTION_VARS = new Set([
-  'ansible_host', 'ansible_user', 'ansible_port', 'ansible_ssh_private_key_file', 'ansible_connection', 'ansible_python_interpreter',
-  'ansible_become_password', 'ansible_become_pass', 'ansible_ssh_common_args', 'ansible_ssh_pass', 'ansible_password',
+  'ansible_host',
+  'ansible_user',
+  'ansible_port',
+  'ansible_ssh_private_key_file',
+  'ansible_connection',
+  'ansible_python_interpreter',
+  'ansible_become_password',
+  'ansible_become_pass',
+  'ansible_ssh_common_args',
+  'ansible_ssh_pass',
+  'ansible_password',
 ]);
 
 /** The hosts of a group and its children, recursively. */
@@ -60,7 +69,11 @@ export function emitInventory(gen: Generation, inv: AnsibleInventory | undefined
       } else component[v.name] = value;
     } else if (!v.optional) {
       component[v.name] = null;
-      todos.push([['components', gen.component], v.name, v.defined ? 'TODO(port): defined for another environment only' : 'TODO(port): read by the playbooks, defined nowhere']);
+      todos.push([
+        ['components', gen.component],
+        v.name,
+        v.defined ? 'TODO(port): defined for another environment only' : 'TODO(port): read by the playbooks, defined nowhere',
+      ]);
     }
   }
 

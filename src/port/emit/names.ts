@@ -1,11 +1,13 @@
 /** Task names, identifiers and file names derived from Ansible names, unique where needed. */
 
 const RESERVED = new Set(
-  ('break case catch class const continue debugger default delete do else enum export extends false finally for function if import in ' +
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in ' +
     'instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface ' +
     'package private protected public await as async of env ctx v p group block definePlaybook z ' +
     // Names generated files import: module namespaces, helix and lib functions.
-    'k8s exec ssh http helm keycloak template git github postgres debug check pause waitForPort ConfigError Secret render').split(' '),
+    'k8s exec ssh http helm keycloak template git github postgres debug check pause waitForPort ConfigError Secret render'
+  ).split(' '),
 );
 
 /** `Ensure the namespace exists` → `ensure-the-namespace-exists` (a stable task name). */

@@ -195,7 +195,9 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
         gen.reports.record(label, 'todo', { reason: error.reason, message: error.message, line: play.line, task: `role ${r.name}` });
         lines.push(lineComment(`TODO(port): ${error.reason}: ${error.message}`, I));
         const id = ids.take(`todo${gen.roleFunction(r.name).replace(/^./, (c) => c.toUpperCase())}Role`);
-        lines.push(`${I}const ${id} = ${host.lib('todo')}(${quote(`todo-role-${slug(r.name)}`)}, { reason: ${quote(error.reason)}, message: ${quote(error.message)}, line: ${quote(`${label}:${play.line}`)} });`);
+        lines.push(
+          `${I}const ${id} = ${host.lib('todo')}(${quote(`todo-role-${slug(r.name)}`)}, { reason: ${quote(error.reason)}, message: ${quote(error.message)}, line: ${quote(`${label}:${play.line}`)} });`,
+        );
         stepNames.push(id);
       }
     }
@@ -226,14 +228,14 @@ export function emitPlay(gen: Generation, play: Play, outFile: string): void {
         }
       }
       entries.push(`hosts: ${hosts}`);
-    }
-    else gen.reports.note(label, `hosts: ${play.hosts} dropped: every task of the play acts through an API from the machine running helix`);
+    } else gen.reports.note(label, `hosts: ${play.hosts} dropped: every task of the play acts through an API from the machine running helix`);
   }
   if (play.serial !== undefined && hostTasks) entries.push(`serial: ${play.serial}`);
   if (play.tags.length) entries.push(`tags: [${play.tags.map((t) => `'${t}'`).join(', ')}]`);
   const handlerList = [...handlerSteps, ...host.roleHandlers];
   for (const k of play.ignored) gen.reports.note(label, `play keyword ${k}: not carried over`);
-  if (play.gatherFacts !== false && !isLocalPlay(play) && hostTasks) gen.reports.note(label, 'gather_facts: helix reads host facts only when a task asks (ssh.facts)');
+  if (play.gatherFacts !== false && !isLocalPlay(play) && hostTasks)
+    gen.reports.note(label, 'gather_facts: helix reads host facts only when a task asks (ssh.facts)');
 
   const body = lines.join('\n');
   const usesV = /\bv\./.test(body) || /\bv\./.test(stepNames.join(','));

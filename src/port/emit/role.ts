@@ -27,7 +27,11 @@ export function roleEntries(gen: Generation, role: Role): string[] {
   return [...out].filter((f) => role.tasks[f]);
 }
 
-function collect(list: readonly { data: Record<string, unknown>; children?: Record<string, readonly unknown[] | undefined> }[], name: string, out: Set<string>): void {
+function collect(
+  list: readonly { data: Record<string, unknown>; children?: Record<string, readonly unknown[] | undefined> }[],
+  name: string,
+  out: Set<string>,
+): void {
   for (const t of list) {
     for (const k of ['include_role', 'import_role', 'ansible.builtin.include_role', 'ansible.builtin.import_role']) {
       const v = t.data[k] as Record<string, unknown> | undefined;
@@ -51,7 +55,8 @@ export function emitRole(gen: Generation, role: Role): void {
   // Defaults are parameters with a default; on the first pass their types come from the values.
   for (const [name, v] of Object.entries(role.defaults)) {
     const p = params.get(name);
-    if (!p) params.set(name, { name, type: typeof v === 'string' && /\{\{/.test(v) ? T.string : typeOf(v), hasDefault: true, defaultValue: v, optional: false });
+    if (!p)
+      params.set(name, { name, type: typeof v === 'string' && /\{\{/.test(v) ? T.string : typeOf(v), hasDefault: true, defaultValue: v, optional: false });
     else if (!k.settled) Object.assign(p, { hasDefault: true, defaultValue: v, type: typeof v === 'string' && /\{\{/.test(v) ? T.string : typeOf(v) });
   }
   const Params = `${pascal(role.name.split('/').at(-1)!)}Params`;
@@ -104,7 +109,9 @@ export function emitRole(gen: Generation, role: Role): void {
           gen.reports.record(gen.label(role.dir), 'todo', { reason: 'role-missing', message, line: 0, task: `role ${d.name}` });
           lines.push(lineComment(`TODO(port): role-missing: ${message}`, I));
           const id = ids.take(`todo${gen.roleFunction(d.name).replace(/^./, (c) => c.toUpperCase())}Role`);
-          lines.push(`${I}const ${id} = ${host.lib('todo')}(${quote(`todo-role-${slug(d.name)}`)}, { reason: 'role-missing', message: ${quote(message)}, line: ${quote(`${gen.label(role.dir)}/meta/main.yml`)} });`);
+          lines.push(
+            `${I}const ${id} = ${host.lib('todo')}(${quote(`todo-role-${slug(d.name)}`)}, { reason: 'role-missing', message: ${quote(message)}, line: ${quote(`${gen.label(role.dir)}/meta/main.yml`)} });`,
+          );
           stepNames.push(id);
           continue;
         }
@@ -122,7 +129,10 @@ export function emitRole(gen: Generation, role: Role): void {
       own.length && entry === 'main'
         ? `${I}return { ...${groupFn}('${slug(role.name.split('/').at(-1)!)}', [${stepNames.join(', ')}]), handlers: [${own.join(', ')}] };`
         : `${I}return ${groupFn}('${slug(entry === 'main' ? role.name.split('/').at(-1)! : entry)}', [${stepNames.join(', ')}]);`;
-    const returnType = own.length && entry === 'main' ? `${imports.type('helix', 'Group')} & { readonly handlers: readonly ${imports.type('helix', 'Task')}<unknown>[] }` : imports.type('helix', 'Group');
+    const returnType =
+      own.length && entry === 'main'
+        ? `${imports.type('helix', 'Group')} & { readonly handlers: readonly ${imports.type('helix', 'Task')}<unknown>[] }`
+        : imports.type('helix', 'Group');
     functions.push(
       [
         docComment(`Role ${role.name}${entry === 'main' ? '' : `, tasks_from ${entry}`}, ported from ${gen.label(role.dir)}.`),

@@ -8,7 +8,18 @@ import type { Reports } from '../report.ts';
 import { type Code, lineComment, obj, print, raw } from './code.ts';
 import type { Imports } from './imports.ts';
 import { camel, localName, Names, slug } from './names.ts';
-import { conds, cond, type Earlier, type MapCx, type Mapped, millis, type RenderedTemplate, type ResultShape, type TemplateRef, value } from '../map/context.ts';
+import {
+  conds,
+  cond,
+  type Earlier,
+  type MapCx,
+  type Mapped,
+  millis,
+  type RenderedTemplate,
+  type ResultShape,
+  type TemplateRef,
+  value,
+} from '../map/context.ts';
 import { MAPPERS } from '../map/index.ts';
 
 /** A `debug` that only logs: no register, no failed_when/changed_when, no until, no loop. */
@@ -36,7 +47,13 @@ export interface StepsHost {
   fileUrl(src: string, from: SourceTask): string | undefined;
   lib(name: string): string;
   /** A role call (`include_role`), or undefined when the role was not found. */
-  roleCall(name: string, tasksFrom: string | undefined, vars: Record<string, unknown>, scope: Scope, from: SourceTask): { code: string; handlers: boolean; tokens?: readonly { register: string; args: Record<string, unknown> }[] } | undefined;
+  roleCall(
+    name: string,
+    tasksFrom: string | undefined,
+    vars: Record<string, unknown>,
+    scope: Scope,
+    from: SourceTask,
+  ): { code: string; handlers: boolean; tokens?: readonly { register: string; args: Record<string, unknown> }[] } | undefined;
   /** Tasks of an included task file, resolved like Ansible (role tasks/, then relative). */
   includeFile(file: string, from: SourceTask): SourceTask[] | undefined;
 }
@@ -99,7 +116,9 @@ export class StepsEmitter {
     // Later reads of its result are TODOs too (not variables the inventory should give).
     const register = (n as { register?: string }).register;
     if (register) {
-      this.#scope = withBindings(this.#scope, { [register]: { code: 'undefined', type: T.any, poison: `${register} is registered by a task that is a TODO (line ${src.line})` } });
+      this.#scope = withBindings(this.#scope, {
+        [register]: { code: 'undefined', type: T.any, poison: `${register} is registered by a task that is a TODO (line ${src.line})` },
+      });
     }
     const text = `TODO(port): ${reason}: ${message}\n${src.text}`;
     // Fail closed: a step whose validation refuses the playbook until it is ported or marked handled.
@@ -385,7 +404,7 @@ export class StepsEmitter {
         if (!t.register && typeof t.until !== 'boolean') throw new Untranslatable('keyword-unsupported', 'until: without register');
         const bound = t.register ? withBindings(this.#scope, { [t.register]: resultBinding('r', m.result, false) }) : this.#scope;
         const u = asBool(cond(t.until, bound));
-        if (u.ctx) throw new Untranslatable('keyword-unsupported', 'until: reads other tasks\' results');
+        if (u.ctx) throw new Untranslatable('keyword-unsupported', "until: reads other tasks' results");
         common.push(['until', raw(`(r) => ${wrap(u, PREC.arrow + 1)}`)]);
       }
     }
@@ -411,7 +430,8 @@ export class StepsEmitter {
         throw new Untranslatable('keyword-unsupported', `failed_when on ${t.moduleKey}: helix decides failure from the target's answer`);
       } else failedAfter = t.failedWhen;
     }
-    if (t.changedWhen && !handled.has('changedWhen')) note(`changed_when on ${t.moduleKey} dropped: helix reports a change only when it compared and found one`);
+    if (t.changedWhen && !handled.has('changedWhen'))
+      note(`changed_when on ${t.moduleKey} dropped: helix reports a change only when it compared and found one`);
     const become = t.become ?? inherited.become;
     if (become && m.fn.startsWith('ssh.')) {
       const user = t.becomeUser ?? inherited.becomeUser;
@@ -422,7 +442,8 @@ export class StepsEmitter {
     }
     const env = t.environment ?? inherited.environment;
     if (env !== undefined && !handled.has('environment')) note(`environment: dropped on ${t.moduleKey} (only commands take an environment)`);
-    if ((t.runOnce ?? inherited.runOnce) && !this.#h.local && !local) note('run_once: helix runs the task on every host of the playbook; give it its own localhost playbook if it must run once');
+    if ((t.runOnce ?? inherited.runOnce) && !this.#h.local && !local)
+      note('run_once: helix runs the task on every host of the playbook; give it its own localhost playbook if it must run once');
     if (t.noLog ?? inherited.noLog) note('no_log: helix masks every Secret in every output; values read from secrets are Secrets');
     if (t.checkMode !== undefined) note('check_mode: dropped (helix tasks read in check runs and never write)');
     for (const k of t.ignored) note(`${k}: not carried over`);
@@ -608,7 +629,14 @@ function resultBinding(code: string, shape: ResultShape | undefined, ctx: boolea
     code,
     type: shape?.type ?? T.any,
     ctx,
-    ...(member ? { member: (n: string) => { const b = member(code, n); return b ? { ...b, ctx: ctx || (b.ctx ?? false) } : undefined; } } : {}),
+    ...(member
+      ? {
+          member: (n: string) => {
+            const b = member(code, n);
+            return b ? { ...b, ctx: ctx || (b.ctx ?? false) } : undefined;
+          },
+        }
+      : {}),
   };
 }
 

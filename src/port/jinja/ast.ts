@@ -25,25 +25,7 @@ export interface Kwarg {
   readonly value: Expr;
 }
 
-export type BinaryOp =
-  | 'or'
-  | 'and'
-  | '=='
-  | '!='
-  | '<'
-  | '<='
-  | '>'
-  | '>='
-  | 'in'
-  | 'not in'
-  | '+'
-  | '-'
-  | '~'
-  | '*'
-  | '/'
-  | '//'
-  | '%'
-  | '**';
+export type BinaryOp = 'or' | 'and' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | '+' | '-' | '~' | '*' | '/' | '//' | '%' | '**';
 
 /** Every variable name an expression reads, outermost names only (`a.b[c]` reads `a` and `c`). */
 export function freeNames(expr: Expr, out: Set<string> = new Set()): Set<string> {

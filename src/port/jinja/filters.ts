@@ -101,7 +101,8 @@ const FILTERS: Record<string, Filter> = {
   regex_replace: (c) => {
     const re = pyRegex(staticString(c, 0, 'pattern'), 'g', flagsOf(c));
     const rep = c.raw.args[1];
-    const replacement = rep === undefined ? "''" : rep.t === 'lit' && typeof rep.value === 'string' ? quote(pyReplacement(rep.value)) : asString(translate(rep, c.scope)).code;
+    const replacement =
+      rep === undefined ? "''" : rep.t === 'lit' && typeof rep.value === 'string' ? quote(pyReplacement(rep.value)) : asString(translate(rep, c.scope)).code;
     return ts(`${str(c.input)}.replace(${re}, ${replacement})`, T.string, PREC.primary, ctxOf(c));
   },
   regex_search: (c) => {
@@ -116,7 +117,13 @@ const FILTERS: Record<string, Filter> = {
       return /^\d+$/.test(m[1]!) ? m[1]! : quote(m[1]!);
     });
     const m = `${str(c.input)}.match(${re})`;
-    return ts(`((m) => (m ? [${idx.map((i) => (/^\d+$/.test(i) ? `m[${i}]` : `m.groups?.[${i}]`)).join(', ')}] : undefined))(${m})`, T.array(T.string), PREC.primary, ctxOf(c), true);
+    return ts(
+      `((m) => (m ? [${idx.map((i) => (/^\d+$/.test(i) ? `m[${i}]` : `m.groups?.[${i}]`)).join(', ')}] : undefined))(${m})`,
+      T.array(T.string),
+      PREC.primary,
+      ctxOf(c),
+      true,
+    );
   },
   regex_findall: (c) => {
     const re = pyRegex(staticString(c, 0, 'pattern'), 'g', flagsOf(c));
@@ -148,9 +155,7 @@ const FILTERS: Record<string, Filter> = {
     if (recursive && recursive.code !== 'false') throw new Untranslatable('jinja-filter', 'combine(recursive=true): write the deep merge explicitly');
     if (c.kw.has('list_merge')) throw new Untranslatable('jinja-filter', 'combine(list_merge=…)');
     const parts = [c.input, ...c.args];
-    const type = parts.every((p) => p.type.k === 'object')
-      ? parts.map((p) => p.type).reduce(unify)
-      : T.any;
+    const type = parts.every((p) => p.type.k === 'object') ? parts.map((p) => p.type).reduce(unify) : T.any;
     return ts(`{ ${parts.map((p) => `...${wrap(p, PREC.unary)}`).join(', ')} }`, type, PREC.primary, ctxOf(c));
   },
   dict2items: (c) => {
@@ -158,9 +163,15 @@ const FILTERS: Record<string, Filter> = {
     const v = arg(c, 1, 'value_name');
     const kn = k?.literal ?? 'key';
     const vn = v?.literal ?? 'value';
-    const valueT = c.input.type.k === 'record' ? c.input.type.of : c.input.type.k === 'object' ? Object.values(c.input.type.fields).reduce(unify, T.null as PType) : T.any;
+    const valueT =
+      c.input.type.k === 'record' ? c.input.type.of : c.input.type.k === 'object' ? Object.values(c.input.type.fields).reduce(unify, T.null as PType) : T.any;
     const pair = kn === 'key' && vn === 'value' ? '({ key, value })' : `({ ${kn}: key, ${vn}: value })`;
-    return ts(`Object.entries(${c.input.code}).map(([key, value]) => ${pair})`, T.array(T.object({ [kn]: T.string, [vn]: valueT.k === 'null' ? T.any : valueT })), PREC.primary, ctxOf(c));
+    return ts(
+      `Object.entries(${c.input.code}).map(([key, value]) => ${pair})`,
+      T.array(T.object({ [kn]: T.string, [vn]: valueT.k === 'null' ? T.any : valueT })),
+      PREC.primary,
+      ctxOf(c),
+    );
   },
   items2dict: (c) => {
     const kn = arg(c, 0, 'key_name')?.literal ?? 'key';
@@ -185,7 +196,10 @@ const FILTERS: Record<string, Filter> = {
   map: (c) => {
     const attribute = c.kw.get('attribute');
     if (attribute?.literal !== undefined) {
-      const path = attribute.literal.split('.').map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('');
+      const path = attribute.literal
+        .split('.')
+        .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+        .join('');
       const el = elementOf(c.input.type);
       const type = el.k === 'object' && !attribute.literal.includes('.') ? (el.fields[attribute.literal] ?? T.any) : T.any;
       return ts(`${arr(c.input)}.map(${xOf(c.input)} => x${path})`, T.array(type), PREC.primary, ctxOf(c));
@@ -244,7 +258,21 @@ function flagsOf(c: Call): string {
   return `${ic?.code === 'true' ? 'i' : ''}${ml?.code === 'true' ? 'm' : ''}`;
 }
 
-const TEST_OPS: Record<string, string> = { equalto: '===', '==': '===', eq: '===', ne: '!==', '!=': '!==', gt: '>', ge: '>=', lt: '<', le: '<=', '>': '>', '<': '<', '>=': '>=', '<=': '<=' };
+const TEST_OPS: Record<string, string> = {
+  equalto: '===',
+  '==': '===',
+  eq: '===',
+  ne: '!==',
+  '!=': '!==',
+  gt: '>',
+  ge: '>=',
+  lt: '<',
+  le: '<=',
+  '>': '>',
+  '<': '<',
+  '>=': '>=',
+  '<=': '<=',
+};
 
 function predicate(test: string | undefined, value: string, operand: Ts | undefined): string {
   if (!test || test === 'truthy') return `Boolean(${value})`;
@@ -278,7 +306,23 @@ function selectItems(c: Call, negate: boolean): Ts {
 }
 
 /** Applies a Jinja2 / Ansible filter; unknown filters make the whole task a TODO. */
-const ARRAY_INPUT = new Set(['join', 'first', 'last', 'map', 'selectattr', 'rejectattr', 'select', 'reject', 'unique', 'sort', 'flatten', 'min', 'max', 'sum', 'items2dict']);
+const ARRAY_INPUT = new Set([
+  'join',
+  'first',
+  'last',
+  'map',
+  'selectattr',
+  'rejectattr',
+  'select',
+  'reject',
+  'unique',
+  'sort',
+  'flatten',
+  'min',
+  'max',
+  'sum',
+  'items2dict',
+]);
 const OBJECT_INPUT = new Set(['dict2items', 'combine']);
 
 export function applyFilter(e: FilterExpr, s: Scope): Ts {

@@ -51,7 +51,12 @@ function nativeIf(nodes: readonly TNode[], s: Scope): Ts | undefined {
   for (let i = n.branches.length - 1; i >= 0; i--) {
     const test = asBool(translate(n.branches[i]!.test, s));
     const then = values[i]!;
-    out = ts(`${wrap(test, PREC.cond + 1)} ? ${wrap(then, PREC.cond + 1)} : ${wrap(out, PREC.cond)}`, unify(then.type, out.type), PREC.cond, anyCtx(test, then, out));
+    out = ts(
+      `${wrap(test, PREC.cond + 1)} ? ${wrap(then, PREC.cond + 1)} : ${wrap(out, PREC.cond)}`,
+      unify(then.type, out.type),
+      PREC.cond,
+      anyCtx(test, then, out),
+    );
   }
   return out;
 }
@@ -105,11 +110,7 @@ export function nodesToTs(nodes: readonly TNode[], s: Scope): Ts {
  * The `.filter(…).map((item, i, all) => …)` part of a `{% for %}`, with `loop.index`,
  * `loop.first`, `loop.last` … bound, and the key/value pair form for `{% for k, v in d.items() %}`.
  */
-export function loopFunction(
-  n: Extract<TNode, { t: 'for' }>,
-  s: Scope,
-  body: (inner: Scope) => Ts,
-): { fn: Ts; iter: Ts } {
+export function loopFunction(n: Extract<TNode, { t: 'for' }>, s: Scope, body: (inner: Scope) => Ts): { fn: Ts; iter: Ts } {
   // Jinja fails iterating an undefined value: required here.
   let iter = required(translate(n.iter, s));
   let el: PType = elementOf(iter.type);

@@ -11,7 +11,14 @@ export type TNode =
   | { readonly t: 'text'; readonly text: string }
   | { readonly t: 'expr'; readonly expr: Expr; readonly src: string }
   | { readonly t: 'if'; readonly branches: readonly { readonly test: Expr; readonly body: readonly TNode[] }[]; readonly else?: readonly TNode[] }
-  | { readonly t: 'for'; readonly vars: readonly string[]; readonly iter: Expr; readonly test?: Expr; readonly body: readonly TNode[]; readonly else?: readonly TNode[] }
+  | {
+      readonly t: 'for';
+      readonly vars: readonly string[];
+      readonly iter: Expr;
+      readonly test?: Expr;
+      readonly body: readonly TNode[];
+      readonly else?: readonly TNode[];
+    }
   | { readonly t: 'set'; readonly name: string; readonly value: Expr }
   /** A statement the port does not translate (`macro`, `include`, `call`, `filter` blocks …). */
   | { readonly t: 'unsupported'; readonly tag: string; readonly src: string };

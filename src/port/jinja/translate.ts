@@ -117,13 +117,14 @@ const DATE_TIME: Binding = {
 function name(n: string, s: Scope): Ts {
   // Ansible's table of every variable, read by a computed name (`vars[item]`): no helix
   // equivalent (variables are typed and explicit); not a variable called `vars`.
-  if (n === 'vars' && !s.peek?.(n)) throw new Untranslatable('jinja-construct', 'vars[…]: Ansible\'s table of all variables read by a computed name; read the variables by name');
+  if (n === 'vars' && !s.peek?.(n))
+    throw new Untranslatable('jinja-construct', "vars[…]: Ansible's table of all variables read by a computed name; read the variables by name");
   const b = s.lookup(n);
   if (b) return bindingTs(b, n);
   // A helix check plans the same tasks as a run and stops before applying (decision 003),
   // so the generated code reads it as a run does: false (decision 042).
   if (n === 'ansible_check_mode') return ts('false', T.boolean, PREC.primary);
-  if (n === 'hostvars') throw new Untranslatable('hostvars', 'hostvars: another host\'s variables have no helix equivalent; pass the value explicitly');
+  if (n === 'hostvars') throw new Untranslatable('hostvars', "hostvars: another host's variables have no helix equivalent; pass the value explicitly");
   if (n === 'ansible_date_time') return bindingTs(DATE_TIME, n);
   if (n === 'ansible_facts' || /^ansible_/.test(n)) throw new Untranslatable('gathered-facts', `${n}: gathered facts; read them with a fact task instead`);
   if (n === 'omit') throw new Untranslatable('jinja-construct', 'omit outside of `default(omit)`');
@@ -144,7 +145,8 @@ function attribute(obj: Ts, field: string): Ts {
       const f = obj.type.fields[field];
       // A field none of the known values has (`item.namespace | default(ns)` over a list
       // without it): undefined in Jinja; read loosely, as the object's type does not name it.
-      if (!f) return ts(`(${wrap(obj, PREC.primary)} as { ${access.startsWith('.') ? field : quote(field)}?: any })${q}${access}`, T.any, PREC.primary, obj.ctx);
+      if (!f)
+        return ts(`(${wrap(obj, PREC.primary)} as { ${access.startsWith('.') ? field : quote(field)}?: any })${q}${access}`, T.any, PREC.primary, obj.ctx);
       return ts(`${wrap(obj, PREC.primary)}${q}${access}`, f, PREC.primary, obj.ctx, obj.opt);
     }
     case 'record':

@@ -53,7 +53,10 @@ export function shellWords(text: string, how: 'sh' | 'shlex' = 'sh'): string[] |
   const line = how === 'sh' ? shContinuations(text) : text.replace(/[\n\t]/g, ' ').trim();
   // An expression that may render to nothing or to several words is split by the shell
   // after Jinja ran; one argument would not mean the same: leave those to the shell.
-  const stripped = line.replace(/\{\{[\s\S]*?\}\}/g, (e) => (SPLITS.test(e) ? '$' : 'X')).replace(/'[^']*'/g, "''").replace(/"(?:[^"\\$`]|\\.)*"/g, '""');
+  const stripped = line
+    .replace(/\{\{[\s\S]*?\}\}/g, (e) => (SPLITS.test(e) ? '$' : 'X'))
+    .replace(/'[^']*'/g, "''")
+    .replace(/"(?:[^"\\$`]|\\.)*"/g, '""');
   if (SHELL_SYNTAX.test(stripped)) return undefined;
   const words: string[] = [];
   let cur = '';
@@ -187,10 +190,11 @@ export function mapCommand(cx: MapCx): Mapped {
     opts.push(['stdin', v.ctx ? arrow('(ctx)', v.code) : v.code]);
   }
   const readOnly = t.changedWhen?.length === 1 && (t.changedWhen[0] === false || t.changedWhen[0] === 'false');
-  const outScope = (name: string) => (t.register ? withBindings(cx.scope, { [t.register]: { code: name, type: EXEC_RESULT.type, member: (n) => EXEC_RESULT.member!(name, n) } }) : cx.scope);
+  const outScope = (name: string) =>
+    t.register ? withBindings(cx.scope, { [t.register]: { code: name, type: EXEC_RESULT.type, member: (n) => EXEC_RESULT.member!(name, n) } }) : cx.scope;
   const outCond = (src: string | boolean, name: string): string => {
     const c = asBool(cond(src, outScope(name)));
-    if (c.ctx) todo('keyword-unsupported', 'changed_when/failed_when reading other tasks\' results');
+    if (c.ctx) todo('keyword-unsupported', "changed_when/failed_when reading other tasks' results");
     return wrap(c, PREC.arrow + 1);
   };
   const failedWhen = (): void => {
@@ -221,10 +225,13 @@ export function mapCommand(cx: MapCx): Mapped {
   }
 
   const ssh = cx.module('ssh');
-  const sshScope = (name: string) => (t.register ? withBindings(cx.scope, { [t.register]: { code: name, type: SSH_EXEC_RESULT.type, member: (n) => SSH_EXEC_RESULT.member!(name, n) } }) : cx.scope);
+  const sshScope = (name: string) =>
+    t.register
+      ? withBindings(cx.scope, { [t.register]: { code: name, type: SSH_EXEC_RESULT.type, member: (n) => SSH_EXEC_RESULT.member!(name, n) } })
+      : cx.scope;
   const sshCond = (src: string | boolean, name: string): string => {
     const c = asBool(cond(src, sshScope(name)));
-    if (c.ctx) todo('keyword-unsupported', 'changed_when/failed_when reading other tasks\' results');
+    if (c.ctx) todo('keyword-unsupported', "changed_when/failed_when reading other tasks' results");
     return wrap(c, PREC.arrow + 1);
   };
   const hostFailedWhen = (): void => {

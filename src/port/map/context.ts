@@ -53,9 +53,7 @@ export interface MapCx {
 }
 
 /** How generated code renders a `.j2`: a Handlebars file, or a TypeScript function. */
-export type RenderedTemplate =
-  | { kind: 'hbs'; source: string; vars: Val }
-  | { kind: 'ts'; text: Val };
+export type RenderedTemplate = { kind: 'hbs'; source: string; vars: Val } | { kind: 'ts'; text: Val };
 
 export interface Earlier {
   /** A `template:` task whose `dest` a later task reads (k8s `src:`): its rendered text. */

@@ -27,7 +27,11 @@ export function mapAssert(cx: MapCx): Mapped {
   only(cx, ['that', 'msg', 'fail_msg', 'success_msg', 'quiet']);
   const a = cx.task.args;
   const that = Array.isArray(a.that) ? a.that : [a.that];
-  const c = conds(that.map((x) => (typeof x === 'boolean' ? x : String(x))), cx.scope) ?? lit(true);
+  const c =
+    conds(
+      that.map((x) => (typeof x === 'boolean' ? x : String(x))),
+      cx.scope,
+    ) ?? lit(true);
   const msg = a.fail_msg ?? a.msg ?? `assertion failed: ${that.join(' and ')}`;
   const when = conds(cx.task.when, cx.scope);
   const m = asString(translateMsg(msg, cx));
@@ -90,7 +94,10 @@ export function mapWaitFor(cx: MapCx): Mapped {
   if (pv.ctx) todo('module-args', 'port from earlier results');
   const port = pv.type.k === 'number' ? pv.code : raw(`Number(${print(pv.code)})`);
   if (host.ctx) todo('module-args', 'host from earlier results');
-  const opts: [string, Code][] = [['host', raw(host.code)], ['port', port]];
+  const opts: [string, Code][] = [
+    ['host', raw(host.code)],
+    ['port', port],
+  ];
   if (a.timeout !== undefined) opts.push(['timeoutMs', millis(a.timeout, cx.scope)]);
   return { kind: 'task', fn: cx.lib('waitForPort'), options: opts };
 }

@@ -18,13 +18,34 @@ const FACTS: Readonly<Record<string, string>> = { architecture: 'arch', user_id:
 export function factBindings(facts: () => string): Record<string, Binding> {
   const field = (f: string): Binding => ({ code: `ctx.result(${facts()}).${f}`, type: f === 'uid' ? T.number : T.string, prec: PREC.primary, ctx: true });
   // Read whole (`ansible_env | to_json`), they would be helix's HostFacts, not Ansible's.
-  const env: Binding = { get code() { return `ctx.result(${facts()})`; }, type: T.any, ctx: true, member: (n) => (ENV[n] ? field(ENV[n]) : undefined) };
+  const env: Binding = {
+    get code() {
+      return `ctx.result(${facts()})`;
+    },
+    type: T.any,
+    ctx: true,
+    member: (n) => (ENV[n] ? field(ENV[n]) : undefined),
+  };
   const out: Record<string, Binding> = {
     ansible_env: env,
-    ansible_facts: { get code() { return `ctx.result(${facts()})`; }, type: T.any, ctx: true, member: (n) => (n === 'env' ? env : FACTS[n] ? field(FACTS[n]) : undefined) },
+    ansible_facts: {
+      get code() {
+        return `ctx.result(${facts()})`;
+      },
+      type: T.any,
+      ctx: true,
+      member: (n) => (n === 'env' ? env : FACTS[n] ? field(FACTS[n]) : undefined),
+    },
   };
   for (const [fact, f] of Object.entries(FACTS)) {
-    out[`ansible_${fact}`] = { get code() { return field(f).code; }, type: f === 'uid' ? T.number : T.string, prec: PREC.primary, ctx: true };
+    out[`ansible_${fact}`] = {
+      get code() {
+        return field(f).code;
+      },
+      type: f === 'uid' ? T.number : T.string,
+      prec: PREC.primary,
+      ctx: true,
+    };
   }
   return out;
 }

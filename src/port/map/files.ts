@@ -51,7 +51,8 @@ export function mapFile(cx: MapCx): Mapped {
   const a = cx.task.args;
   const key = a.path !== undefined ? 'path' : a.dest !== undefined ? 'dest' : 'name';
   const state = a.state ?? 'file';
-  if (!['directory', 'absent', 'file'].includes(String(state))) todo('module-args', `state: ${String(state)} (ssh.file manages files, directories and absence)`);
+  if (!['directory', 'absent', 'file'].includes(String(state)))
+    todo('module-args', `state: ${String(state)} (ssh.file manages files, directories and absence)`);
   if (state === 'file' && a.mode === undefined && a.owner === undefined && a.group === undefined) todo('module-args', 'state: file with nothing to set');
   const ssh = cx.module('ssh');
   return {
@@ -83,9 +84,18 @@ export function mapCopy(cx: MapCx): Mapped {
   const url = cx.fileUrl(src);
   if (!url) todo('module-args', `src: ${src} not found in files/`);
   // Ansible copies a folder named without a trailing `/` into dest (dest/<name>); ssh.copy copies content.
-  if (url.includes("/', import.meta.url)") && !src.endsWith('/')) todo('module-args', `src: ${src} is a folder without a trailing /: Ansible copies it into dest/<name>`);
-  const dirMode = a.directory_mode !== undefined ? [['dirMode', raw(quote(String(typeof a.directory_mode === 'number' ? `0${a.directory_mode.toString(8)}` : a.directory_mode)))] as [string, Code]] : [];
-  return { kind: 'task', fn: `${ssh}.copy`, options: [['src', raw(url)], pathOption(cx, 'dest', 'dest'), ...modeOption(cx), ...dirMode, ...ownerOptions(cx)], result: FILE_RESULT };
+  if (url.includes("/', import.meta.url)") && !src.endsWith('/'))
+    todo('module-args', `src: ${src} is a folder without a trailing /: Ansible copies it into dest/<name>`);
+  const dirMode =
+    a.directory_mode !== undefined
+      ? [['dirMode', raw(quote(String(typeof a.directory_mode === 'number' ? `0${a.directory_mode.toString(8)}` : a.directory_mode)))] as [string, Code]]
+      : [];
+  return {
+    kind: 'task',
+    fn: `${ssh}.copy`,
+    options: [['src', raw(url)], pathOption(cx, 'dest', 'dest'), ...modeOption(cx), ...dirMode, ...ownerOptions(cx)],
+    result: FILE_RESULT,
+  };
 }
 
 /** `lineinfile` → `ssh.line` (regexps become RegExp literals). */
@@ -128,7 +138,10 @@ export function mapTemplate(cx: MapCx, appliedLater: boolean): Mapped {
   if (!ref) todo('template-unsupported', `template ${src} not found`);
   const rendered = cx.renderTemplate(ref);
   if (appliedLater && typeof a.dest === 'string') {
-    cx.earlier.renderedFiles.set(a.dest, rendered.kind === 'hbs' ? { text: rendered.vars, hbs: { source: rendered.source, vars: rendered.vars } } : { text: rendered.text });
+    cx.earlier.renderedFiles.set(
+      a.dest,
+      rendered.kind === 'hbs' ? { text: rendered.vars, hbs: { source: rendered.source, vars: rendered.vars } } : { text: rendered.text },
+    );
     return { kind: 'inline', lines: [`// rendered by the k8s task that applies ${a.dest}`] };
   }
   remoteOnly(cx, 'template');
@@ -139,14 +152,25 @@ export function mapTemplate(cx: MapCx, appliedLater: boolean): Mapped {
     return {
       kind: 'task',
       fn: `${ssh}.template`,
-      options: [pathOption(cx, 'dest', 'path'), ['src', raw(srcEntries ? srcEntries[1]! : rendered.source)], ['vars', vars], ...modeOption(cx), ...ownerOptions(cx)],
+      options: [
+        pathOption(cx, 'dest', 'path'),
+        ['src', raw(srcEntries ? srcEntries[1]! : rendered.source)],
+        ['vars', vars],
+        ...modeOption(cx),
+        ...ownerOptions(cx),
+      ],
       result: FILE_RESULT,
     };
   }
   return {
     kind: 'task',
     fn: `${ssh}.file`,
-    options: [pathOption(cx, 'dest', 'path'), ['content', rendered.text.ctx ? arrow('(ctx)', rendered.text.code) : rendered.text.code], ...modeOption(cx), ...ownerOptions(cx)],
+    options: [
+      pathOption(cx, 'dest', 'path'),
+      ['content', rendered.text.ctx ? arrow('(ctx)', rendered.text.code) : rendered.text.code],
+      ...modeOption(cx),
+      ...ownerOptions(cx),
+    ],
     result: FILE_RESULT,
   };
 }
@@ -193,7 +217,12 @@ export function mapSlurp(cx: MapCx): Mapped {
     options: [['argv', raw(p.ctx ? `(ctx) => ['cat', ${p.code}]` : `['cat', ${p.code}]`)]],
     result: {
       type: T.any,
-      member: (r, n) => (n === 'content' ? { code: `Buffer.from(${r}.stdout).toString('base64')`, type: T.string } : n === 'source' ? { code: p.code, type: T.string } : undefined),
+      member: (r, n) =>
+        n === 'content'
+          ? { code: `Buffer.from(${r}.stdout).toString('base64')`, type: T.string }
+          : n === 'source'
+            ? { code: p.code, type: T.string }
+            : undefined,
     },
   };
 }
@@ -230,7 +259,15 @@ export function mapStat(cx: MapCx): Mapped {
       member: (r, n) => {
         if (n !== 'stat') return undefined;
         const ctx = /\bctx\b/.test(r);
-        return { code: r, type: T.any, ctx, member: (f) => { const b = STAT_FIELDS[f]?.(r); return b && { ...b, ctx }; } };
+        return {
+          code: r,
+          type: T.any,
+          ctx,
+          member: (f) => {
+            const b = STAT_FIELDS[f]?.(r);
+            return b && { ...b, ctx };
+          },
+        };
       },
     },
   };

@@ -21,7 +21,24 @@ export function mapHelmRepository(cx: MapCx): Mapped {
 export function mapHelm(cx: MapCx): Mapped {
   only(
     cx,
-    ['name', 'release_name', 'chart_ref', 'chart_repo_url', 'chart_version', 'release_namespace', 'namespace', 'values', 'values_files', 'create_namespace', 'wait', 'wait_timeout', 'timeout', 'release_state', 'state', 'skip_crds'],
+    [
+      'name',
+      'release_name',
+      'chart_ref',
+      'chart_repo_url',
+      'chart_version',
+      'release_namespace',
+      'namespace',
+      'values',
+      'values_files',
+      'create_namespace',
+      'wait',
+      'wait_timeout',
+      'timeout',
+      'release_state',
+      'state',
+      'skip_crds',
+    ],
     ['kubeconfig', 'context', 'update_repo_cache', 'force', 'reset_values', 'reuse_values', 'atomic', 'binary_path', 'validate_certs', 'purge'],
   );
   const a = cx.task.args;
@@ -36,7 +53,12 @@ export function mapHelm(cx: MapCx): Mapped {
   if (ns.ctx) todo('module-args', 'a namespace from earlier results');
   const state = a.release_state ?? a.state ?? 'present';
   if (state === 'absent') {
-    return { kind: 'task', fn: `${helm}.uninstall`, name: raw(name.code), options: [['namespace', raw(ns.code)], ...(staticBool(cx, 'wait') ? [['wait', raw('true')] as [string, Code]] : [])] };
+    return {
+      kind: 'task',
+      fn: `${helm}.uninstall`,
+      name: raw(name.code),
+      options: [['namespace', raw(ns.code)], ...(staticBool(cx, 'wait') ? [['wait', raw('true')] as [string, Code]] : [])],
+    };
   }
   if (state !== 'present') todo('module-args', `release_state: ${String(state)}`);
   if (a.values_files !== undefined) todo('module-args', 'values_files: read them into values in TypeScript');

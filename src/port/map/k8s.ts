@@ -5,22 +5,59 @@ import { type MapCx, type Mapped, type ResultShape, input, millis, only, staticB
 
 /** apiVersion of kinds named without one (`k8s: kind: Namespace name: x`). */
 const API_VERSIONS: Record<string, string> = {
-  Namespace: 'v1', ConfigMap: 'v1', Secret: 'v1', Service: 'v1', ServiceAccount: 'v1', PersistentVolumeClaim: 'v1',
-  PersistentVolume: 'v1', Pod: 'v1', Endpoints: 'v1', LimitRange: 'v1', ResourceQuota: 'v1', Node: 'v1',
-  Deployment: 'apps/v1', StatefulSet: 'apps/v1', DaemonSet: 'apps/v1', ReplicaSet: 'apps/v1',
-  Job: 'batch/v1', CronJob: 'batch/v1', Ingress: 'networking.k8s.io/v1', NetworkPolicy: 'networking.k8s.io/v1',
-  Role: 'rbac.authorization.k8s.io/v1', RoleBinding: 'rbac.authorization.k8s.io/v1',
-  ClusterRole: 'rbac.authorization.k8s.io/v1', ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
-  HTTPRoute: 'gateway.networking.k8s.io/v1', StorageClass: 'storage.k8s.io/v1', CustomResourceDefinition: 'apiextensions.k8s.io/v1',
-  PodDisruptionBudget: 'policy/v1', HorizontalPodAutoscaler: 'autoscaling/v2',
+  Namespace: 'v1',
+  ConfigMap: 'v1',
+  Secret: 'v1',
+  Service: 'v1',
+  ServiceAccount: 'v1',
+  PersistentVolumeClaim: 'v1',
+  PersistentVolume: 'v1',
+  Pod: 'v1',
+  Endpoints: 'v1',
+  LimitRange: 'v1',
+  ResourceQuota: 'v1',
+  Node: 'v1',
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+  Job: 'batch/v1',
+  CronJob: 'batch/v1',
+  Ingress: 'networking.k8s.io/v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
+  Role: 'rbac.authorization.k8s.io/v1',
+  RoleBinding: 'rbac.authorization.k8s.io/v1',
+  ClusterRole: 'rbac.authorization.k8s.io/v1',
+  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
+  HTTPRoute: 'gateway.networking.k8s.io/v1',
+  StorageClass: 'storage.k8s.io/v1',
+  CustomResourceDefinition: 'apiextensions.k8s.io/v1',
+  PodDisruptionBudget: 'policy/v1',
+  HorizontalPodAutoscaler: 'autoscaling/v2',
 };
 
 /** Connection arguments: helix reads the cluster from the inventory (`kubernetes:`), once per run. */
-const CONNECTION = ['kubeconfig', 'context', 'host', 'api_key', 'validate_certs', 'verify_ssl', 'ca_cert', 'client_cert', 'client_key', 'username', 'password', 'proxy', 'persist_config', 'impersonate_user'];
+const CONNECTION = [
+  'kubeconfig',
+  'context',
+  'host',
+  'api_key',
+  'validate_certs',
+  'verify_ssl',
+  'ca_cert',
+  'client_cert',
+  'client_key',
+  'username',
+  'password',
+  'proxy',
+  'persist_config',
+  'impersonate_user',
+];
 /** Apply tuning helix does not need: it always applies server-side with field manager `helix`. */
 const APPLY_TUNING = ['apply', 'merge_type', 'server_side_apply', 'validate', 'continue_on_error', 'generate_name'];
 
-const TEMPLATE_LOOKUP = /^\s*\{\{-?\s*lookup\(\s*['"](?:ansible\.builtin\.)?template['"]\s*,\s*['"]([^'"{}]+)['"]\s*\)\s*(\|\s*(from_yaml_all|from_yaml)\s*)?-?\}\}\s*$/;
+const TEMPLATE_LOOKUP =
+  /^\s*\{\{-?\s*lookup\(\s*['"](?:ansible\.builtin\.)?template['"]\s*,\s*['"]([^'"{}]+)['"]\s*\)\s*(\|\s*(from_yaml_all|from_yaml)\s*)?-?\}\}\s*$/;
 
 /** `k8s.apply`'s result (`KubeObject[]`) read the way Ansible's `result` reads. */
 const APPLY_RESULT: ResultShape = {
@@ -66,7 +103,8 @@ function source(cx: MapCx): [string, Code] | undefined {
   }
   if (a.template !== undefined) {
     const t = a.template;
-    const path = typeof t === 'string' ? t : typeof t === 'object' && t && typeof (t as { path?: unknown }).path === 'string' ? (t as { path: string }).path : undefined;
+    const path =
+      typeof t === 'string' ? t : typeof t === 'object' && t && typeof (t as { path?: unknown }).path === 'string' ? (t as { path: string }).path : undefined;
     if (!path || /\{\{/.test(path)) todo('module-args', 'template: a computed template path');
     return fromTemplate(cx, path);
   }
@@ -101,7 +139,10 @@ function refuseGenerateName(d: unknown): void {
   if (typeof meta !== 'object' || meta === null) return;
   const m = meta as { name?: unknown; generateName?: unknown };
   if (m.generateName !== undefined && m.name === undefined) {
-    todo('module-args', `metadata.generateName ${String(m.generateName)}: helix applies objects by name (server-side apply), and a server-made name creates a new object each run; give it a name`);
+    todo(
+      'module-args',
+      `metadata.generateName ${String(m.generateName)}: helix applies objects by name (server-side apply), and a server-made name creates a new object each run; give it a name`,
+    );
   }
 }
 
@@ -159,12 +200,11 @@ function listOptions(cx: MapCx): (readonly [string, Code])[] {
   const kind = str(a.kind, cx.scope);
   const apiVersion = a.api_version ?? a.apiVersion ?? (kind.literal ? API_VERSIONS[kind.literal] : undefined);
   if (apiVersion === undefined) todo('module-args', `api_version is needed for kind ${kind.literal ?? kind.code}`);
-  const parts: (readonly [string, Code])[] = [
-    ['apiVersion', raw(str(apiVersion, cx.scope).code)],
-    ['kind', raw(kind.code)],
-    ...namespaceOption(cx),
-  ];
-  for (const [key, opt] of [['label_selectors', 'labelSelector'], ['field_selectors', 'fieldSelector']] as const) {
+  const parts: (readonly [string, Code])[] = [['apiVersion', raw(str(apiVersion, cx.scope).code)], ['kind', raw(kind.code)], ...namespaceOption(cx)];
+  for (const [key, opt] of [
+    ['label_selectors', 'labelSelector'],
+    ['field_selectors', 'fieldSelector'],
+  ] as const) {
     const v = a[key];
     if (v === undefined) continue;
     const list = Array.isArray(v) ? v.map(String) : [String(v)];
@@ -189,14 +229,36 @@ function namespaceOption(cx: MapCx): (readonly [string, Code])[] {
 }
 
 function dropConnection(cx: MapCx): void {
-  if (CONNECTION.some((k) => cx.task.args[k] !== undefined)) cx.note('kubeconfig/context arguments dropped: helix reads the cluster from the inventory (`kubernetes:`)');
+  if (CONNECTION.some((k) => cx.task.args[k] !== undefined))
+    cx.note('kubeconfig/context arguments dropped: helix reads the cluster from the inventory (`kubernetes:`)');
 }
 
 /** `kubernetes.core.k8s`: state present → `k8s.apply`, absent → `k8s.remove`. */
 export function mapK8s(cx: MapCx): Mapped {
   const a = cx.task.args;
   const state = a.state ?? 'present';
-  only(cx, ['state', 'definition', 'resource_definition', 'src', 'template', 'namespace', 'name', 'kind', 'api_version', 'apiVersion', 'wait', 'wait_condition', 'wait_timeout', 'wait_sleep', 'force', 'delete_options'], [...CONNECTION, ...APPLY_TUNING]);
+  only(
+    cx,
+    [
+      'state',
+      'definition',
+      'resource_definition',
+      'src',
+      'template',
+      'namespace',
+      'name',
+      'kind',
+      'api_version',
+      'apiVersion',
+      'wait',
+      'wait_condition',
+      'wait_timeout',
+      'wait_sleep',
+      'force',
+      'delete_options',
+    ],
+    [...CONNECTION, ...APPLY_TUNING],
+  );
   dropConnection(cx);
   const k8s = cx.module('k8s');
   if (state === 'absent') {
@@ -218,7 +280,14 @@ export function mapK8s(cx: MapCx): Mapped {
     // `k8s: kind: Namespace name: x`: the minimal object.
     const get = (k: string): Code => r.find(([n]) => n === k)![1];
     const ns = r.find(([n]) => n === 'namespace');
-    src = ['manifest', obj([['apiVersion', get('apiVersion')], ['kind', get('kind')], ['metadata', obj([['name', get('name')], ...(ns ? [['namespace', ns[1]] as const] : [])])]])];
+    src = [
+      'manifest',
+      obj([
+        ['apiVersion', get('apiVersion')],
+        ['kind', get('kind')],
+        ['metadata', obj([['name', get('name')], ...(ns ? [['namespace', ns[1]] as const] : [])])],
+      ]),
+    ];
     const options: (readonly [string, Code])[] = [src];
     return { kind: 'task', fn: `${k8s}.apply`, options, result: APPLY_RESULT };
   }
@@ -239,7 +308,11 @@ export function mapK8s(cx: MapCx): Mapped {
 /** `k8s_info`: one named object → `k8s.get` (or `k8s.wait` with `wait:`); selectors have no task. */
 export function mapK8sInfo(cx: MapCx): Mapped {
   const a = cx.task.args;
-  only(cx, ['kind', 'name', 'namespace', 'api_version', 'apiVersion', 'wait', 'wait_condition', 'wait_timeout', 'wait_sleep'], [...CONNECTION, 'label_selectors', 'field_selectors']);
+  only(
+    cx,
+    ['kind', 'name', 'namespace', 'api_version', 'apiVersion', 'wait', 'wait_condition', 'wait_timeout', 'wait_sleep'],
+    [...CONNECTION, 'label_selectors', 'field_selectors'],
+  );
   dropConnection(cx);
   const k8s = cx.module('k8s');
   if (a.label_selectors !== undefined || a.field_selectors !== undefined || a.name === undefined) {

@@ -17,8 +17,22 @@ import { type MapCx, type Mapped, str, todo, value } from './context.ts';
 const TOKEN = /^(.*?)\/realms\/([^/]+)\/protocol\/openid-connect\/token\/?$/;
 const ADMIN = /^(.*?)\/admin\/realms(?:\/([^/?]+))?(\/[^?]*)?(?:\?(.*))?$/;
 const CLIENT_FIELDS = new Set([
-  'clientId', 'name', 'description', 'enabled', 'publicClient', 'standardFlowEnabled', 'implicitFlowEnabled',
-  'directAccessGrantsEnabled', 'serviceAccountsEnabled', 'redirectUris', 'webOrigins', 'rootUrl', 'baseUrl', 'attributes', 'secret', 'protocol',
+  'clientId',
+  'name',
+  'description',
+  'enabled',
+  'publicClient',
+  'standardFlowEnabled',
+  'implicitFlowEnabled',
+  'directAccessGrantsEnabled',
+  'serviceAccountsEnabled',
+  'redirectUris',
+  'webOrigins',
+  'rootUrl',
+  'baseUrl',
+  'attributes',
+  'secret',
+  'protocol',
 ]);
 
 function method(cx: MapCx): string {
@@ -63,7 +77,8 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   if (typeof a.url !== 'string') return undefined;
   const url = a.url;
   const m = method(cx);
-  if (a.validate_certs !== undefined) cx.note('validate_certs: helix verifies TLS unless the inventory lists the target under `tls.targets` with `{ verify: false }`');
+  if (a.validate_certs !== undefined)
+    cx.note('validate_certs: helix verifies TLS unless the inventory lists the target under `tls.targets` with `{ verify: false }`');
 
   const token = TOKEN.exec(url);
   if (token && m === 'POST') {
@@ -74,7 +89,12 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const pw = typeof b.password === 'string' ? /^\s*\{\{\s*(\w+)\s*\}\}\s*$/.exec(b.password) : null;
     if (pw) cx.scope.note(pw[1]!, 'secret');
     const password = translateString(String(b.password), cx.scope);
-    const passwordCode = password.type.k === 'secret' ? (password.opt ? `${wrap(password, PREC.primary)}!` : password.code) : `new ${cx.helix('Secret')}(${str(b.password, cx.scope).code})`;
+    const passwordCode =
+      password.type.k === 'secret'
+        ? password.opt
+          ? `${wrap(password, PREC.primary)}!`
+          : password.code
+        : `new ${cx.helix('Secret')}(${str(b.password, cx.scope).code})`;
     if (password.ctx) todo('module-args', 'the admin password comes from an earlier result');
     const base = str(token[1]!, cx.scope);
     const username = str(b.username, cx.scope);
@@ -93,7 +113,10 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     };
     return {
       kind: 'inline',
-      lines: [`// The admin token request: keycloak tasks log in with this connection themselves.`, `const ${id}: ${KA}.KeycloakAdmin = { ${fields.join(', ')} };`],
+      lines: [
+        `// The admin token request: keycloak tasks log in with this connection themselves.`,
+        `const ${id}: ${KA}.KeycloakAdmin = { ${fields.join(', ')} };`,
+      ],
       binding: { name: cx.task.register!, value: binding },
     };
   }
@@ -106,13 +129,19 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   const path = admin[3] ?? '';
   const query = admin[4] ?? '';
   const realm = (): Code => raw(str(decodeURIComponent(realmSeg ?? ''), cx.scope).code);
-  const common = (): [string, Code][] => [['admin', raw(who)], ['realm', realm()]];
+  const common = (): [string, Code][] => [
+    ['admin', raw(who)],
+    ['realm', realm()],
+  ];
   const b = body(cx);
 
   // POST /admin/realms {realm: x} → keycloak.realm
   if (!realmSeg && m === 'POST' && b?.realm !== undefined) {
     const { realm: r, enabled, displayName, ...settings } = b;
-    const opts: [string, Code][] = [['admin', raw(who)], ['realm', raw(str(r, cx.scope).code)]];
+    const opts: [string, Code][] = [
+      ['admin', raw(who)],
+      ['realm', raw(str(r, cx.scope).code)],
+    ];
     if (enabled !== undefined) opts.push(['enabled', value(enabled, cx.scope).code]);
     if (displayName !== undefined) opts.push(['displayName', raw(str(displayName, cx.scope).code)]);
     if (Object.keys(settings).length) opts.push(['settings', value(settings, cx.scope).code]);
@@ -164,7 +193,12 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
             binding: {
               name: cx.task.register,
               // `found.json` reads as the one client, addressed by clientId; `json[0].id` as its clientId.
-              value: { code: `[${clientId.code}]`, type: T.array(T.any), member: (n) => (n === 'json' ? { code: `[${clientId.code}]`, type: T.array(T.string), member: (i) => (i === '0' ? entry : undefined) } : undefined) },
+              value: {
+                code: `[${clientId.code}]`,
+                type: T.array(T.any),
+                member: (n) =>
+                  n === 'json' ? { code: `[${clientId.code}]`, type: T.array(T.string), member: (i) => (i === '0' ? entry : undefined) } : undefined,
+              },
             },
           }
         : {}),
@@ -181,7 +215,11 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
         kind: 'task',
         fn: `${kc}.clientSecret`,
         options: base,
-        result: { type: T.secret, member: (r, n) => (n === 'json' ? { code: r, type: T.any, ctx: true, member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: true } : undefined) } : undefined) },
+        result: {
+          type: T.secret,
+          member: (r, n) =>
+            n === 'json' ? { code: r, type: T.any, ctx: true, member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: true } : undefined) } : undefined,
+        },
       };
     }
     if (rest === '/protocol-mappers/models' && m === 'POST' && b) {
@@ -228,4 +266,3 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   }
   todo('module-args', `Keycloak admin API ${m} ${path || '/'} has no keycloak task`);
 }
-

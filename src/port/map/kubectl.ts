@@ -6,19 +6,37 @@ import { type MapCx, type Mapped, str, todo } from './context.ts';
 import { how, shellWords } from './command.ts';
 
 const KINDS: Record<string, [string, string]> = {
-  ns: ['v1', 'Namespace'], namespace: ['v1', 'Namespace'], namespaces: ['v1', 'Namespace'],
-  cm: ['v1', 'ConfigMap'], configmap: ['v1', 'ConfigMap'], configmaps: ['v1', 'ConfigMap'],
-  secret: ['v1', 'Secret'], secrets: ['v1', 'Secret'],
-  svc: ['v1', 'Service'], service: ['v1', 'Service'], services: ['v1', 'Service'],
-  sa: ['v1', 'ServiceAccount'], serviceaccount: ['v1', 'ServiceAccount'],
-  pvc: ['v1', 'PersistentVolumeClaim'], persistentvolumeclaim: ['v1', 'PersistentVolumeClaim'],
-  pod: ['v1', 'Pod'], pods: ['v1', 'Pod'],
-  deploy: ['apps/v1', 'Deployment'], deployment: ['apps/v1', 'Deployment'], deployments: ['apps/v1', 'Deployment'],
-  sts: ['apps/v1', 'StatefulSet'], statefulset: ['apps/v1', 'StatefulSet'],
-  ds: ['apps/v1', 'DaemonSet'], daemonset: ['apps/v1', 'DaemonSet'],
-  job: ['batch/v1', 'Job'], jobs: ['batch/v1', 'Job'], cronjob: ['batch/v1', 'CronJob'],
-  ing: ['networking.k8s.io/v1', 'Ingress'], ingress: ['networking.k8s.io/v1', 'Ingress'],
-  httproute: ['gateway.networking.k8s.io/v1', 'HTTPRoute'], httproutes: ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
+  ns: ['v1', 'Namespace'],
+  namespace: ['v1', 'Namespace'],
+  namespaces: ['v1', 'Namespace'],
+  cm: ['v1', 'ConfigMap'],
+  configmap: ['v1', 'ConfigMap'],
+  configmaps: ['v1', 'ConfigMap'],
+  secret: ['v1', 'Secret'],
+  secrets: ['v1', 'Secret'],
+  svc: ['v1', 'Service'],
+  service: ['v1', 'Service'],
+  services: ['v1', 'Service'],
+  sa: ['v1', 'ServiceAccount'],
+  serviceaccount: ['v1', 'ServiceAccount'],
+  pvc: ['v1', 'PersistentVolumeClaim'],
+  persistentvolumeclaim: ['v1', 'PersistentVolumeClaim'],
+  pod: ['v1', 'Pod'],
+  pods: ['v1', 'Pod'],
+  deploy: ['apps/v1', 'Deployment'],
+  deployment: ['apps/v1', 'Deployment'],
+  deployments: ['apps/v1', 'Deployment'],
+  sts: ['apps/v1', 'StatefulSet'],
+  statefulset: ['apps/v1', 'StatefulSet'],
+  ds: ['apps/v1', 'DaemonSet'],
+  daemonset: ['apps/v1', 'DaemonSet'],
+  job: ['batch/v1', 'Job'],
+  jobs: ['batch/v1', 'Job'],
+  cronjob: ['batch/v1', 'CronJob'],
+  ing: ['networking.k8s.io/v1', 'Ingress'],
+  ingress: ['networking.k8s.io/v1', 'Ingress'],
+  httproute: ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
+  httproutes: ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
 };
 
 interface Cli {
@@ -102,7 +120,13 @@ export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
     const text = str(dedent(body), cx.scope);
     cx.note('kubectl apply with a heredoc became k8s.apply (server-side apply, real diffs)');
     const k8s = cx.module('k8s');
-    return { kind: 'task', fn: `${k8s}.apply`, options: [['manifests', text.ctx ? arrow('(ctx)', arr([raw(text.code)])) : arr([raw(text.code)])], ...ns(cx, cli)], result: { type: T.array(T.any) }, handled: ['changedWhen', 'environment'] };
+    return {
+      kind: 'task',
+      fn: `${k8s}.apply`,
+      options: [['manifests', text.ctx ? arrow('(ctx)', arr([raw(text.code)])) : arr([raw(text.code)])], ...ns(cx, cli)],
+      result: { type: T.array(T.any) },
+      handled: ['changedWhen', 'environment'],
+    };
   }
   const words = shellWords(line, how(cx));
   if (!words) return undefined;
@@ -118,7 +142,13 @@ export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
         return {
           kind: 'task',
           fn: `${k8s()}.remove`,
-          options: [['apiVersion', raw(quote(t.apiVersion))], ['kind', raw(quote(t.kind))], ['name', t.name], ...ns(cx, cli), ['wait', raw(String(waitFlag !== 'false'))]],
+          options: [
+            ['apiVersion', raw(quote(t.apiVersion))],
+            ['kind', raw(quote(t.kind))],
+            ['name', t.name],
+            ...ns(cx, cli),
+            ['wait', raw(String(waitFlag !== 'false'))],
+          ],
           result: { type: T.array(T.any) },
           handled: ['changedWhen', 'failedWhen', 'environment'],
         };
@@ -138,7 +168,14 @@ export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
         return {
           kind: 'task',
           fn: `${k8s()}.wait`,
-          options: [['apiVersion', raw(quote(t.apiVersion))], ['kind', raw(quote(t.kind))], ['name', t.name], ...ns(cx, cli), ['for', waitFor], ...timeout.map((c) => ['timeoutMs', c] as [string, Code])],
+          options: [
+            ['apiVersion', raw(quote(t.apiVersion))],
+            ['kind', raw(quote(t.kind))],
+            ['name', t.name],
+            ...ns(cx, cli),
+            ['for', waitFor],
+            ...timeout.map((c) => ['timeoutMs', c] as [string, Code]),
+          ],
           result: GET_RESULT,
           handled: ['changedWhen', 'environment'],
         };
@@ -163,7 +200,8 @@ export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
   }
   if (words[0] && /(^|\/)helm$/.test(words[0])) {
     const cli = parse(words.slice(1));
-    if (cli.args[0] === 'repo' && cli.args[1] === 'update') return { kind: 'dropped', why: 'helm repo update (helm.release reads the chart from its repo URL)' };
+    if (cli.args[0] === 'repo' && cli.args[1] === 'update')
+      return { kind: 'dropped', why: 'helm repo update (helm.release reads the chart from its repo URL)' };
     if (cli.args[0] === 'repo' && cli.args[1] === 'add' && cli.args[2] && cli.args[3]) {
       cx.earlier.helmRepos.set(cli.args[2], cli.args[3]);
       return { kind: 'dropped', why: `helm repo add ${cli.args[2]} (helm.release takes the repo URL itself)` };
@@ -172,7 +210,13 @@ export function recogniseCli(cx: MapCx, line: string): Mapped | undefined {
       const namespace = ns(cx, cli);
       if (!namespace.length) return undefined;
       const helm = cx.module('helm');
-      return { kind: 'task', fn: `${helm}.uninstall`, name: raw(str(cli.args[1], cx.scope).code), options: namespace, handled: ['changedWhen', 'failedWhen', 'environment'] };
+      return {
+        kind: 'task',
+        fn: `${helm}.uninstall`,
+        name: raw(str(cli.args[1], cx.scope).code),
+        options: namespace,
+        handled: ['changedWhen', 'failedWhen', 'environment'],
+      };
     }
   }
   return undefined;

@@ -7,8 +7,14 @@ export function mapPackage(cx: MapCx): Mapped {
   const t = cx.task;
   const a = t.args;
   const pip = t.module === 'pip';
-  only(cx, pip ? ['name', 'state', 'executable', 'virtualenv', 'version'] : ['name', 'pkg', 'state', 'update_cache', 'cache_valid_time'], ['install_recommends', 'force_apt_get', 'extra_args', 'virtualenv_command', 'lock_timeout']);
-  if (cx.local && t.delegateTo) todo('keyword-unsupported', 'a package on this machine (ssh.pkg acts on the play\'s host)');
+  only(cx, pip ? ['name', 'state', 'executable', 'virtualenv', 'version'] : ['name', 'pkg', 'state', 'update_cache', 'cache_valid_time'], [
+    'install_recommends',
+    'force_apt_get',
+    'extra_args',
+    'virtualenv_command',
+    'lock_timeout',
+  ]);
+  if (cx.local && t.delegateTo) todo('keyword-unsupported', "a package on this machine (ssh.pkg acts on the play's host)");
   const names = a.name ?? a.pkg;
   if (names === undefined) todo('module-args', 'no package name');
   const list = typeof names === 'string' && !/\{\{/.test(names) ? names.split(',').map((n) => n.trim()) : names;
@@ -47,5 +53,12 @@ export function mapService(cx: MapCx): Mapped {
   const name = str(a.name, cx.scope);
   if (name.ctx) todo('module-args', 'a service named from earlier results');
   const ssh = cx.module('ssh');
-  return { kind: 'task', fn: `${ssh}.service`, options: [['service', raw(name.code)], ['state', raw(quote(String(a.state)))]] };
+  return {
+    kind: 'task',
+    fn: `${ssh}.service`,
+    options: [
+      ['service', raw(name.code)],
+      ['state', raw(quote(String(a.state)))],
+    ],
+  };
 }

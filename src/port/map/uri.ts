@@ -42,7 +42,14 @@ function waitStatus(cx: MapCx): Code | undefined {
   const re = new RegExp(`^\\s*${t.register}\\.status\\s*(?:==\\s*(\\d+)|in\\s*\\[([\\d,\\s]+)\\])\\s*$`);
   const m = re.exec(t.until);
   if (!m) return undefined;
-  return raw(m[1] ? m[1] : `[${m[2]!.split(',').map((x) => x.trim()).join(', ')}]`);
+  return raw(
+    m[1]
+      ? m[1]
+      : `[${m[2]!
+          .split(',')
+          .map((x) => x.trim())
+          .join(', ')}]`,
+  );
 }
 
 /**
@@ -57,11 +64,28 @@ export function mapUri(cx: MapCx): Mapped {
   const a = t.args;
   only(
     cx,
-    ['url', 'method', 'headers', 'body', 'body_format', 'status_code', 'timeout', 'user', 'url_username', 'password', 'url_password', 'force_basic_auth', 'creates', 'removes'],
+    [
+      'url',
+      'method',
+      'headers',
+      'body',
+      'body_format',
+      'status_code',
+      'timeout',
+      'user',
+      'url_username',
+      'password',
+      'url_password',
+      'force_basic_auth',
+      'creates',
+      'removes',
+    ],
     ['return_content', 'validate_certs', 'follow_redirects', 'use_proxy'],
   );
-  if (a.validate_certs !== undefined) cx.note('validate_certs: helix verifies TLS unless the inventory lists the target under `tls.targets` with `{ verify: false }`');
-  if (a.follow_redirects !== undefined && a.follow_redirects !== 'none' && a.follow_redirects !== false) cx.note('follow_redirects: helix never follows redirects (so they can be asserted)');
+  if (a.validate_certs !== undefined)
+    cx.note('validate_certs: helix verifies TLS unless the inventory lists the target under `tls.targets` with `{ verify: false }`');
+  if (a.follow_redirects !== undefined && a.follow_redirects !== 'none' && a.follow_redirects !== false)
+    cx.note('follow_redirects: helix never follows redirects (so they can be asserted)');
   const http = cx.module('http');
   const method = String(a.method ?? 'GET').toUpperCase();
   const url = str(a.url, cx.scope);

@@ -71,15 +71,33 @@ export interface NormBroken {
 export type Norm = NormTask | NormBlock | NormBroken;
 
 const strList = (v: unknown): string[] =>
-  v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  v === undefined || v === null
+    ? []
+    : Array.isArray(v)
+      ? v.map(String)
+      : String(v)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
 
 const conds = (v: unknown): (string | boolean)[] =>
   v === undefined || v === null ? [] : Array.isArray(v) ? v.map((c) => (typeof c === 'boolean' ? c : String(c))) : [typeof v === 'boolean' ? v : String(v)];
 
 function keywords(d: Record<string, unknown>, handled: Set<string>): Keywords {
   const known = new Set([
-    'name', 'when', 'tags', 'vars', 'become', 'become_user', 'delegate_to', 'run_once', 'ignore_errors', 'no_log',
-    'environment', 'check_mode', ...handled,
+    'name',
+    'when',
+    'tags',
+    'vars',
+    'become',
+    'become_user',
+    'delegate_to',
+    'run_once',
+    'ignore_errors',
+    'no_log',
+    'environment',
+    'check_mode',
+    ...handled,
   ]);
   const ignored = Object.keys(d).filter((k) => TASK_KEYWORDS.has(k) && !known.has(k) && !isLoopKeyword(k));
   return {
@@ -166,7 +184,10 @@ export function normalise(t: SourceTask): Norm {
   } else args = raw === null || raw === undefined ? {} : { _raw_params: raw };
   if (d.args && typeof d.args === 'object') args = { ...args, ...(d.args as Record<string, unknown>) };
 
-  const kw = keywords(d, new Set(['action', 'local_action', 'args', 'register', 'until', 'retries', 'delay', 'failed_when', 'changed_when', 'notify', 'listen', 'loop_control']));
+  const kw = keywords(
+    d,
+    new Set(['action', 'local_action', 'args', 'register', 'until', 'retries', 'delay', 'failed_when', 'changed_when', 'notify', 'listen', 'loop_control']),
+  );
   const loop = readLoop(d);
   return {
     type: 'task',

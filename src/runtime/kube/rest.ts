@@ -5,7 +5,8 @@ import type { KubeRequest, Transport } from './transport.ts';
 export class KubeStatusError extends HelixError {
   readonly status: number;
   constructor(what: string, status: number, body: unknown) {
-    const message = body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : '';
+    const message =
+      body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : '';
     super(`${what}: ${status}${message ? ` ${message.split('\n')[0]!.slice(0, 300)}` : ''}`);
     this.status = status;
   }

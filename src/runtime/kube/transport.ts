@@ -175,7 +175,14 @@ export function kubeTransport(conn: KubeConnection): KubeHttp {
       const opts: https.RequestOptions = { headers: {} };
       await (await legacy)(opts);
       agent ??= opts.agent as http.Agent | undefined;
-      return { ...(agent ? { agent } : {}), headers: { ...(opts.headers as http.OutgoingHttpHeaders), ...headers, ...(opts.auth ? { authorization: `Basic ${Buffer.from(opts.auth).toString('base64')}` } : {}) } };
+      return {
+        ...(agent ? { agent } : {}),
+        headers: {
+          ...(opts.headers as http.OutgoingHttpHeaders),
+          ...headers,
+          ...(opts.auth ? { authorization: `Basic ${Buffer.from(opts.auth).toString('base64')}` } : {}),
+        },
+      };
     }
     const exec = await credential();
     const token = exec?.token ?? (await bearer());
@@ -198,24 +205,28 @@ export function kubeTransport(conn: KubeConnection): KubeHttp {
     }
     const mod = url.protocol === 'http:' ? http : https;
     return new Promise<KubeResponse>((resolve, reject) => {
-      const r = mod.request(url, { method: req.method, headers, ...(a ? { agent: a } : {}), timeout: REQUEST_TIMEOUT_MS, ...(signal ? { signal } : {}) }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          if (/json/.test(String(res.headers['content-type'] ?? ''))) {
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = text;
+      const r = mod.request(
+        url,
+        { method: req.method, headers, ...(a ? { agent: a } : {}), timeout: REQUEST_TIMEOUT_MS, ...(signal ? { signal } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            if (/json/.test(String(res.headers['content-type'] ?? ''))) {
+              try {
+                body = JSON.parse(text);
+              } catch {
+                body = text;
+              }
             }
-          }
-          const ra = Number(res.headers['retry-after']);
-          resolve({ status: res.statusCode ?? 0, body, ...(Number.isFinite(ra) && ra > 0 ? { retryAfter: ra } : {}) });
-        });
-      });
+            const ra = Number(res.headers['retry-after']);
+            resolve({ status: res.statusCode ?? 0, body, ...(Number.isFinite(ra) && ra > 0 ? { retryAfter: ra } : {}) });
+          });
+        },
+      );
       r.on('timeout', () => r.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
       r.on('error', reject);
       r.end(payload);

@@ -97,7 +97,9 @@ export class FileJournal implements Journal {
     const file = join(this.#dir, `${String(record.seq).padStart(6, '0')}.json`);
     writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
-    const all = readdirSync(this.#dir).filter((f) => f.endsWith('.json')).sort();
+    const all = readdirSync(this.#dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     for (const old of all.slice(0, Math.max(0, all.length - HISTORY_MAX))) rmSync(join(this.#dir, old), { force: true });
   }
 }
@@ -140,9 +142,7 @@ export class KubeJournal implements Journal {
       if (statusOf(error) === 404) return [];
       throw error;
     }
-    return items
-      .map((s) => JSON.parse(gunzipSync(Buffer.from(s.data?.record ?? '', 'base64')).toString('utf8')) as RunRecord)
-      .sort((a, b) => a.seq - b.seq);
+    return items.map((s) => JSON.parse(gunzipSync(Buffer.from(s.data?.record ?? '', 'base64')).toString('utf8')) as RunRecord).sort((a, b) => a.seq - b.seq);
   }
 
   async save(record: RunRecord): Promise<void> {

@@ -69,7 +69,11 @@ export class LeaseLock implements RunLock {
 
   constructor(api: KubeRest, scope: string) {
     this.scope = scope;
-    this.#name = `helix-lock-${scope}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
+    this.#name = `helix-lock-${scope}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 63)
+      .replace(/-+$/, '');
     this.#api = api;
   }
 

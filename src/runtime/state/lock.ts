@@ -179,26 +179,29 @@ export class FileLock implements RunLock {
       await pause(Math.min(1000, Math.max(50, deadline - Date.now())));
     }
     let renewedAt = Date.now();
-    const timer = setInterval(() => {
-      const current = readFileSafe(this.#file);
-      if (Date.now() - renewedAt > opts.ttlSeconds * 1000) {
-        // This process was stopped past the lock's time: another run may hold it by now.
-        clearInterval(timer);
-        opts.onLost(new LockLostError(this.scope, `not renewed for ${Math.round((Date.now() - renewedAt) / 1000)} s, longer than its ${opts.ttlSeconds} s`));
-        return;
-      }
-      if (current?.holder.id !== holder.id) {
-        clearInterval(timer);
-        const by = current ? ` to ${current.holder.user}@${current.holder.host} pid ${current.holder.pid}` : ' (its file is gone)';
-        opts.onLost(new LockLostError(this.scope, `another run took it over${by}`));
-        return;
-      }
-      // A complete file, renamed over the lock: a reader never sees a half-written one.
-      const tmp = `${this.#file}.${holder.id}.renew`;
-      writeFileSync(tmp, JSON.stringify({ ...current, renewedAt: new Date().toISOString() }), { mode: 0o600 });
-      renameSync(tmp, this.#file);
-      renewedAt = Date.now();
-    }, Math.max(500, (opts.ttlSeconds * 1000) / 3));
+    const timer = setInterval(
+      () => {
+        const current = readFileSafe(this.#file);
+        if (Date.now() - renewedAt > opts.ttlSeconds * 1000) {
+          // This process was stopped past the lock's time: another run may hold it by now.
+          clearInterval(timer);
+          opts.onLost(new LockLostError(this.scope, `not renewed for ${Math.round((Date.now() - renewedAt) / 1000)} s, longer than its ${opts.ttlSeconds} s`));
+          return;
+        }
+        if (current?.holder.id !== holder.id) {
+          clearInterval(timer);
+          const by = current ? ` to ${current.holder.user}@${current.holder.host} pid ${current.holder.pid}` : ' (its file is gone)';
+          opts.onLost(new LockLostError(this.scope, `another run took it over${by}`));
+          return;
+        }
+        // A complete file, renamed over the lock: a reader never sees a half-written one.
+        const tmp = `${this.#file}.${holder.id}.renew`;
+        writeFileSync(tmp, JSON.stringify({ ...current, renewedAt: new Date().toISOString() }), { mode: 0o600 });
+        renameSync(tmp, this.#file);
+        renewedAt = Date.now();
+      },
+      Math.max(500, (opts.ttlSeconds * 1000) / 3),
+    );
     timer.unref();
     return {
       takenOver,

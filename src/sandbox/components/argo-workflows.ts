@@ -63,7 +63,11 @@ function clusterObjects(): KubernetesObject[] {
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ARGO_NAMESPACE } },
     ...userRole('helix-sandbox:argo-workflows', USER, [
-      { apiGroups: [''], resources: ['pods', 'pods/exec', 'pods/log', 'configmaps', 'persistentvolumeclaims', 'events', 'serviceaccounts', 'secrets'], verbs: ['*'] },
+      {
+        apiGroups: [''],
+        resources: ['pods', 'pods/exec', 'pods/log', 'configmaps', 'persistentvolumeclaims', 'events', 'serviceaccounts', 'secrets'],
+        verbs: ['*'],
+      },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['*'] },
       { apiGroups: ['argoproj.io'], resources: ['*'], verbs: ['*'] },
@@ -93,7 +97,9 @@ export const argoWorkflows: Component = {
   description: `Argo Workflows v${VERSIONS.argoWorkflows}: the workflow controller, workflow pods on ${NODE_NAME} with the executor image`,
   deps: ['kube-apiserver', 'registry', 'kubelet'],
   prepare: async (ctx) => {
-    await step(ctx.report, 'argo-workflows', `build workflow-controller and argoexec v${VERSIONS.argoWorkflows} (cached; ~10 min cold)`, () => goBuild(ARGO_WORKFLOWS_BUILD));
+    await step(ctx.report, 'argo-workflows', `build workflow-controller and argoexec v${VERSIONS.argoWorkflows} (cached; ~10 min cold)`, () =>
+      goBuild(ARGO_WORKFLOWS_BUILD),
+    );
     await step(ctx.report, 'argo-workflows', `build the Kaniko executor v${VERSIONS.kaniko} (cached; ~3 min cold)`, () => goBuild(KANIKO_BUILD));
   },
   start: async (ctx) => {
@@ -108,7 +114,17 @@ export const argoWorkflows: Component = {
     const bin = join(goBuildDir(ARGO_WORKFLOWS_BUILD.name, ARGO_WORKFLOWS_BUILD.version), 'bin', 'workflow-controller');
     // Namespaced: it runs the workflows of `argo` only. (A status-setting test of DevPi's build
     // Workflow elsewhere still stands in for a controller until the build runs here for real.)
-    const args = [`--kubeconfig=${kubeconfig}`, `--namespace=${ARGO_NAMESPACE}`, '--namespaced', `--managed-namespace=${ARGO_NAMESPACE}`, `--configmap=${CONFIGMAP}`, `--executor-image=${executor}`, '--executor-image-pull-policy=IfNotPresent', '--workflow-workers=4', '--log-format=text'];
+    const args = [
+      `--kubeconfig=${kubeconfig}`,
+      `--namespace=${ARGO_NAMESPACE}`,
+      '--namespaced',
+      `--managed-namespace=${ARGO_NAMESPACE}`,
+      `--configmap=${CONFIGMAP}`,
+      `--executor-image=${executor}`,
+      '--executor-image-pull-policy=IfNotPresent',
+      '--workflow-workers=4',
+      '--log-format=text',
+    ];
     await ensureProcess(ctx, {
       component: 'argo-workflows',
       proc: 'workflow-controller',

@@ -38,10 +38,18 @@ async function install(): Promise<void> {
   } catch (error) {
     throw new TargetError('sandbox/devpi', `cannot create a Python venv (install python3-venv): ${(error as Error).message}`);
   }
-  await run(join(venv, 'bin', 'pip'), [
-    'install', '--quiet', '--disable-pip-version-check',
-    `devpi-server==${VERSIONS.devpiServer}`, `devpi-web==${VERSIONS.devpiWeb}`, `devpi-client==${VERSIONS.devpiClient}`,
-  ], { timeoutMs: 30 * 60_000 });
+  await run(
+    join(venv, 'bin', 'pip'),
+    [
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      `devpi-server==${VERSIONS.devpiServer}`,
+      `devpi-web==${VERSIONS.devpiWeb}`,
+      `devpi-client==${VERSIONS.devpiClient}`,
+    ],
+    { timeoutMs: 30 * 60_000 },
+  );
   writeFileSync(join(venv, '.complete'), `${new Date().toISOString()}\n`);
 }
 

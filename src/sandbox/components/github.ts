@@ -64,7 +64,18 @@ export async function serveGithub(config: string): Promise<GithubApi> {
     writeAtomic(c.stateFile, `${JSON.stringify(keys, null, 2)}\n`, 0o600);
     writeAtomic(c.authorizedKeys, `${lines.join('\n')}\n`, 0o644);
   };
-  const api = await startGithubApi({ port: c.port, tokens: [readFileSync(c.tokenFile, 'utf8').trim()], onKeysChanged: sync, firstKeyId: Math.max(999, ...Object.values(saved).flat().map((k) => k.id)) + 1 });
+  const api = await startGithubApi({
+    port: c.port,
+    tokens: [readFileSync(c.tokenFile, 'utf8').trim()],
+    onKeysChanged: sync,
+    firstKeyId:
+      Math.max(
+        999,
+        ...Object.values(saved)
+          .flat()
+          .map((k) => k.id),
+      ) + 1,
+  });
   for (const name of Object.keys(c.repos)) {
     api.addRepo(name, { private: true });
     api.repos.get(name.toLowerCase())!.keys.push(...(saved[name.toLowerCase()] ?? []));
@@ -76,7 +87,10 @@ export async function serveGithub(config: string): Promise<GithubApi> {
 async function healthy(): Promise<boolean> {
   try {
     const name = Object.keys(GITHUB_REPOS)[0]!;
-    const res = await fetch(`${GITHUB_URL}/repos/${name}`, { headers: { authorization: `token ${readSecret(githubTokenFile())}` }, signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${GITHUB_URL}/repos/${name}`, {
+      headers: { authorization: `token ${readSecret(githubTokenFile())}` },
+      signal: AbortSignal.timeout(2000),
+    });
     return res.status === 200;
   } catch {
     return false;

@@ -51,7 +51,12 @@ function clusterObjects(cert: string, key: string): KubernetesObject[] {
       metadata: { name: INGRESS_CLASS, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
       spec: { controller: 'traefik.io/ingress-controller' },
     },
-    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: GATEWAY_CLASS }, spec: { controllerName: 'traefik.io/gateway-controller' } },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: GATEWAY_CLASS },
+      spec: { controllerName: 'traefik.io/gateway-controller' },
+    },
     {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -66,7 +71,13 @@ function clusterObjects(cert: string, key: string): KubernetesObject[] {
       spec: {
         gatewayClassName: GATEWAY_CLASS,
         listeners: [
-          { name: 'websecure', protocol: 'HTTPS', port: 443, tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: TLS_SECRET }] }, allowedRoutes: { namespaces: { from: 'All' } } },
+          {
+            name: 'websecure',
+            protocol: 'HTTPS',
+            port: 443,
+            tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: TLS_SECRET }] },
+            allowedRoutes: { namespaces: { from: 'All' } },
+          },
           { name: 'web', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'All' } } },
         ],
       },
@@ -96,7 +107,10 @@ export const traefik: Component = {
       await applyObjects(adminKubeconfig(ctx), clusterObjects(wildcard.cert, wildcard.key));
     });
     const dynamic = join(ctx.dir, 'traefik-dynamic.yaml');
-    const dynChanged = writeIfChanged(dynamic, stringify({ tls: { stores: { default: { defaultCertificate: { certFile: wildcard.cert, keyFile: wildcard.key } } } } }));
+    const dynChanged = writeIfChanged(
+      dynamic,
+      stringify({ tls: { stores: { default: { defaultCertificate: { certFile: wildcard.cert, keyFile: wildcard.key } } } } }),
+    );
     const config = join(ctx.dir, 'traefik.yaml');
     const changed = writeIfChanged(
       config,
@@ -137,6 +151,12 @@ export const traefik: Component = {
   },
   contribute: (ctx) => ({
     // tls_ca_file: the CA of the wildcard certificate, for clients that must verify it (browsers, pip).
-    vars: { sandbox_domain: DOMAIN, ingress_class: INGRESS_CLASS, gateway_name: GATEWAY.name, gateway_namespace: GATEWAY.namespace, tls_ca_file: pki(ctx).caCert },
+    vars: {
+      sandbox_domain: DOMAIN,
+      ingress_class: INGRESS_CLASS,
+      gateway_name: GATEWAY.name,
+      gateway_namespace: GATEWAY.namespace,
+      tls_ca_file: pki(ctx).caCert,
+    },
   }),
 };

@@ -37,10 +37,17 @@ async function download(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const zip = join(dir, `keycloak-quarkus-dist-${V}.zip`);
   if (!existsSync(zip)) {
-    await run('mvn', [
-      '-B', '-q', 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
-      `-Dartifact=org.keycloak:keycloak-quarkus-dist:${V}:zip`, `-DoutputDirectory=${dir}`,
-    ], { timeoutMs: 30 * 60_000 }).catch((error: Error) => {
+    await run(
+      'mvn',
+      [
+        '-B',
+        '-q',
+        'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
+        `-Dartifact=org.keycloak:keycloak-quarkus-dist:${V}:zip`,
+        `-DoutputDirectory=${dir}`,
+      ],
+      { timeoutMs: 30 * 60_000 },
+    ).catch((error: Error) => {
       throw new TargetError('sandbox/keycloak', `could not download keycloak-quarkus-dist ${V} from Maven Central with mvn: ${error.message}`);
     });
   }
@@ -73,8 +80,11 @@ export const keycloak: Component = {
       cmd: kcsh,
       args: [
         // With root (a real node), pods reach it at host.sandbox.test:18080 on the bridge too.
-        'start-dev', `--http-host=${isRoot() ? '0.0.0.0' : '127.0.0.1'}`, `--http-port=${PORTS.keycloak}`,
-        '--http-management-host=127.0.0.1', `--http-management-port=${PORTS.keycloakManagement}`,
+        'start-dev',
+        `--http-host=${isRoot() ? '0.0.0.0' : '127.0.0.1'}`,
+        `--http-port=${PORTS.keycloak}`,
+        '--http-management-host=127.0.0.1',
+        `--http-management-port=${PORTS.keycloakManagement}`,
         '--health-enabled=true',
         `--db-url=jdbc:h2:file:${join(dataDir(ctx), 'keycloakdb')};NON_KEYWORDS=VALUE`,
       ],
@@ -97,7 +107,10 @@ export const keycloak: Component = {
     const p = processesAlive(ctx, 'keycloak', ['keycloak']);
     if (!p.ok) return p;
     const ok = (await ready()) && (await managementReady());
-    return { ok, detail: `${p.detail}; master realm ${ok ? 'answers' : 'does not answer'} on :${PORTS.keycloak}, /health/ready on :${PORTS.keycloakManagement}` };
+    return {
+      ok,
+      detail: `${p.detail}; master realm ${ok ? 'answers' : 'does not answer'} on :${PORTS.keycloak}, /health/ready on :${PORTS.keycloakManagement}`,
+    };
   },
   contribute: () => ({
     vars: {

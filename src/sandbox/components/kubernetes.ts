@@ -71,11 +71,17 @@ export const etcd: Component = {
       proc: 'etcd',
       cmd: bin(ETCD_BUILD, 'etcd'),
       args: [
-        '--name=helix-sandbox', `--data-dir=${data}`,
-        `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
-        `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`,
-        `--initial-cluster=helix-sandbox=${peer}`, '--listen-metrics-urls=',
-        '--auto-compaction-retention=1', '--unsafe-no-fsync', '--log-level=warn',
+        '--name=helix-sandbox',
+        `--data-dir=${data}`,
+        `--listen-client-urls=${client}`,
+        `--advertise-client-urls=${client}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=helix-sandbox=${peer}`,
+        '--listen-metrics-urls=',
+        '--auto-compaction-retention=1',
+        '--unsafe-no-fsync',
+        '--log-level=warn',
       ],
       marker: `--data-dir=${data}`,
       ports: [PORTS.etcdClient, PORTS.etcdPeer],
@@ -95,8 +101,11 @@ export const etcd: Component = {
 let kubernetesBuild: Promise<string> | undefined;
 /** One build for the three binaries, shared by their components. */
 const buildKubernetes = (ctx: Ctx) =>
-  (kubernetesBuild ??= step(ctx.report, 'kubernetes', `build kube-apiserver, kube-controller-manager, kube-scheduler v${VERSIONS.kubernetes} (cached; ~5–10 min cold)`, () =>
-    goBuild(KUBERNETES_BUILD),
+  (kubernetesBuild ??= step(
+    ctx.report,
+    'kubernetes',
+    `build kube-apiserver, kube-controller-manager, kube-scheduler v${VERSIONS.kubernetes} (cached; ~5–10 min cold)`,
+    () => goBuild(KUBERNETES_BUILD),
   ));
 
 export const kubeApiserver: Component = {
@@ -121,21 +130,36 @@ export const kubeApiserver: Component = {
     // The apiserver's client identity towards the kubelet (logs, exec, port-forward).
     const kubeletClient = await p.issue({ name: 'apiserver-kubelet-client', cn: 'kube-apiserver-kubelet-client', org: 'system:masters', usage: 'client' });
     mkdirSync(k8sDir(ctx), { recursive: true, mode: 0o700 });
-    writeKubeconfig(adminKubeconfig(ctx), { server: apiserverUrl, context: CONTEXT, user: 'helix-admin', ca: p.caCert, cert: admin.cert, key: admin.key, embed: true });
+    writeKubeconfig(adminKubeconfig(ctx), {
+      server: apiserverUrl,
+      context: CONTEXT,
+      user: 'helix-admin',
+      ca: p.caCert,
+      cert: admin.cert,
+      key: admin.key,
+      embed: true,
+    });
     const args = [
       `--etcd-servers=http://127.0.0.1:${PORTS.etcdClient}`,
       // Pods reach the API through the `kubernetes` Service, whose endpoint is the advertise
       // address: with root (a real node) listen there too; every request is authenticated.
-      `--bind-address=${advertise ? '0.0.0.0' : '127.0.0.1'}`, `--secure-port=${PORTS.apiserver}`,
-      `--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`,
+      `--bind-address=${advertise ? '0.0.0.0' : '127.0.0.1'}`,
+      `--secure-port=${PORTS.apiserver}`,
+      `--tls-cert-file=${serving.cert}`,
+      `--tls-private-key-file=${serving.key}`,
       `--client-ca-file=${p.caCert}`,
-      `--service-account-key-file=${sa.pub}`, `--service-account-signing-key-file=${sa.key}`,
+      `--service-account-key-file=${sa.pub}`,
+      `--service-account-signing-key-file=${sa.key}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-cluster-ip-range=${NET.serviceCidr}`,
-      '--authorization-mode=Node,RBAC', '--allow-privileged=true',
-      '--profiling=false', `--cert-dir=${join(k8sDir(ctx), 'apiserver-certs')}`,
-      `--kubelet-client-certificate=${kubeletClient.cert}`, `--kubelet-client-key=${kubeletClient.key}`,
-      `--kubelet-certificate-authority=${p.caCert}`, '--kubelet-preferred-address-types=InternalIP',
+      '--authorization-mode=Node,RBAC',
+      '--allow-privileged=true',
+      '--profiling=false',
+      `--cert-dir=${join(k8sDir(ctx), 'apiserver-certs')}`,
+      `--kubelet-client-certificate=${kubeletClient.cert}`,
+      `--kubelet-client-key=${kubeletClient.key}`,
+      `--kubelet-certificate-authority=${p.caCert}`,
+      '--kubelet-preferred-address-types=InternalIP',
     ];
     // Not loopback: the `kubernetes` Endpoints reject 127.0.0.0/8. Without root (no bridge), skip the reconciler.
     args.push(...(advertise ? [`--advertise-address=${advertise}`] : ['--endpoint-reconciler-type=none']));
@@ -190,14 +214,21 @@ export const kubeControllerManager: Component = {
       proc: 'kube-controller-manager',
       cmd: bin(KUBERNETES_BUILD, 'kube-controller-manager'),
       args: [
-        `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-        '--bind-address=127.0.0.1', `--secure-port=${PORTS.controllerManager}`,
-        `--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`,
-        `--root-ca-file=${p.caCert}`, `--service-account-private-key-file=${sa.key}`,
+        `--kubeconfig=${kc}`,
+        `--authentication-kubeconfig=${kc}`,
+        `--authorization-kubeconfig=${kc}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${PORTS.controllerManager}`,
+        `--tls-cert-file=${serving.cert}`,
+        `--tls-private-key-file=${serving.key}`,
+        `--root-ca-file=${p.caCert}`,
+        `--service-account-private-key-file=${sa.key}`,
         '--use-service-account-credentials=true',
-        `--cluster-signing-cert-file=${p.caCert}`, `--cluster-signing-key-file=${p.caKey}`,
+        `--cluster-signing-cert-file=${p.caCert}`,
+        `--cluster-signing-key-file=${p.caKey}`,
         `--service-cluster-ip-range=${NET.serviceCidr}`,
-        '--leader-elect=false', '--profiling=false',
+        '--leader-elect=false',
+        '--profiling=false',
       ],
       marker: `--secure-port=${PORTS.controllerManager}`,
       ports: [PORTS.controllerManager],
@@ -224,10 +255,15 @@ export const kubeScheduler: Component = {
       proc: 'kube-scheduler',
       cmd: bin(KUBERNETES_BUILD, 'kube-scheduler'),
       args: [
-        `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-        '--bind-address=127.0.0.1', `--secure-port=${PORTS.scheduler}`,
-        `--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`,
-        '--leader-elect=false', '--profiling=false',
+        `--kubeconfig=${kc}`,
+        `--authentication-kubeconfig=${kc}`,
+        `--authorization-kubeconfig=${kc}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${PORTS.scheduler}`,
+        `--tls-cert-file=${serving.cert}`,
+        `--tls-private-key-file=${serving.key}`,
+        '--leader-elect=false',
+        '--profiling=false',
       ],
       marker: `--secure-port=${PORTS.scheduler}`,
       ports: [PORTS.scheduler],
@@ -300,10 +336,14 @@ export const kwok: Component = {
       proc: 'kwok',
       cmd: bin(KWOK_BUILD, 'kwok'),
       args: [
-        `--kubeconfig=${kc}`, `--config=${config}`,
-        '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-        `--cidr=${NET.kwokPodCidr}`, `--node-ip=${advertise ?? '10.213.7.1'}`,
-        '--node-lease-duration-seconds=40', `--server-address=127.0.0.1:${PORTS.kwok}`,
+        `--kubeconfig=${kc}`,
+        `--config=${config}`,
+        '--manage-all-nodes=false',
+        '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+        `--cidr=${NET.kwokPodCidr}`,
+        `--node-ip=${advertise ?? '10.213.7.1'}`,
+        '--node-lease-duration-seconds=40',
+        `--server-address=127.0.0.1:${PORTS.kwok}`,
       ],
       marker: `--server-address=127.0.0.1:${PORTS.kwok}`,
       ports: [PORTS.kwok],

@@ -20,7 +20,7 @@ export async function ensureAddress(ctx: Ctx, ip: string): Promise<void> {
   const a = await linkAddrs(NET.bridge);
   if (!a?.addr_info?.some((i) => i.local === ip)) await run('ip', ['addr', 'add', `${ip}/32`, 'dev', NET.bridge]);
   const facts = (ctx.state.facts.net ??= {});
-  const list = ((facts.addresses ??= []) as string[]);
+  const list = (facts.addresses ??= []) as string[];
   if (!list.includes(ip)) list.push(ip);
   saveCtx(ctx);
 }
@@ -32,7 +32,10 @@ export async function ensureAddress(ctx: Ctx, ip: string): Promise<void> {
  */
 export function requireRoot(component: string): void {
   if (!isRoot()) {
-    throw new TargetError(`sandbox/${component}`, 'needs root (network namespaces, a bridge and host users); run `helix sandbox up` as root or leave this component out with --only');
+    throw new TargetError(
+      `sandbox/${component}`,
+      'needs root (network namespaces, a bridge and host users); run `helix sandbox up` as root or leave this component out with --only',
+    );
   }
 }
 

@@ -157,7 +157,8 @@ async function removeContainers(): Promise<number> {
   for (const id of ids) {
     try {
       const info = JSON.parse(await ctr(['containers', 'info', id])) as { Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } } };
-      for (const ns of info.Spec?.linux?.namespaces ?? []) if (ns.type === 'network' && ns.path?.startsWith('/var/run/netns/')) netns.add(ns.path.slice('/var/run/netns/'.length));
+      for (const ns of info.Spec?.linux?.namespaces ?? [])
+        if (ns.type === 'network' && ns.path?.startsWith('/var/run/netns/')) netns.add(ns.path.slice('/var/run/netns/'.length));
     } catch {
       /* gone meanwhile */
     }
@@ -187,7 +188,7 @@ async function stopShims(): Promise<number> {
 
 export const containerd: Component = {
   name: 'containerd',
-  description: 'containerd (Debian) with runc and the CNI bridge plugins: the real node\'s runtime',
+  description: "containerd (Debian) with runc and the CNI bridge plugins: the real node's runtime",
   deps: ['net'],
   prepare: async () => {},
   start: async (ctx) => {
@@ -195,14 +196,18 @@ export const containerd: Component = {
     const facts = (ctx.state.facts.containerd ??= {});
     // Routing between the pod bridge and the sandbox bridge, and Services for bridged traffic.
     const saved = (facts.sysctls ??= {}) as Record<string, string>;
-    for (const [k, v] of [['net.ipv4.ip_forward', '1'], ['net.bridge.bridge-nf-call-iptables', '1']] as const) {
+    for (const [k, v] of [
+      ['net.ipv4.ip_forward', '1'],
+      ['net.bridge.bridge-nf-call-iptables', '1'],
+    ] as const) {
       const before = setSysctl(k, v);
       if (before !== undefined && saved[k] === undefined) saved[k] = before;
     }
     await ensureChain(FORWARD_CHAIN);
     facts.chains = [FORWARD_CHAIN.chain];
     saveCtx(ctx);
-    for (const d of [paths.containerdRoot, paths.containerdState, paths.kubeletRoot, paths.cniData, join(nodeDir(ctx), 'cni')]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    for (const d of [paths.containerdRoot, paths.containerdState, paths.kubeletRoot, paths.cniData, join(nodeDir(ctx), 'cni')])
+      mkdirSync(d, { recursive: true, mode: 0o700 });
     const config = join(nodeDir(ctx), 'containerd.toml');
     const changed = writeIfChanged(config, containerdConfig(ctx));
     writeIfChanged(join(nodeDir(ctx), 'cni', '10-helix-sandbox.conflist'), cniConfig());
@@ -245,7 +250,6 @@ export const containerd: Component = {
   },
 };
 
-
 async function nodeReady(ctx: Ctx): Promise<V1Node | undefined> {
   try {
     const n = await kubeClient(ctx).readNode({ name: NODE_NAME });
@@ -269,7 +273,13 @@ export const kubelet: Component = {
   start: async (ctx) => {
     const p = pki(ctx);
     const kc = await componentKubeconfig(ctx, 'kubelet', `system:node:${NODE_NAME}`, 'system:nodes');
-    const serving = await p.issue({ name: 'kubelet-serving', cn: `system:node:${NODE_NAME}`, ips: [NET.nodeIp, '127.0.0.1'], dns: [NODE_NAME, 'localhost'], usage: 'server' });
+    const serving = await p.issue({
+      name: 'kubelet-serving',
+      cn: `system:node:${NODE_NAME}`,
+      ips: [NET.nodeIp, '127.0.0.1'],
+      dns: [NODE_NAME, 'localhost'],
+      usage: 'server',
+    });
     const config = join(nodeDir(ctx), 'kubelet.yaml');
     const changed = writeIfChanged(
       config,
@@ -311,7 +321,14 @@ export const kubelet: Component = {
       component: 'kubelet',
       proc: 'kubelet',
       cmd: bin('kubelet'),
-      args: [`--config=${config}`, `--kubeconfig=${kc}`, `--root-dir=${paths.kubeletRoot}`, `--hostname-override=${NODE_NAME}`, `--node-ip=${NET.nodeIp}`, '--v=1'],
+      args: [
+        `--config=${config}`,
+        `--kubeconfig=${kc}`,
+        `--root-dir=${paths.kubeletRoot}`,
+        `--hostname-override=${NODE_NAME}`,
+        `--node-ip=${NET.nodeIp}`,
+        '--v=1',
+      ],
       env: { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}` },
       marker: `--root-dir=${paths.kubeletRoot}`,
       changed,
@@ -328,7 +345,9 @@ export const kubelet: Component = {
     if (!p.ok) return p;
     if (!(await httpOk(`http://127.0.0.1:${PORTS.kubeletHealthz}/healthz`, { contains: 'ok' }))) return { ok: false, detail: `${p.detail}; /healthz failed` };
     const n = await nodeReady(ctx);
-    return n ? { ok: true, detail: `${p.detail}; node ${NODE_NAME} Ready (${n.status?.nodeInfo?.containerRuntimeVersion})` } : { ok: false, detail: `${p.detail}; node ${NODE_NAME} not Ready` };
+    return n
+      ? { ok: true, detail: `${p.detail}; node ${NODE_NAME} Ready (${n.status?.nodeInfo?.containerRuntimeVersion})` }
+      : { ok: false, detail: `${p.detail}; node ${NODE_NAME} not Ready` };
   },
   cleanup: async () => {
     await unmountUnder([paths.kubeletRoot]);

@@ -17,7 +17,9 @@ export const POSTGRES_DB = 'helix';
 export function postgresBin(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(base, versions[0], 'bin') : undefined;
 }
 
@@ -27,7 +29,7 @@ export const passwordFile = () => ensureSecret('postgres-password');
 async function owner(): Promise<{ uid?: number; gid?: number }> {
   if (!isRoot()) return {};
   const ids = await userIds('postgres');
-  if (!ids) throw new TargetError('sandbox/postgres', 'the postgres system user does not exist: install Debian\'s postgresql (scripts/setup.sh does)');
+  if (!ids) throw new TargetError('sandbox/postgres', "the postgres system user does not exist: install Debian's postgresql (scripts/setup.sh does)");
   return ids;
 }
 
@@ -39,7 +41,8 @@ export const postgres: Component = {
   // With root it also listens on the bridge (pods of the real node reach it there).
   deps: isRoot() ? ['net'] : [],
   prepare: async () => {
-    if (!postgresBin()) throw new TargetError('sandbox/postgres', 'PostgreSQL binaries not found under /usr/lib/postgresql: install Debian\'s postgresql (scripts/setup.sh does)');
+    if (!postgresBin())
+      throw new TargetError('sandbox/postgres', "PostgreSQL binaries not found under /usr/lib/postgresql: install Debian's postgresql (scripts/setup.sh does)");
   },
   start: async (ctx) => {
     const bin = postgresBin()!;
@@ -59,7 +62,11 @@ export const postgres: Component = {
       writeFileSync(pw, `${readSecret(passwordFile())}\n`, { mode: 0o600 });
       if (ids.uid !== undefined) chownSync(pw, ids.uid, ids.gid!);
       try {
-        await run(join(bin, 'initdb'), ['-D', data, '-U', POSTGRES_USER, `--pwfile=${pw}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-sync'], { ...ids, cwd: dir });
+        await run(
+          join(bin, 'initdb'),
+          ['-D', data, '-U', POSTGRES_USER, `--pwfile=${pw}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-sync'],
+          { ...ids, cwd: dir },
+        );
       } finally {
         rmSync(pw, { force: true });
       }
@@ -75,9 +82,20 @@ export const postgres: Component = {
       proc: 'postgres',
       cmd: join(bin, 'postgres'),
       args: [
-        '-D', data, '-p', String(PORTS.postgres),
-        '-c', `listen_addresses=${isRoot() ? `127.0.0.1,${NET.gateway}` : '127.0.0.1'}`, '-c', `unix_socket_directories=${sock}`,
-        '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off',
+        '-D',
+        data,
+        '-p',
+        String(PORTS.postgres),
+        '-c',
+        `listen_addresses=${isRoot() ? `127.0.0.1,${NET.gateway}` : '127.0.0.1'}`,
+        '-c',
+        `unix_socket_directories=${sock}`,
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'synchronous_commit=off',
       ],
       cwd: dir,
       ...ids,
@@ -88,7 +106,22 @@ export const postgres: Component = {
     });
     // A database named like the user, so clients that default to it connect.
     const env = { ...process.env, PGPASSWORD: readSecret(passwordFile()) };
-    const exists = await run(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(PORTS.postgres), '-U', POSTGRES_USER, '-d', 'postgres', '-tAc', `SELECT 1 FROM pg_database WHERE datname='${POSTGRES_DB}'`], { env });
+    const exists = await run(
+      join(bin, 'psql'),
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(PORTS.postgres),
+        '-U',
+        POSTGRES_USER,
+        '-d',
+        'postgres',
+        '-tAc',
+        `SELECT 1 FROM pg_database WHERE datname='${POSTGRES_DB}'`,
+      ],
+      { env },
+    );
     if (exists.stdout.trim() !== '1') {
       await run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(PORTS.postgres), '-U', POSTGRES_USER, POSTGRES_DB], { env });
     }
@@ -108,6 +141,12 @@ export const postgres: Component = {
       postgres_database: POSTGRES_DB,
       postgres_password: { secret: { file: passwordFile() } },
     },
-    env: { PGHOST: '127.0.0.1', PGPORT: String(PORTS.postgres), PGUSER: POSTGRES_USER, PGDATABASE: POSTGRES_DB, HELIX_SANDBOX_POSTGRES_PASSWORD_FILE: passwordFile() },
+    env: {
+      PGHOST: '127.0.0.1',
+      PGPORT: String(PORTS.postgres),
+      PGUSER: POSTGRES_USER,
+      PGDATABASE: POSTGRES_DB,
+      HELIX_SANDBOX_POSTGRES_PASSWORD_FILE: passwordFile(),
+    },
   }),
 };

@@ -23,7 +23,8 @@ type HostDef = SshHostDef;
 export function parseSshHostCount(raw: string | number | undefined, where: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const n = typeof raw === 'number' ? raw : /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > SSH_HOSTS_MAX) throw new ConfigError(`the number of SSH hosts must be a whole number from 1 to ${SSH_HOSTS_MAX}, got "${raw}"`, where);
+  if (!Number.isInteger(n) || n < 1 || n > SSH_HOSTS_MAX)
+    throw new ConfigError(`the number of SSH hosts must be a whole number from 1 to ${SSH_HOSTS_MAX}, got "${raw}"`, where);
   return n;
 }
 
@@ -272,11 +273,17 @@ export const sshHosts: Component = {
   },
   health: async (ctx) => {
     const hosts = runningHosts(ctx);
-    const p = processesAlive(ctx, 'ssh', hosts.map((h) => h.name));
+    const p = processesAlive(
+      ctx,
+      'ssh',
+      hosts.map((h) => h.name),
+    );
     if (!p.ok) return p;
     const bad = [];
     for (const h of hosts) if (!(await sshdHealthy(h))) bad.push(`${h.name} (${h.address}:22)`);
-    return bad.length ? { ok: false, detail: `no SSH banner from ${bad.join(', ')}` } : { ok: true, detail: `${p.detail}; SSH banner from ${hosts.map((h) => h.address).join(', ')}` };
+    return bad.length
+      ? { ok: false, detail: `no SSH banner from ${bad.join(', ')}` }
+      : { ok: true, detail: `${p.detail}; SSH banner from ${hosts.map((h) => h.address).join(', ')}` };
   },
   cleanup: async (ctx) => cleanupHosts(ctx, 'ssh', runningHosts(ctx)),
   contribute: (ctx): Contribution => {
@@ -328,7 +335,9 @@ export const gitServer: Component = {
     if (!p.ok) return p;
     if (!(await sshdHealthy(GIT_HOST))) return { ok: false, detail: `no SSH banner from ${GIT_HOST.address}:22` };
     const missing = GIT_REPOS.filter((r) => !existsSync(join(gitReposDir(ctx), r, 'HEAD')));
-    return missing.length ? { ok: false, detail: `missing repositories: ${missing.join(', ')}` } : { ok: true, detail: `${p.detail}; repos ${GIT_REPOS.join(', ')}` };
+    return missing.length
+      ? { ok: false, detail: `missing repositories: ${missing.join(', ')}` }
+      : { ok: true, detail: `${p.detail}; repos ${GIT_REPOS.join(', ')}` };
   },
   cleanup: async (ctx) => {
     await cleanupHosts(ctx, 'git', [GIT_HOST]);

@@ -99,9 +99,15 @@ export const storage: Component = {
       proc: 'local-path-provisioner',
       cmd: join(goBuildDir(LOCAL_PATH_BUILD.name, LOCAL_PATH_BUILD.version), 'bin', 'local-path-provisioner'),
       args: [
-        'start', `--config=${configFile}`, `--provisioner-name=${PROVISIONER}`, `--namespace=${NAMESPACE}`,
-        `--helper-image=${imageRef(BUSYBOX)}`, `--kubeconfig=${kubeconfig}`, `--configmap-name=${CONFIGMAP}`,
-        `--service-account-name=${HELPER_SA}`, `--helper-pod-file=${helperFile}`,
+        'start',
+        `--config=${configFile}`,
+        `--provisioner-name=${PROVISIONER}`,
+        `--namespace=${NAMESPACE}`,
+        `--helper-image=${imageRef(BUSYBOX)}`,
+        `--kubeconfig=${kubeconfig}`,
+        `--configmap-name=${CONFIGMAP}`,
+        `--service-account-name=${HELPER_SA}`,
+        `--helper-pod-file=${helperFile}`,
       ],
       marker: `--config=${configFile}`,
       // It serves nothing to probe: alive a few seconds after it read its configuration is healthy.

@@ -26,7 +26,8 @@ describe('helix, no project state needed', () => {
   it('--help lists every command of the README table', async () => {
     const r = await helix(['--help']);
     expect(r.code, r.stderr).toBe(0);
-    for (const c of ['play', 'test', 'rollback', 'list', 'explain', 'history', 'unlock', 'verify', 'port', 'sandbox']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['play', 'test', 'rollback', 'list', 'explain', 'history', 'unlock', 'verify', 'port', 'sandbox'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
   it('list shows the components and their numbered playbooks', async () => {
@@ -40,7 +41,12 @@ describe('helix, no project state needed', () => {
   });
 
   describe('explain <component> <var> --env prod', () => {
-    const secrets = { ADMIN_PASSWORD: 'adm-Secret-4417', DEVPI_ADMIN_PASSWORD: 'dp-Secret-9921', HARBOR_ROBOT_TOKEN: 'hr-Secret-3310', GITHUB_TOKEN: 'gh-Secret-7702' };
+    const secrets = {
+      ADMIN_PASSWORD: 'adm-Secret-4417',
+      DEVPI_ADMIN_PASSWORD: 'dp-Secret-9921',
+      HARBOR_ROBOT_TOKEN: 'hr-Secret-3310',
+      GITHUB_TOKEN: 'gh-Secret-7702',
+    };
 
     it('a secret is masked, with where it came from', async () => {
       const r = await helix(['explain', 'devpi', 'keycloak_admin_password', '--env', 'prod'], { env: secrets });
@@ -53,11 +59,18 @@ describe('helix, no project state needed', () => {
     it('a plain value, as JSON', async () => {
       const r = await helix(['explain', 'devpi', 'devpi_index_name', '--env', 'prod', '--json'], { env: secrets });
       expect(r.code, r.out).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ variable: 'devpi_index_name', value: 'stable', secret: false, from: 'inventory/prod.yaml: components.devpi.devpi_index_name' });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        variable: 'devpi_index_name',
+        value: 'stable',
+        secret: false,
+        from: 'inventory/prod.yaml: components.devpi.devpi_index_name',
+      });
     });
 
     it('unset secrets are a configuration error (exit 2) naming each variable', async () => {
-      const r = await helix(['explain', 'devpi', 'devpi_index_name', '--env', 'prod'], { env: { ADMIN_PASSWORD: undefined, DEVPI_ADMIN_PASSWORD: undefined, HARBOR_ROBOT_TOKEN: undefined, GITHUB_TOKEN: undefined } });
+      const r = await helix(['explain', 'devpi', 'devpi_index_name', '--env', 'prod'], {
+        env: { ADMIN_PASSWORD: undefined, DEVPI_ADMIN_PASSWORD: undefined, HARBOR_ROBOT_TOKEN: undefined, GITHUB_TOKEN: undefined },
+      });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/secret from environment variable ADMIN_PASSWORD is not set/);
     });
@@ -107,7 +120,12 @@ describe('verify platform --static, precompiled (no cluster)', () => {
     expect(md.stdout).toMatch(/^\| A \| Terraform remote state and CI least privilege \| \*\*PASS\*\* \|$/m);
     const json = await helix(['verify', 'platform', '--env', 'prod', '--static', '--json']);
     expect(json.code, json.out).toBe(0);
-    const report = JSON.parse(json.stdout) as { component: string; mode: string; sections: Record<string, { status: string }>; checks: { id: string; status: string }[] };
+    const report = JSON.parse(json.stdout) as {
+      component: string;
+      mode: string;
+      sections: Record<string, { status: string }>;
+      checks: { id: string; status: string }[];
+    };
     expect(report).toMatchObject({ component: 'platform', env: 'prod', mode: 'static' });
     expect(Object.keys(report.sections)).toEqual(expect.arrayContaining(['A', 'C', 'D', 'E', 'H', 'I', 'J']));
     expect(report.checks.find((c) => c.id === 'A.backend-lockfile')?.status).toBe('PASS');
@@ -123,7 +141,9 @@ describe('verify platform --static, precompiled (no cluster)', () => {
       const backend = join(project, 'tf/backend.tf');
       writeFileSync(backend, readFileSync(backend, 'utf8').replace('use_lockfile = true', 'use_lockfile = true\n    dynamodb_table = "tf-locks"'));
       const prod = readFileSync(join(repo, 'inventory/prod.yaml'), 'utf8');
-      const inventory = prod.replace('dir: ../playbooks/platform/terraform/envs/prod', 'dir: ../tf').replace('kubeconfig: ~/.kube/config', `kubeconfig: ${join(project, 'no-such-kubeconfig')}`);
+      const inventory = prod
+        .replace('dir: ../playbooks/platform/terraform/envs/prod', 'dir: ../tf')
+        .replace('kubeconfig: ~/.kube/config', `kubeconfig: ${join(project, 'no-such-kubeconfig')}`);
       expect(inventory).toContain('no-such-kubeconfig');
       writeFileSync(join(project, 'inventory/prod.yaml'), inventory);
     });
@@ -137,7 +157,12 @@ describe('verify platform --static, precompiled (no cluster)', () => {
     });
 
     it('test platform loads the 88 playbook on the precompiled path; its readiness task reaches for the cluster', async () => {
-      const secrets = { ADMIN_PASSWORD: 'adm-Secret-4417', DEVPI_ADMIN_PASSWORD: 'dp-Secret-9921', HARBOR_ROBOT_TOKEN: 'hr-Secret-3310', GITHUB_TOKEN: 'gh-Secret-7702' };
+      const secrets = {
+        ADMIN_PASSWORD: 'adm-Secret-4417',
+        DEVPI_ADMIN_PASSWORD: 'dp-Secret-9921',
+        HARBOR_ROBOT_TOKEN: 'hr-Secret-3310',
+        GITHUB_TOKEN: 'gh-Secret-7702',
+      };
       const r = await helix(['test', 'platform', '--env', 'prod', '--check'], { cwd: project, env: secrets });
       expect(r.out).not.toMatch(/cannot load|Cannot find module/);
       expect(r.code, r.out).toBe(1);

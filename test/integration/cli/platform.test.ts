@@ -12,7 +12,8 @@ import { helix } from './run.ts';
  * history, rollback, and verify failing once the platform is gone. Leaves nothing behind.
  */
 
-const k8s = (): { kubeconfig: string; context?: string } | undefined => (inject('sandbox') as { kubernetes?: { kubeconfig: string; context?: string } } | undefined)?.kubernetes;
+const k8s = (): { kubeconfig: string; context?: string } | undefined =>
+  (inject('sandbox') as { kubernetes?: { kubeconfig: string; context?: string } } | undefined)?.kubernetes;
 const hasPostgres = (): boolean => Boolean((readSandboxInventory()?.raw.vars as Record<string, unknown> | undefined)?.postgres_host);
 const LOCAL = ['--env', 'local'];
 

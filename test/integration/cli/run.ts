@@ -24,9 +24,14 @@ export function helix(args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv
   delete env.HELIX_ROOT;
   for (const [k, v] of Object.entries(o.env ?? {})) if (v === undefined) delete env[k];
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: o.cwd ?? repo, env, timeout: o.timeoutMs ?? 120_000, encoding: 'utf8', maxBuffer: 32 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr, out: stdout + stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: o.cwd ?? repo, env, timeout: o.timeoutMs ?? 120_000, encoding: 'utf8', maxBuffer: 32 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr, out: stdout + stderr });
+      },
+    );
   });
 }

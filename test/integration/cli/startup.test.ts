@@ -45,7 +45,9 @@ describe('start-up paths', () => {
     expect(Object.keys(manifest.files)).toContain('src/cli/main.ts');
     // The user's TypeScript ran compiled too (docs/decisions/006-user-code.md), not through tsx.
     const user = JSON.parse(readFileSync(join(repo, 'node_modules/.cache/helix/user/manifest.json'), 'utf8')) as { files: Record<string, unknown> };
-    expect(Object.keys(user.files)).toEqual(expect.arrayContaining([join(memproject, 'playbooks/demo/component.ts'), join(memproject, 'playbooks/demo/10_first.ts')]));
+    expect(Object.keys(user.files)).toEqual(
+      expect.arrayContaining([join(memproject, 'playbooks/demo/component.ts'), join(memproject, 'playbooks/demo/10_first.ts')]),
+    );
   });
 
   it('list lists without importing any playbook', async () => {

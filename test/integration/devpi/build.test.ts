@@ -35,7 +35,12 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
     // The controller ran it (helix never writes a Workflow's status): both steps as pods on the real node.
     const wf = await k.get({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', namespace: 'argo', name: wfName });
     const nodes = Object.values((wf!.status as { nodes: Record<string, { displayName: string; type: string; phase: string; hostNodeName?: string }> }).nodes);
-    expect(nodes.filter((n) => n.type === 'Pod').map((n) => [n.displayName, n.phase, n.hostNodeName]).sort()).toEqual([
+    expect(
+      nodes
+        .filter((n) => n.type === 'Pod')
+        .map((n) => [n.displayName, n.phase, n.hostNodeName])
+        .sort(),
+    ).toEqual([
       ['build-image', 'Succeeded', 'helix-node'],
       ['clone', 'Succeeded', 'helix-node'],
     ]);
@@ -62,7 +67,10 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
     try {
       const key = join(dir, 'key');
       writeFileSync(key, Buffer.from((secret!.data as Record<string, string>)['ssh-privatekey']!, 'base64'), { mode: 0o600 });
-      const env = { ...process.env, GIT_SSH_COMMAND: `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${inv.vars.git_known_hosts}` };
+      const env = {
+        ...process.env,
+        GIT_SSH_COMMAND: `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${inv.vars.git_known_hosts}`,
+      };
       const url = `${inv.vars.git_remote_base}/thinkube-devpi.git`;
       const read = spawnSync('git', ['ls-remote', url, BRANCH], { env, encoding: 'utf8' });
       expect(read.status, read.stderr).toBe(0);
@@ -82,7 +90,19 @@ describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () =>
     const k = kube();
     const deployBefore = await k.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'devpi', name: 'devpi' });
     // A revision the source repository does not have: the clone step fails in its pod.
-    const bad = helix(['play', 'devpi', '--env', 'local', '--only', '60_build_workflow', '--set', 'build.push_source=false', '--set', 'build.source_revision=helix-no-such-revision', '--json']);
+    const bad = helix([
+      'play',
+      'devpi',
+      '--env',
+      'local',
+      '--only',
+      '60_build_workflow',
+      '--set',
+      'build.push_source=false',
+      '--set',
+      'build.source_revision=helix-no-such-revision',
+      '--json',
+    ]);
     const submitted = keys(bad).find((key) => key.startsWith('create k8s:argoproj.io/v1alpha1/Workflow/argo/'));
     try {
       expect(bad.code).toBe(1);

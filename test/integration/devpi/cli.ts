@@ -20,7 +20,13 @@ export interface CliRun {
  */
 export function helix(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   const all = ['play', 'test', 'rollback'].includes(args[0]!) ? [...args, '--wait-lock', '15m'] : args;
-  const r = spawnSync(process.execPath, [bin, ...all], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [bin, ...all], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    timeout: 900_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const events = args.includes('--json')
     ? r.stdout
         .split('\n')

@@ -94,7 +94,11 @@ describe('devpi on the sandbox, through the CLI', () => {
     const aud = mappers.find((m) => m.name === 'audience-mapper');
     expect((await api(`/clients/${client!.id}/protocol-mappers/models/${aud!.id}`, { method: 'DELETE' })).status).toBe(204);
     const cookie = () =>
-      spawnSync('kubectl', ['--kubeconfig', inv.kubernetes.kubeconfig, '-n', 'devpi', 'get', 'secret', 'oauth2-proxy', '-o', 'jsonpath={.data.cookie-secret}'], { encoding: 'utf8' }).stdout;
+      spawnSync(
+        'kubectl',
+        ['--kubeconfig', inv.kubernetes.kubeconfig, '-n', 'devpi', 'get', 'secret', 'oauth2-proxy', '-o', 'jsonpath={.data.cookie-secret}'],
+        { encoding: 'utf8' },
+      ).stdout;
     const before = cookie();
     const fix = run(['play', 'devpi', '--env', 'local', '--only', '40_keycloak_client,50_oauth2_proxy', '--json']);
     expect(fix.code, fix.stderr).toBe(0);
@@ -111,7 +115,9 @@ describe('devpi on the sandbox, through the CLI', () => {
     const t = run(['test', 'devpi', '--env', 'local', '--json']);
     expect(t.code, t.stdout.slice(-4000) + t.stderr).toBe(0);
     const dashboard = t.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/88_test_devpi/live/dashboard');
-    expect(dashboard?.reason).toMatch(/sent to Keycloak \(client oauth2-proxy-devpi, redirect https:\/\/packages\.devpi\.sandbox\.test\/oauth2\/callback, PKCE S256\)/);
+    expect(dashboard?.reason).toMatch(
+      /sent to Keycloak \(client oauth2-proxy-devpi, redirect https:\/\/packages\.devpi\.sandbox\.test\/oauth2\/callback, PKCE S256\)/,
+    );
     expect(dashboard?.reason).toMatch(/session cookie Domain=\.?devpi\.sandbox\.test Secure SameSite=Lax/);
     expect(dashboard?.reason).toMatch(/session is in the Redis pod/);
     // What the test writes, it reports as changes: the test user (made and removed), the throwaway
@@ -176,7 +182,10 @@ describe('devpi on the sandbox, through the CLI', () => {
     const purged = run(['rollback', 'devpi', '--env', 'local', '--purge-data', '--json']);
     expect(purged.code, purged.stdout.slice(-3000) + purged.stderr).toBe(0);
     for (const k of data) expect(keys(purged)).toContain(k);
-    expect(keys(purged).every((k) => k.startsWith('delete k8s:v1/')), 'only the data is left to remove').toBe(true);
+    expect(
+      keys(purged).every((k) => k.startsWith('delete k8s:v1/')),
+      'only the data is left to remove',
+    ).toBe(true);
     const twice = run(['rollback', 'devpi', '--env', 'local', '--purge-data', '--json']);
     expect(twice.code, twice.stdout.slice(-3000) + twice.stderr).toBe(0);
     expect(keys(twice)).toEqual([]);
@@ -190,7 +199,10 @@ describe('devpi on the sandbox, through the CLI', () => {
     const routes = ['--only', '89_rollback_devpi/routes'];
     const drop = run(['rollback', 'devpi', '--env', 'local', ...routes, '--json']);
     expect(drop.code, drop.stderr).toBe(0);
-    expect(keys(drop)).toEqual(['delete k8s:gateway.networking.k8s.io/v1/HTTPRoute/devpi/devpi-api', 'delete k8s:gateway.networking.k8s.io/v1/HTTPRoute/devpi/devpi-dashboard']);
+    expect(keys(drop)).toEqual([
+      'delete k8s:gateway.networking.k8s.io/v1/HTTPRoute/devpi/devpi-api',
+      'delete k8s:gateway.networking.k8s.io/v1/HTTPRoute/devpi/devpi-dashboard',
+    ]);
     try {
       const play = run(['play', 'devpi', '--env', 'local', ...ingress, '--json']);
       expect(play.code, play.stdout.slice(-3000) + play.stderr).toBe(0);
@@ -204,7 +216,9 @@ describe('devpi on the sandbox, through the CLI', () => {
       expect(keys(run(['play', 'devpi', '--env', 'local', ...ingress, '--json']))).toEqual([]);
       const t = run(['test', 'devpi', '--env', 'local', ...ingress, '--json']);
       expect(t.code, t.stdout.slice(-4000) + t.stderr).toBe(0);
-      expect(t.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/88_test_devpi/live/dashboard')?.reason).toMatch(/links on https:\/\/packages-api\.devpi\.sandbox\.test.*session cookie Domain/);
+      expect(t.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/88_test_devpi/live/dashboard')?.reason).toMatch(
+        /links on https:\/\/packages-api\.devpi\.sandbox\.test.*session cookie Domain/,
+      );
       const predicted = run(['rollback', 'devpi', '--env', 'local', ...ingress, ...routes, '--check', '--json']);
       const removed = run(['rollback', 'devpi', '--env', 'local', ...ingress, ...routes, '--json']);
       expect(removed.code, removed.stderr).toBe(0);

@@ -55,7 +55,10 @@ describe('devpi deploy key', () => {
     expect(again.result.changes).toEqual([]);
     const removed = await play([], 'rollback');
     expect(removed.result.changes.map((c) => `${c.change.action} ${c.change.target}`)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^delete github:.*thinkube\/thinkube-devpi\/keys\//), expect.stringMatching(/^delete k8s:v1\/Secret\/helix-devpi-build-test\//)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^delete github:.*thinkube\/thinkube-devpi\/keys\//),
+        expect.stringMatching(/^delete k8s:v1\/Secret\/helix-devpi-build-test\//),
+      ]),
     );
     expect(github.repos.get('thinkube/thinkube-devpi')!.keys).toHaveLength(0);
     expect(JSON.stringify([...first.events, ...again.events, ...removed.events])).not.toContain('gh-test-token-value');

@@ -67,10 +67,14 @@ async function setProxyConfig(from: RegExp, to: string): Promise<string> {
 async function writeProxyConfig(text: string): Promise<void> {
   kubectl(['patch', 'configmap', 'oauth2-proxy-config', '--type=merge', '-p', JSON.stringify({ data: { 'oauth2_proxy.cfg': text } })]);
   kubectl(['delete', 'pod', '-l', 'app=oauth2-proxy', '--wait=true']);
-  await eventually('oauth2-proxy ready with its new configuration', async () => {
-    kubectl(['wait', '--for=condition=Ready', 'pod', '-l', 'app=oauth2-proxy', '--timeout=120s']);
-    return true;
-  }, 180_000);
+  await eventually(
+    'oauth2-proxy ready with its new configuration',
+    async () => {
+      kubectl(['wait', '--for=condition=Ready', 'pod', '-l', 'app=oauth2-proxy', '--timeout=120s']);
+      return true;
+    },
+    180_000,
+  );
   await settled();
 }
 
@@ -80,13 +84,22 @@ async function writeProxyConfig(text: string): Promise<void> {
  * endpoint, and a test run in between sees a 503 instead of the property it is meant to see.
  */
 async function settled(): Promise<void> {
-  await eventually('the dashboard asks for a login and the API answers, through Traefik', async () => (await status(`${DASH}/`)) === 302 && (await status(`${API}/+api`)) === 200, 120_000);
+  await eventually(
+    'the dashboard asks for a login and the API answers, through Traefik',
+    async () => (await status(`${DASH}/`)) === 302 && (await status(`${API}/+api`)) === 200,
+    120_000,
+  );
 }
 
 /** As root on the API host: change an index setting. */
 async function patchIndex(setting: string): Promise<void> {
   const pw = Buffer.from(JSON.parse(kubectl(['get', 'secret', 'devpi-root', '-o', 'json'])).data.password, 'base64').toString('utf8');
-  const login = await fetch(`${API}/+login`, { method: 'POST', body: JSON.stringify({ user: 'root', password: pw }), headers: { 'content-type': 'application/json', accept: 'application/json' }, dispatcher } as RequestInit);
+  const login = await fetch(`${API}/+login`, {
+    method: 'POST',
+    body: JSON.stringify({ user: 'root', password: pw }),
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    dispatcher,
+  } as RequestInit);
   const token = ((await login.json()) as { result: { password: string } }).result.password;
   const res = await fetch(`${API}/root/stable`, {
     method: 'PATCH',
@@ -99,7 +112,10 @@ async function patchIndex(setting: string): Promise<void> {
 
 /** Runs `command` on the admin workstation (the sandbox's host1) over SSH, as its login user. */
 function onWorkstation(command: string, input?: string): string {
-  const i = parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as { vars: { ssh_command: string }; hosts: Record<string, { address: string; user: string }> };
+  const i = parse(readFileSync(join(sandboxDir(), 'inventory.yaml'), 'utf8')) as {
+    vars: { ssh_command: string };
+    hosts: Record<string, { address: string; user: string }>;
+  };
   const host = i.hosts.host1!;
   const [ssh, ...options] = i.vars.ssh_command.split(' ');
   const r = spawnSync(ssh!, [...options, `${host.user}@${host.address}`, command], { encoding: 'utf8', input, timeout: 60_000 });
@@ -212,7 +228,9 @@ describe('every property helix test devpi checks can fail', () => {
     try {
       const t = helix(['test', 'devpi', '--env', 'local', '--json']);
       expect(t.code, t.stdout.slice(-2000)).toBe(1);
-      expect(failedWith(t)).toMatch(/^devpi\/88_test_workstation\/round-trip: [\s\S]*FAILED: ~\/\.config\/devpi\/devpi\.bash sets DEVPI_INDEX=\S*\/\+simple\//m);
+      expect(failedWith(t)).toMatch(
+        /^devpi\/88_test_workstation\/round-trip: [\s\S]*FAILED: ~\/\.config\/devpi\/devpi\.bash sets DEVPI_INDEX=\S*\/\+simple\//m,
+      );
     } finally {
       onWorkstation(`cat > ~/${file}`, before);
     }
@@ -221,7 +239,8 @@ describe('every property helix test devpi checks can fail', () => {
   afterAll(() => {
     // One hook, in order: the routes a failed case may have left, then put back as it was:
     // the play changes nothing, and the test passes again.
-    for (const name of ['test-bypass-dashboard', 'test-guard-api']) spawnSync('kubectl', ['--kubeconfig', inv().kubernetes.kubeconfig, '-n', NS, 'delete', 'httproute', name, '--ignore-not-found']);
+    for (const name of ['test-bypass-dashboard', 'test-guard-api'])
+      spawnSync('kubectl', ['--kubeconfig', inv().kubernetes.kubeconfig, '-n', NS, 'delete', 'httproute', name, '--ignore-not-found']);
     const play = helix(['play', 'devpi', '--env', 'local', '--json']);
     expect(play.code, play.stderr).toBe(0);
     expect(play.events.filter((e) => e.type === 'task.changed')).toEqual([]);

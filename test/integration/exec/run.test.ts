@@ -45,14 +45,10 @@ describe('exec.run with real processes', () => {
 
   it('passes secrets through env and stdin, and masks them in output and errors', async () => {
     const token = new Secret('integration-exec-token-42');
-    const echo = await runTask(
-      exec.run('echo', { argv: ['sh', '-c', 'echo "env=$TOKEN"; cat'], env: { TOKEN: token }, stdin: token, idempotent: false }),
-    );
+    const echo = await runTask(exec.run('echo', { argv: ['sh', '-c', 'echo "env=$TOKEN"; cat'], env: { TOKEN: token }, stdin: token, idempotent: false }));
     expect(echo.result?.stdout).toBe('env=********\n********');
-    const failing = await runTask(
-      exec.run('fail', { argv: ['sh', '-c', 'echo "bad token $TOKEN" >&2; exit 4'], env: { TOKEN: token }, idempotent: false }),
-    );
-    expect(failing.error).toBe("t/pb/fail: `sh -c 'echo \"bad token $TOKEN\" >&2; exit 4'` exited with 4:\nbad token ********");
+    const failing = await runTask(exec.run('fail', { argv: ['sh', '-c', 'echo "bad token $TOKEN" >&2; exit 4'], env: { TOKEN: token }, idempotent: false }));
+    expect(failing.error).toBe('t/pb/fail: `sh -c \'echo "bad token $TOKEN" >&2; exit 4\'` exited with 4:\nbad token ********');
     expect(JSON.stringify([echo.events, failing.events])).not.toContain('integration-exec-token-42');
   });
 

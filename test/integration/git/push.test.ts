@@ -19,11 +19,22 @@ describe.skipIf(!has('git'))('git module over SSH on the sandbox git host', () =
   const access = () => ({ sshKey: keyAsSecret(), knownHosts: sandboxGit().knownHosts });
   const files = { 'k8s/deployment.yaml': 'kind: Deployment\nmetadata: {name: devpi}\n', 'README.md': '# devpi deployment\n' };
   const push = (over: Partial<git.PushOptions> = {}) =>
-    git.push('push', { repoUrl: repoUrl(), branch, files, message: 'deploy: devpi manifests', author: { name: 'helix', email: 'helix@example.com' }, ...access(), ...over });
+    git.push('push', {
+      repoUrl: repoUrl(),
+      branch,
+      files,
+      message: 'deploy: devpi manifests',
+      author: { name: 'helix', email: 'helix@example.com' },
+      ...access(),
+      ...over,
+    });
 
   /** What the remote holds, read independently of the module (plain git over the sandbox's ssh command). */
   const remoteHead = (): string =>
-    execFileSync('git', ['ls-remote', '--heads', repoUrl(), `refs/heads/${branch}`], { encoding: 'utf8', env: { ...process.env, GIT_SSH_COMMAND: sandboxGit().sshCommand } }).split('\t')[0] ?? '';
+    execFileSync('git', ['ls-remote', '--heads', repoUrl(), `refs/heads/${branch}`], {
+      encoding: 'utf8',
+      env: { ...process.env, GIT_SSH_COMMAND: sandboxGit().sshCommand },
+    }).split('\t')[0] ?? '';
 
   afterAll(async () => {
     await runSteps([git.branchAbsent('cleanup', { repoUrl: repoUrl(), branch, ...access() })]);

@@ -72,7 +72,9 @@ describe('http tasks against a real HTTP server', () => {
     expect(r.outcome).toBe('ok');
     expect(r.result?.redirectTo).toBe(`${base}/oauth2/start?rd=%2F`);
     const wrong = await runTask(http.assert('front', { url: `${base}/`, expect: { redirectTo: '/login' } }));
-    expect(wrong.error).toBe(`t/pb/front: GET ${base}/: expected a redirect to ${base}/login, got ${base}/oauth2/start?rd=%2F (saw status 302, Location ${base}/oauth2/start?rd=%2F, body "found")`);
+    expect(wrong.error).toBe(
+      `t/pb/front: GET ${base}/: expected a redirect to ${base}/login, got ${base}/oauth2/start?rd=%2F (saw status 302, Location ${base}/oauth2/start?rd=%2F, body "found")`,
+    );
   });
 
   it('POST with a probe: check sends nothing, play creates, second play plans nothing', async () => {
@@ -120,7 +122,9 @@ describe('http tasks against a real HTTP server', () => {
     const task = http.waitUntil('healthy', { url: `${base}/health`, expect: { status: 200, bodyMatch: /"status":"ok"/ }, intervalMs: 20 });
     const r = await runTask(task);
     expect(r.outcome).toBe('changed');
-    expect(r.changes[0]?.summary).toBe(`wait until GET ${base}/health answers status 200, body matching /"status":"ok"/ (now: expected status 200, got 503; expected a body matching /"status":"ok"/ (saw status 503, body "starting"))`);
+    expect(r.changes[0]?.summary).toBe(
+      `wait until GET ${base}/health answers status 200, body matching /"status":"ok"/ (now: expected status 200, got 503; expected a body matching /"status":"ok"/ (saw status 503, body "starting"))`,
+    );
     expect(healthCalls).toBe(3);
     expect((await runTask(task)).outcome).toBe('ok');
   });
@@ -141,11 +145,29 @@ describe('TLS verification against a self-signed HTTPS server', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'helix-http-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-      '-subj', '/CN=helix-test', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=helix-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     server = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
     base = await listen(server, (_req, _body, res) => res.writeHead(200).end('secure hello'));
   });

@@ -61,7 +61,12 @@ describe.skipIf(!hasKubernetes())('k8s.apply against the sandbox API server', ()
     const ns = unique('helix-it-update');
     namespaces.push(ns);
     const env = kubeEnv();
-    const secret = (values: Record<string, Secret>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: ns }, stringData: values as unknown as Record<string, string> });
+    const secret = (values: Record<string, Secret>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: ns },
+      stringData: values as unknown as Record<string, string>,
+    });
     const one = new Secret(unique('first-secret'));
     await runTasks([k8s.apply('ns', { manifest: namespace(ns) }), k8s.apply('o', { manifests: [configMap(ns, 'c', { a: '1' }), secret({ one })] })], { env });
 
@@ -104,7 +109,9 @@ describe.skipIf(!hasKubernetes())('k8s.apply against the sandbox API server', ()
       { env },
     );
     // Preflight checks run in parallel: problems come in any order.
-    const problems = [...out.problems].sort((a, b) => ['t/pb/bad', 't/pb/typo', 't/pb/policy'].indexOf(a.path) - ['t/pb/bad', 't/pb/typo', 't/pb/policy'].indexOf(b.path));
+    const problems = [...out.problems].sort(
+      (a, b) => ['t/pb/bad', 't/pb/typo', 't/pb/policy'].indexOf(a.path) - ['t/pb/bad', 't/pb/typo', 't/pb/policy'].indexOf(b.path),
+    );
     expect(problems.map((p) => p.path)).toEqual(['t/pb/bad', 't/pb/typo', 't/pb/policy']);
     expect(problems[0]?.message).toMatch(/^Deployment .*\/bad rejected by the API server: .*spec\.replica/);
     expect(problems[1]?.message).toMatch(/^ConfigMap .*\/typo rejected by the API server: .*dataa/);

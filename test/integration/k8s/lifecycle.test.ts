@@ -31,7 +31,9 @@ describe.skipIf(!hasKubernetes())('k8s wait, delete and CRDs against the sandbox
     const live = await client.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web' });
     expect(live?.status.availableReplicas).toBe(2);
 
-    const rolled = await runTasks([k8s.apply('web', { manifest: deployment(ns, 'web', 2, 'registry.invalid/helix/web:2'), wait: { timeoutMs: 120_000 } })], { env });
+    const rolled = await runTasks([k8s.apply('web', { manifest: deployment(ns, 'web', 2, 'registry.invalid/helix/web:2'), wait: { timeoutMs: 120_000 } })], {
+      env,
+    });
     expect(rolled.errors).toEqual([]);
     expect(rolled.keys).toEqual([`update k8s:apps/v1/Deployment/${ns}/web`]);
     const after = await client.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web' });
@@ -47,18 +49,29 @@ describe.skipIf(!hasKubernetes())('k8s wait, delete and CRDs against the sandbox
       [
         k8s.apply('ns', { manifest: namespace(ns) }),
         k8s.apply('c', { manifest: configMap(ns, 'c', { phase: 'starting' }) }),
-        k8s.wait('c-ready', { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'c', for: { jsonPath: '.data.phase', equals: 'ready' }, timeoutMs: 2_000 }),
+        k8s.wait('c-ready', {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: ns,
+          name: 'c',
+          for: { jsonPath: '.data.phase', equals: 'ready' },
+          timeoutMs: 2_000,
+        }),
       ],
       { env },
     );
-    expect(out.errors).toEqual([`k8s:v1/ConfigMap/${ns}/c: timed out after 2 s waiting for ConfigMap ${ns}/c to have .data.phase = "ready"; last seen: .data.phase is "starting"`]);
+    expect(out.errors).toEqual([
+      `k8s:v1/ConfigMap/${ns}/c: timed out after 2 s waiting for ConfigMap ${ns}/c to have .data.phase = "ready"; last seen: .data.phase is "starting"`,
+    ]);
   });
 
   it('deletes a Deployment in the foreground and waits until it is gone; then plans nothing', async () => {
     const ns = unique('helix-it-delete');
     namespaces.push(ns);
     const env = kubeEnv();
-    await runTasks([k8s.apply('ns', { manifest: namespace(ns) }), k8s.apply('web', { manifest: deployment(ns, 'web', 2), wait: { timeoutMs: 120_000 } })], { env });
+    await runTasks([k8s.apply('ns', { manifest: namespace(ns) }), k8s.apply('web', { manifest: deployment(ns, 'web', 2), wait: { timeoutMs: 120_000 } })], {
+      env,
+    });
     const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web' };
 
     const check = await runTasks([k8s.delete('rm', ref)], { mode: 'check', env });

@@ -38,7 +38,15 @@ const web = (ns: string, name: string, labels: Record<string, string> = { app: n
       template: {
         metadata: { labels: { app: name } },
         spec: {
-          containers: [{ name: 'web', image: 'registry.invalid/web:1', ports: [{ containerPort: 8080 }], env: [{ name: 'MODE', value: 'fast' }], resources: { limits: { memory: '64Mi' } } }],
+          containers: [
+            {
+              name: 'web',
+              image: 'registry.invalid/web:1',
+              ports: [{ containerPort: 8080 }],
+              env: [{ name: 'MODE', value: 'fast' }],
+              resources: { limits: { memory: '64Mi' } },
+            },
+          ],
           tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
         },
       },
@@ -56,7 +64,12 @@ describe.skipIf(!hasKubernetes())('k8s.apply no-op re-runs on the real API serve
     const ns = unique('helix-it-noop');
     namespaces.push(ns);
     const env = kubeEnv();
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: ns }, stringData: { password: new Secret(`pw-${unique('x')}-noop`) } };
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: ns },
+      stringData: { password: new Secret(`pw-${unique('x')}-noop`) },
+    };
     const objects = (over: Record<string, KubeObject[]> = {}) => [namespace(ns), ...['a', 'b', 'c'].flatMap((n) => over[n] ?? web(ns, n)), secret];
     const tasks = (objs: ReturnType<typeof objects>) => objs.map((o) => k8s.apply(`${o.kind}-${o.metadata.name}`, { manifest: o }));
 

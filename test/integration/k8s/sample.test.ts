@@ -49,7 +49,11 @@ async function clusterState(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const namespace = await client.get({ apiVersion: 'v1', kind: 'Namespace', name: NS });
   if (namespace) out.namespace = namespace.metadata.resourceVersion as string;
-  for (const [apiVersion, kind] of [['v1', 'ConfigMap'], ['v1', 'Secret'], ['apps/v1', 'Deployment']] as const) {
+  for (const [apiVersion, kind] of [
+    ['v1', 'ConfigMap'],
+    ['v1', 'Secret'],
+    ['apps/v1', 'Deployment'],
+  ] as const) {
     for (const o of await client.list(apiVersion, kind, { namespace: NS })) out[`${kind}/${o.metadata.name}`] = o.metadata.resourceVersion as string;
   }
   out.marker = String(existsSync(`${STATE}/initialized`));
@@ -65,7 +69,9 @@ const problemsOf = (p: Played) => p.events.flatMap((e) => (e.type === 'run.inval
 
 describe.skipIf(!hasKubernetes())('the sample component through the real CLI', () => {
   beforeAll(async () => {
-    const gone = await runTasks([k8s.delete('clean', { apiVersion: 'v1', kind: 'Namespace', name: NS, propagation: 'Background', timeoutMs: 120_000 })], { env: kubeEnv() });
+    const gone = await runTasks([k8s.delete('clean', { apiVersion: 'v1', kind: 'Namespace', name: NS, propagation: 'Background', timeoutMs: 120_000 })], {
+      env: kubeEnv(),
+    });
     expect(gone.errors).toEqual([]);
     rmSync(STATE, { recursive: true, force: true });
   }, 180_000);
@@ -128,8 +134,18 @@ describe.skipIf(!hasKubernetes())('the sample component through the real CLI', (
     ['unknown environment', ['--env', 'nope'], {}, /unknown environment "nope"/],
     ['malformed inventory YAML', ['--env', 'malformed'], {}, /inventory\/malformed\.yaml: malformed YAML \(line \d+\)/],
     ['missing secret', [], { SAMPLE_API_TOKEN: undefined }, /components\.sample\.api_token: secret from environment variable SAMPLE_API_TOKEN is not set/],
-    ['template with an undefined variable', ['--env', 'undefined-variable'], {}, /sample\/20_config: template .*undefined-variable\.yaml\.hbs.*undefined variable "greting"/],
-    ['manifest rejected by the API schema', ['--env', 'rejected-manifest'], {}, /sample\/30_deployment\/web: Deployment helix-sample\/sample-web rejected by the API server/],
+    [
+      'template with an undefined variable',
+      ['--env', 'undefined-variable'],
+      {},
+      /sample\/20_config: template .*undefined-variable\.yaml\.hbs.*undefined variable "greting"/,
+    ],
+    [
+      'manifest rejected by the API schema',
+      ['--env', 'rejected-manifest'],
+      {},
+      /sample\/30_deployment\/web: Deployment helix-sample\/sample-web rejected by the API server/,
+    ],
     ['unknown --only', ['--only', 'nope'], {}, /sample\/nope: --only: no playbook or task named "nope"/],
   ];
   for (const [name, args, env, message] of bad) {

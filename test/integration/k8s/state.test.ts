@@ -16,14 +16,23 @@ describe.skipIf(!hasKubernetes())('run lock and journal in the cluster (lean tra
 
     const first = await lock.acquire(newHolder('helix play first'), { waitMs: 0, ttlSeconds: 30, onLost: noop });
     expect((await lock.read())?.holder.command).toBe('helix play first');
-    const second = await stateFor(env, component).lock.acquire(newHolder('second'), { waitMs: 0, ttlSeconds: 30, onLost: noop }).catch((e: unknown) => e);
+    const second = await stateFor(env, component)
+      .lock.acquire(newHolder('second'), { waitMs: 0, ttlSeconds: 30, onLost: noop })
+      .catch((e: unknown) => e);
     expect(second).toBeInstanceOf(LockHeldError);
     await first.release();
     expect(await lock.read()).toBeUndefined();
 
     const holder = newHolder('helix play');
     const record: RunRecord = {
-      id: holder.id, seq: 1, component, env: env.name, selection: 'play', status: 'running', holder, startedAt: holder.startedAt,
+      id: holder.id,
+      seq: 1,
+      component,
+      env: env.name,
+      selection: 'play',
+      status: 'running',
+      holder,
+      startedAt: holder.startedAt,
       changes: [{ path: `${component}/10/a`, host: 'localhost', action: 'create', target: 'k8s:v1/ConfigMap/x/a' }],
     };
     await journal.save(record);

@@ -110,10 +110,7 @@ describe.skipIf(!has('keycloak'))('keycloak module on the real Keycloak', () => 
     );
 
     const check = await run(all(), 'check');
-    expect(check.keys).toEqual([
-      `update keycloak:${realmName}/client/${clientId}`,
-      `update keycloak:${realmName}/client/${clientId}/mapper/audience-mapper`,
-    ]);
+    expect(check.keys).toEqual([`update keycloak:${realmName}/client/${clientId}`, `update keycloak:${realmName}/client/${clientId}/mapper/audience-mapper`]);
     const changed = check.events.flatMap((e) => (e.type === 'task.changed' ? e.changes : []));
     expect(changed.map((c) => c.summary)).toEqual([
       `update Keycloak client ${clientId} in realm ${realmName}: redirectUris`,
@@ -220,4 +217,3 @@ describe.skipIf(!has('keycloak'))('keycloak admin session', () => {
     expect((await sessions()).map((x) => x.id)).not.toContain(latest!.id);
   });
 });
-

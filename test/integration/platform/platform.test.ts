@@ -32,7 +32,9 @@ async function databases(): Promise<string[]> {
   });
   await client.connect();
   try {
-    const r = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname IN ('orchestrator','lens','git_sensor','casbin') ORDER BY 1");
+    const r = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname IN ('orchestrator','lens','git_sensor','casbin') ORDER BY 1",
+    );
     return r.rows.map((x) => x.datname);
   } finally {
     await client.end();
@@ -45,7 +47,9 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
   const k = () => kubeEnv().kubernetes!;
   const kube = () => rawKube(k().kubeconfig!, k().context);
   const failures = async (set?: Record<string, unknown>) =>
-    (await verifyComponent({ root, component: 'platform', env: 'local', ...(set ? { set } : {}) })).results.filter((r) => r.status === 'FAIL').map((r) => `${r.id}: ${r.evidence}`);
+    (await verifyComponent({ root, component: 'platform', env: 'local', ...(set ? { set } : {}) })).results
+      .filter((r) => r.status === 'FAIL')
+      .map((r) => `${r.id}: ${r.evidence}`);
 
   beforeAll(async () => {
     await Promise.all([installSops(), installHelm()]);
@@ -59,10 +63,19 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
   }, 600_000);
 
   it('upstream CRDs are installed and a second install changes nothing', async () => {
-    const again = await ensureUpstreamCrds(k().kubeconfig!, ['cnpg', 'kyverno', 'traefik', 'prometheus-operator', 'argo-cd', 'argo-workflows'], { ...(k().context ? { context: k().context! } : {}) });
+    const again = await ensureUpstreamCrds(k().kubeconfig!, ['cnpg', 'kyverno', 'traefik', 'prometheus-operator', 'argo-cd', 'argo-workflows'], {
+      ...(k().context ? { context: k().context! } : {}),
+    });
     expect(again.created).toEqual([]);
     expect(again.updated).toEqual([]);
-    for (const crd of ['poolers.postgresql.cnpg.io', 'clusterpolicies.kyverno.io', 'middlewares.traefik.io', 'prometheusrules.monitoring.coreos.com', 'applications.argoproj.io', 'workflows.argoproj.io']) {
+    for (const crd of [
+      'poolers.postgresql.cnpg.io',
+      'clusterpolicies.kyverno.io',
+      'middlewares.traefik.io',
+      'prometheusrules.monitoring.coreos.com',
+      'applications.argoproj.io',
+      'workflows.argoproj.io',
+    ]) {
       expect(again.unchanged).toContain(crd);
     }
   });
@@ -101,7 +114,12 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
       rmSync(tf, { recursive: true, force: true });
     }
     // C: an Argo CD pod in devtroncd.
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'argocd-server-broken', namespace: 'devtroncd' }, spec: { containers: [{ name: 'x', image: 'example.invalid/argocd:v3' }] } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'argocd-server-broken', namespace: 'devtroncd' },
+      spec: { containers: [{ name: 'x', image: 'example.invalid/argocd:v3' }] },
+    };
     expect((await kube().request('POST', '/api/v1/namespaces/devtroncd/pods', pod)).status).toBe(201);
     expect(await failures()).toEqual([expect.stringMatching(/^C\.no-argocd-in-devtroncd: Pod devtroncd\/argocd-server-broken/)]);
     await kube().request('DELETE', '/api/v1/namespaces/devtroncd/pods/argocd-server-broken?gracePeriodSeconds=0');

@@ -77,20 +77,41 @@ describe('the Argo CD alert rules, as helix renders them, under promtool', () =>
   });
 
   it('the test file covers every alert, firing and not firing', () => {
-    const doc = parse(readFileSync(ARGO_RULE_TESTS, 'utf8')) as { rule_files: string[]; tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] };
+    const doc = parse(readFileSync(ARGO_RULE_TESTS, 'utf8')) as {
+      rule_files: string[];
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
     expect(doc.rule_files).toEqual([ARGO_RULES_FILE]);
     const cases = doc.tests.flatMap((t) => t.alert_rule_test);
     for (const a of ALERTS) {
-      expect(cases.some((c) => c.alertname === a && c.exp_alerts.length > 0), `${a} fires`).toBe(true);
-      expect(cases.some((c) => c.alertname === a && c.exp_alerts.length === 0), `${a} stays silent`).toBe(true);
+      expect(
+        cases.some((c) => c.alertname === a && c.exp_alerts.length > 0),
+        `${a} fires`,
+      ).toBe(true);
+      expect(
+        cases.some((c) => c.alertname === a && c.exp_alerts.length === 0),
+        `${a} stays silent`,
+      ).toBe(true);
     }
   });
 
   const broken: [string, Manifest, RegExp][] = [
-    ['an expression that does not parse', withRule('ArgoAppSyncFailed', (r) => (r.expr = 'increase(argocd_app_sync_total{phase=~"Failed|Error"}[10m] > 0')), /parse error|unclosed|expected/i],
-    ['a sync alert that also counts successful syncs', withRule('ArgoAppSyncFailed', (r) => (r.expr = 'increase(argocd_app_sync_total[10m]) > 0')), /ArgoAppSyncFailed/],
+    [
+      'an expression that does not parse',
+      withRule('ArgoAppSyncFailed', (r) => (r.expr = 'increase(argocd_app_sync_total{phase=~"Failed|Error"}[10m] > 0')),
+      /parse error|unclosed|expected/i,
+    ],
+    [
+      'a sync alert that also counts successful syncs',
+      withRule('ArgoAppSyncFailed', (r) => (r.expr = 'increase(argocd_app_sync_total[10m]) > 0')),
+      /ArgoAppSyncFailed/,
+    ],
     ['a drift alert that waits an hour', withRule('ArgoAppConfigurationDrift', (r) => (r.for = '1h')), /ArgoAppConfigurationDrift/],
-    ['a health alert that ignores Missing', withRule('ArgoAppHealthDegraded', (r) => (r.expr = 'argocd_app_info{health_status="Degraded"} == 1')), /ArgoAppHealthDegraded/],
+    [
+      'a health alert that ignores Missing',
+      withRule('ArgoAppHealthDegraded', (r) => (r.expr = 'argocd_app_info{health_status="Degraded"} == 1')),
+      /ArgoAppHealthDegraded/,
+    ],
     ['a renamed alert', withRule('ArgoAppHealthDegraded', (r) => (r.alert = 'ArgoAppUnhealthy')), /ArgoAppHealthDegraded/],
   ];
   for (const [name, rule, evidence] of broken) {
@@ -106,7 +127,9 @@ describe('the Argo CD alert rules, as helix renders them, under promtool', () =>
 
 /** The component's first test group, made to expect the sync alert a minute too early (it is pending then). */
 function strictTests(): string {
-  const doc = parse(readFileSync(ARGO_RULE_TESTS, 'utf8')) as { tests: { name: string; alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[] }[] };
+  const doc = parse(readFileSync(ARGO_RULE_TESTS, 'utf8')) as {
+    tests: { name: string; alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[] }[];
+  };
   const strict = doc.tests[0]!;
   strict.name = 'a failed sync fires at once';
   strict.alert_rule_test = [{ ...strict.alert_rule_test.find((c) => c.exp_alerts.length > 0)!, eval_time: '2m' }];
@@ -115,7 +138,9 @@ function strictTests(): string {
 
 describe('helix verify platform --static: "Argo CD alert rules pass their unit tests"', () => {
   const check = async (set?: Record<string, unknown>) =>
-    (await verifyComponent({ root, component: 'platform', env: 'prod', static: true, ...(set ? { set } : {}) })).results.find((r) => r.id === 'J.argocd-alerts-tests');
+    (await verifyComponent({ root, component: 'platform', env: 'prod', static: true, ...(set ? { set } : {}) })).results.find(
+      (r) => r.id === 'J.argocd-alerts-tests',
+    );
 
   it('PASSes on the rules helix renders', async () => {
     const r = await check();
@@ -146,13 +171,13 @@ describe('helix verify platform --static: "Argo CD alert rules pass their unit t
     });
     afterAll(() => rmSync(project, { recursive: true, force: true }));
 
-    it('the repository\'s own inventory: PASS, exit 0', async () => {
+    it("the repository's own inventory: PASS, exit 0", async () => {
       const r = await helix(['verify', 'platform', '--env', 'prod', '--static']);
       expect(r.code, r.out).toBe(0);
       expect(r.stdout).toMatch(/PASS\s+Argo CD alert rules pass their unit tests\n\s+promtool test rules: 1 test file pass/);
     });
 
-    it('a failing rule test: FAIL, exit 1, with promtool\'s evidence', async () => {
+    it("a failing rule test: FAIL, exit 1, with promtool's evidence", async () => {
       const r = await helix(['verify', 'platform', '--env', 'prod', '--static'], { cwd: project });
       expect(r.code, r.out).toBe(1);
       expect(r.stdout).toMatch(/FAIL\s+Argo CD alert rules pass their unit tests\n\s+promtool test rules \(exit 1\), failing: a failed sync fires at once/);

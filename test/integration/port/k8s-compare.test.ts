@@ -38,7 +38,15 @@ const objects = (ns: string): KubeRef[] => [
  */
 function comparable(o: KubeObject | undefined, helix: boolean): unknown {
   if (!o) return undefined;
-  const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, managedFields: _m, selfLink: _s, ...metadata } = o.metadata as Record<string, unknown>;
+  const {
+    uid: _u,
+    resourceVersion: _r,
+    generation: _g,
+    creationTimestamp: _c,
+    managedFields: _m,
+    selfLink: _s,
+    ...metadata
+  } = o.metadata as Record<string, unknown>;
   if (helix && metadata.labels) {
     const labels = { ...(metadata.labels as Record<string, string>) };
     delete labels[OWNERSHIP_LABELS.component];
@@ -97,7 +105,13 @@ describe.skipIf(!hasKubernetes() || !hasAnsible)('helix port: same objects as an
     // 1. ansible-playbook.
     execFileSync(ansiblePlaybook, ['-i', 'localhost,', '-c', 'local', '-e', `ansible_python_interpreter=${join(venv, 'bin', 'python')}`, playbook], {
       cwd: work,
-      env: { ...process.env, K8S_AUTH_KUBECONFIG: k.kubeconfig!, ...(k.context ? { K8S_AUTH_CONTEXT: k.context } : {}), ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCALHOST_WARNING: 'False' },
+      env: {
+        ...process.env,
+        K8S_AUTH_KUBECONFIG: k.kubeconfig!,
+        ...(k.context ? { K8S_AUTH_CONTEXT: k.context } : {}),
+        ANSIBLE_NOCOLOR: '1',
+        ANSIBLE_LOCALHOST_WARNING: 'False',
+      },
       stdio: 'pipe',
       timeout: 300_000,
     });
@@ -108,7 +122,10 @@ describe.skipIf(!hasKubernetes() || !hasAnsible)('helix port: same objects as an
     // 2. helix port, then helix play on the same cluster.
     const { report } = port(work, out, { component: 'k8s-basic' });
     expect(report.totals.todo).toBe(0);
-    writeFileSync(join(out, 'inventory', 'local.yaml'), `kubernetes: { kubeconfig: ${JSON.stringify(k.kubeconfig)}${k.context ? `, context: ${JSON.stringify(k.context)}` : ''} }\ncomponents: {}\n`);
+    writeFileSync(
+      join(out, 'inventory', 'local.yaml'),
+      `kubernetes: { kubeconfig: ${JSON.stringify(k.kubeconfig)}${k.context ? `, context: ${JSON.stringify(k.context)}` : ''} }\ncomponents: {}\n`,
+    );
     const bus = new EventBus();
     const events = collect(bus);
     const first = await run({ root: out, component: 'k8s-basic', env: 'local', selection: 'play', mode: 'apply', bus });

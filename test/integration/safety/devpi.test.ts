@@ -64,7 +64,8 @@ describe.skipIf(!hasKubernetes())('issue 9 on devpi', () => {
     const second = first.code === 0 ? await helix(devpi('--wait-lock', '10m'), ROOT, 1_200_000) : undefined;
     if (first.code !== 0) why = `devpi does not converge on the sandbox: the first play exited ${first.code} (${failures(first)})`;
     else if (second?.code !== 0) why = `devpi does not converge on the sandbox: the second play exited ${second?.code} (${second ? failures(second) : ''})`;
-    else if (changedOn(second.events) !== 0) why = `devpi does not converge on the sandbox: the second play changed or failed ${changedOn(second.events)} task(s)`;
+    else if (changedOn(second.events) !== 0)
+      why = `devpi does not converge on the sandbox: the second play changed or failed ${changedOn(second.events)} task(s)`;
     if (why) throw new Error(why);
     const validated = first.events.find((e) => e.type === 'run.validated');
     taskCount = validated?.type === 'run.validated' ? validated.tasks : 0;
@@ -97,8 +98,14 @@ describe.skipIf(!hasKubernetes())('issue 9 on devpi', () => {
       await waitLeaseExpired(ENV, 'devpi');
       const rerun = await helix(devpi(), TTL, 1_200_000);
       expect(rerun.code, `kill point ${k}: ${rerun.stderr}`).toBe(0);
-      expect(rerun.events.find((e) => e.type === 'lock.acquired'), `kill point ${k}`).toMatchObject({ takenOverFrom: expect.stringContaining(`pid ${victim.pid} `) });
-      expect(rerun.events.find((e) => e.type === 'run.resumed'), `kill point ${k}`).toMatchObject({ previousRun: stopped.id });
+      expect(
+        rerun.events.find((e) => e.type === 'lock.acquired'),
+        `kill point ${k}`,
+      ).toMatchObject({ takenOverFrom: expect.stringContaining(`pid ${victim.pid} `) });
+      expect(
+        rerun.events.find((e) => e.type === 'run.resumed'),
+        `kill point ${k}`,
+      ).toMatchObject({ previousRun: stopped.id });
       expect(changedOn(rerun.events), `kill point ${k}`).toBe(0);
       expect(await resourceVersions([NS]), `kill point ${k}`).toEqual(before);
     }
@@ -121,7 +128,9 @@ describe.skipIf(!hasKubernetes())('issue 9 on devpi', () => {
     for (const line of lines) {
       const r = records.find((x) => line.startsWith(`#${x.seq} `));
       expect(r, line).toBeDefined();
-      expect(line).toMatch(new RegExp(`^#${r!.seq}\\s+${r!.startedAt}\\s+${r!.selection}\\s+\\w+\\s+\\d+ change\\(s\\)\\s+${r!.holder.user}@${r!.holder.host}$`));
+      expect(line).toMatch(
+        new RegExp(`^#${r!.seq}\\s+${r!.startedAt}\\s+${r!.selection}\\s+\\w+\\s+\\d+ change\\(s\\)\\s+${r!.holder.user}@${r!.holder.host}$`),
+      );
     }
     expect(records.some((r) => r.status === 'ok')).toBe(true);
   });

@@ -2,20 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../../src/modules/k8s/config.ts';
 import { kubeTransport } from '../../../src/modules/k8s/transport.ts';
 import { hasKubernetes, kubeEnv } from '../k8s/helpers.ts';
-import {
-  apiserverProcess,
-  appliedState,
-  dropNamespaces,
-  helix,
-  isTaskEnd,
-  journal,
-  lease,
-  playArgs,
-  recapOf,
-  sleep,
-  start,
-  uniqueNs,
-} from './helpers.ts';
+import { apiserverProcess, appliedState, dropNamespaces, helix, isTaskEnd, journal, lease, playArgs, recapOf, sleep, start, uniqueNs } from './helpers.ts';
 
 /**
  * Issue 9, faults: the sandbox's kube-apiserver stops answering in the middle of a play

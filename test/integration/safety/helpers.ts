@@ -195,7 +195,10 @@ export function uniqueNs(prefix: string): string {
 
 /** Deletes namespaces without waiting (background cleanup). */
 export async function dropNamespaces(names: readonly string[]): Promise<void> {
-  for (const name of names) await kube().delete({ apiVersion: 'v1', kind: 'Namespace', name }, { propagation: 'Background' }).catch(() => undefined);
+  for (const name of names)
+    await kube()
+      .delete({ apiVersion: 'v1', kind: 'Namespace', name }, { propagation: 'Background' })
+      .catch(() => undefined);
 }
 
 /** Kinds a namespace of the fixture holds: what helix applies and what controllers make of it. */
@@ -289,7 +292,11 @@ export async function journal(env: string, component = 'safety'): Promise<{ reco
 }
 
 export function leaseName(env: string, component = 'safety'): string {
-  return `helix-lock-${component}-${env}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
+  return `helix-lock-${component}-${env}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63)
+    .replace(/-+$/, '');
 }
 
 /** The run lock of (safety, env), or undefined when nobody holds it. */
@@ -353,7 +360,9 @@ export function secretForms(values: readonly string[]): string[] {
 /** The places among `texts` (label → text) where one of the secret values appears. */
 export function leaks(texts: Record<string, string>, values: readonly string[]): string[] {
   const forms = secretForms(values);
-  return Object.entries(texts).flatMap(([where, text]) => forms.filter((f) => text.includes(f)).map((f) => `${where} contains ${f === values.find((v) => v === f) ? 'a secret' : 'an encoded secret'}`));
+  return Object.entries(texts).flatMap(([where, text]) =>
+    forms.filter((f) => text.includes(f)).map((f) => `${where} contains ${f === values.find((v) => v === f) ? 'a secret' : 'an encoded secret'}`),
+  );
 }
 
 /**

@@ -1,19 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasKubernetes } from '../k8s/helpers.ts';
-import {
-  appliedState,
-  dropNamespaces,
-  helix,
-  isTaskEnd,
-  journal,
-  lease,
-  playArgs,
-  recapOf,
-  start,
-  uniqueNs,
-  waitLeaseExpired,
-} from './helpers.ts';
+import { appliedState, dropNamespaces, helix, isTaskEnd, journal, lease, playArgs, recapOf, start, uniqueNs, waitLeaseExpired } from './helpers.ts';
 
 /**
  * Issue 9, resume: the play is killed with SIGKILL right after its k-th task (k = 1 … N; N from

@@ -133,7 +133,9 @@ describe.skipIf(!hasKubernetes())('the run lock through the real CLI', () => {
     try {
       expect(out.code, out.stdout.slice(-2000) + out.stderr).toBe(1);
       const message = errorOf(out.events);
-      expect(message).toContain(`lost the run lock safety-${ENV}: another run took it over: ci@runner-9 pid 4242 (helix play safety --env lock); stopped before the next task`);
+      expect(message).toContain(
+        `lost the run lock safety-${ENV}: another run took it over: ci@runner-9 pid 4242 (helix play safety --env lock); stopped before the next task`,
+      );
       // No task starts once the loss is reported.
       const reported = out.events.findIndex((e) => e.type === 'log' && e.message.startsWith('lost the run lock'));
       expect(reported).toBeGreaterThan(0);
@@ -159,7 +161,9 @@ describe.skipIf(!hasKubernetes())('the run lock through the real CLI', () => {
     const lines = out.stdout.trim().split('\n');
     expect(lines).toHaveLength(records.length);
     for (const [i, r] of records.entries()) {
-      expect(lines[i]).toMatch(new RegExp(`^#${r.seq}\\s+${r.startedAt}\\s+play\\s+${r.status}\\s+${r.changes.length} change\\(s\\)\\s+${userInfo().username}@${hostname()}$`));
+      expect(lines[i]).toMatch(
+        new RegExp(`^#${r.seq}\\s+${r.startedAt}\\s+play\\s+${r.status}\\s+${r.changes.length} change\\(s\\)\\s+${userInfo().username}@${hostname()}$`),
+      );
     }
     expect(records.map((r) => r.status)).toContain('interrupted');
     const json = await helix(['history', 'safety', '--env', ENV, '--json']);

@@ -18,14 +18,15 @@ const changedOn = (events: readonly JsonLine[]): number => {
 };
 
 describe.skipIf(!hasKubernetes())('issue 9 on platform', () => {
-
   beforeAll(async () => {
     let why: string | undefined;
     const first = await helix(play(), ROOT, 1_200_000);
     const second = first.code === 0 ? await helix(play(), ROOT, 1_200_000) : undefined;
-    if (first.code !== 0) why = `platform does not converge on the sandbox: the first play exited ${first.code} (${errorOf(first.events) || first.stderr.trim().split('\n').at(-1)})`;
+    if (first.code !== 0)
+      why = `platform does not converge on the sandbox: the first play exited ${first.code} (${errorOf(first.events) || first.stderr.trim().split('\n').at(-1)})`;
     else if (second?.code !== 0) why = `platform does not converge on the sandbox: the second play exited ${second?.code}`;
-    else if (changedOn(second.events) !== 0) why = `platform does not converge on the sandbox: the second play changed or failed ${changedOn(second.events)} task(s)`;
+    else if (changedOn(second.events) !== 0)
+      why = `platform does not converge on the sandbox: the second play changed or failed ${changedOn(second.events)} task(s)`;
     if (why) throw new Error(why);
   }, 2_500_000);
 

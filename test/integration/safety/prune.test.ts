@@ -1,17 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasKubernetes, sandboxClient } from '../k8s/helpers.ts';
-import {
-  changedKeys,
-  dropNamespaces,
-  helix,
-  journal,
-  kube,
-  playArgs,
-  recapOf,
-  resourceVersions,
-  settledResourceVersions,
-  uniqueNs,
-} from './helpers.ts';
+import { changedKeys, dropNamespaces, helix, journal, kube, playArgs, recapOf, resourceVersions, settledResourceVersions, uniqueNs } from './helpers.ts';
 
 /**
  * Issue 9, `--prune`: objects helix applied for the component that its playbooks no longer
@@ -85,7 +74,15 @@ describe.skipIf(!hasKubernetes())('play --prune', () => {
       expect(await kube().get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name }), name).toBeDefined();
     }
     const last = (await journal(ENV)).records.at(-1)!;
-    expect(last.changes).toEqual([{ path: 'safety/prune/k8s', host: 'localhost', action: 'delete', target: `k8s:v1/ConfigMap/${NS}/safety-legacy`, summary: 'no longer declared by the playbooks' }]);
+    expect(last.changes).toEqual([
+      {
+        path: 'safety/prune/k8s',
+        host: 'localhost',
+        action: 'delete',
+        target: `k8s:v1/ConfigMap/${NS}/safety-legacy`,
+        summary: 'no longer declared by the playbooks',
+      },
+    ]);
 
     // Second run plans nothing.
     const again = await helix(prune('--prune'));

@@ -1,20 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasKubernetes, sandboxClient } from '../k8s/helpers.ts';
-import {
-  dropNamespaces,
-  type Finished,
-  helix,
-  journal,
-  kube,
-  lease,
-  leaks,
-  playArgs,
-  problemsOf,
-  recapOf,
-  SECRETS,
-  start,
-  uniqueNs,
-} from './helpers.ts';
+import { dropNamespaces, type Finished, helix, journal, kube, lease, leaks, playArgs, problemsOf, recapOf, SECRETS, start, uniqueNs } from './helpers.ts';
 
 /**
  * Issue 9, secret hygiene on the fixture: with known secret values, every way helix reports a
@@ -73,25 +59,35 @@ describe.skipIf(!hasKubernetes())('secret sweep of the fixture', () => {
     const refused = await helix(playArgs(ENV, ns, '--set', 'leak_token_into_label=true'));
     keep('refused manifest quoting the token', refused);
     expect(refused.code).toBe(2);
-    const problem = problemsOf(refused.events).map((p) => `${p.path}: ${p.message}`).join('\n');
-    expect(problem).toMatch(/^safety\/20_config\/flags: ConfigMap \S+\/safety-flags rejected by the API server: .*metadata\.labels: Invalid value: "\*\*\*\*\*\*\*\*"/);
+    const problem = problemsOf(refused.events)
+      .map((p) => `${p.path}: ${p.message}`)
+      .join('\n');
+    expect(problem).toMatch(
+      /^safety\/20_config\/flags: ConfigMap \S+\/safety-flags rejected by the API server: .*metadata\.labels: Invalid value: "\*\*\*\*\*\*\*\*"/,
+    );
     const refusedHuman = await helix(human('--set', 'leak_token_into_label=true'));
     keep('refused manifest, human output', refusedHuman);
     expect(refusedHuman.stdout).toContain('********');
 
     // A task that fails (exit 1): another field manager took the token over, so helix's apply
     // conflicts; the failure names the field, never a value.
-    await sandboxClient('intruder').apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'safety-api-token', namespace: ns },
-      stringData: { token: `intruder-${SECRETS.apiToken}` },
-    }, { force: true });
+    await sandboxClient('intruder').apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'safety-api-token', namespace: ns },
+        stringData: { token: `intruder-${SECRETS.apiToken}` },
+      },
+      { force: true },
+    );
     const conflicted = await helix(playArgs(ENV, ns), ROTATED);
     keep('failed run (field manager conflict)', conflicted);
     expect(conflicted.code).toBe(1);
     const failure = conflicted.events.find((e) => e.type === 'task.failed');
-    expect(failure).toMatchObject({ path: 'safety/30_secrets/api-token', error: expect.stringMatching(/conflicts with fields owned by other field managers.*intruder/) });
+    expect(failure).toMatchObject({
+      path: 'safety/30_secrets/api-token',
+      error: expect.stringMatching(/conflicts with fields owned by other field managers.*intruder/),
+    });
 
     keep('history', await helix(['history', 'safety', '--env', ENV]));
     keep('history --json', await helix(['history', 'safety', '--env', ENV, '--json']));

@@ -19,7 +19,14 @@ const kube = sandboxClient();
 /** The namespace the sandbox's controller runs workflows of; every name here is this run's own. */
 const ns = ARGO_NAMESPACE;
 const runner = unique('runner');
-const names = { good: unique('good'), bad: unique('bad'), build: unique('kaniko'), context: unique('context'), ca: unique('registry-ca'), run: unique('built') };
+const names = {
+  good: unique('good'),
+  bad: unique('bad'),
+  build: unique('kaniko'),
+  context: unique('context'),
+  ca: unique('registry-ca'),
+  run: unique('built'),
+};
 
 function workflow(name: string, script: string): KubeObject {
   return {
@@ -54,10 +61,15 @@ async function finished(name: string): Promise<KubeObject> {
 
 describe('Argo Workflows on the sandbox', () => {
   afterAll(async () => {
-    for (const name of [names.good, names.bad, names.build]) await kube.delete({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', namespace: ns, name }).catch(() => {});
+    for (const name of [names.good, names.bad, names.build])
+      await kube.delete({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', namespace: ns, name }).catch(() => {});
     for (const name of [names.context, names.ca]) await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name }).catch(() => {});
     await kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: names.run }).catch(() => {});
-    for (const [apiVersion, kind] of [['rbac.authorization.k8s.io/v1', 'RoleBinding'], ['rbac.authorization.k8s.io/v1', 'Role'], ['v1', 'ServiceAccount']] as const) {
+    for (const [apiVersion, kind] of [
+      ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+      ['rbac.authorization.k8s.io/v1', 'Role'],
+      ['v1', 'ServiceAccount'],
+    ] as const) {
       await kube.delete({ apiVersion, kind, namespace: ns, name: runner }).catch(() => {});
     }
   });
@@ -129,7 +141,12 @@ describe('Argo Workflows on the sandbox', () => {
             container: {
               image: imageRef(KANIKO),
               command: ['/kaniko/executor'],
-              args: ['--context=dir:///workspace', '--dockerfile=/workspace/Dockerfile', `--destination=${tag}`, '--registry-certificate=registry.sandbox.test=/certs/ca.crt'],
+              args: [
+                '--context=dir:///workspace',
+                '--dockerfile=/workspace/Dockerfile',
+                `--destination=${tag}`,
+                '--registry-certificate=registry.sandbox.test=/certs/ca.crt',
+              ],
               volumeMounts: [
                 { name: 'context', mountPath: '/workspace' },
                 { name: 'ca', mountPath: '/certs' },
@@ -155,7 +172,8 @@ describe('Argo Workflows on the sandbox', () => {
     });
     await eventually(
       'the built image to run to completion',
-      async () => ((await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: names.run }))?.status as { phase?: string } | undefined)?.phase === 'Succeeded',
+      async () =>
+        ((await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: names.run }))?.status as { phase?: string } | undefined)?.phase === 'Succeeded',
       180_000,
     );
     expect(await kube.logs(ns, names.run, { container: 'built' })).toContain('built by kaniko: Linux');

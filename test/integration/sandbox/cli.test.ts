@@ -58,7 +58,8 @@ describe('helix sandbox (CLI contract)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/already running/);
     const after = JSON.parse(readFileSync(join(sandbox().dir, 'state.json'), 'utf8')) as typeof before;
-    for (const [c, procs] of Object.entries(before.processes)) for (const [p, rec] of Object.entries(procs)) expect(after.processes[c]?.[p]?.pid, `${c}/${p}`).toBe(rec.pid);
+    for (const [c, procs] of Object.entries(before.processes))
+      for (const [p, rec] of Object.entries(procs)) expect(after.processes[c]?.[p]?.pid, `${c}/${p}`).toBe(rec.pid);
   });
 
   it('writes an inventory that helix loads, with secrets as 0600 file references', () => {

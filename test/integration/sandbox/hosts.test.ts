@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exec, has, sandbox, v } from './helpers.ts';
 
-const sshOpts = (knownHosts: string) => ['-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'ConnectTimeout=10'];
+const sshOpts = (knownHosts: string) => [
+  '-o',
+  'IdentitiesOnly=yes',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  'StrictHostKeyChecking=yes',
+  '-o',
+  `UserKnownHostsFile=${knownHosts}`,
+  '-o',
+  'ConnectTimeout=10',
+];
 
 describe.skipIf(!has('ssh'))('sandbox: SSH hosts', () => {
   const hosts = () => Object.entries(sandbox().hosts);
@@ -19,7 +30,15 @@ describe.skipIf(!has('ssh'))('sandbox: SSH hosts', () => {
 
   it('logs in to every host with strict host-key checking, each in its own network namespace', async () => {
     for (const [name, h] of hosts()) {
-      const r = await exec('ssh', ['-i', h.key, ...sshOpts(v('ssh_known_hosts')), '-p', String(h.port), `${h.user}@${h.address}`, 'id -un; ip -o -4 addr show']);
+      const r = await exec('ssh', [
+        '-i',
+        h.key,
+        ...sshOpts(v('ssh_known_hosts')),
+        '-p',
+        String(h.port),
+        `${h.user}@${h.address}`,
+        'id -un; ip -o -4 addr show',
+      ]);
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
       const [user, ...addrs] = r.stdout.trim().split('\n');
       expect(user).toBe(h.user);

@@ -1,11 +1,4 @@
-import {
-  ApiextensionsV1Api,
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  VersionApi,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -28,7 +21,10 @@ describe.skipIf(!has('kwok'))('sandbox: Kubernetes (real control plane, kwok nod
   });
 
   it('writes a kubeconfig with context helix-sandbox whose server certificate verifies', async () => {
-    const doc = parse(readFileSync(sandbox().kubernetes!.kubeconfig, 'utf8')) as { contexts: { name: string }[]; clusters: { cluster: Record<string, unknown> }[] };
+    const doc = parse(readFileSync(sandbox().kubernetes!.kubeconfig, 'utf8')) as {
+      contexts: { name: string }[];
+      clusters: { cluster: Record<string, unknown> }[];
+    };
     expect(doc.contexts.map((c) => c.name)).toContain('helix-sandbox');
     expect(doc.clusters[0]!.cluster['insecure-skip-tls-verify']).toBeUndefined();
     expect(doc.clusters[0]!.cluster['certificate-authority-data']).toBeTruthy();
@@ -136,7 +132,9 @@ describe.skipIf(!has('kwok'))('sandbox: Kubernetes (real control plane, kwok nod
         }),
       )) as { metadata: { uid: string } };
       expect(created.metadata.uid).toBeTruthy();
-      const got = (await custom.getNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', name: 'w1' })) as { spec: { size: number } };
+      const got = (await custom.getNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', name: 'w1' })) as {
+        spec: { size: number };
+      };
       expect(got.spec.size).toBe(3);
       // Schema validation is real: a string where an integer is required is rejected.
       await expect(

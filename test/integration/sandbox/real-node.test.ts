@@ -105,14 +105,16 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
   });
 
   it('a second `helix sandbox up` changes nothing: every process reused, no object rewritten', async () => {
-    const pids = (dir: string) => Object.fromEntries(Object.entries(loadState(dir).processes).flatMap(([c, procs]) => Object.entries(procs).map(([p, r]) => [`${c}/${p}`, r.pid])));
+    const pids = (dir: string) =>
+      Object.fromEntries(Object.entries(loadState(dir).processes).flatMap(([c, procs]) => Object.entries(procs).map(([p, r]) => [`${c}/${p}`, r.pid])));
     const dir = sandbox().dir;
     const before = pids(dir);
     const gateway = await client.get({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace: GATEWAY.namespace, name: GATEWAY.name });
     const r = await exec('node', ['bin/helix.js', 'sandbox', 'up'], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/: started \(pid/);
-    for (const c of ['containerd', 'kubelet', 'kube-proxy', 'coredns', 'traefik', 'registry']) expect(r.stderr).toMatch(new RegExp(`sandbox: ${c}(/[\\w-]+)?: already running`));
+    for (const c of ['containerd', 'kubelet', 'kube-proxy', 'coredns', 'traefik', 'registry'])
+      expect(r.stderr).toMatch(new RegExp(`sandbox: ${c}(/[\\w-]+)?: already running`));
     expect(pids(dir)).toEqual(before);
     const after = await client.get({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace: GATEWAY.namespace, name: GATEWAY.name });
     expect(after?.metadata.resourceVersion).toBe(gateway?.metadata.resourceVersion);
@@ -125,7 +127,11 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       metadata: { name: 'hello', namespace: ns },
-      spec: { rules: [{ host: `hello.${DOMAIN}`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'hello', port: { name: 'http' } } } }] } }] },
+      spec: {
+        rules: [
+          { host: `hello.${DOMAIN}`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'hello', port: { name: 'http' } } } }] } },
+        ],
+      },
     };
     const run = await runTasks(
       [
@@ -266,7 +272,14 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
     const podSpec = app.spec.template.spec;
     podSpec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }];
     podSpec.containers[0].volumeMounts = [{ name: 'data', mountPath: '/data' }];
-    const rollout = k8s.wait('keeper-rollout', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'keeper', for: 'rollout', timeoutMs: 150_000 });
+    const rollout = k8s.wait('keeper-rollout', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: ns,
+      name: 'keeper',
+      for: 'rollout',
+      timeoutMs: 150_000,
+    });
     const first = await runTasks([k8s.apply('namespace', { manifest: namespace(ns) }), k8s.apply('keeper', { manifests: [claim, app] }), rollout], { env });
     expect(first.errors).toEqual([]);
     const pvc = await client.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'data' });
@@ -275,10 +288,14 @@ describe.skipIf(!has('kubelet'))('sandbox: the real node', () => {
     expect(await client.logs(ns, pod1!.metadata.name)).toContain(`first writer: ${pod1!.metadata.name}`);
 
     await client.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod1!.metadata.name });
-    const pod2 = await eventually('a new keeper pod running', async () => {
-      const pods = await client.list('v1', 'Pod', { namespace: ns, labelSelector: 'app=keeper' });
-      return pods.find((p) => p.metadata.name !== pod1!.metadata.name && p.status?.containerStatuses?.[0]?.ready);
-    }, 120_000);
+    const pod2 = await eventually(
+      'a new keeper pod running',
+      async () => {
+        const pods = await client.list('v1', 'Pod', { namespace: ns, labelSelector: 'app=keeper' });
+        return pods.find((p) => p.metadata.name !== pod1!.metadata.name && p.status?.containerStatuses?.[0]?.ready);
+      },
+      120_000,
+    );
     expect(await client.logs(ns, pod2.metadata.name)).toContain(`first writer: ${pod1!.metadata.name}`);
   });
 

@@ -26,7 +26,18 @@ describe.skipIf(!has('ssh'))('sandbox: --ssh-hosts', () => {
     // A user left behind by an earlier sandbox whose state was lost: it carries the sandbox's
     // comment, so this sandbox adopts it and removes it with its host.
     if (!(await userExists(`helix${more}`))) {
-      const made = await exec('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/bin/sh', '--password', '*', '--comment', USER_COMMENT, `helix${more}`]);
+      const made = await exec('useradd', [
+        '--system',
+        '--user-group',
+        '--no-create-home',
+        '--shell',
+        '/bin/sh',
+        '--password',
+        '*',
+        '--comment',
+        USER_COMMENT,
+        `helix${more}`,
+      ]);
       expect(made.code, made.stderr).toBe(0);
     }
     try {
@@ -36,7 +47,18 @@ describe.skipIf(!has('ssh'))('sandbox: --ssh-hosts', () => {
       expect(inv.groups.sandbox_hosts!.hosts).toEqual(Array.from({ length: more }, (_, i) => `host${i + 1}`));
       for (const name of [`host${before + 1}`, `host${more}`]) {
         const h = inv.hosts[name]!;
-        const r = await exec('ssh', ['-i', h.key, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${sandbox().vars.ssh_known_hosts}`, `${h.user}@${h.address}`, 'id -un']);
+        const r = await exec('ssh', [
+          '-i',
+          h.key,
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          `UserKnownHostsFile=${sandbox().vars.ssh_known_hosts}`,
+          `${h.user}@${h.address}`,
+          'id -un',
+        ]);
         expect(r.code, `${name}: ${r.stderr}`).toBe(0);
         expect(r.stdout.trim()).toBe(h.user);
       }

@@ -30,7 +30,11 @@ const wrong = `hx-wrong-${randomBytes(12).toString('hex')}`;
 let savedHash: string | undefined;
 
 function sh(argv: string[], input?: string): string {
-  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', ...(input !== undefined ? { input } : {}), env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return execFileSync(argv[0]!, argv.slice(1), {
+    encoding: 'utf8',
+    ...(input !== undefined ? { input } : {}),
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 function cli(args: string[], becomePassword: string): { code: number; output: string } {
@@ -44,7 +48,15 @@ function cli(args: string[], becomePassword: string): { code: number; output: st
 
 /** Runs a command as root on the host, over SSH with the become password. */
 async function asRoot(argv: string[]): Promise<string> {
-  const spec = { address: host!.address, port: host!.port ?? 22, user: host!.user, ...(host!.key ? { key: host!.key } : {}), hostKeys: host!.hostKeys ?? [], insecureSkipHostKeyCheck: false, vars: {} };
+  const spec = {
+    address: host!.address,
+    port: host!.port ?? 22,
+    user: host!.user,
+    ...(host!.key ? { key: host!.key } : {}),
+    hostKeys: host!.hostKeys ?? [],
+    insecureSkipHostKeyCheck: false,
+    vars: {},
+  };
   const t = new SshTransport(name!, new SshConnection({ name: name!, spec }), new Secret(password));
   try {
     return (await t.check({ argv, become: { user: 'root' } }, argv.join(' '))).stdout;
@@ -91,7 +103,11 @@ describe.skipIf(!host || process.getuid?.() !== 0)('become with a sudo password 
     const second = cli(['play', 'sshbecome', '--env', 'sandbox', '--json'], password);
     expect(second.output).not.toContain(password);
     expect(second.code, second.output).toBe(0);
-    const end = second.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; recap?: Record<string, { changed: number }> }).find((e) => e.type === 'run.end');
+    const end = second.output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; recap?: Record<string, { changed: number }> })
+      .find((e) => e.type === 'run.end');
     expect(end?.recap?.[name!]?.changed).toBe(0);
   });
 

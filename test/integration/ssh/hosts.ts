@@ -5,7 +5,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 function netnsExists(ns: string): boolean {
   try {
-    return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').some((l) => l.split(' ')[0] === ns);
+    return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .some((l) => l.split(' ')[0] === ns);
   } catch {
     return false;
   }
@@ -20,7 +22,9 @@ export function sshdPid(name: string, address: string, port: number): number {
     () => execFileSync('ss', args, { encoding: 'utf8' }),
   ];
   for (const read of outputs) {
-    const line = read().split('\n').find((l) => l.includes(`${address}:${port}`) && l.includes('sshd'));
+    const line = read()
+      .split('\n')
+      .find((l) => l.includes(`${address}:${port}`) && l.includes('sshd'));
     const pid = line ? /pid=(\d+)/.exec(line)?.[1] : undefined;
     if (pid) return Number(pid);
   }

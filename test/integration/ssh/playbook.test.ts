@@ -42,7 +42,15 @@ async function play(component: string, extraOpts: Partial<RunOptions> = {}, onEv
 /** Runs a command on a sandbox host over a fresh connection (to look at what a run left). */
 async function onHost(name: string, argv: string[]): Promise<string> {
   const h = host(name);
-  const spec = { address: h.address, port: h.port ?? 22, user: h.user, ...(h.key ? { key: h.key } : {}), hostKeys: h.hostKeys ?? [], insecureSkipHostKeyCheck: false, vars: {} };
+  const spec = {
+    address: h.address,
+    port: h.port ?? 22,
+    user: h.user,
+    ...(h.key ? { key: h.key } : {}),
+    hostKeys: h.hostKeys ?? [],
+    insecureSkipHostKeyCheck: false,
+    vars: {},
+  };
   const t = new SshTransport(name, new SshConnection({ name, spec }), undefined);
   try {
     return (await t.check({ argv }, argv.join(' '))).stdout;
@@ -142,4 +150,3 @@ describe.skipIf(hostNames.length < 3)('ssh playbooks on the sandbox hosts', () =
     expect(after.result.ok).toBe(true);
   });
 });
-

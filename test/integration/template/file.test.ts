@@ -117,7 +117,10 @@ describe('template.file in a played component', () => {
     expect(err).toBeInstanceOf(ValidationError);
     expect(exitCodeFor(err)).toBe(2);
     expect((err as ValidationError).problems).toEqual([
-      { path: 'conf/10_files/greeting', message: `template "${join(root, 'playbooks', 'conf', 'greeting.hbs')}": undefined variable "place" (line 1, column 23)` },
+      {
+        path: 'conf/10_files/greeting',
+        message: `template "${join(root, 'playbooks', 'conf', 'greeting.hbs')}": undefined variable "place" (line 1, column 23)`,
+      },
     ]);
     expect(() => statSync(out)).toThrow();
   });

@@ -68,11 +68,21 @@ describe('bench: the DevPi objects as helix applied them', () => {
     const secret = {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 's', namespace: 'devpi', managedFields: [{ manager: 'helix', operation: 'Apply', fieldsV1: { 'f:stringData': { 'f:password': {} }, 'f:type': {} } }] },
+      metadata: {
+        name: 's',
+        namespace: 'devpi',
+        managedFields: [{ manager: 'helix', operation: 'Apply', fieldsV1: { 'f:stringData': { 'f:password': {} }, 'f:type': {} } }],
+      },
       type: 'Opaque',
       data: { password: 'c2VjcmV0', other: 'eA==' },
     };
-    expect(appliedBy(secret)).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'devpi' }, type: 'Opaque', data: { password: 'c2VjcmV0' } });
+    expect(appliedBy(secret)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'devpi' },
+      type: 'Opaque',
+      data: { password: 'c2VjcmV0' },
+    });
   });
 });
 
@@ -87,7 +97,9 @@ describe('bench: report', () => {
   });
 
   it('says whether the no-op time grows no faster than linearly from the smallest to the largest scale run', () => {
-    expect(growth([scale(1000, 1400, 2000), scale(100, 700, 1000), scale(300, 900, 1000)])).toMatch(/from 100 to 1000 objects \(×10\), the no-op re-run's wall time grew ×2\.0 and its peak RSS ×2\.0: no faster than linearly \(target met\)/);
+    expect(growth([scale(1000, 1400, 2000), scale(100, 700, 1000), scale(300, 900, 1000)])).toMatch(
+      /from 100 to 1000 objects \(×10\), the no-op re-run's wall time grew ×2\.0 and its peak RSS ×2\.0: no faster than linearly \(target met\)/,
+    );
     expect(growth([scale(100, 100, 1000), scale(1000, 1500, 1000)])).toMatch(/grew ×15\.0 .*faster than linearly \(\*\*target not met\*\*\)/);
     expect(growth([scale(100, 100, 1000)])).toBeUndefined();
   });

@@ -36,13 +36,22 @@ describe('devpi variables', () => {
       vars: { ...base, git_remote_base: undefined, deploy: { mode: 'direct' } },
       check: (v) => expect(v.build.source_repo_url).toBe('git@github.com:thinkube/thinkube-devpi.git'),
     },
-    { name: 'the build source under git_remote_base', vars: base, check: (v) => expect(v.build.source_repo_url).toBe('ssh://git@git.example.com/srv/git/thinkube-devpi.git') },
+    {
+      name: 'the build source under git_remote_base',
+      vars: base,
+      check: (v) => expect(v.build.source_repo_url).toBe('ssh://git@git.example.com/srv/git/thinkube-devpi.git'),
+    },
     {
       name: 'placement reaches every pod spec as nodeSelector and tolerations',
       vars: { ...base, placement: { node_selector: { pool: 'tools' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }] } },
-      check: (v) => expect(v.placement).toEqual({ node_selector: { pool: 'tools' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }] }),
+      check: (v) =>
+        expect(v.placement).toEqual({ node_selector: { pool: 'tools' }, tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }] }),
     },
-    { name: 'a toleration with an unknown effect is refused', vars: { ...base, placement: { tolerations: [{ key: 'x', effect: 'Sometimes' }] } }, problem: 'placement.tolerations.0.effect' },
+    {
+      name: 'a toleration with an unknown effect is refused',
+      vars: { ...base, placement: { tolerations: [{ key: 'x', effect: 'Sometimes' }] } },
+      problem: 'placement.tolerations.0.effect',
+    },
     {
       name: 'a pushed source goes to a branch of its own, never the default branch rollback cannot delete',
       vars: { ...base, github_token: new Secret('g-value'), build: { enabled: true, push_source: true, source_revision: 'main' } },
@@ -63,13 +72,27 @@ describe('devpi variables', () => {
     });
   }
   it('the image tag follows the pinned revision and is never latest', () => {
-    const v = component.vars.parse({ ...base, harbor_robot_user: 'r', harbor_robot_token: new Secret('t-value'), github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0' } });
+    const v = component.vars.parse({
+      ...base,
+      harbor_robot_user: 'r',
+      harbor_robot_token: new Secret('t-value'),
+      github_token: new Secret('g-value'),
+      build: { enabled: true, source_revision: 'v0.1.0' },
+    });
     expect(builtImageTag(v)).toMatch(/^v0\.1\.0-[0-9a-f]{8}$/);
     expect(builtImageTag(v)).toBe(builtImageTag(v));
     // Build args and the pushed source shape the image: another tag.
-    const withArgs = component.vars.parse({ ...base, github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0', build_args: { REGISTRY: 'r.example.com' } } });
+    const withArgs = component.vars.parse({
+      ...base,
+      github_token: new Secret('g-value'),
+      build: { enabled: true, source_revision: 'v0.1.0', build_args: { REGISTRY: 'r.example.com' } },
+    });
     expect(builtImageTag(withArgs)).not.toBe(builtImageTag(v));
-    const pushed = component.vars.parse({ ...base, github_token: new Secret('g-value'), build: { enabled: true, source_revision: 'v0.1.0', push_source: true } });
+    const pushed = component.vars.parse({
+      ...base,
+      github_token: new Secret('g-value'),
+      build: { enabled: true, source_revision: 'v0.1.0', push_source: true },
+    });
     expect(builtImageTag(pushed)).not.toBe(builtImageTag(v));
   });
 });

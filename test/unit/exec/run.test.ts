@@ -12,12 +12,22 @@ describe('exec.run plans from its idempotence declaration', () => {
     options: Omit<exec.RunOptions, 'argv'>;
     paths?: string[];
     answers?: NonNullable<Parameters<typeof fakeProcesses>[0]>['answers'];
-    expect: { outcome: 'ok' | 'changed'; reason?: RegExp; change?: { target: string; action: string; summary: string }; notIdempotent?: boolean; checkRuns: string[] };
+    expect: {
+      outcome: 'ok' | 'changed';
+      reason?: RegExp;
+      change?: { target: string; action: string; summary: string };
+      notIdempotent?: boolean;
+      checkRuns: string[];
+    };
   }[] = [
     {
       name: 'creates: absent path plans a create of it',
       options: { creates: '/srv/thing' },
-      expect: { outcome: 'changed', change: { target: 'file:localhost:/srv/thing', action: 'create', summary: 'run `make-thing --out /srv/thing` (creates /srv/thing)' }, checkRuns: [] },
+      expect: {
+        outcome: 'changed',
+        change: { target: 'file:localhost:/srv/thing', action: 'create', summary: 'run `make-thing --out /srv/thing` (creates /srv/thing)' },
+        checkRuns: [],
+      },
     },
     {
       name: 'creates: second run plans nothing',
@@ -35,21 +45,37 @@ describe('exec.run plans from its idempotence declaration', () => {
       name: 'removes: present path plans a delete of it',
       options: { removes: '/srv/old' },
       paths: ['/srv/old'],
-      expect: { outcome: 'changed', change: { target: 'file:localhost:/srv/old', action: 'delete', summary: 'run `make-thing --out /srv/thing` (removes /srv/old)' }, checkRuns: [] },
+      expect: {
+        outcome: 'changed',
+        change: { target: 'file:localhost:/srv/old', action: 'delete', summary: 'run `make-thing --out /srv/thing` (removes /srv/old)' },
+        checkRuns: [],
+      },
     },
-    { name: 'removes: absent path plans nothing', options: { removes: '/srv/old' }, expect: { outcome: 'ok', reason: /^\/srv\/old does not exist/, checkRuns: [] } },
+    {
+      name: 'removes: absent path plans nothing',
+      options: { removes: '/srv/old' },
+      expect: { outcome: 'ok', reason: /^\/srv\/old does not exist/, checkRuns: [] },
+    },
     {
       name: 'unless argv failing: the command runs',
       options: { unless: ['has-thing'] },
       answers: { 'has-thing': { exitCode: 1 } },
-      expect: { outcome: 'changed', change: { target: 'exec:localhost:t/pb/cmd', action: 'run', summary: 'run `make-thing --out /srv/thing`' }, checkRuns: ['has-thing'] },
+      expect: {
+        outcome: 'changed',
+        change: { target: 'exec:localhost:t/pb/cmd', action: 'run', summary: 'run `make-thing --out /srv/thing`' },
+        checkRuns: ['has-thing'],
+      },
     },
     {
       name: 'unless argv succeeding: second run plans nothing',
       options: { unless: ['has-thing'] },
       expect: { outcome: 'ok', reason: /^`has-thing` succeeded: /, checkRuns: ['has-thing'] },
     },
-    { name: 'unless function true: nothing to do', options: { unless: async () => true }, expect: { outcome: 'ok', reason: /^the unless condition holds/, checkRuns: [] } },
+    {
+      name: 'unless function true: nothing to do',
+      options: { unless: async () => true },
+      expect: { outcome: 'ok', reason: /^the unless condition holds/, checkRuns: [] },
+    },
     {
       name: 'unless function false: the command runs',
       options: { unless: () => false },
@@ -58,7 +84,12 @@ describe('exec.run plans from its idempotence declaration', () => {
     {
       name: 'idempotent: false always runs and says so',
       options: { idempotent: false },
-      expect: { outcome: 'changed', change: { target: 'exec:localhost:t/pb/cmd', action: 'run', summary: 'run `make-thing --out /srv/thing`' }, notIdempotent: true, checkRuns: [] },
+      expect: {
+        outcome: 'changed',
+        change: { target: 'exec:localhost:t/pb/cmd', action: 'run', summary: 'run `make-thing --out /srv/thing`' },
+        notIdempotent: true,
+        checkRuns: [],
+      },
     },
     {
       name: 'creates wins over a failing unless',
@@ -121,12 +152,41 @@ describe('exec.run outcome', () => {
     expect(r.result?.stdout).toBe('********');
   });
 
-  const outcomes: { name: string; answer: { exitCode: number; stdout?: string; timedOut?: boolean }; options: Partial<exec.RunOptions>; outcome: string; message?: RegExp }[] = [
-    { name: 'failedWhen turns exit 0 into a failure', answer: { exitCode: 0, stdout: 'ERROR: quota' }, options: { failedWhen: (o) => o.stdout.startsWith('ERROR') }, outcome: 'failed', message: /failed \(failedWhen; exit 0\):\nERROR: quota$/ },
+  const outcomes: {
+    name: string;
+    answer: { exitCode: number; stdout?: string; timedOut?: boolean };
+    options: Partial<exec.RunOptions>;
+    outcome: string;
+    message?: RegExp;
+  }[] = [
+    {
+      name: 'failedWhen turns exit 0 into a failure',
+      answer: { exitCode: 0, stdout: 'ERROR: quota' },
+      options: { failedWhen: (o) => o.stdout.startsWith('ERROR') },
+      outcome: 'failed',
+      message: /failed \(failedWhen; exit 0\):\nERROR: quota$/,
+    },
     { name: 'failedWhen accepts a known exit code', answer: { exitCode: 2 }, options: { failedWhen: (o) => o.exitCode > 2 }, outcome: 'changed' },
-    { name: 'changedWhen false reports ok', answer: { exitCode: 0, stdout: 'already exists' }, options: { changedWhen: (o) => !o.stdout.includes('already') }, outcome: 'ok', message: /changedWhen says nothing changed/ },
-    { name: 'changedWhen true reports changed', answer: { exitCode: 0, stdout: 'added' }, options: { changedWhen: (o) => !o.stdout.includes('already') }, outcome: 'changed' },
-    { name: 'a timeout fails with the limit', answer: { exitCode: 143, timedOut: true }, options: { timeoutMs: 50 }, outcome: 'failed', message: /`slow` timed out after 50 ms$/ },
+    {
+      name: 'changedWhen false reports ok',
+      answer: { exitCode: 0, stdout: 'already exists' },
+      options: { changedWhen: (o) => !o.stdout.includes('already') },
+      outcome: 'ok',
+      message: /changedWhen says nothing changed/,
+    },
+    {
+      name: 'changedWhen true reports changed',
+      answer: { exitCode: 0, stdout: 'added' },
+      options: { changedWhen: (o) => !o.stdout.includes('already') },
+      outcome: 'changed',
+    },
+    {
+      name: 'a timeout fails with the limit',
+      answer: { exitCode: 143, timedOut: true },
+      options: { timeoutMs: 50 },
+      outcome: 'failed',
+      message: /`slow` timed out after 50 ms$/,
+    },
   ];
 
   it.each(outcomes)('$name', async ({ answer, options, outcome, message }) => {
@@ -149,17 +209,33 @@ describe('exec.run validation', () => {
   const secret = new Secret('argv-secret-value');
   const rows: { name: string; options: Record<string, unknown>; problems: RegExp[] }[] = [
     { name: 'valid', options: { argv: ['true'], creates: '/x' }, problems: [] },
-    { name: 'a Secret in argv', options: { argv: ['login', '--password', secret], idempotent: false }, problems: [/^argv\[2\] is a Secret: pass secrets through env or stdin, never argv$/] },
-    { name: 'a revealed secret in argv', options: { argv: ['login', `--password=${secret.reveal()}`], idempotent: false }, problems: [/^argv\[1\] contains a secret value/] },
+    {
+      name: 'a Secret in argv',
+      options: { argv: ['login', '--password', secret], idempotent: false },
+      problems: [/^argv\[2\] is a Secret: pass secrets through env or stdin, never argv$/],
+    },
+    {
+      name: 'a revealed secret in argv',
+      options: { argv: ['login', `--password=${secret.reveal()}`], idempotent: false },
+      problems: [/^argv\[1\] contains a secret value/],
+    },
     { name: 'a Secret in unless', options: { argv: ['x'], unless: ['check', secret] }, problems: [/^unless\[1\] is a Secret/] },
-    { name: 'no idempotence declaration', options: { argv: ['x'] }, problems: [/declare how the command is idempotent: creates, removes, unless, or idempotent: false/] },
+    {
+      name: 'no idempotence declaration',
+      options: { argv: ['x'] },
+      problems: [/declare how the command is idempotent: creates, removes, unless, or idempotent: false/],
+    },
     { name: 'idempotent: true', options: { argv: ['x'], idempotent: true }, problems: [/idempotent: true is not a declaration/] },
     { name: 'idempotent: false with creates', options: { argv: ['x'], idempotent: false, creates: '/x' }, problems: [/contradicts/] },
     { name: 'relative creates without cwd', options: { argv: ['x'], creates: 'out' }, problems: [/creates "out" is relative/] },
     { name: 'relative cwd', options: { argv: ['x'], cwd: 'sub', idempotent: false }, problems: [/cwd "sub" is relative/] },
     { name: 'empty argv', options: { argv: [], idempotent: false }, problems: [/argv must be a non-empty array/] },
     { name: 'a shell string is not argv', options: { argv: 'rm -rf /tmp/x', idempotent: false }, problems: [/argv must be a non-empty array/] },
-    { name: 'bad env', options: { argv: ['x'], env: { 'A-B': 'x', C: 1 }, idempotent: false }, problems: [/env name "A-B"/, /env C must be a string or a Secret/] },
+    {
+      name: 'bad env',
+      options: { argv: ['x'], env: { 'A-B': 'x', C: 1 }, idempotent: false },
+      problems: [/env name "A-B"/, /env C must be a string or a Secret/],
+    },
     { name: 'bad timeout', options: { argv: ['x'], timeoutMs: 0, idempotent: false }, problems: [/timeoutMs must be a positive/] },
   ];
 

@@ -16,7 +16,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let repo: string;
 let n = 0;
-const sh = (args: string[], cwd?: string) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+const sh = (args: string[], cwd?: string) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+  });
 const show = (ref: string, path: string) => sh(['--git-dir', repo, 'show', `${ref}:${path}`]);
 const tree = (ref = 'main') => sh(['--git-dir', repo, 'ls-tree', '-r', '--name-only', ref]).trim().split('\n').filter(Boolean);
 const commits = (ref = 'main') => Number(sh(['--git-dir', repo, 'rev-list', '--count', ref]).trim());

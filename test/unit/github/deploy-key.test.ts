@@ -100,9 +100,11 @@ describe('github.deployKey: apply', () => {
     expect(gh.repos.get('thinkube/devpi-deployment')!.keys.map((k) => k.title)).toEqual(['unrelated']);
   });
 
-  it('a key in use elsewhere is a failure with GitHub\'s reason', async () => {
+  it("a key in use elsewhere is a failure with GitHub's reason", async () => {
     gh.addRepo('thinkube/other');
-    gh.repos.get('thinkube/other')!.keys.push({ ...gh.repos.get('thinkube/devpi-deployment')!.keys[0]!, id: 9, title: 'x', key: github.keyBody(pair.publicKey) } as never);
+    gh.repos
+      .get('thinkube/other')!
+      .keys.push({ ...gh.repos.get('thinkube/devpi-deployment')!.keys[0]!, id: 9, title: 'x', key: github.keyBody(pair.publicKey) } as never);
     const r = await runSteps([github.deployKey('key', spec())]);
     expect(r.failures.join()).toMatch(/add deploy key "helix devpi" to thinkube\/devpi-deployment: HTTP 422: key is already in use/);
   });

@@ -111,7 +111,12 @@ describe('helm.release planning', () => {
     // The deployed values hold the revealed secret: equal to the wish, so nothing to do.
     expect((await task.plan(fakeContext())).changes).toEqual([]);
     // A changed secret plans an update whose summary names the path, not the value.
-    const changed = release('web', { chart: '/charts/demo', namespace: 'apps', values: { greeting: 'hi', password: new Secret('another-pass-value') }, cli: helm });
+    const changed = release('web', {
+      chart: '/charts/demo',
+      namespace: 'apps',
+      values: { greeting: 'hi', password: new Secret('another-pass-value') },
+      cli: helm,
+    });
     const p2 = await changed.plan(fakeContext());
     expect(p2.changes[0]!.summary).toMatch(/values changed: password/);
     expect(JSON.stringify(p2.changes)).not.toMatch(/another-pass-value|s3cr3t-pass-value/);

@@ -23,7 +23,11 @@ describe('http.request plans from its method and idempotence declaration', () =>
       name: 'GET answering otherwise fails with what was seen',
       options: { expect: { status: 200 } },
       answers: { [`GET ${url}`]: { status: 503, body: 'upstream down' } },
-      expect: { outcome: 'failed', error: /GET https:\/\/api\.example\/v1\/things: expected status 200, got 503 \(saw status 503, body "upstream down"\)$/, checkSent: [`GET ${url}`] },
+      expect: {
+        outcome: 'failed',
+        error: /GET https:\/\/api\.example\/v1\/things: expected status 200, got 503 \(saw status 503, body "upstream down"\)$/,
+        checkSent: [`GET ${url}`],
+      },
     },
     {
       name: 'POST whose probe already answers: second run plans nothing',
@@ -128,7 +132,11 @@ describe('http.request validation', () => {
   const rows: { name: string; options: Record<string, unknown>; problems: RegExp[] }[] = [
     { name: 'valid GET', options: { url }, problems: [] },
     { name: 'valid POST with a probe', options: { url, method: 'POST', unless: { expect: { status: 200 } } }, problems: [] },
-    { name: 'POST without a declaration', options: { url, method: 'POST' }, problems: [/POST changes state: declare how it is idempotent with unless .*, or idempotent: false/] },
+    {
+      name: 'POST without a declaration',
+      options: { url, method: 'POST' },
+      problems: [/POST changes state: declare how it is idempotent with unless .*, or idempotent: false/],
+    },
     { name: 'PUT idempotent: true', options: { url, method: 'PUT', idempotent: true }, problems: [/idempotent: true is not a declaration/] },
     { name: 'both unless and idempotent: false', options: { url, method: 'PATCH', idempotent: false, unless: () => false }, problems: [/contradicts/] },
     { name: 'GET with a declaration', options: { url, unless: () => true }, problems: [/GET is read-only: it needs no unless or idempotent/] },
@@ -137,9 +145,17 @@ describe('http.request validation', () => {
     { name: 'not http', options: { url: 'ftp://x/y' }, problems: [/is not http or https/] },
     { name: 'a secret in the URL', options: { url: `${url}?token=${secret.reveal()}` }, problems: [/url contains a secret value/] },
     { name: 'unknown method', options: { url, method: 'BREW' }, problems: [/method BREW is not one of/] },
-    { name: 'bad expectation', options: { url, expect: { status: 42, body: 'x' } }, problems: [/expect.body is not an expectation/, /expect.status must be an HTTP status code/] },
+    {
+      name: 'bad expectation',
+      options: { url, expect: { status: 42, body: 'x' } },
+      problems: [/expect.body is not an expectation/, /expect.status must be an HTTP status code/],
+    },
     { name: 'probe without expect', options: { url, method: 'POST', unless: { url } }, problems: [/unless.expect is required/] },
-    { name: 'probe that changes state', options: { url, method: 'POST', unless: { method: 'POST', expect: {} } }, problems: [/unless.method must be GET or HEAD/] },
+    {
+      name: 'probe that changes state',
+      options: { url, method: 'POST', unless: { method: 'POST', expect: {} } },
+      problems: [/unless.method must be GET or HEAD/],
+    },
   ];
 
   it.each(rows)('$name', ({ options, problems }) => {

@@ -19,7 +19,11 @@ const deployment = (replicas: number): KubeObject => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', namespace: 'demo' },
-  spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+  },
 });
 
 /** What the server stores after helix applied `o`: the object plus noise. */
@@ -39,7 +43,12 @@ const stored = (o: KubeObject, extra: Record<string, unknown> = {}): KubeObject 
 });
 
 const rows: Row[] = [
-  { name: 'creates a ConfigMap in an existing namespace', live: [ns('demo')], tasks: [[cm('settings', 'demo', { a: '1' })]], expect: ['create k8s:v1/ConfigMap/demo/settings'] },
+  {
+    name: 'creates a ConfigMap in an existing namespace',
+    live: [ns('demo')],
+    tasks: [[cm('settings', 'demo', { a: '1' })]],
+    expect: ['create k8s:v1/ConfigMap/demo/settings'],
+  },
   {
     name: 'updates a changed value and names the path',
     live: [ns('demo'), cm('settings', 'demo', { a: '1', b: '2' })],
@@ -59,7 +68,13 @@ const rows: Row[] = [
     tasks: [[deployment(2)]],
     expect: [],
   },
-  { name: 'a replica change is an update', live: [ns('demo'), stored(deployment(1))], tasks: [[deployment(2)]], expect: ['update k8s:apps/v1/Deployment/demo/web'], summary: /^spec\.replicas$/ },
+  {
+    name: 'a replica change is an update',
+    live: [ns('demo'), stored(deployment(1))],
+    tasks: [[deployment(2)]],
+    expect: ['update k8s:apps/v1/Deployment/demo/web'],
+    summary: /^spec\.replicas$/,
+  },
   {
     name: 'a field helix no longer sets is dropped by the dry run: an update',
     live: [ns('demo'), cm('settings', 'demo', { a: '1', old: 'x' })],
@@ -134,7 +149,8 @@ describe('k8s.apply planning', () => {
 
   it('applies YAML text with several documents', async () => {
     const cluster = new FakeCluster([]);
-    const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {k: v}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n';
+    const yaml =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {k: v}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n';
     const out = await runTasks([k8s.apply('objs', { manifest: yaml })], { memo: cluster.memo() });
     expect(out.keys).toEqual(['create k8s:v1/ConfigMap/x/a', 'create k8s:v1/Namespace/_/x']);
     const applied = cluster.requests.filter((r) => r.method === 'PATCH' && !r.query?.dryRun).map((r) => r.path);
@@ -195,7 +211,10 @@ describe('k8s.apply planning', () => {
     const task = k8s.apply('cm', { manifest: cm('settings', 'demo', { a: '1' }) });
     let seen: unknown;
     const probe = k8s.get('probe', { apiVersion: 'v1', kind: 'Namespace', name: 'demo', until: () => true });
-    const reader = { ...probe, name: 'reader', plan: async (ctx: Parameters<typeof probe.plan>[0]) => {
+    const reader = {
+      ...probe,
+      name: 'reader',
+      plan: async (ctx: Parameters<typeof probe.plan>[0]) => {
         seen = ctx.result(task);
         return probe.plan(ctx);
       },
@@ -224,7 +243,10 @@ describe('k8s.apply with Secrets', () => {
     expect(live?.data?.password).toBe(Buffer.from('hunter2-very-secret').toString('base64'));
 
     const rotated = new Secret('correct-horse-battery');
-    const second = await runTasks([k8s.apply('s', { manifest: secret({ password: rotated, user: 'admin-user', token: new Secret('tok-value-123') }) })], { mode: 'check', memo: cluster.memo() });
+    const second = await runTasks([k8s.apply('s', { manifest: secret({ password: rotated, user: 'admin-user', token: new Secret('tok-value-123') }) })], {
+      mode: 'check',
+      memo: cluster.memo(),
+    });
     const [change] = changesOf(second);
     expect(change?.summary).toBe('data keys added: token; data keys changed: password');
     const text = JSON.stringify(second.events) + JSON.stringify(first.events);
@@ -255,7 +277,10 @@ describe('k8s.apply with Secrets', () => {
     expect(change?.diff?.after).toContain('user: plain-user-two');
     expect(change?.diff?.after).toContain('password: "********"');
     // The same words elsewhere (a ConfigMap) are shown as they are.
-    const other = await runTasks([k8s.apply('c', { manifest: cm('words', 'demo', { user: 'plain-user-one', host: 'db.plain-keys.svc' }) })], { mode: 'check', memo: cluster.memo() });
+    const other = await runTasks([k8s.apply('c', { manifest: cm('words', 'demo', { user: 'plain-user-one', host: 'db.plain-keys.svc' }) })], {
+      mode: 'check',
+      memo: cluster.memo(),
+    });
     expect(changesOf(other)[0]?.diff?.after).toContain('user: plain-user-one');
     expect(changesOf(other)[0]?.diff?.after).toContain('host: db.plain-keys.svc');
     expect(JSON.stringify([first.events, changed.events, other.events])).not.toContain('plain-keys-secret-value');

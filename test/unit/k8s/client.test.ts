@@ -13,7 +13,12 @@ describe('retries', () => {
     { name: '503 service unavailable', failure: { status: 503, body: { reason: 'ServiceUnavailable' } }, times: 2, ok: true },
     { name: '429 too many requests', failure: { status: 429, body: { reason: 'TooManyRequests' } }, times: 2, ok: true },
     { name: '500 etcd leader changed', failure: { status: 500, body: { message: 'etcdserver: leader changed' } }, times: 1, ok: true },
-    { name: '409 optimistic concurrency conflict', failure: { status: 409, body: { reason: 'Conflict', message: 'the object has been modified' } }, times: 1, ok: true },
+    {
+      name: '409 optimistic concurrency conflict',
+      failure: { status: 409, body: { reason: 'Conflict', message: 'the object has been modified' } },
+      times: 1,
+      ok: true,
+    },
     { name: '422 invalid is not retried', failure: { status: 422, body: { reason: 'Invalid', message: 'bad' } }, times: 1, ok: false },
     { name: '403 forbidden is not retried', failure: { status: 403, body: { reason: 'Forbidden', message: 'no' } }, times: 1, ok: false },
   ];
@@ -42,7 +47,10 @@ describe('retries', () => {
   });
 
   it('a field manager conflict is not retried', () => {
-    const e = new KubeApiError('t', 'apply', 409, { reason: 'Conflict', details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "x"' }] } });
+    const e = new KubeApiError('t', 'apply', 409, {
+      reason: 'Conflict',
+      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "x"' }] },
+    });
     expect(isRetryable(e)).toBe(false);
   });
 
@@ -55,7 +63,13 @@ describe('retries', () => {
 
 describe('errors', () => {
   it('carry the one-line server message, never the body or headers', () => {
-    const body = { kind: 'Status', message: 'ConfigMap "c" is invalid: data: Too long', reason: 'Invalid', details: { causes: [{ field: 'data' }] }, metadata: { internal: 'x' } };
+    const body = {
+      kind: 'Status',
+      message: 'ConfigMap "c" is invalid: data: Too long',
+      reason: 'Invalid',
+      details: { causes: [{ field: 'data' }] },
+      metadata: { internal: 'x' },
+    };
     const e = new KubeApiError('k8s:v1/ConfigMap/n/c', 'apply ConfigMap n/c', 422, body);
     expect(e.message).toBe('k8s:v1/ConfigMap/n/c: apply ConfigMap n/c: 422 Invalid: ConfigMap "c" is invalid: data: Too long');
   });

@@ -10,22 +10,33 @@ function kubeconfig(dir: string, file: string, contexts: [string, string][], cur
   const path = join(dir, file);
   const clusters = contexts.map(([name, server]) => `- name: ${name}\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true`).join('\n');
   const ctxs = contexts.map(([name]) => `- name: ${name}\n  context:\n    cluster: ${name}\n    user: u`).join('\n');
-  writeFileSync(path, `apiVersion: v1\nkind: Config\nclusters:\n${clusters}\ncontexts:\n${ctxs}\nusers:\n- name: u\n  user:\n    token: abc\ncurrent-context: ${current}\n`);
+  writeFileSync(
+    path,
+    `apiVersion: v1\nkind: Config\nclusters:\n${clusters}\ncontexts:\n${ctxs}\nusers:\n- name: u\n  user:\n    token: abc\ncurrent-context: ${current}\n`,
+  );
   return path;
 }
 
 describe('kubeconfig conventions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'helix-kc-'));
-  const a = kubeconfig(dir, 'a', [['one', 'https://one:6443'], ['two', 'https://two:6443']], 'one');
+  const a = kubeconfig(
+    dir,
+    'a',
+    [
+      ['one', 'https://one:6443'],
+      ['two', 'https://two:6443'],
+    ],
+    'one',
+  );
   const b = kubeconfig(dir, 'b', [['three', 'https://three:6443']], 'three');
   const server = (kc: ReturnType<typeof loadKubeConfig>) => kc.server;
 
-  it('uses the environment\'s kubeconfig and context', () => {
+  it("uses the environment's kubeconfig and context", () => {
     expect(server(loadKubeConfig({ kubeconfig: a }, {}))).toBe('https://one:6443');
     expect(server(loadKubeConfig({ kubeconfig: a, context: 'two' }, {}))).toBe('https://two:6443');
   });
 
-  it('falls back to KUBECONFIG, merging its files, the first one\'s context winning', () => {
+  it("falls back to KUBECONFIG, merging its files, the first one's context winning", () => {
     const kc = loadKubeConfig(undefined, { KUBECONFIG: `${a}:${b}` });
     expect(server(kc)).toBe('https://one:6443');
     expect(server(loadKubeConfig({ context: 'three' }, { KUBECONFIG: `${a}:${b}` }))).toBe('https://three:6443');
@@ -39,6 +50,8 @@ describe('kubeconfig conventions', () => {
   });
 
   it('builds URLs under a server with a path prefix', () => {
-    expect(buildUrl('https://h/k8s/clusters/c1/', { path: '/api/v1/namespaces', query: { a: 'b', c: undefined } }).href).toBe('https://h/k8s/clusters/c1/api/v1/namespaces?a=b');
+    expect(buildUrl('https://h/k8s/clusters/c1/', { path: '/api/v1/namespaces', query: { a: 'b', c: undefined } }).href).toBe(
+      'https://h/k8s/clusters/c1/api/v1/namespaces?a=b',
+    );
   });
 });

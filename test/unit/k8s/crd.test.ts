@@ -38,7 +38,10 @@ describe('CRDs and their custom resources in one run', () => {
       const make = () => tasks.map((manifests, i) => k8s.apply(`t${i}`, { manifests }));
       const check = await runTasks(make(), { mode: 'check', memo: cluster.memo() });
       expect(check.errors).toEqual([]);
-      expect(check.keys).toEqual(['create k8s:apiextensions.k8s.io/v1/CustomResourceDefinition/_/widgets.example.com', 'create k8s:example.com/v1/Widget/demo/w1']);
+      expect(check.keys).toEqual([
+        'create k8s:apiextensions.k8s.io/v1/CustomResourceDefinition/_/widgets.example.com',
+        'create k8s:example.com/v1/Widget/demo/w1',
+      ]);
       expect(cluster.objects.size).toBe(1);
 
       const client = cluster.client();
@@ -55,7 +58,9 @@ describe('CRDs and their custom resources in one run', () => {
   it('a custom resource of an unknown kind fails clearly', async () => {
     const cluster = new FakeCluster([ns('demo')]);
     const out = await runTasks([k8s.apply('w', { manifest: widget })], { mode: 'check', memo: cluster.memo() });
-    expect(out.errors).toEqual(['k8s:example.com/v1/Widget/demo/w1: the API server does not serve kind Widget in example.com/v1 (is its CustomResourceDefinition installed?)']);
+    expect(out.errors).toEqual([
+      'k8s:example.com/v1/Widget/demo/w1: the API server does not serve kind Widget in example.com/v1 (is its CustomResourceDefinition installed?)',
+    ]);
   });
 
   it('waits until the CRD is established before applying its resources', async () => {

@@ -70,7 +70,15 @@ export class FakeCluster {
     const obj = clone(o);
     obj.metadata.uid ??= `uid-${obj.metadata.name}`;
     obj.metadata.resourceVersion = String(++this.#rv);
-    this.objects.set(targetOf({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) }), obj);
+    this.objects.set(
+      targetOf({
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.metadata.name,
+        ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      }),
+      obj,
+    );
   }
 
   get(target: string): KubeObject | undefined {
@@ -126,7 +134,9 @@ export class FakeCluster {
     const target = name ? targetOf({ apiVersion, kind: info.kind, name, ...(namespace ? { namespace } : {}) }) : '';
     const live = name ? this.objects.get(target) : undefined;
     if (req.method === 'GET' && !name) {
-      const items = [...this.objects.values()].filter((o) => o.apiVersion === apiVersion && o.kind === info.kind && (!namespace || o.metadata.namespace === namespace));
+      const items = [...this.objects.values()].filter(
+        (o) => o.apiVersion === apiVersion && o.kind === info.kind && (!namespace || o.metadata.namespace === namespace),
+      );
       return { status: 200, body: { items: clone(items).map(({ apiVersion: _a, kind: _k, ...rest }) => rest) } };
     }
     if (req.method === 'GET') {
@@ -155,9 +165,22 @@ export class FakeCluster {
         const { stringData: _s, ...rest } = after;
         after = { ...rest, data } as KubeObject;
       }
-      const { apiVersion: _a, kind: _k, metadata: { name: _n, namespace: _ns, ...md }, ...fields } = desired;
+      const {
+        apiVersion: _a,
+        kind: _k,
+        metadata: { name: _n, namespace: _ns, ...md },
+        ...fields
+      } = desired;
       const managedFields = this.fieldSets
-        ? [{ apiVersion, fieldsType: 'FieldsV1', manager: 'helix', operation: 'Apply', fieldsV1: fieldSet(Object.keys(md).length ? { ...fields, metadata: md } : fields) }]
+        ? [
+            {
+              apiVersion,
+              fieldsType: 'FieldsV1',
+              manager: 'helix',
+              operation: 'Apply',
+              fieldsV1: fieldSet(Object.keys(md).length ? { ...fields, metadata: md } : fields),
+            },
+          ]
         : [{ manager: 'helix' }];
       after.metadata = { ...after.metadata, managedFields, resourceVersion: String(this.#rv + 1), uid: live?.metadata.uid ?? 'new' };
       if (req.query?.dryRun !== 'All') {

@@ -11,7 +11,11 @@ const deployment = (name: string, image = 'nginx:1'): KubeObject => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name, namespace: 'demo', labels: { app: name } },
-  spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image }] } } },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image }] } },
+  },
 });
 
 /** One apply task per object, as the bench and most playbooks write them. */
@@ -71,7 +75,10 @@ describe('live objects: a no-op re-run reads each kind once per namespace and as
     changed[5] = deployment('d-0', 'nginx:2');
     const check = await runTasks(tasks(changed), { mode: 'check', memo: fake.memo() });
     expect(check.keys).toEqual(['update k8s:apps/v1/Deployment/demo/d-0']);
-    expect(fake.requests.filter(isDryRun).map((r) => r.path)).toEqual(['/apis/apps/v1/namespaces/demo/deployments/d-0', '/apis/apps/v1/namespaces/demo/deployments/d-0']);
+    expect(fake.requests.filter(isDryRun).map((r) => r.path)).toEqual([
+      '/apis/apps/v1/namespaces/demo/deployments/d-0',
+      '/apis/apps/v1/namespaces/demo/deployments/d-0',
+    ]);
     const apply = await runTasks(tasks(changed), { memo: fake.memo() });
     expect(apply.keys).toEqual(check.keys);
     expect((await runTasks(tasks(changed), { memo: fake.memo() })).keys).toEqual([]);

@@ -38,7 +38,12 @@ describe('noise stripping', () => {
   });
 
   const table: [string, KubeObject, KubeObject, boolean][] = [
-    ['equal after stripping (second run plans nothing)', live, { ...live, metadata: { ...live.metadata, resourceVersion: '13', generation: 5, managedFields: [] } }, true],
+    [
+      'equal after stripping (second run plans nothing)',
+      live,
+      { ...live, metadata: { ...live.metadata, resourceVersion: '13', generation: 5, managedFields: [] } },
+      true,
+    ],
     ['a data change is a difference', live, { ...live, data: { a: '2' } }, false],
     ['a new label is a difference', live, { ...live, metadata: { ...live.metadata, labels: { app: 'x', tier: 'web' } } }, false],
     ['status differences are ignored', live, { ...live, status: { other: 1 } }, true],
@@ -64,7 +69,13 @@ describe('changed paths', () => {
 
 describe('Secret diffs', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const sec = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' }, type: 'Opaque', data });
+  const sec = (data: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's', namespace: 'n' },
+    type: 'Opaque',
+    data,
+  });
 
   it('lists added, changed and removed keys', () => {
     expect(secretKeyChanges(sec({ a: b64('1'), b: b64('2'), c: b64('3') }), sec({ a: b64('1'), b: b64('22'), d: b64('4') }))).toEqual({
@@ -79,7 +90,19 @@ describe('Secret diffs', () => {
     const after = sec({ keep: b64('keep-value-1'), rotate: b64('new-value-4444'), fresh: b64('fresh-value-55555') });
     const d = renderDiff(before, after);
     expect(d.before).toBe(
-      ['apiVersion: v1', 'kind: Secret', 'metadata:', '  name: s', '  namespace: n', 'type: Opaque', 'data:', '  keep: "********"', '  rotate: "********"', '  gone: "********"', ''].join('\n'),
+      [
+        'apiVersion: v1',
+        'kind: Secret',
+        'metadata:',
+        '  name: s',
+        '  namespace: n',
+        'type: Opaque',
+        'data:',
+        '  keep: "********"',
+        '  rotate: "********"',
+        '  gone: "********"',
+        '',
+      ].join('\n'),
     );
     expect(d.after).toContain('rotate: "******** (changed)"');
     expect(d.after).toContain('keep: "********"\n');
@@ -92,7 +115,12 @@ describe('Secret diffs', () => {
   });
 
   it('masks Secret instances of a manifest not yet sent (a planned create)', () => {
-    const m = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' }, stringData: { pw: new Secret('planned-secret-value') } } as unknown as KubeObject;
+    const m = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'n' },
+      stringData: { pw: new Secret('planned-secret-value') },
+    } as unknown as KubeObject;
     const d = renderDiff(undefined, m);
     expect(d.before).toBe('');
     expect(d.after).toContain('pw: "********"');
@@ -100,7 +128,10 @@ describe('Secret diffs', () => {
   });
 
   it('hides the last-applied annotation, which can hold values', () => {
-    const withAnnotation = { ...sec({ a: b64('x') }), metadata: { name: 's', namespace: 'n', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"a":"secretish"}}' } } };
+    const withAnnotation = {
+      ...sec({ a: b64('x') }),
+      metadata: { name: 's', namespace: 'n', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"a":"secretish"}}' } },
+    };
     expect(renderDiff(withAnnotation, withAnnotation).after).not.toContain('secretish');
   });
 });

@@ -35,14 +35,19 @@ describe('k8s.delete', () => {
     cluster.put(held);
     cluster.onGet = undefined;
     const late = await runTasks([k8s.remove('rm', { ...ref, timeoutMs: 5_000 })], { memo: cluster.memo() });
-    expect(late.errors).toEqual(['k8s:v1/ConfigMap/demo/c: timed out after 5 s waiting for ConfigMap demo/c to be deleted; last seen: still present (finalizers: example.com/hold)']);
+    expect(late.errors).toEqual([
+      'k8s:v1/ConfigMap/demo/c: timed out after 5 s waiting for ConfigMap demo/c to be deleted; last seen: still present (finalizers: example.com/hold)',
+    ]);
   });
 
   it('deletes the objects of manifests in reverse dependency order', async () => {
     const cluster = new FakeCluster([ns('demo'), cm('c', 'demo', {})]);
     const out = await runTasks([k8s.remove('rm', { manifests: [ns('demo'), cm('c', 'demo', {})], wait: false })], { memo: cluster.memo() });
     expect(out.keys).toEqual(['delete k8s:v1/ConfigMap/demo/c', 'delete k8s:v1/Namespace/_/demo']);
-    expect(cluster.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/api/v1/namespaces/demo/configmaps/c', '/api/v1/namespaces/demo']);
+    expect(cluster.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/api/v1/namespaces/demo/configmaps/c',
+      '/api/v1/namespaces/demo',
+    ]);
   });
 
   it('deletes workloads Foreground and every other kind Background unless the task says otherwise', async () => {
@@ -66,17 +71,30 @@ describe('k8s.delete', () => {
       cluster.kinds.set('example.com/v1', [{ kind: 'Deployment', plural: 'deployments', namespaced: true }]);
       cluster.put(ns('demo'));
       cluster.put(obj);
-      const r = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+      const r = {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.metadata.name,
+        ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      };
       const out = await runTasks([k8s.remove('rm', { ...r, ...(propagation ? { propagation: propagation as 'Orphan' } : {}) })], { memo: cluster.memo() });
       expect(out.errors).toEqual([]);
-      expect([obj.kind, cluster.requests.find((q) => q.method === 'DELETE')?.body]).toEqual([obj.kind, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: expected }]);
+      expect([obj.kind, cluster.requests.find((q) => q.method === 'DELETE')?.body]).toEqual([
+        obj.kind,
+        { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: expected },
+      ]);
       const again = await runTasks([k8s.remove('rm', r)], { memo: cluster.memo() });
       expect(again.keys).toEqual([]);
     }
   });
 
   it("deleting a Secret does not mark its values secret: its plain words stay readable in the run's output", async () => {
-    const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'demo' }, data: { username: Buffer.from('pg-admin-remove').toString('base64') } };
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'demo' },
+      data: { username: Buffer.from('pg-admin-remove').toString('base64') },
+    };
     const cluster = new FakeCluster([ns('demo'), secret, cm('c', 'demo', { user: 'pg-admin-remove' })]);
     const out = await runTasks(
       [k8s.remove('rm', { apiVersion: 'v1', kind: 'Secret', namespace: 'demo', name: 'db' }), k8s.remove('rm-cm', { ...ref, namespace: 'demo' })],
@@ -88,10 +106,10 @@ describe('k8s.delete', () => {
   });
 
   it('validates its options', () => {
-    expect(validate(k8s.remove('rm', { ...ref, propagation: 'Sideways' as 'Orphan' }))).toEqual(['propagation must be Foreground, Background or Orphan (got "Sideways")']);
-    expect(validate(k8s.remove('rm', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'x' }))).toEqual([
-      'Deployment is namespaced: give namespace',
+    expect(validate(k8s.remove('rm', { ...ref, propagation: 'Sideways' as 'Orphan' }))).toEqual([
+      'propagation must be Foreground, Background or Orphan (got "Sideways")',
     ]);
+    expect(validate(k8s.remove('rm', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'x' }))).toEqual(['Deployment is namespaced: give namespace']);
   });
 });
 
@@ -111,16 +129,56 @@ describe('readiness', () => {
     ['updating', deploy({ ...rolledOut, updatedReplicas: 1 }), 'waiting', '1 of 2 replicas updated'],
     ['old replicas terminating', deploy({ ...rolledOut, replicas: 3 }), 'waiting', '1 old replicas pending termination'],
     ['not yet available', deploy({ ...rolledOut, availableReplicas: 1 }), 'waiting', '1 of 2 updated replicas available'],
-    ['deadline exceeded', deploy({ ...rolledOut, updatedReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'took too long' }] }), 'failed', 'rollout exceeded its progress deadline: took too long'],
-    ['job complete', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Complete', status: 'True' }] } }, 'ready', 'job complete'],
-    ['job failed', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } }, 'failed', 'job failed: BackoffLimitExceeded'],
+    [
+      'deadline exceeded',
+      deploy({
+        ...rolledOut,
+        updatedReplicas: 1,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'took too long' }],
+      }),
+      'failed',
+      'rollout exceeded its progress deadline: took too long',
+    ],
+    [
+      'job complete',
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, status: { conditions: [{ type: 'Complete', status: 'True' }] } },
+      'ready',
+      'job complete',
+    ],
+    [
+      'job failed',
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'j' },
+        status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] },
+      },
+      'failed',
+      'job failed: BackoffLimitExceeded',
+    ],
     [
       'statefulset partitioned rollout',
-      { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 's', generation: 1 }, spec: { replicas: 3, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } }, status: { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 1 } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 's', generation: 1 },
+        spec: { replicas: 3, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
+        status: { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 1 },
+      },
       'ready',
       '1 replicas updated (partition 2)',
     ],
-    ['daemonset', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'd', generation: 1 }, status: { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 1 } }, 'waiting', '1 of 2 updated pods available'],
+    [
+      'daemonset',
+      {
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'd', generation: 1 },
+        status: { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 1 },
+      },
+      'waiting',
+      '1 of 2 updated pods available',
+    ],
   ];
   for (const [name, obj, state, message] of table) {
     it(name, () => expect(k8s.readiness(obj)).toEqual({ state, message }));
@@ -134,19 +192,31 @@ describe('k8s.wait', () => {
     cluster.onGet = (o) => {
       if (o.kind === 'Deployment' && ++polls === 3) o.status = rolledOut;
     };
-    const out = await runTasks([k8s.wait('ready', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'demo', name: 'web', for: 'rollout' })], { memo: cluster.memo() });
+    const out = await runTasks([k8s.wait('ready', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'demo', name: 'web', for: 'rollout' })], {
+      memo: cluster.memo(),
+    });
     expect(out.keys).toEqual([]);
     expect(out.reasons).toEqual(['Deployment demo/web: 2 of 2 replicas updated and available']);
   });
 
   it('times out with what it last saw', async () => {
     const cluster = new FakeCluster([ns('demo'), deploy({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 1 })]);
-    const out = await runTasks([k8s.wait('ready', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'demo', name: 'web', for: 'rollout', timeoutMs: 30_000 })], { memo: cluster.memo() });
-    expect(out.errors).toEqual(['k8s:apps/v1/Deployment/demo/web: timed out after 30 s waiting for Deployment demo/web to roll out; last seen: 1 of 2 updated replicas available']);
+    const out = await runTasks(
+      [k8s.wait('ready', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'demo', name: 'web', for: 'rollout', timeoutMs: 30_000 })],
+      { memo: cluster.memo() },
+    );
+    expect(out.errors).toEqual([
+      'k8s:apps/v1/Deployment/demo/web: timed out after 30 s waiting for Deployment demo/web to roll out; last seen: 1 of 2 updated replicas available',
+    ]);
   });
 
   it('waits for a condition, a field, a predicate', async () => {
-    const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'demo' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } };
+    const pod: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'demo' },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    };
     const cluster = new FakeCluster([ns('demo'), pod]);
     cluster.kinds.get('v1')!.push({ kind: 'Pod', plural: 'pods', namespaced: true });
     const p = { apiVersion: 'v1', kind: 'Pod', namespace: 'demo', name: 'p' };
@@ -164,10 +234,10 @@ describe('k8s.wait', () => {
   it('in a check run, does not wait for an object an earlier task creates; later readers see it as unknown', async () => {
     const cluster = new FakeCluster([]);
     const w = k8s.wait('ready', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'demo', name: 'web', for: 'rollout' });
-    const out = await runTasks(
-      [k8s.apply('ns', { manifest: ns('demo') }), k8s.apply('web', { manifest: { ...deploy({}), status: undefined } }), w],
-      { mode: 'check', memo: cluster.memo() },
-    );
+    const out = await runTasks([k8s.apply('ns', { manifest: ns('demo') }), k8s.apply('web', { manifest: { ...deploy({}), status: undefined } }), w], {
+      mode: 'check',
+      memo: cluster.memo(),
+    });
     expect(out.errors).toEqual([]);
     expect(out.keys).toEqual(['create k8s:apps/v1/Deployment/demo/web', 'create k8s:v1/Namespace/_/demo']);
     expect(out.reasons).toEqual(['Deployment demo/web is created earlier in this run; a real run waits for it to roll out']);
@@ -190,7 +260,9 @@ describe('k8s.get and facts', () => {
 
   it('k8s.list returns the objects of a kind in a namespace, planning no change', async () => {
     const cluster = new FakeCluster([ns('demo'), ns('other'), cm('a', 'demo', {}), cm('b', 'demo', {}), cm('c', 'other', {})]);
-    const out = await runTasks([k8s.list('cms', { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', labelSelector: 'app=web' })], { memo: cluster.memo() });
+    const out = await runTasks([k8s.list('cms', { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', labelSelector: 'app=web' })], {
+      memo: cluster.memo(),
+    });
     expect(out.keys).toEqual([]);
     expect(out.reasons).toEqual(['2 ConfigMap in demo with app=web']);
     expect(cluster.requests.find((r) => r.method === 'GET' && r.path.includes('configmaps'))?.query).toMatchObject({ labelSelector: 'app=web' });
@@ -199,7 +271,12 @@ describe('k8s.get and facts', () => {
 
   it('readObject and listObjects mask the values of a Secret they read', async () => {
     const value = 'read-back-secret-value';
-    const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'demo' }, data: { pw: Buffer.from(value).toString('base64') } };
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'demo' },
+      data: { pw: Buffer.from(value).toString('base64') },
+    };
     const cluster = new FakeCluster([ns('demo'), secret]);
     const client = cluster.client();
     const read = await k8s.readObject(client, { apiVersion: 'v1', kind: 'Secret', namespace: 'demo', name: 's' });

@@ -27,10 +27,7 @@ export interface Outcome {
 }
 
 /** Runs tasks in one playbook through the real engine (check or apply), preflight first. */
-export async function runTasks(
-  tasks: Task<any>[],
-  opts: { mode?: 'check' | 'apply'; memo?: Record<string, unknown>; env?: Partial<Env> },
-): Promise<Outcome> {
+export async function runTasks(tasks: Task<any>[], opts: { mode?: 'check' | 'apply'; memo?: Record<string, unknown>; env?: Partial<Env> }): Promise<Outcome> {
   const env = testEnv(opts.env);
   const problems: Problem[] = [];
   const pb = place('t', 'pb', { tasks }, env, problems);

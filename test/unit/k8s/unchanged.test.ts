@@ -27,7 +27,12 @@ const deploymentFields = () => ({
       'f:metadata': { 'f:labels': { 'f:app': {}, 'f:app.kubernetes.io/part-of': {} } },
       'f:spec': {
         'f:containers': {
-          'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } } },
+          'k:{"name":"app"}': {
+            '.': {},
+            'f:image': {},
+            'f:name': {},
+            'f:ports': { 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } },
+          },
         },
       },
     },
@@ -132,7 +137,12 @@ describe('appliedAlready: helix last applied exactly this, and it is all live', 
       false,
     ],
     ['an atomic value with more live than declared', deployment(), edit(liveDeployment(), (l) => (l.spec.selector.matchExpressions = [])), false],
-    ['a list another manager added an element to', service(), edit(liveService(), (l) => l.spec.ports.push({ port: 81, protocol: 'TCP', targetPort: 81 })), false],
+    [
+      'a list another manager added an element to',
+      service(),
+      edit(liveService(), (l) => l.spec.ports.push({ port: 81, protocol: 'TCP', targetPort: 81 })),
+      false,
+    ],
     ['list elements in another order', edit(service(), (m) => m.spec.ports.unshift({ port: 81 })), liveService(), false],
     ['a value the server normalises', edit(deployment(), (m) => (m.spec.replicas = '1')), liveDeployment(), false],
     ['a null', edit(deployment(), (m) => (m.spec.template.spec.containers[0].ports = null)), liveDeployment(), false],
@@ -142,7 +152,9 @@ describe('appliedAlready: helix last applied exactly this, and it is all live', 
     [
       'two Apply entries of helix',
       deployment(),
-      liveDeployment(deploymentFields(), [{ apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: {}, manager: 'helix', operation: 'Apply', subresource: 'scale' }]),
+      liveDeployment(deploymentFields(), [
+        { apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: {}, manager: 'helix', operation: 'Apply', subresource: 'scale' },
+      ]),
       false,
     ],
     ['applied at another apiVersion', deployment(), edit(liveDeployment(), (l) => (helixEntry(l).apiVersion = 'apps/v1beta2')), false],
@@ -155,11 +167,18 @@ describe('appliedAlready: helix last applied exactly this, and it is all live', 
 
   it('a bare Namespace owns nothing: unchanged unless helix set fields on it before', () => {
     const bare: Manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } };
-    const live: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo', labels: { 'kubernetes.io/metadata.name': 'demo' } }, spec: { finalizers: ['kubernetes'] } };
+    const live: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'demo', labels: { 'kubernetes.io/metadata.name': 'demo' } },
+      spec: { finalizers: ['kubernetes'] },
+    };
     expect(appliedAlready(bare, live)).toBe(true);
     const labelled = edit(structuredClone(live), (l) => {
       l.metadata.labels!.team = 'a';
-      l.metadata.managedFields = [{ apiVersion: 'v1', fieldsType: 'FieldsV1', manager: 'helix', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:team': {} } } } }];
+      l.metadata.managedFields = [
+        { apiVersion: 'v1', fieldsType: 'FieldsV1', manager: 'helix', operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:team': {} } } } },
+      ];
     });
     expect(appliedAlready(bare, labelled)).toBe(false);
     expect(appliedAlready({ ...bare, metadata: { name: 'demo', labels: { team: 'a' } } }, labelled)).toBe(true);
@@ -167,10 +186,17 @@ describe('appliedAlready: helix last applied exactly this, and it is all live', 
 
   it('a set of scalars (finalizers) is owned value by value', () => {
     const m = edit(deployment(), (d) => (d.metadata.finalizers = ['a.example/x', 'b.example/y']));
-    const fields = edit(deploymentFields(), (f) => Object.assign(f['f:metadata'], { 'f:finalizers': { '.': {}, 'v:"a.example/x"': {}, 'v:"b.example/y"': {} } }));
+    const fields = edit(deploymentFields(), (f) =>
+      Object.assign(f['f:metadata'], { 'f:finalizers': { '.': {}, 'v:"a.example/x"': {}, 'v:"b.example/y"': {} } }),
+    );
     const live = edit(liveDeployment(fields), (l) => (l.metadata.finalizers = ['a.example/x', 'b.example/y']));
     expect(appliedAlready(m, live)).toBe(true);
-    expect(appliedAlready(edit(structuredClone(m), (d) => (d.metadata.finalizers = ['a.example/x', 'c.example/z'])), live)).toBe(false);
+    expect(
+      appliedAlready(
+        edit(structuredClone(m), (d) => (d.metadata.finalizers = ['a.example/x', 'c.example/z'])),
+        live,
+      ),
+    ).toBe(false);
   });
 
   it('a Secret value given as a Secret is never proven (the dry run decides)', () => {
@@ -178,7 +204,11 @@ describe('appliedAlready: helix last applied exactly this, and it is all live', 
     const live: KubeObject = {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 's', namespace: 'demo', managedFields: [{ apiVersion: 'v1', fieldsType: 'FieldsV1', manager: 'helix', operation: 'Apply', fieldsV1: { 'f:data': { 'f:k': {} } } }] },
+      metadata: {
+        name: 's',
+        namespace: 'demo',
+        managedFields: [{ apiVersion: 'v1', fieldsType: 'FieldsV1', manager: 'helix', operation: 'Apply', fieldsV1: { 'f:data': { 'f:k': {} } } }],
+      },
       data: { k: 'dmFsdWU=' },
     };
     expect(appliedAlready(m, live)).toBe(false);

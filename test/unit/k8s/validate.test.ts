@@ -15,9 +15,21 @@ describe('k8s.apply validation (no IO)', () => {
     ['generateName', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'x-', namespace: 'd' } }, /generateName is not supported/],
     ['upper-case name', cm('Bad_Name', 'demo', {}), /name "Bad_Name" must be a DNS-1123 subdomain/],
     ['dotted namespace name', ns('a.b'), /must be a DNS-1123 label/],
-    ['namespaced kind without namespace', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w' } }, /Deployment is namespaced: give metadata\.namespace/],
-    ['cluster kind with namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n', namespace: 'x' } }, /cluster-scoped: remove metadata\.namespace/],
-    ['a label YAML made a number', { ...cm('c', 'demo', {}), metadata: { name: 'c', namespace: 'demo', labels: { version: 1.5 } } }, /metadata\.labels\.version must be a string/],
+    [
+      'namespaced kind without namespace',
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w' } },
+      /Deployment is namespaced: give metadata\.namespace/,
+    ],
+    [
+      'cluster kind with namespace',
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n', namespace: 'x' } },
+      /cluster-scoped: remove metadata\.namespace/,
+    ],
+    [
+      'a label YAML made a number',
+      { ...cm('c', 'demo', {}), metadata: { name: 'c', namespace: 'demo', labels: { version: 1.5 } } },
+      /metadata\.labels\.version must be a string/,
+    ],
     ['RBAC names may hold colons', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'system:helix' } }, undefined],
     ['not a mapping', ['x'], /must be a mapping/],
   ];
@@ -39,7 +51,7 @@ describe('k8s.apply validation (no IO)', () => {
     writeFileSync(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: A}\n---\nkind: Secret\nmetadata: {name: s, namespace: d}\n');
     expect(validate(k8s.apply('t', { file: join(dir, 'a.yaml') }))).toEqual([
       'ConfigMap A: name "A" must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", at most 253 characters)',
-      'ConfigMap A: ConfigMap is namespaced: give metadata.namespace (or the task\'s namespace option)',
+      "ConfigMap A: ConfigMap is namespaced: give metadata.namespace (or the task's namespace option)",
       'Secret d/s: apiVersion is required',
     ]);
     writeFileSync(join(dir, 'b.yaml'), 'apiVersion: v1\nkind: [\n');
@@ -57,27 +69,51 @@ describe('k8s.apply preflight (server dry run before any change)', () => {
   it('turns a schema rejection into a problem and changes nothing', async () => {
     const cluster = new FakeCluster([ns('demo')]);
     const good = k8s.apply('good', { manifest: cm('first', 'demo', { a: '1' }) });
-    const bad = k8s.apply('bad', { manifest: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w', namespace: 'demo' }, spec: { replicas: 'two' } } });
-    cluster.fail((r) => r.method === 'PATCH' && r.path.includes('deployments'), { status: 500, body: { message: 'failed to create typed patch object (demo/w; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string' } });
+    const bad = k8s.apply('bad', {
+      manifest: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w', namespace: 'demo' }, spec: { replicas: 'two' } },
+    });
+    cluster.fail((r) => r.method === 'PATCH' && r.path.includes('deployments'), {
+      status: 500,
+      body: { message: 'failed to create typed patch object (demo/w; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string' },
+    });
     const out = await runTasks([good, bad], { memo: cluster.memo() });
     expect(out.problems).toEqual([
-      { path: 't/pb/bad', message: 'Deployment demo/w rejected by the API server: failed to create typed patch object (demo/w; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string' },
+      {
+        path: 't/pb/bad',
+        message:
+          'Deployment demo/w rejected by the API server: failed to create typed patch object (demo/w; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string',
+      },
     ]);
     expect(cluster.get('k8s:v1/ConfigMap/demo/first')).toBeUndefined();
   });
 
   it('422 Invalid is a problem too; a missing namespace is not (an earlier task may create it)', async () => {
     const cluster = new FakeCluster([ns('demo')]);
-    cluster.fail((r) => r.method === 'PATCH' && r.path.includes('/demo/'), { status: 422, body: { reason: 'Invalid', message: 'ConfigMap "c" is invalid: metadata.labels: Invalid value' } });
-    const out = await runTasks([k8s.apply('a', { manifest: cm('c', 'demo', {}) }), k8s.apply('b', { manifest: cm('c', 'later', {}) })], { mode: 'check', memo: cluster.memo() });
-    expect(out.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(['t/pb/a: ConfigMap demo/c rejected by the API server: ConfigMap "c" is invalid: metadata.labels: Invalid value']);
+    cluster.fail((r) => r.method === 'PATCH' && r.path.includes('/demo/'), {
+      status: 422,
+      body: { reason: 'Invalid', message: 'ConfigMap "c" is invalid: metadata.labels: Invalid value' },
+    });
+    const out = await runTasks([k8s.apply('a', { manifest: cm('c', 'demo', {}) }), k8s.apply('b', { manifest: cm('c', 'later', {}) })], {
+      mode: 'check',
+      memo: cluster.memo(),
+    });
+    expect(out.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      't/pb/a: ConfigMap demo/c rejected by the API server: ConfigMap "c" is invalid: metadata.labels: Invalid value',
+    ]);
   });
 
   it('validates an object whose namespace an earlier task creates by a dry run in default', async () => {
     const cluster = new FakeCluster([ns('default')]);
-    cluster.fail((r) => r.method === 'PATCH' && r.path.startsWith('/api/v1/namespaces/default/'), { status: 422, body: { reason: 'Invalid', message: 'ConfigMap "c" is invalid: data[a b]: Invalid value' } });
-    const out = await runTasks([k8s.apply('ns', { manifest: ns('later') }), k8s.apply('c', { manifest: cm('c', 'later', { 'a b': '1' }) })], { memo: cluster.memo() });
-    expect(out.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(['t/pb/c: ConfigMap later/c rejected by the API server: ConfigMap "c" is invalid: data[a b]: Invalid value']);
+    cluster.fail((r) => r.method === 'PATCH' && r.path.startsWith('/api/v1/namespaces/default/'), {
+      status: 422,
+      body: { reason: 'Invalid', message: 'ConfigMap "c" is invalid: data[a b]: Invalid value' },
+    });
+    const out = await runTasks([k8s.apply('ns', { manifest: ns('later') }), k8s.apply('c', { manifest: cm('c', 'later', { 'a b': '1' }) })], {
+      memo: cluster.memo(),
+    });
+    expect(out.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      't/pb/c: ConfigMap later/c rejected by the API server: ConfigMap "c" is invalid: data[a b]: Invalid value',
+    ]);
     expect(cluster.get('k8s:v1/Namespace/_/later')).toBeUndefined();
   });
 

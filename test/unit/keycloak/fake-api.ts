@@ -14,7 +14,10 @@ import { Secret } from '../../../src/runtime/secret.ts';
 
 interface RealmData {
   rep: RealmRepresentation;
-  clients: Map<string, ClientRepresentation & { mappers: (ProtocolMapperRepresentation & { id: string })[]; defaultScopes: string[]; optionalScopes: string[] }>;
+  clients: Map<
+    string,
+    ClientRepresentation & { mappers: (ProtocolMapperRepresentation & { id: string })[]; defaultScopes: string[]; optionalScopes: string[] }
+  >;
   scopes: Map<string, ClientScopeRepresentation & { id: string }>;
   roles: Map<string, RoleRepresentation>;
   groups: Map<string, GroupRepresentation & { id: string; roles: string[] }>;
@@ -46,7 +49,14 @@ export class FakeKeycloak implements KeycloakApi {
     return c;
   }
   addRealm(name: string, rep: RealmRepresentation = {}): void {
-    this.realms.set(name, { rep: { realm: name, enabled: true, ...rep }, clients: new Map(), scopes: new Map(), roles: new Map(), groups: new Map(), users: new Map() });
+    this.realms.set(name, {
+      rep: { realm: name, enabled: true, ...rep },
+      clients: new Map(),
+      scopes: new Map(),
+      roles: new Map(),
+      groups: new Map(),
+      users: new Map(),
+    });
   }
 
   async getRealm(realm: string) {
@@ -84,7 +94,7 @@ export class FakeKeycloak implements KeycloakApi {
       ...clone(rep),
       id,
       attributes: { 'backchannel.logout.session.required': 'true', ...rep.attributes },
-      secret: rep.publicClient ? undefined : rep.secret ?? `generated-${randomUUID()}`,
+      secret: rep.publicClient ? undefined : (rep.secret ?? `generated-${randomUUID()}`),
       mappers: [],
       defaultScopes: ['profile', 'email'],
       optionalScopes: [],

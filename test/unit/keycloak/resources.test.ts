@@ -30,7 +30,8 @@ beforeEach(async () => {
 });
 
 describe('keycloak.realm', () => {
-  const t = (over: Partial<keycloak.RealmSpec> = {}) => keycloak.realm('realm', { admin, realm: 'devpi', displayName: 'DevPi', settings: { loginWithEmailAllowed: true }, ...over });
+  const t = (over: Partial<keycloak.RealmSpec> = {}) =>
+    keycloak.realm('realm', { admin, realm: 'devpi', displayName: 'DevPi', settings: { loginWithEmailAllowed: true }, ...over });
   it('create → nothing → settings drift → absent → nothing', async () => {
     expect(await converge([t()])).toEqual(['create keycloak:realm/devpi']);
     expect(await converge([t()])).toEqual([]);
@@ -52,7 +53,10 @@ describe('keycloak protocol mappers', () => {
   it('audience mapper: create → nothing (extra keys Keycloak adds are left) → drift → corrected', async () => {
     expect(await converge([aud()])).toEqual([`create ${target}`]);
     const m = kc.realms.get(realm)!.clients.get(clientId)!.mappers[0]!;
-    expect(m).toMatchObject({ protocolMapper: 'oidc-audience-mapper', config: { 'included.client.audience': clientId, 'access.token.claim': 'true', 'id.token.claim': 'true' } });
+    expect(m).toMatchObject({
+      protocolMapper: 'oidc-audience-mapper',
+      config: { 'included.client.audience': clientId, 'access.token.claim': 'true', 'id.token.claim': 'true' },
+    });
     expect(await converge([aud()])).toEqual([]);
     m.config!['access.token.claim'] = 'false';
     const r = await run([aud()], 'check');
@@ -63,13 +67,26 @@ describe('keycloak protocol mappers', () => {
   });
 
   it('a mapper of another type under the same name is replaced', async () => {
-    await kc.createMapper(realm, kc.realms.get(realm)!.clients.get(clientId)!.id!, { name: 'audience-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: {} });
+    await kc.createMapper(realm, kc.realms.get(realm)!.clients.get(clientId)!.id!, {
+      name: 'audience-mapper',
+      protocol: 'openid-connect',
+      protocolMapper: 'oidc-hardcoded-claim-mapper',
+      config: {},
+    });
     expect(await converge([aud()])).toEqual([`create ${target}`, `delete ${target}`]);
-    expect(kc.realms.get(realm)!.clients.get(clientId)!.mappers.map((m) => m.protocolMapper)).toEqual(['oidc-audience-mapper']);
+    expect(
+      kc.realms
+        .get(realm)!
+        .clients.get(clientId)!
+        .mappers.map((m) => m.protocolMapper),
+    ).toEqual(['oidc-audience-mapper']);
   });
 
   it('a client planned in the same check run: the mapper is planned too', async () => {
-    const steps = [keycloak.client('client', { admin, realm, clientId: 'new-client', redirectUris: ['https://x.example.com/cb'] }), keycloak.audienceMapper('aud', { admin, realm, clientId: 'new-client' })];
+    const steps = [
+      keycloak.client('client', { admin, realm, clientId: 'new-client', redirectUris: ['https://x.example.com/cb'] }),
+      keycloak.audienceMapper('aud', { admin, realm, clientId: 'new-client' }),
+    ];
     expect(await converge(steps)).toEqual([`create keycloak:${realm}/client/new-client`, `create keycloak:${realm}/client/new-client/mapper/audience-mapper`]);
     expect(await converge(steps)).toEqual([]);
   });
@@ -77,10 +94,20 @@ describe('keycloak protocol mappers', () => {
   it('group and realm-role mappers; absent removes by id', async () => {
     const g = keycloak.groupMembershipMapper('groups', { admin, realm, clientId });
     const r = keycloak.realmRolesMapper('roles', { admin, realm, clientId, claim: 'realm_roles' });
-    expect(await converge([g, r])).toEqual([`create keycloak:${realm}/client/${clientId}/mapper/groups`, `create keycloak:${realm}/client/${clientId}/mapper/realm-roles`]);
+    expect(await converge([g, r])).toEqual([
+      `create keycloak:${realm}/client/${clientId}/mapper/groups`,
+      `create keycloak:${realm}/client/${clientId}/mapper/realm-roles`,
+    ]);
     expect(await converge([g, r])).toEqual([]);
-    expect(await converge([keycloak.groupMembershipMapper('groups', { admin, realm, clientId, state: 'absent' })])).toEqual([`delete keycloak:${realm}/client/${clientId}/mapper/groups`]);
-    expect(kc.realms.get(realm)!.clients.get(clientId)!.mappers.map((m) => m.name)).toEqual(['realm-roles']);
+    expect(await converge([keycloak.groupMembershipMapper('groups', { admin, realm, clientId, state: 'absent' })])).toEqual([
+      `delete keycloak:${realm}/client/${clientId}/mapper/groups`,
+    ]);
+    expect(
+      kc.realms
+        .get(realm)!
+        .clients.get(clientId)!
+        .mappers.map((m) => m.name),
+    ).toEqual(['realm-roles']);
   });
 });
 
@@ -90,7 +117,14 @@ describe('keycloak roles, groups and users', () => {
     keycloak.realmRole('admin-role', { admin, realm, role: 'devpi-admin', description: 'administers devpi' }),
     keycloak.realmRole('reader-role', { admin, realm, role: 'devpi-reader' }),
     keycloak.group('group', { admin, realm, group: 'devpi-admins', realmRoles: over.roles ?? ['devpi-admin'] }),
-    keycloak.user('user', { admin, realm, username: 'Alice', email: 'Alice@Example.com', password: over.password ?? pw, groups: over.groups ?? ['devpi-admins'] }),
+    keycloak.user('user', {
+      admin,
+      realm,
+      username: 'Alice',
+      email: 'Alice@Example.com',
+      password: over.password ?? pw,
+      groups: over.groups ?? ['devpi-admins'],
+    }),
   ];
 
   it('create → nothing → role/group membership drift → corrected', async () => {
@@ -101,7 +135,14 @@ describe('keycloak roles, groups and users', () => {
       `create keycloak:${realm}/user/alice`,
     ]);
     const alice = kc.realms.get(realm)!.users.get('alice')!;
-    expect(alice).toMatchObject({ email: 'alice@example.com', emailVerified: true, firstName: 'Alice', lastName: 'Alice', enabled: true, groups: ['devpi-admins'] });
+    expect(alice).toMatchObject({
+      email: 'alice@example.com',
+      emailVerified: true,
+      firstName: 'Alice',
+      lastName: 'Alice',
+      enabled: true,
+      groups: ['devpi-admins'],
+    });
     expect(await converge(steps())).toEqual([]);
     expect(await converge(steps({ roles: ['devpi-reader'] }))).toEqual([`update keycloak:${realm}/group/devpi-admins`]);
     expect(kc.realms.get(realm)!.groups.get('devpi-admins')!.roles).toEqual(['devpi-reader']);

@@ -50,7 +50,10 @@ describe('Devtron chart render (helm template)', () => {
     const objects = [...parseManifests(out, 'devtroncd').values()];
     const argo = objects.filter((o) => {
       const name = String((o.metadata as { name?: string }).name);
-      return /^argocd-(server|repo-server|application-controller|applicationset-controller|redis)/.test(name) || (o.kind === 'CustomResourceDefinition' && /argoproj\.io$/.test(name) && /applications|appprojects/.test(name));
+      return (
+        /^argocd-(server|repo-server|application-controller|applicationset-controller|redis)/.test(name) ||
+        (o.kind === 'CustomResourceDefinition' && /argoproj\.io$/.test(name) && /applications|appprojects/.test(name))
+      );
     });
     expect(argo.map((o) => `${String(o.kind)}/${String((o.metadata as { name?: string }).name)}`)).toEqual([]);
     const svc = objects.find((o) => o.kind === 'Service' && (o.metadata as { name?: string }).name === 'devtron-service');

@@ -62,7 +62,9 @@ class FakeKube implements KubeReader {
     this.objects = objects;
   }
   async get(kind: KnownKind, name: string, namespace?: string) {
-    return this.objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || !o.metadata.namespace || o.metadata.namespace === namespace));
+    return this.objects.find(
+      (o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || !o.metadata.namespace || o.metadata.namespace === namespace),
+    );
   }
   async list(kind: KnownKind, namespace?: string) {
     return this.objects.filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace));
@@ -87,12 +89,17 @@ const deployed = (): Record<string, Release> => ({ 'devtroncd/devtron': { status
 
 const find = (objs: Obj[], kind: string, name?: string) => objs.find((o) => o.kind === kind && (!name || o.metadata.name === name))!;
 /** Replaces one object by an edited copy. */
-const edit = (kind: string, change: (o: Obj) => void, name?: string) => (objs: Obj[]): Obj[] => {
-  const o = structuredClone(find(objs, kind, name));
-  change(o);
-  return [...objs.filter((x) => x !== find(objs, kind, name)), o];
-};
-const drop = (kind: string, name?: string) => (objs: Obj[]): Obj[] => objs.filter((x) => !(x.kind === kind && (!name || x.metadata.name === name)));
+const edit =
+  (kind: string, change: (o: Obj) => void, name?: string) =>
+  (objs: Obj[]): Obj[] => {
+    const o = structuredClone(find(objs, kind, name));
+    change(o);
+    return [...objs.filter((x) => x !== find(objs, kind, name)), o];
+  };
+const drop =
+  (kind: string, name?: string) =>
+  (objs: Obj[]): Obj[] =>
+    objs.filter((x) => !(x.kind === kind && (!name || x.metadata.name === name)));
 
 type Row = {
   name: string;
@@ -113,43 +120,102 @@ const values = (change: (v: any) => void) => (r: Record<string, Release>) => {
 const rows: Row[] = [
   { name: 'the converged cluster has no FAIL (second look finds nothing)', fails: {} },
   { name: 'B: no nodes', objects: drop('Node'), fails: { 'B.nodes': /no nodes/ } },
-  { name: 'B: a NotReady node', objects: edit('Node', (n) => (n.status = { conditions: [{ type: 'Ready', status: 'False' }] }), 'n2'), fails: { 'B.nodes': /NotReady: n2/ } },
-  { name: 'B: one zone is a WARN', objects: edit('Node', (n) => (n.metadata.labels = { 'topology.kubernetes.io/zone': 'a' }), 'n2'), fails: {}, warns: { 'B.zones': /1 zone label/ } },
-  { name: 'C: an Argo CD server pod in devtroncd', objects: (o) => [...o, { kind: 'Pod', metadata: { name: 'argocd-server-7d9f-abcde', namespace: 'devtroncd' } }], fails: { 'C.no-argocd-in-devtroncd': /Pod devtroncd\/argocd-server-7d9f-abcde/ } },
+  {
+    name: 'B: a NotReady node',
+    objects: edit('Node', (n) => (n.status = { conditions: [{ type: 'Ready', status: 'False' }] }), 'n2'),
+    fails: { 'B.nodes': /NotReady: n2/ },
+  },
+  {
+    name: 'B: one zone is a WARN',
+    objects: edit('Node', (n) => (n.metadata.labels = { 'topology.kubernetes.io/zone': 'a' }), 'n2'),
+    fails: {},
+    warns: { 'B.zones': /1 zone label/ },
+  },
+  {
+    name: 'C: an Argo CD server pod in devtroncd',
+    objects: (o) => [...o, { kind: 'Pod', metadata: { name: 'argocd-server-7d9f-abcde', namespace: 'devtroncd' } }],
+    fails: { 'C.no-argocd-in-devtroncd': /Pod devtroncd\/argocd-server-7d9f-abcde/ },
+  },
   {
     name: 'C: no devtroncd namespace is not "no Argo CD there"',
     objects: drop('Namespace', 'devtroncd'),
     fails: { 'C.no-argocd-in-devtroncd': /Namespace devtroncd: not found/ },
   },
   { name: 'C: the Devtron release is absent', releases: () => ({}), fails: { 'C.devtron-release': /helm release devtroncd\/devtron: absent/ } },
-  { name: 'C: the Devtron release failed', releases: (r) => ({ 'devtroncd/devtron': { ...r['devtroncd/devtron']!, status: 'failed' } }), fails: { 'C.devtron-release': /: failed/ } },
-  { name: 'C: the deployed release turns the bundled Argo CD on', releases: values((x) => (x['argo-cd'].enabled = true)), fails: { 'C.devtron-argocd-off': /argo-cd\.enabled = true/ } },
-  { name: 'C: the deployed release leaves argo-cd.enabled to the chart (WARN)', releases: values((x) => delete x['argo-cd']), fails: {}, warns: { 'C.devtron-argocd-off': /not set/ } },
+  {
+    name: 'C: the Devtron release failed',
+    releases: (r) => ({ 'devtroncd/devtron': { ...r['devtroncd/devtron']!, status: 'failed' } }),
+    fails: { 'C.devtron-release': /: failed/ },
+  },
+  {
+    name: 'C: the deployed release turns the bundled Argo CD on',
+    releases: values((x) => (x['argo-cd'].enabled = true)),
+    fails: { 'C.devtron-argocd-off': /argo-cd\.enabled = true/ },
+  },
+  {
+    name: 'C: the deployed release leaves argo-cd.enabled to the chart (WARN)',
+    releases: values((x) => delete x['argo-cd']),
+    fails: {},
+    warns: { 'C.devtron-argocd-off': /not set/ },
+  },
   {
     name: 'C: the deployed release points Devtron at the transaction Pooler',
     releases: values((x) => (x.global.externalPostgres.PG_ADDR = 'platform-db-pooler-rw.platform.svc.cluster.local')),
     fails: { 'C.devtron-db-rw': /PG_ADDR = platform-db-pooler-rw\.platform/ },
   },
-  { name: 'C: the deployed release has no PG_ADDR', releases: values((x) => delete x.global.externalPostgres.PG_ADDR), fails: { 'C.devtron-db-rw': /\(not set\)/ } },
-  { name: 'C: the Devtron Service is a LoadBalancer', objects: edit('Service', (s) => (s.spec.type = 'LoadBalancer')), fails: { 'C.devtron-service': /type LoadBalancer/ } },
+  {
+    name: 'C: the deployed release has no PG_ADDR',
+    releases: values((x) => delete x.global.externalPostgres.PG_ADDR),
+    fails: { 'C.devtron-db-rw': /\(not set\)/ },
+  },
+  {
+    name: 'C: the Devtron Service is a LoadBalancer',
+    objects: edit('Service', (s) => (s.spec.type = 'LoadBalancer')),
+    fails: { 'C.devtron-service': /type LoadBalancer/ },
+  },
   { name: 'C: the Devtron Service is gone', objects: drop('Service'), fails: { 'C.devtron-service': /devtron-service: not found/ } },
   { name: 'C: the root Application is gone', objects: drop('Application', `apps-root-${ENV}`), fails: { 'C.apps-root': /apps-root-test: not found/ } },
-  { name: 'C: a generated Application is missing in production', objects: drop('Application', `apps-${ENV}`), fails: { [`C.app-apps-${ENV}`]: /apps-test: not found \(ApplicationSet platform-test generates it\)/ } },
+  {
+    name: 'C: a generated Application is missing in production',
+    objects: drop('Application', `apps-${ENV}`),
+    fails: { [`C.app-apps-${ENV}`]: /apps-test: not found \(ApplicationSet platform-test generates it\)/ },
+  },
   {
     name: 'C: an Application no Argo CD reports on, in production',
     objects: edit('Application', (a) => delete a.status, `platform-${ENV}`),
     fails: { [`C.app-platform-${ENV}`]: /no status \(no Argo CD controller has reported on it\)/ },
   },
-  { name: 'C: a Degraded Application', objects: edit('Application', (a) => (a.status = { health: { status: 'Degraded', message: 'Deployment x failed' }, sync: { status: 'Synced' } }), `apps-root-${ENV}`), fails: { [`C.app-apps-root-${ENV}`]: /health Degraded, sync Synced \(Deployment x failed\)/ } },
-  { name: 'C: an OutOfSync Application is a WARN', objects: edit('Application', (a) => (a.status.sync.status = 'OutOfSync'), `apps-root-${ENV}`), fails: {}, warns: { [`C.app-apps-root-${ENV}`]: /sync OutOfSync/ } },
+  {
+    name: 'C: a Degraded Application',
+    objects: edit(
+      'Application',
+      (a) => (a.status = { health: { status: 'Degraded', message: 'Deployment x failed' }, sync: { status: 'Synced' } }),
+      `apps-root-${ENV}`,
+    ),
+    fails: { [`C.app-apps-root-${ENV}`]: /health Degraded, sync Synced \(Deployment x failed\)/ },
+  },
+  {
+    name: 'C: an OutOfSync Application is a WARN',
+    objects: edit('Application', (a) => (a.status.sync.status = 'OutOfSync'), `apps-root-${ENV}`),
+    fails: {},
+    warns: { [`C.app-apps-root-${ENV}`]: /sync OutOfSync/ },
+  },
   { name: 'D: the image policy is gone', objects: drop('ClusterPolicy'), fails: { 'D.image-signing': /ClusterPolicy verify-image-provenance: not found/ } },
   {
     name: 'D: the image policy lost its keyless attestor',
     objects: edit('ClusterPolicy', (p) => (p.spec.rules[0].verifyImages[0].attestors = [{ entries: [{ keys: { publicKeys: 'x' } }] }])),
     fails: { 'D.image-signing': /no keyless attestor/ },
   },
-  { name: 'I: the emergency PolicyException is gone', objects: drop('PolicyException'), fails: { 'I.emergency-exception': /PolicyException kyverno\/allow-emergency-image: not found/ } },
-  { name: 'I: Audit with mutateDigest true', objects: edit('ClusterPolicy', (p) => (p.spec.rules[0].verifyImages[0].mutateDigest = true)), fails: { 'I.policy-mode': /mutateDigest = true with Audit/ } },
+  {
+    name: 'I: the emergency PolicyException is gone',
+    objects: drop('PolicyException'),
+    fails: { 'I.emergency-exception': /PolicyException kyverno\/allow-emergency-image: not found/ },
+  },
+  {
+    name: 'I: Audit with mutateDigest true',
+    objects: edit('ClusterPolicy', (p) => (p.spec.rules[0].verifyImages[0].mutateDigest = true)),
+    fails: { 'I.policy-mode': /mutateDigest = true with Audit/ },
+  },
   {
     name: 'I: the live policy is in Enforce while the inventory says Audit',
     objects: edit('ClusterPolicy', (p) => (p.spec.rules[0].verifyImages[0].failureAction = 'Enforce')),
@@ -158,16 +224,40 @@ const rows: Row[] = [
   { name: 'E: the Cluster is gone', objects: drop('Cluster'), fails: { 'E.cluster': /Cluster platform\/platform-db-cluster: not found/ } },
   { name: 'E: the Cluster has one instance', objects: edit('Cluster', (c) => (c.spec.instances = 1)), fails: { 'E.cluster': /spec\.instances = 1/ } },
   { name: 'E: the Pooler is gone', objects: drop('Pooler'), fails: { 'E.pooler': /Pooler platform\/platform-db-pooler-rw: not found/ } },
-  { name: 'E: the Pooler in session mode', objects: edit('Pooler', (p) => (p.spec.pgbouncer.poolMode = 'session')), fails: { 'E.pooler': /poolMode = session \(want transaction\)/ } },
+  {
+    name: 'E: the Pooler in session mode',
+    objects: edit('Pooler', (p) => (p.spec.pgbouncer.poolMode = 'session')),
+    fails: { 'E.pooler': /poolMode = session \(want transaction\)/ },
+  },
   { name: 'E: the PDB is gone', objects: drop('PodDisruptionBudget'), fails: { 'E.pooler-pdb': /not found/ } },
-  { name: 'E: the PDB selects the wrong pods', objects: edit('PodDisruptionBudget', (p) => (p.spec.selector.matchLabels = { 'cnpg.io/poolerName': 'other' })), fails: { 'E.pooler-pdb': /cnpg\.io\/poolerName=other/ } },
-  { name: 'F: the identity ConfigMap is gone', objects: drop('ConfigMap'), fails: { 'F.identity-config': /ConfigMap devtroncd\/platform-identity: not found/ } },
-  { name: 'F: the identity ConfigMap names another issuer', objects: edit('ConfigMap', (c) => (c.data.issuer = 'https://evil.example.com/')), fails: { 'F.identity-config': /issuer https:\/\/evil\.example\.com\// } },
+  {
+    name: 'E: the PDB selects the wrong pods',
+    objects: edit('PodDisruptionBudget', (p) => (p.spec.selector.matchLabels = { 'cnpg.io/poolerName': 'other' })),
+    fails: { 'E.pooler-pdb': /cnpg\.io\/poolerName=other/ },
+  },
+  {
+    name: 'F: the identity ConfigMap is gone',
+    objects: drop('ConfigMap'),
+    fails: { 'F.identity-config': /ConfigMap devtroncd\/platform-identity: not found/ },
+  },
+  {
+    name: 'F: the identity ConfigMap names another issuer',
+    objects: edit('ConfigMap', (c) => (c.data.issuer = 'https://evil.example.com/')),
+    fails: { 'F.identity-config': /issuer https:\/\/evil\.example\.com\// },
+  },
   { name: 'F: the OIDC client Secret is gone', objects: drop('Secret'), fails: { 'F.oidc-secret': /platform-oidc-client: not found/ } },
   { name: 'F: the OIDC client Secret has no client_secret', objects: edit('Secret', (s) => (s.data = {})), fails: { 'F.oidc-secret': /no client_secret key/ } },
-  { name: 'H: ForwardAuth points elsewhere', objects: edit('Middleware', (w) => (w.spec.forwardAuth.address = 'http://evil.example.com/auth')), fails: { 'H.forward-auth': /forwardAuth\.address = http:\/\/evil\.example\.com\/auth/ } },
+  {
+    name: 'H: ForwardAuth points elsewhere',
+    objects: edit('Middleware', (w) => (w.spec.forwardAuth.address = 'http://evil.example.com/auth')),
+    fails: { 'H.forward-auth': /forwardAuth\.address = http:\/\/evil\.example\.com\/auth/ },
+  },
   { name: 'H: the Middleware is gone', objects: drop('Middleware'), fails: { 'H.forward-auth': /Middleware traefik\/authentik: not found/ } },
-  { name: 'H: the dashboard route skips the Middleware', objects: edit('IngressRoute', (r) => r.spec.routes.forEach((x: any) => (x.middlewares = []))), fails: { 'H.dashboard-route': /no route for devtron\.example\.com through middleware authentik/ } },
+  {
+    name: 'H: the dashboard route skips the Middleware',
+    objects: edit('IngressRoute', (r) => r.spec.routes.forEach((x: any) => (x.middlewares = []))),
+    fails: { 'H.dashboard-route': /no route for devtron\.example\.com through middleware authentik/ },
+  },
   { name: 'H: the dashboard route is gone', objects: drop('IngressRoute'), fails: { 'H.dashboard-route': /IngressRoute devtroncd\/devtron: not found/ } },
   { name: 'J: the alert rules are gone', objects: drop('PrometheusRule'), fails: { 'J.argocd-alerts': /PrometheusRule argocd\/argocd-alerts: not found/ } },
   {
@@ -218,7 +308,10 @@ describe('live readiness checks', () => {
     const results = await live({ name: '', v, objects: () => objects });
     expect(results.filter((r) => r.status === 'FAIL')).toEqual([]);
     expect(results.find((r) => r.id === `C.app-apps-${ENV}`)).toMatchObject({ status: 'WARN', evidence: expect.stringMatching(/not found.*not production/) });
-    expect(results.find((r) => r.id === `C.app-platform-${ENV}`)).toMatchObject({ status: 'WARN', evidence: expect.stringMatching(/no status.*not production/) });
+    expect(results.find((r) => r.id === `C.app-platform-${ENV}`)).toMatchObject({
+      status: 'WARN',
+      evidence: expect.stringMatching(/no status.*not production/),
+    });
   });
 
   it('with Devtron disabled the release is a WARN and its values are not claimed', async () => {
@@ -231,7 +324,22 @@ describe('live readiness checks', () => {
 });
 
 describe("the platform's verify.ts, as helix verify and the test playbook 88 run it", () => {
-  const env = (v: Record<string, unknown>) => envOf({ name: ENV, vars: {}, kubernetes: undefined, tlsVerify: true, hosts: {}, groups: {}, provenance: {}, file: `${process.cwd()}/inventory/test.yaml`, components: {} } as any, component.vars.parse(v) as PlatformVars, {});
+  const env = (v: Record<string, unknown>) =>
+    envOf(
+      {
+        name: ENV,
+        vars: {},
+        kubernetes: undefined,
+        tlsVerify: true,
+        hosts: {},
+        groups: {},
+        provenance: {},
+        file: `${process.cwd()}/inventory/test.yaml`,
+        components: {},
+      } as any,
+      component.vars.parse(v) as PlatformVars,
+      {},
+    );
 
   it('checks the Devtron release whenever Devtron is enabled', async () => {
     const ctx = readinessContext(env(base), { static: false, kube: new FakeKube(converged()), helm: new FakeHelm({}) });
@@ -286,7 +394,10 @@ describe('static readiness checks', () => {
   });
 
   it('FAIL when Kyverno is installed without policyExceptions', () => {
-    const v = { ...vars, operators: [{ release: 'kyverno', namespace: 'kyverno', chart: 'kyverno', values: { features: { policyExceptions: { enabled: false } } } }] } as PlatformVars;
+    const v = {
+      ...vars,
+      operators: [{ release: 'kyverno', namespace: 'kyverno', chart: 'kyverno', values: { features: { policyExceptions: { enabled: false } } } }],
+    } as PlatformVars;
     const r = staticChecks(v, ENV).find((x) => x.id === 'I.exceptions-honoured')!;
     expect(r.status).toBe('FAIL');
     expect(r.evidence).toMatch(/"enabled":false/);

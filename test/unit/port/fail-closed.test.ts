@@ -45,8 +45,12 @@ describe('a ported playbook with TODOs', () => {
     expect(error).toBeInstanceOf(ValidationError);
     const problems = (error as ValidationError).problems.map((p) => `${p.path}: ${p.message}`);
     expect(problems).toEqual([
-      expect.stringMatching(/^fc\/10_deploy\/todo-open-the-firewall: not ported \(module-unsupported, 10_deploy\.yaml:3\): community\.general\.ufw has no helix mapping/),
-      expect.stringMatching(/^fc\/10_deploy\/todo-show-the-rule: not ported \(register-attribute, 10_deploy\.yaml:8\): fw is registered by a task that is a TODO \(line 3\)/),
+      expect.stringMatching(
+        /^fc\/10_deploy\/todo-open-the-firewall: not ported \(module-unsupported, 10_deploy\.yaml:3\): community\.general\.ufw has no helix mapping/,
+      ),
+      expect.stringMatching(
+        /^fc\/10_deploy\/todo-show-the-rule: not ported \(register-attribute, 10_deploy\.yaml:8\): fw is registered by a task that is a TODO \(line 3\)/,
+      ),
     ]);
 
     // Marked handled (ported by hand elsewhere, or not needed): the playbook validates. A second

@@ -23,7 +23,10 @@ const results = new Map<string, { report: PortReport; files: Map<string, string>
 beforeAll(() => {
   mkdirSync(outRoot, { recursive: true });
   // Only this test's folders: the integration lane ports into test/.port-out/it-* meanwhile.
-  writeFileSync(join(outRoot, 'tsconfig.unit.json'), JSON.stringify({ extends: '../../tsconfig.json', include: samples.map((s) => `./${s}/**/*.ts`) }, null, 2));
+  writeFileSync(
+    join(outRoot, 'tsconfig.unit.json'),
+    JSON.stringify({ extends: '../../tsconfig.json', include: samples.map((s) => `./${s}/**/*.ts`) }, null, 2),
+  );
   for (const s of samples) {
     rmSync(join(outRoot, s), { recursive: true, force: true });
     results.set(s, port(join(fixtures, s), join(outRoot, s)));

@@ -33,7 +33,12 @@ function render(source: string): { kind: string; out: string } {
     const hb = Handlebars.create();
     hb.registerHelper('json', (x: unknown) => JSON.stringify(x));
     hb.registerHelper('b64', (x: unknown) => Buffer.from(String(x)).toString('base64'));
-    hb.registerHelper('indent', (n: number, x: unknown) => String(x).split('\n').map((l, i) => (i === 0 || !l ? l : ' '.repeat(n) + l)).join('\n'));
+    hb.registerHelper('indent', (n: number, x: unknown) =>
+      String(x)
+        .split('\n')
+        .map((l, i) => (i === 0 || !l ? l : ' '.repeat(n) + l))
+        .join('\n'),
+    );
     return { kind: 'hbs', out: hb.compile(c.text, { noEscape: true, strict: true })(vars) };
   }
   // The render module without its type annotations.

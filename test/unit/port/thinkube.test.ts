@@ -65,7 +65,12 @@ describe('helix port on the Thinkube corpus', () => {
     const tsc = join(repo, 'node_modules/typescript/bin/tsc');
     let output = '';
     try {
-      execFileSync(process.execPath, [tsc, '--noEmit', '-p', join(outRoot, 'tsconfig.json')], { cwd: repo, encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 26 });
+      execFileSync(process.execPath, [tsc, '--noEmit', '-p', join(outRoot, 'tsconfig.json')], {
+        cwd: repo,
+        encoding: 'utf8',
+        stdio: 'pipe',
+        maxBuffer: 1 << 26,
+      });
     } catch (error) {
       output = String((error as { stdout?: string }).stdout ?? error);
     }

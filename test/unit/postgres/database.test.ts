@@ -31,7 +31,11 @@ type Row = { name: string; live?: string; owner?: string; expect: { action?: str
 const rows: Row[] = [
   { name: 'missing: create', expect: { action: 'create', summary: /create database orchestrator$/ } },
   { name: 'missing with owner: create owned', owner: 'devtron', expect: { action: 'create', summary: /owned by devtron/ } },
-  { name: 'second run plans nothing', live: 'postgres', expect: { reason: /database orchestrator exists on postgres:\/\/postgres@127\.0\.0\.1:15432\/postgres \(owner postgres\)/ } },
+  {
+    name: 'second run plans nothing',
+    live: 'postgres',
+    expect: { reason: /database orchestrator exists on postgres:\/\/postgres@127\.0\.0\.1:15432\/postgres \(owner postgres\)/ },
+  },
   { name: 'exists, no owner wanted: nothing', live: 'devtron', expect: { reason: /owner devtron/ } },
   { name: 'wrong owner: update', live: 'postgres', owner: 'devtron', expect: { action: 'update', summary: /owner postgres -> devtron/ } },
   { name: 'unknown owner role fails with the role name', owner: 'nobody', expect: { error: /owner role nobody does not exist/ } },

@@ -25,7 +25,11 @@ argocd-alerts.rules.yaml: 5:15: group "argocd", rule 1, "ArgoAppSyncFailed": cou
 
 describe('failedGroups reads promtool test rules output', () => {
   const rows: [string, string, string[]][] = [
-    ['a failing group, named once without the trailing comma', FAILING_GROUP + FAILING_GROUP, ['Degraded and Missing Applications fire ArgoAppHealthDegraded after 5 minutes; Healthy and Progressing do not']],
+    [
+      'a failing group, named once without the trailing comma',
+      FAILING_GROUP + FAILING_GROUP,
+      ['Degraded and Missing Applications fire ArgoAppHealthDegraded after 5 minutes; Healthy and Progressing do not'],
+    ],
     ['rules that do not load: no group to name', NOT_LOADING, []],
     ['success', 'Unit Testing: x.yaml\n  SUCCESS\n', []],
   ];

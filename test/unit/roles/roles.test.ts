@@ -20,7 +20,11 @@ describe('container_deployment/workflow: failure report', () => {
       expected: /Failed: failed node "build-image" \(template kaniko\): exit code 1$/,
     },
     { name: 'no nodes recorded', status: { phase: 'Error', message: 'deadline exceeded' }, expected: /Error \(deadline exceeded\): no failed node recorded/ },
-    { name: 'second run: a succeeded Workflow has no failed node', status: { phase: 'Succeeded', nodes: { a: { phase: 'Succeeded', type: 'Pod' } } }, expected: /no failed node/ },
+    {
+      name: 'second run: a succeeded Workflow has no failed node',
+      status: { phase: 'Succeeded', nodes: { a: { phase: 'Succeeded', type: 'Pod' } } },
+      expected: /no failed node/,
+    },
   ];
   for (const row of table) {
     it(row.name, () => {

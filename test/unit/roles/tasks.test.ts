@@ -22,7 +22,13 @@ const secret = (data: Record<string, string>): KubeObject => ({
 describe('keptSecret: generated once, then kept', () => {
   const table = [
     { name: 'first run: no Secret, a value is generated', live: [], ifMissing: 'generate' as const, reason: /generated a new value/, kept: undefined },
-    { name: 'second run: the live value is kept (plans nothing)', live: [secret({ 'cookie-secret': 'kept-cookie-secret-value' })], ifMissing: 'generate' as const, reason: /kept the value/, kept: 'kept-cookie-secret-value' },
+    {
+      name: 'second run: the live value is kept (plans nothing)',
+      live: [secret({ 'cookie-secret': 'kept-cookie-secret-value' })],
+      ifMissing: 'generate' as const,
+      reason: /kept the value/,
+      kept: 'kept-cookie-secret-value',
+    },
     { name: 'a required value that is missing fails', live: [], ifMissing: 'require' as const, error: /does not exist/ },
   ];
   for (const row of table) {
@@ -45,9 +51,18 @@ describe('keptSecret: generated once, then kept', () => {
 });
 
 describe('followWorkflow: phase followed, failures name the node', () => {
-  const wf = (status: unknown): KubeObject => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'devpi-build-1', namespace: 'argo' }, status });
+  const wf = (status: unknown): KubeObject => ({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Workflow',
+    metadata: { name: 'devpi-build-1', namespace: 'argo' },
+    status,
+  });
   const table = [
-    { name: 'Succeeded: ok with outputs (a second run plans nothing either)', status: { phase: 'Succeeded', outputs: { parameters: [{ name: 'tag', value: 'v1' }] } }, ok: /Succeeded/ },
+    {
+      name: 'Succeeded: ok with outputs (a second run plans nothing either)',
+      status: { phase: 'Succeeded', outputs: { parameters: [{ name: 'tag', value: 'v1' }] } },
+      ok: /Succeeded/,
+    },
     {
       name: 'Failed: the failing pod is named',
       status: { phase: 'Failed', nodes: { x: { displayName: 'build-image', type: 'Pod', phase: 'Failed', templateName: 'kaniko', message: 'exit 1' } } },

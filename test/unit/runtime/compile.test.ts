@@ -54,13 +54,16 @@ describe('user code compiler', () => {
   });
 
   it('leaves text that only looks like an import alone, and resolves a package to its file', async () => {
-    const file = write('playbooks/app/20_y.ts', ['import { z } from "zod";', 'export const script = `cp from "$HOME" import "x"`;', 'export default z;'].join('\n'));
+    const file = write(
+      'playbooks/app/20_y.ts',
+      ['import { z } from "zod";', 'export const script = `cp from "$HOME" import "x"`;', 'export default z;'].join('\n'),
+    );
     const js = await compiled(file);
     expect(js).toContain('`cp from "$HOME" import "x"`');
     expect(js).toMatch(/from "file:[^"]*node_modules\/zod\/[^"]*"/);
   });
 
-  it('resolves TypeScript\'s ./x.js convention to x.ts, and a literal dynamic import', async () => {
+  it("resolves TypeScript's ./x.js convention to x.ts, and a literal dynamic import", async () => {
     write('lib/x.ts', 'export const x = 2;\n');
     const file = write('playbooks/app/30_z.ts', "export { x } from '../../lib/x.js';\nexport const later = () => import('../../lib/x.ts');\n");
     const js = await compiled(file);

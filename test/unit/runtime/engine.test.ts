@@ -24,13 +24,7 @@ describe('engine', () => {
     expect(world.size).toBe(0);
     const real = await play();
     expect(real.keys).toEqual(check.keys);
-    expect(real.keys).toEqual([
-      'create mem:demo/a',
-      'create mem:demo/always',
-      'create mem:demo/b',
-      'create mem:demo/rescued',
-      'create mem:demo/restarted',
-    ]);
+    expect(real.keys).toEqual(['create mem:demo/a', 'create mem:demo/always', 'create mem:demo/b', 'create mem:demo/rescued', 'create mem:demo/restarted']);
     expect(world.get('demo/b')).toBe('from-1');
     const again = await play();
     expect(again.keys).toEqual([]);

@@ -45,12 +45,21 @@ describe('kubeconfig reader', () => {
   it('reads certificates from files relative to the kubeconfig and from base64 data', () => {
     write('ca.pem', 'CA PEM');
     write('client.pem', 'CERT PEM');
-    const file = kubeconfig('files', 'https://k:6443', ['client-certificate: client.pem', `client-key-data: ${Buffer.from('KEY PEM').toString('base64')}`], [
-      'certificate-authority: ca.pem',
-      'tls-server-name: api.internal',
-    ]);
+    const file = kubeconfig(
+      'files',
+      'https://k:6443',
+      ['client-certificate: client.pem', `client-key-data: ${Buffer.from('KEY PEM').toString('base64')}`],
+      ['certificate-authority: ca.pem', 'tls-server-name: api.internal'],
+    );
     const c = loadKubeConfig({ kubeconfig: file }, {});
-    expect(c).toMatchObject({ server: 'https://k:6443', ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM', tlsServerName: 'api.internal', insecureSkipTlsVerify: false });
+    expect(c).toMatchObject({
+      server: 'https://k:6443',
+      ca: 'CA PEM',
+      cert: 'CERT PEM',
+      key: 'KEY PEM',
+      tlsServerName: 'api.internal',
+      insecureSkipTlsVerify: false,
+    });
     expect(c.legacy).toBeUndefined();
   });
 
@@ -58,7 +67,10 @@ describe('kubeconfig reader', () => {
     const t = loadKubeConfig({ kubeconfig: kubeconfig('token', 'https://k', ['token: s3cr3t-token-value']) }, {});
     expect(t.token).toBe('s3cr3t-token-value');
     expect(mask('Bearer s3cr3t-token-value')).toBe('Bearer ********');
-    const e = loadKubeConfig({ kubeconfig: kubeconfig('exec', 'https://k', ['exec:', '  command: ./cred.sh', '  args: [a]', '  env: [{ name: X, value: "1" }]']) }, {});
+    const e = loadKubeConfig(
+      { kubeconfig: kubeconfig('exec', 'https://k', ['exec:', '  command: ./cred.sh', '  args: [a]', '  env: [{ name: X, value: "1" }]']) },
+      {},
+    );
     expect(e.exec).toMatchObject({ command: './cred.sh', args: ['a'], env: { X: '1' }, dir });
     const o = loadKubeConfig({ kubeconfig: kubeconfig('oidc', 'https://k', ['auth-provider:', '  name: oidc', '  config: {}']) }, {});
     expect(o.legacy?.reason).toBe('an auth-provider');
@@ -112,7 +124,9 @@ describe('kube transport', () => {
       `#!/bin/sh\necho x >> ${count}\nn=$(wc -l < ${count} | tr -d ' ')\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-'$n'"}}'\n`,
     );
     chmodSync(script, 0o755);
-    const k = kubeTransport(loadKubeConfig({ kubeconfig: kubeconfig('e2', url, ['exec:', '  apiVersion: client.authentication.k8s.io/v1', '  command: ./cred.sh']) }, {}));
+    const k = kubeTransport(
+      loadKubeConfig({ kubeconfig: kubeconfig('e2', url, ['exec:', '  apiVersion: client.authentication.k8s.io/v1', '  command: ./cred.sh']) }, {}),
+    );
     await k.transport({ method: 'GET', path: '/a' });
     await k.transport({ method: 'GET', path: '/b' });
     reject401 = 1;

@@ -28,7 +28,8 @@ class FakeApi {
       case 'PUT': {
         const live = this.objects.get(req.path);
         if (!live) return { status: 404, body: {} } as KubeResponse;
-        if (body!.metadata.resourceVersion !== live.metadata.resourceVersion) return { status: 409, body: { message: 'the object has been modified' } } as KubeResponse;
+        if (body!.metadata.resourceVersion !== live.metadata.resourceVersion)
+          return { status: 409, body: { message: 'the object has been modified' } } as KubeResponse;
         return this.#store(req.path, body!);
       }
       case 'DELETE':
@@ -48,7 +49,11 @@ class FakeApi {
   steal(path: string): void {
     const lease = this.objects.get(path)!;
     const thief = { ...newHolder('helix play demo --env prod'), user: 'ci', host: 'runner-9', pid: 4242 };
-    this.#store(path, { ...lease, metadata: { ...lease.metadata, annotations: { 'helix.dev/holder': JSON.stringify(thief) } }, spec: { ...lease.spec, holderIdentity: thief.id } });
+    this.#store(path, {
+      ...lease,
+      metadata: { ...lease.metadata, annotations: { 'helix.dev/holder': JSON.stringify(thief) } },
+      spec: { ...lease.spec, holderIdentity: thief.id },
+    });
   }
 }
 
@@ -75,11 +80,17 @@ describe('Lease run lock: a run that can no longer count on its lock is told so'
   it('a Lease taken over by another runner mid-run: lost at the next renewal, naming the new holder', async () => {
     const api = new FakeApi();
     const w = watcher();
-    const got = await new LeaseLock(new KubeRest(api.transport), 'demo-prod').acquire(newHolder('helix play demo'), { waitMs: 0, ttlSeconds: 1, onLost: w.onLost });
+    const got = await new LeaseLock(new KubeRest(api.transport), 'demo-prod').acquire(newHolder('helix play demo'), {
+      waitMs: 0,
+      ttlSeconds: 1,
+      onLost: w.onLost,
+    });
     api.steal(LEASE);
     const error = await within(w.first, 3_000);
     expect(error).toBeInstanceOf(LockLostError);
-    expect((error as Error).message).toMatch(/^lost the run lock demo-prod: another run took it over: ci@runner-9 pid 4242 \(helix play demo --env prod\); stopped before the next task/);
+    expect((error as Error).message).toMatch(
+      /^lost the run lock demo-prod: another run took it over: ci@runner-9 pid 4242 \(helix play demo --env prod\); stopped before the next task/,
+    );
     await got.release();
     expect(api.objects.get(LEASE)?.spec?.holderIdentity, "release leaves the thief's Lease alone").not.toBe(undefined);
     expect(w.errors).toHaveLength(1);
@@ -88,13 +99,19 @@ describe('Lease run lock: a run that can no longer count on its lock is told so'
   it('renewals that keep failing: lost once the Lease would have expired (not swallowed), with the last error', async () => {
     const api = new FakeApi();
     const w = watcher();
-    const got = await new LeaseLock(new KubeRest(api.transport), 'demo-prod').acquire(newHolder('helix play demo'), { waitMs: 0, ttlSeconds: 1, onLost: w.onLost });
+    const got = await new LeaseLock(new KubeRest(api.transport), 'demo-prod').acquire(newHolder('helix play demo'), {
+      waitMs: 0,
+      ttlSeconds: 1,
+      onLost: w.onLost,
+    });
     api.down = true;
     const started = Date.now();
     const error = await within(w.first, 4_000);
     expect(error).toBeInstanceOf(LockLostError);
     expect(Date.now() - started, 'not before the lease time').toBeGreaterThanOrEqual(900);
-    expect((error as Error).message).toMatch(/^lost the run lock demo-prod: could not renew it for \d+ s, longer than its 1 s lease \(GET .*leases\/helix-lock-demo-prod: 503 the server is currently unable to handle the request\); stopped before the next task/);
+    expect((error as Error).message).toMatch(
+      /^lost the run lock demo-prod: could not renew it for \d+ s, longer than its 1 s lease \(GET .*leases\/helix-lock-demo-prod: 503 the server is currently unable to handle the request\); stopped before the next task/,
+    );
     api.down = false;
     await got.release();
     expect(w.errors).toHaveLength(1);
@@ -103,7 +120,11 @@ describe('Lease run lock: a run that can no longer count on its lock is told so'
   it('a renewal that fails once and then succeeds keeps the lock', async () => {
     const api = new FakeApi();
     const w = watcher();
-    const got = await new LeaseLock(new KubeRest(api.transport), 'demo-prod').acquire(newHolder('helix play demo'), { waitMs: 0, ttlSeconds: 3, onLost: w.onLost });
+    const got = await new LeaseLock(new KubeRest(api.transport), 'demo-prod').acquire(newHolder('helix play demo'), {
+      waitMs: 0,
+      ttlSeconds: 3,
+      onLost: w.onLost,
+    });
     api.down = true;
     await new Promise((r) => setTimeout(r, 1_200)); // one failed renewal (every 1 s)
     api.down = false;

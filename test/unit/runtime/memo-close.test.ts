@@ -7,7 +7,14 @@ describe('closeMemo (run-end cleanup of shared values)', () => {
     const memo = new Map<string, unknown>([
       ['ssh:a', { close: () => void closed.push('a') }],
       ['ssh:b', { close: async () => void closed.push('b') }],
-      ['broken', { close: () => { throw new Error('already gone'); } }],
+      [
+        'broken',
+        {
+          close: () => {
+            throw new Error('already gone');
+          },
+        },
+      ],
       ['plain', { value: 1 }],
       ['number', 42],
       ['nothing', null],

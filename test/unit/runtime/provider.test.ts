@@ -33,7 +33,10 @@ describe('compareFields', () => {
 });
 
 /** A provider over a Map, to check what `ensure` plans and does. */
-function memProvider(store: Map<string, { v: number; fixed: string }>, log: string[]): Provider<{ key: string; v: number; fixed?: string; pass?: Secret }, { v: number; fixed: string }> {
+function memProvider(
+  store: Map<string, { v: number; fixed: string }>,
+  log: string[],
+): Provider<{ key: string; v: number; fixed?: string; pass?: Secret }, { v: number; fixed: string }> {
   return {
     kind: 'mem.object',
     describe: (d) => `object ${d.key}`,
@@ -118,7 +121,9 @@ describe('ensure', () => {
   it('skips the preflight of a wish built from an earlier task of the run (unknown until applied), and still applies it', async () => {
     const store = new Map<string, { v: number; fixed: string }>();
     const checked: number[] = [];
-    const p = { ...memProvider(store, []), preflight: async (_ctx: unknown, d: { v: number }) => {
+    const p = {
+      ...memProvider(store, []),
+      preflight: async (_ctx: unknown, d: { v: number }) => {
         checked.push(d.v);
         return [];
       },

@@ -67,9 +67,7 @@ describe('file run lock takeover is atomic', () => {
         const dir = mkdtempSync(join(tmpdir(), 'helix-lock-race-'));
         stale(dir);
         const holders = Array.from({ length: takers }, (_, i) => newHolder(`taker ${i}`));
-        const outcomes = await Promise.allSettled(
-          holders.map((h) => new FileLock(dir, 'demo-local').acquire(h, { waitMs: 0, ttlSeconds: 60, onLost: noop })),
-        );
+        const outcomes = await Promise.allSettled(holders.map((h) => new FileLock(dir, 'demo-local').acquire(h, { waitMs: 0, ttlSeconds: 60, onLost: noop })));
         const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
         expect(won, `round ${round}`).toHaveLength(1);
         const winner = holders[won[0]!]!;
@@ -95,8 +93,15 @@ describe('file journal', () => {
     const journal = new FileJournal(dir, 'demo', 'local');
     const holder = newHolder('helix play demo');
     const record: RunRecord = {
-      id: holder.id, seq: 1, component: 'demo', env: 'local', selection: 'play', status: 'running', holder,
-      startedAt: holder.startedAt, changes: [],
+      id: holder.id,
+      seq: 1,
+      component: 'demo',
+      env: 'local',
+      selection: 'play',
+      status: 'running',
+      holder,
+      startedAt: holder.startedAt,
+      changes: [],
     };
     const bus = new EventBus();
     const rec = recordRun(journal, record);
@@ -123,12 +128,26 @@ describe('file journal', () => {
     };
     const holder = newHolder('helix play demo');
     const record: RunRecord = {
-      id: holder.id, seq: 1, component: 'demo', env: 'local', selection: 'play', status: 'running', holder,
-      startedAt: holder.startedAt, changes: [],
+      id: holder.id,
+      seq: 1,
+      component: 'demo',
+      env: 'local',
+      selection: 'play',
+      status: 'running',
+      holder,
+      startedAt: holder.startedAt,
+      changes: [],
     };
     const rec = recordRun(slow, record);
     for (let i = 0; i < 100; i++) {
-      rec.onEvent({ type: 'task.changed', path: `demo/10/t${i}`, host: 'localhost', changes: [{ action: 'create', target: `mem:${i}` }], applied: true, durationMs: 1 });
+      rec.onEvent({
+        type: 'task.changed',
+        path: `demo/10/t${i}`,
+        host: 'localhost',
+        changes: [{ action: 'create', target: `mem:${i}` }],
+        applied: true,
+        durationMs: 1,
+      });
     }
     rec.onEvent({ type: 'run.end', ok: true, recap: {}, durationMs: 3 });
     await rec.flush();

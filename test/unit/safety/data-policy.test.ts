@@ -44,13 +44,15 @@ describe('rollback data policy', () => {
   const rows = [
     {
       component: 'devpi',
-      tasks: (purge?: boolean) => rollbackTasks(devpiRollback, devpiComponent.vars.parse({ ...devpiVars, ...(purge === undefined ? {} : { purge_data: purge }) })),
+      tasks: (purge?: boolean) =>
+        rollbackTasks(devpiRollback, devpiComponent.vars.parse({ ...devpiVars, ...(purge === undefined ? {} : { purge_data: purge }) })),
       data: ['pvc', 'volume', 'namespace'],
       alwaysRemoved: ['devpi', 'redis', 'oauth2-proxy'],
     },
     {
       component: 'platform',
-      tasks: (purge?: boolean) => rollbackTasks(platformRollback, platformComponent.vars.parse({ ...platformVars, ...(purge === undefined ? {} : { purge_data: purge }) })),
+      tasks: (purge?: boolean) =>
+        rollbackTasks(platformRollback, platformComponent.vars.parse({ ...platformVars, ...(purge === undefined ? {} : { purge_data: purge }) })),
       data: ['cluster', 'database-superuser-secret', 'namespace-platform', 'drop-orchestrator'],
       alwaysRemoved: ['pooler', 'dashboard-route', 'namespace-devtroncd'],
     },
@@ -70,7 +72,10 @@ describe('rollback data policy', () => {
   it('--help says what --purge-data deletes and that rollback keeps it otherwise', () => {
     const program = new Command('helix');
     registerCommands(program);
-    const help = program.commands.find((c) => c.name() === 'rollback')!.helpInformation().replace(/\s+/g, ' ');
+    const help = program.commands
+      .find((c) => c.name() === 'rollback')!
+      .helpInformation()
+      .replace(/\s+/g, ' ');
     expect(help).toContain('keeps the data unless --purge-data');
     expect(help).toContain("--purge-data also delete the component's data (volumes, PersistentVolumeClaims, databases), which a rollback keeps by default");
     expect(program.commands.find((c) => c.name() === 'play')!.helpInformation()).not.toContain('--purge-data');

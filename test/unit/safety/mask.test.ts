@@ -63,7 +63,14 @@ describe('masking: every form of a secret', () => {
     const all = FORMS.map(([, write]) => write(s)).join('\n');
     bus.emit({ type: 'task.failed', path: 'demo/10/a', host: 'localhost', error: new HelixError(all).message, ignored: false, durationMs: 1 });
     bus.emit({ type: 'log', path: 'demo/10/b', host: 'localhost', level: 'warn', message: all });
-    bus.emit({ type: 'task.changed', path: 'demo/10/c', host: 'localhost', applied: true, durationMs: 1, changes: [{ target: 'mem:c', action: 'update', diff: { before: all, after: all } }] });
+    bus.emit({
+      type: 'task.changed',
+      path: 'demo/10/c',
+      host: 'localhost',
+      applied: true,
+      durationMs: 1,
+      changes: [{ target: 'mem:c', action: 'update', diff: { before: all, after: all } }],
+    });
     for (const [where, text] of Object.entries({ human, json, events: JSON.stringify(events) })) {
       expect([where, readable(s, text)]).toEqual([where, []]);
       expect(text).toContain(SECRET_MASK);

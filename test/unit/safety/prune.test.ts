@@ -12,7 +12,14 @@ const OWNED = { [OWNERSHIP_LABELS.managedBy]: 'helix', [OWNERSHIP_LABELS.compone
 const BY_HELIX = [{ manager: 'helix', operation: 'Apply' }];
 const BY_KUBECTL = [{ manager: 'kubectl-client-side-apply', operation: 'Update' }];
 
-const obj = (apiVersion: string, kind: string, name: string, namespace: string | undefined, labels: Record<string, string>, managedFields = BY_HELIX): KubeObject => ({
+const obj = (
+  apiVersion: string,
+  kind: string,
+  name: string,
+  namespace: string | undefined,
+  labels: Record<string, string>,
+  managedFields = BY_HELIX,
+): KubeObject => ({
   apiVersion,
   kind,
   metadata: { name, ...(namespace ? { namespace } : {}), labels, managedFields },
@@ -79,9 +86,19 @@ describe('ownership labels', () => {
 
 describe('k8s prune task', () => {
   const table: { name: string; live: KubeObject[]; declared: string[]; journal?: string[]; deletes: string[]; warns?: RegExp[] }[] = [
-    { name: 'deletes an object helix applied that is no longer declared', live: [cmOf('a'), cmOf('old')], declared: ['a'], deletes: ['delete k8s:v1/ConfigMap/shop/old'] },
+    {
+      name: 'deletes an object helix applied that is no longer declared',
+      live: [cmOf('a'), cmOf('old')],
+      declared: ['a'],
+      deletes: ['delete k8s:v1/ConfigMap/shop/old'],
+    },
     { name: 'never looks at objects without the labels', live: [cmOf('a'), cmOf('hand-made', {})], declared: ['a'], deletes: [] },
-    { name: 'leaves other components and environments alone', live: [cmOf('a'), cmOf('theirs', { ...OWNED, [OWNERSHIP_LABELS.component]: 'cart' }), cmOf('staging', { ...OWNED, [OWNERSHIP_LABELS.env]: 'staging' })], declared: ['a'], deletes: [] },
+    {
+      name: 'leaves other components and environments alone',
+      live: [cmOf('a'), cmOf('theirs', { ...OWNED, [OWNERSHIP_LABELS.component]: 'cart' }), cmOf('staging', { ...OWNED, [OWNERSHIP_LABELS.env]: 'staging' })],
+      declared: ['a'],
+      deletes: [],
+    },
     {
       name: 'leaves labelled objects helix never applied, and says so',
       live: [cmOf('a'), cmOf('copied', OWNED, BY_KUBECTL)],

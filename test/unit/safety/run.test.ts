@@ -59,7 +59,11 @@ describe('run state and --prune (in-memory component, file lock and journal)', (
   });
 
   it('a run whose lock is taken from it mid-run stops before its next task, fails with a clear error and leaves the lock to the thief', async () => {
-    const thief = { holder: { id: 'thief', user: 'ci', host: 'runner-9', pid: 4242, command: 'helix play demo --env local', startedAt: new Date().toISOString() }, renewedAt: new Date().toISOString(), ttlSeconds: 60 };
+    const thief = {
+      holder: { id: 'thief', user: 'ci', host: 'runner-9', pid: 4242, command: 'helix play demo --env local', startedAt: new Date().toISOString() },
+      renewedAt: new Date().toISOString(),
+      ttlSeconds: 60,
+    };
     const lockFile = join(state, 'locks', 'demo-local.lock');
     hooks.afterPut = async (key) => {
       if (key !== 'demo/a') return;
@@ -100,10 +104,15 @@ describe('run state and --prune (in-memory component, file lock and journal)', (
         { type: 'tls.unverified', target: 'keycloak.example.test', setIn: 'inventory/unverified.yaml: tls.targets.keycloak.example.test' },
         { type: 'tls.unverified', target: 'registry.example.test:5000', setIn: 'inventory/unverified.yaml: tls.targets.registry.example.test:5000' },
       ]);
-      expect(human).toContain('warning: TLS certificates of keycloak.example.test are not verified (inventory/unverified.yaml: tls.targets.keycloak.example.test)\n');
+      expect(human).toContain(
+        'warning: TLS certificates of keycloak.example.test are not verified (inventory/unverified.yaml: tls.targets.keycloak.example.test)\n',
+      );
     }
     const { events } = await play();
-    expect(events.some((e) => e.type === 'tls.unverified'), 'an environment that lists no target warns about none').toBe(false);
+    expect(
+      events.some((e) => e.type === 'tls.unverified'),
+      'an environment that lists no target warns about none',
+    ).toBe(false);
   });
 
   it('turning TLS verification off for every target is refused before anything runs, as is a target that is not host[:port]', async () => {
@@ -112,8 +121,14 @@ describe('run state and --prune (in-memory component, file lock and journal)', (
       (e: unknown) => e,
     );
     expect((err as { problems?: unknown }).problems).toEqual([
-      { path: 'inventory/tlsoff.yaml: tls.verify', message: expect.stringMatching(/^TLS verification cannot be turned off for every target: list each target/) },
-      { path: 'inventory/tlsoff.yaml: tls.targets.https://keycloak.example.test/', message: 'a TLS target is a host name or IP address, with an optional :port' },
+      {
+        path: 'inventory/tlsoff.yaml: tls.verify',
+        message: expect.stringMatching(/^TLS verification cannot be turned off for every target: list each target/),
+      },
+      {
+        path: 'inventory/tlsoff.yaml: tls.targets.https://keycloak.example.test/',
+        message: 'a TLS target is a host name or IP address, with an optional :port',
+      },
     ]);
     expect(world.size).toBe(0);
   });
@@ -184,11 +199,20 @@ describe('the human view of an interrupted run', () => {
     let out = '';
     const render = humanRenderer({ write: (s) => void (out += s) }, { diff: false });
     render({ type: 'run.start', component: 'demo', env: 'local', mode: 'apply', playbooks: ['10_first'] });
-    render({ type: 'task.changed', path: 'demo/10_first/a', host: 'localhost', changes: [{ action: 'create', target: 'mem:demo/a' }], applied: true, durationMs: 1 });
+    render({
+      type: 'task.changed',
+      path: 'demo/10_first/a',
+      host: 'localhost',
+      changes: [{ action: 'create', target: 'mem:demo/a' }],
+      applied: true,
+      durationMs: 1,
+    });
     render({ type: 'task.ok', path: 'demo/10_first/b', host: 'localhost', reason: 'already', durationMs: 1 });
     render({ type: 'run.end', ok: false, interrupted: true, recap: {}, durationMs: 5 });
     // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the renderer's ANSI colour codes
     const text = out.replace(/\x1b\[[0-9;]*m/g, '');
-    expect(text).toMatch(/interrupted in 5ms\nstopped after demo\/10_first\/b; 1 change\(s\) made before the stop:\n {2}create mem:demo\/a\nrun the same command again to converge from here\n$/);
+    expect(text).toMatch(
+      /interrupted in 5ms\nstopped after demo\/10_first\/b; 1 change\(s\) made before the stop:\n {2}create mem:demo\/a\nrun the same command again to converge from here\n$/,
+    );
   });
 });

@@ -19,7 +19,7 @@ describe('sandbox: the node group', () => {
   });
 });
 
-describe('sandbox: a dependency\'s replace directives in a wrapper module', () => {
+describe("sandbox: a dependency's replace directives in a wrapper module", () => {
   it('keeps versioned targets and resolves folder targets inside the module', () => {
     const gomod = [
       'module github.com/traefik/traefik/v3',
@@ -103,7 +103,7 @@ describe('sandbox: CoreDNS configuration', () => {
   });
 });
 
-describe('k8s: what a workload\'s pods say', () => {
+describe("k8s: what a workload's pods say", () => {
   const now = Date.parse('2026-12-07T01:00:00Z');
   const pod = (statuses: unknown[], created = '2026-12-07T00:59:50Z'): KubeObject => ({
     apiVersion: 'v1',
@@ -127,7 +127,7 @@ describe('k8s: what a workload\'s pods say', () => {
     const t = podTrouble(pod([{ name: 'web', state: { waiting: { reason: 'CreateContainerConfigError' } } }], '2026-12-07T00:58:00Z'), now);
     expect(t.fatal).toContain('CreateContainerConfigError');
   });
-  it('a crash loop names the last exit code and asks for the previous run\'s log', () => {
+  it("a crash loop names the last exit code and asks for the previous run's log", () => {
     const t = podTrouble(
       pod([{ name: 'web', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 3, reason: 'Error' } } }]),
       now,
@@ -141,13 +141,15 @@ describe('k8s: what a workload\'s pods say', () => {
     p.status!.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available' }];
     expect(podTrouble(p, now).detail).toContain('not scheduled: Unschedulable 0/3 nodes are available');
   });
-  it('selects a workload\'s pods by its matchLabels', () => {
-    expect(podSelector({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'web', tier: 'x' } } } })).toBe('app=web,tier=x');
+  it("selects a workload's pods by its matchLabels", () => {
+    expect(
+      podSelector({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'web', tier: 'x' } } } }),
+    ).toBe('app=web,tier=x');
     expect(podSelector({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } })).toBeUndefined();
   });
 });
 
-describe('sandbox: removing the kubelet\'s iptables chains', () => {
+describe("sandbox: removing the kubelet's iptables chains", () => {
   const save = [
     '*filter',
     ':INPUT ACCEPT [0:0]',

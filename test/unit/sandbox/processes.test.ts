@@ -28,7 +28,15 @@ describe('sandbox: processes', () => {
     const c = ctx();
     const marker = `helix-unit-${process.pid}-${Date.now()}`;
     // The marker is an extra argument, kept in the daemon's command line.
-    const spec = { component: 'demo', proc: 'demo', cmd: process.execPath, args: ['-e', 'setTimeout(() => {}, 300_000)', marker], marker, healthy: async () => true, timeoutMs: 5000 };
+    const spec = {
+      component: 'demo',
+      proc: 'demo',
+      cmd: process.execPath,
+      args: ['-e', 'setTimeout(() => {}, 300_000)', marker],
+      marker,
+      healthy: async () => true,
+      timeoutMs: 5000,
+    };
     expect(await ensureProcess(c, spec)).toBe('started');
     const pid = c.state.processes.demo!.demo!.pid;
     strays.push(pid);
@@ -57,7 +65,15 @@ describe('sandbox: processes', () => {
     const c = ctx();
     const marker = `helix-unit-fail-${Date.now()}`;
     await expect(
-      ensureProcess(c, { component: 'broken', proc: 'broken', cmd: 'sh', args: ['-c', 'echo boom-from-the-log; exit 3', marker], marker, healthy: async () => false, timeoutMs: 5000 }),
+      ensureProcess(c, {
+        component: 'broken',
+        proc: 'broken',
+        cmd: 'sh',
+        args: ['-c', 'echo boom-from-the-log; exit 3', marker],
+        marker,
+        healthy: async () => false,
+        timeoutMs: 5000,
+      }),
     ).rejects.toThrow(/sandbox\/broken: exited before it became healthy[\s\S]*boom-from-the-log[\s\S]*log: .*broken\.log/);
     expect(c.state.processes.broken?.broken).toBeUndefined();
   });

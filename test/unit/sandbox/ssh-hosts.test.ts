@@ -32,6 +32,8 @@ describe('sandbox: SSH host count', () => {
   });
 
   it.each(['0', '-1', '2.5', 'x', String(SSH_HOSTS_MAX + 1)])('refuses %s, naming where it came from', (raw) => {
-    expect(() => parseSshHostCount(raw, 'HELIX_SANDBOX_SSH_HOSTS')).toThrow(/^HELIX_SANDBOX_SSH_HOSTS: the number of SSH hosts must be a whole number from 1 to 100/);
+    expect(() => parseSshHostCount(raw, 'HELIX_SANDBOX_SSH_HOSTS')).toThrow(
+      /^HELIX_SANDBOX_SSH_HOSTS: the number of SSH hosts must be a whole number from 1 to 100/,
+    );
   });
 });

@@ -37,7 +37,12 @@ describe.each([
     const t = transport(sshd.spec(), { workers });
     const before = sshd.connections;
     try {
-      const r = await t.run({ argv: ['sh', '-c', 'printf "%s|%s|" "$A" "$(pwd)"; cat; echo err >&2; exit 3'], env: { A: "x 'y'" }, cwd: '/tmp', stdin: 'in\0put' });
+      const r = await t.run({
+        argv: ['sh', '-c', 'printf "%s|%s|" "$A" "$(pwd)"; cat; echo err >&2; exit 3'],
+        env: { A: "x 'y'" },
+        cwd: '/tmp',
+        stdin: 'in\0put',
+      });
       expect(r).toEqual({ code: 3, stdout: "x 'y'|/tmp|in\0put", stderr: 'err\n' });
       const many = await Promise.all(Array.from({ length: 20 }, (_, i) => t.run({ argv: ['echo', String(i)] })));
       expect(many.map((m) => m.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));

@@ -6,7 +6,7 @@ export const env: Env = {
   name: 'test',
   vars: {},
   kubernetes: undefined,
- 
+
   hosts: {},
   groups: {},
   provenance: {},
@@ -14,7 +14,9 @@ export const env: Env = {
 };
 
 /** A task context for unit tests: one memo per "run", logs collected. */
-export function context(opts: { host?: HostTarget; memo?: Map<string, unknown>; logs?: string[]; path?: string; plannedCreates?: string[]; plannedDeletes?: string[] } = {}): TaskContext {
+export function context(
+  opts: { host?: HostTarget; memo?: Map<string, unknown>; logs?: string[]; path?: string; plannedCreates?: string[]; plannedDeletes?: string[] } = {},
+): TaskContext {
   const memo = opts.memo ?? new Map<string, unknown>();
   return {
     path: opts.path ?? 'test/10_ssh/task',
@@ -48,8 +50,7 @@ export async function runTask<Out>(task: Task<Out>, ctx: TaskContext, mode: 'app
   if ('apply' in plan) {
     const applied = mode === 'apply' ? await plan.apply() : plan.predicted;
     result = isUnchanged(applied) ? (applied.result as Out) : applied;
-  }
-  else result = plan.result;
+  } else result = plan.result;
   return { keys, plan, result };
 }
 

@@ -89,7 +89,16 @@ export async function startFakeSshd(): Promise<FakeSshd> {
     get connections() {
       return connections;
     },
-    spec: (extra = {}) => ({ address: '127.0.0.1', port, user: 'tester', key: keyFile, hostKeys: [hostKey], insecureSkipHostKeyCheck: false, vars: {}, ...extra }),
+    spec: (extra = {}) => ({
+      address: '127.0.0.1',
+      port,
+      user: 'tester',
+      key: keyFile,
+      hostKeys: [hostKey],
+      insecureSkipHostKeyCheck: false,
+      vars: {},
+      ...extra,
+    }),
     dropClients: () => {
       for (const s of sockets) s.end();
     },

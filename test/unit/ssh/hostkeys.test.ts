@@ -63,7 +63,16 @@ describe('host keys', () => {
   it('reads known_hosts, honouring @revoked and ignoring @cert-authority', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hx-kh-'));
     const file = join(dir, 'known_hosts');
-    writeFileSync(file, [`# comment`, `[10.0.0.1]:2222 ${text(keyA)}`, `@revoked [10.0.0.1]:2222 ${text(keyB)}`, `@cert-authority * ${text(rsa, 'ssh-rsa')}`, `10.0.0.2 ${text(keyB)}`].join('\n'));
+    writeFileSync(
+      file,
+      [
+        `# comment`,
+        `[10.0.0.1]:2222 ${text(keyA)}`,
+        `@revoked [10.0.0.1]:2222 ${text(keyB)}`,
+        `@cert-authority * ${text(rsa, 'ssh-rsa')}`,
+        `10.0.0.2 ${text(keyB)}`,
+      ].join('\n'),
+    );
     const kh = readKnownHosts([file, join(dir, 'missing')], '10.0.0.1', 2222);
     expect(kh.trusted.map((k) => k.fingerprint)).toEqual([fingerprint(keyA)]);
     expect(kh.trusted[0]?.origin).toBe(`${file}:2`);

@@ -34,7 +34,11 @@ describe('ssh.package', () => {
   });
 
   it.runIf(process.platform === 'linux')('runs the pip a function gives (a virtualenv under the home facts name)', async () => {
-    const r = await runTask(ssh.package('missing', { names: ['helix-no-such-package'], manager: 'pip', pip: () => ['python3', '-m', 'pip'] }), context(), 'check');
+    const r = await runTask(
+      ssh.package('missing', { names: ['helix-no-such-package'], manager: 'pip', pip: () => ['python3', '-m', 'pip'] }),
+      context(),
+      'check',
+    );
     expect(r.keys).toEqual(['create package:localhost:pip/helix-no-such-package']);
   });
 });
@@ -42,7 +46,20 @@ describe('ssh.package', () => {
 describe('facts', () => {
   it('parses the facts script output', () => {
     const f = parseFacts(
-      ['kernel=Linux', 'arch=aarch64', 'user=helix1', 'uid=1001', 'home=/home/helix1', 'shell=/bin/bash', 'os.ID=debian', 'os.VERSION_ID="12"', 'os.PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"', 'init=systemd', 'has=apt-get', 'has=sudo'].join('\n'),
+      [
+        'kernel=Linux',
+        'arch=aarch64',
+        'user=helix1',
+        'uid=1001',
+        'home=/home/helix1',
+        'shell=/bin/bash',
+        'os.ID=debian',
+        'os.VERSION_ID="12"',
+        'os.PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
+        'init=systemd',
+        'has=apt-get',
+        'has=sudo',
+      ].join('\n'),
     );
     expect(f).toEqual({
       os: { kernel: 'Linux', id: 'debian', version: '12', name: 'Debian GNU/Linux 12 (bookworm)' },

@@ -138,7 +138,12 @@ describe('ssh.file on localhost', () => {
     expect(full.keys).toEqual([]);
     expect('reason' in full.plan && full.plan.reason).toMatch(/is not empty \(keep\): left alone/);
     expect((await runTask(gone('full.txt'), context())).keys).toEqual([]);
-    expect([existsSync(`${dir}/empty`), existsSync(`${dir}/empty.txt`), existsSync(`${dir}/full/keep`), existsSync(`${dir}/full.txt`)]).toEqual([false, false, true, true]);
+    expect([existsSync(`${dir}/empty`), existsSync(`${dir}/empty.txt`), existsSync(`${dir}/full/keep`), existsSync(`${dir}/full.txt`)]).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
     expect((await runTask(gone('empty'), context())).keys).toEqual([]);
   });
 
@@ -192,7 +197,12 @@ describe('ssh.copy on localhost', () => {
     chmodSync(`${src}/a`, 0o755);
     const task = ssh.copy('c', { src, dest: `${dir}/out` });
     const first = await runTask(task, context());
-    expect(first.keys).toEqual([`create file:localhost:${dir}/out`, `create file:localhost:${dir}/out/a`, `create file:localhost:${dir}/out/sub`, `create file:localhost:${dir}/out/sub/b`]);
+    expect(first.keys).toEqual([
+      `create file:localhost:${dir}/out`,
+      `create file:localhost:${dir}/out/a`,
+      `create file:localhost:${dir}/out/sub`,
+      `create file:localhost:${dir}/out/sub/b`,
+    ]);
     expect(readFileSync(`${dir}/out/sub/b`, 'utf8')).toBe('B');
     expect(mode(`${dir}/out/a`)).toBe(0o755);
     expect((await runTask(task, context())).keys).toEqual([]);
@@ -238,11 +248,17 @@ describe('ssh.exec on localhost', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const quick = await runTask(ssh.exec('quick', { argv: ['true'], unless: ['false'], timeoutMs: 5000 }), context());
     expect(quick.result?.ran).toBe(true);
-    expect(problems(ssh.exec('bad', { argv: ['true'], unless: ['false'], timeoutMs: 10 }))).toEqual(['timeoutMs must be a number of milliseconds, at least 1000']);
+    expect(problems(ssh.exec('bad', { argv: ['true'], unless: ['false'], timeoutMs: 10 }))).toEqual([
+      'timeoutMs must be a number of milliseconds, at least 1000',
+    ]);
   });
 
   it('creates: runs once, then plans nothing', async () => {
-    const task = ssh.exec('e', { argv: ['sh', '-c', 'printf "%s" "$GREETING" > "$1"', 'sh', `${dir}/made`], env: { GREETING: "hi 'there'" }, creates: `${dir}/made` });
+    const task = ssh.exec('e', {
+      argv: ['sh', '-c', 'printf "%s" "$GREETING" > "$1"', 'sh', `${dir}/made`],
+      env: { GREETING: "hi 'there'" },
+      creates: `${dir}/made`,
+    });
     const first = await runTask(task, context());
     expect(first.keys).toEqual(['run exec:localhost:test/10_ssh/task']);
     expect('notIdempotent' in first.plan && first.plan.notIdempotent).toBeFalsy();
@@ -294,7 +310,7 @@ describe('ssh.exec on localhost', () => {
     if (!('apply' in plan)) throw new Error('expected a change to apply');
     const applied = await plan.apply();
     expect(isUnchanged(applied)).toBe(true);
-    const changed = await (ssh.exec('e', { argv: ['echo', 'created'], changedWhen: (o) => o.stdout.includes('created') }).plan(context()));
+    const changed = await ssh.exec('e', { argv: ['echo', 'created'], changedWhen: (o) => o.stdout.includes('created') }).plan(context());
     expect(isUnchanged('apply' in changed ? await changed.apply() : undefined)).toBe(false);
   });
 });

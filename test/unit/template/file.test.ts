@@ -30,8 +30,17 @@ describe('template.file plans by content hash and mode', () => {
     expect: { outcome: 'ok' | 'changed'; action?: string; summary?: RegExp; diff?: boolean };
   }[] = [
     { name: 'absent file: create', expect: { outcome: 'changed', action: 'create', summary: /^18 bytes, mode 0644$/, diff: true } },
-    { name: 'different content: update with a diff', live: { text: 'host=old\n', mode: 0o644 }, expect: { outcome: 'changed', action: 'update', summary: /^content changed$/, diff: true } },
-    { name: 'same content, other mode asked: mode only', live: { text: rendered, mode: 0o644 }, mode: 0o640, expect: { outcome: 'changed', action: 'update', summary: /^mode 0644 -> 0640$/, diff: false } },
+    {
+      name: 'different content: update with a diff',
+      live: { text: 'host=old\n', mode: 0o644 },
+      expect: { outcome: 'changed', action: 'update', summary: /^content changed$/, diff: true },
+    },
+    {
+      name: 'same content, other mode asked: mode only',
+      live: { text: rendered, mode: 0o644 },
+      mode: 0o640,
+      expect: { outcome: 'changed', action: 'update', summary: /^mode 0644 -> 0640$/, diff: false },
+    },
     { name: 'same content, no mode asked: existing mode kept', live: { text: rendered, mode: 0o600 }, expect: { outcome: 'ok' } },
     { name: 'second run plans nothing', live: { text: rendered, mode: 0o644 }, mode: 0o644, expect: { outcome: 'ok' } },
   ];
@@ -114,13 +123,25 @@ describe('template.file validation', () => {
   const secret = new Secret('validation-secret');
   const rows: { name: string; options: Parameters<typeof file>[1]; problems: RegExp[] }[] = [
     { name: 'valid', options: { text, dest, vars }, problems: [] },
-    { name: 'undefined variable, with template and variable', options: { text, dest, vars: { host: 'x' } }, problems: [/^template "conf \(inline\)": undefined variable "port" \(line 2, column 8\)$/] },
+    {
+      name: 'undefined variable, with template and variable',
+      options: { text, dest, vars: { host: 'x' } },
+      problems: [/^template "conf \(inline\)": undefined variable "port" \(line 2, column 8\)$/],
+    },
     { name: 'unknown helper with computed vars', options: { text: '{{shout x}}', dest, vars: () => ({ x: 1 }) }, problems: [/unknown helper "shout"/] },
     { name: 'relative dest', options: { text, dest: 'app.conf', vars }, problems: [/dest "app.conf" is relative/] },
     { name: 'neither src nor text', options: { dest } as never, problems: [/exactly one of src .* or text/] },
     { name: 'bad mode', options: { text, dest, vars, mode: 0o10000 }, problems: [/mode must be permission bits/] },
-    { name: 'secret without secretsAllowed', options: { text: '{{pw}}', dest, vars: { pw: secret } }, problems: [/vars hold a Secret: rendering it into a file needs secretsAllowed: true/] },
-    { name: 'world-readable file holding secrets', options: { text: '{{pw}}', dest, vars: { pw: secret }, secretsAllowed: true, mode: 0o644 }, problems: [/mode 0644 lets everyone read a file holding secrets/] },
+    {
+      name: 'secret without secretsAllowed',
+      options: { text: '{{pw}}', dest, vars: { pw: secret } },
+      problems: [/vars hold a Secret: rendering it into a file needs secretsAllowed: true/],
+    },
+    {
+      name: 'world-readable file holding secrets',
+      options: { text: '{{pw}}', dest, vars: { pw: secret }, secretsAllowed: true, mode: 0o644 },
+      problems: [/mode 0644 lets everyone read a file holding secrets/],
+    },
     { name: 'relative src', options: { src: 'x.hbs', dest, vars }, problems: [/src is relative/] },
   ];
 

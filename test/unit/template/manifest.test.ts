@@ -19,10 +19,20 @@ describe('template.manifest', () => {
       vars: { name: 'app', ns: 'devpi', config: { a: 1 } },
       out: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app', namespace: 'devpi' }, data: { 'config.json': '{"a":1}' } },
     },
-    { name: 'undefined variable names template and variable', text: cm, vars: { name: 'app', config: {} }, error: /template "cm\.yaml": undefined variable "ns"/ },
+    {
+      name: 'undefined variable names template and variable',
+      text: cm,
+      vars: { name: 'app', config: {} },
+      error: /template "cm\.yaml": undefined variable "ns"/,
+    },
     { name: 'malformed YAML after rendering', text: 'a: {{x}}\n b: c', vars: { x: 1 }, error: /document 1: rendered YAML is malformed/ },
     { name: 'not a Kubernetes object', text: 'kind: X\n', vars: {}, error: /document 1: has no apiVersion, metadata\.name/ },
-    { name: 'two objects where one is wanted', text: `${cm}---\n${cm}`, vars: { name: 'a', ns: 'b', config: 1 }, error: /renders 2 objects; manifest\(\) takes exactly one/ },
+    {
+      name: 'two objects where one is wanted',
+      text: `${cm}---\n${cm}`,
+      vars: { name: 'a', ns: 'b', config: 1 },
+      error: /renders 2 objects; manifest\(\) takes exactly one/,
+    },
   ];
 
   it.each(rows)('$name', ({ text, vars, out, error }) => {
@@ -32,7 +42,10 @@ describe('template.manifest', () => {
   });
 
   it('parses several documents and lists, skipping empty ones', () => {
-    const docs = manifests({ text: `---\n${cm}---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: x}}\n`, name: 'all' }, { name: 'a', ns: 'b', config: 1 });
+    const docs = manifests(
+      { text: `---\n${cm}---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: x}}\n`, name: 'all' },
+      { name: 'a', ns: 'b', config: 1 },
+    );
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['ConfigMap/a', 'Namespace/x']);
   });
 

@@ -16,7 +16,12 @@ describe('render', () => {
       vars: { l: { app: 'x', tier: 'web' } },
       out: 'labels:\n  app: x\n  tier: web\n',
     },
-    { name: 'a Secret renders as its value', text: 'pw={{pw}} b64={{b64 pw}}', vars: { pw: secret }, out: `pw=hunter2-render b64=${Buffer.from('hunter2-render').toString('base64')}` },
+    {
+      name: 'a Secret renders as its value',
+      text: 'pw={{pw}} b64={{b64 pw}}',
+      vars: { pw: secret },
+      out: `pw=hunter2-render b64=${Buffer.from('hunter2-render').toString('base64')}`,
+    },
     { name: 'null renders empty', text: '[{{x}}]', vars: { x: null }, out: '[]' },
     { name: 'undefined variable', text: 'a\n  {{missing}}', vars: {}, error: /template "t\.hbs": undefined variable "missing" \(line 2, column 5\)/ },
     { name: 'undefined nested variable names the full path', text: '{{db.user}}', vars: { db: {} }, error: /undefined variable "db\.user"/ },

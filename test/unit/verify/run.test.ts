@@ -48,11 +48,15 @@ export default defineReadiness<{ replicas: number }>({
   });
 
   it('a component without verify.ts is a configuration error', async () => {
-    await expect(verifyComponent({ root: project(undefined), component: 'shop', env: 'local', static: true })).rejects.toThrow(/component shop has no readiness checks \(no verify\.ts/);
+    await expect(verifyComponent({ root: project(undefined), component: 'shop', env: 'local', static: true })).rejects.toThrow(
+      /component shop has no readiness checks \(no verify\.ts/,
+    );
   });
 
   it('a verify.ts that does not export defineReadiness is a configuration error', async () => {
-    await expect(verifyComponent({ root: project('export default { check: () => [] };\n'), component: 'shop', env: 'local', static: true })).rejects.toThrow(/verify\.ts must `export default defineReadiness/);
+    await expect(verifyComponent({ root: project('export default { check: () => [] };\n'), component: 'shop', env: 'local', static: true })).rejects.toThrow(
+      /verify\.ts must `export default defineReadiness/,
+    );
   });
 });
 
@@ -68,7 +72,10 @@ describe('renderers take the component’s sections', () => {
   });
   it('markdown and json', () => {
     expect(renderMarkdown(results, 'shop', sections)).toMatch(/\| S \| Scale \| \*\*PASS\*\* \|/);
-    const j = JSON.parse(renderJson(results, { component: 'shop' }, sections)) as { status: string; sections: Record<string, { title: string; status: string }> };
+    const j = JSON.parse(renderJson(results, { component: 'shop' }, sections)) as {
+      status: string;
+      sections: Record<string, { title: string; status: string }>;
+    };
     expect(j.status).toBe('FAIL');
     expect(j.sections).toEqual({ S: { title: 'Scale', status: 'PASS' }, T: { title: 'Traffic', status: 'WARN' }, Z: { title: 'Z', status: 'FAIL' } });
   });

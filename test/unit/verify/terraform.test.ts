@@ -32,15 +32,31 @@ async function check(files: Record<string, string>) {
 
 type Row = { name: string; files: Record<string, string>; fails: Record<string, RegExp> };
 const rows: Row[] = [
-  { name: 'a good backend and no cluster payloads: all PASS', files: { 'backend.tf': GOOD_BACKEND, 'main.tf': 'resource "aws_s3_bucket" "s" { bucket = "b" }\n' }, fails: {} },
+  {
+    name: 'a good backend and no cluster payloads: all PASS',
+    files: { 'backend.tf': GOOD_BACKEND, 'main.tf': 'resource "aws_s3_bucket" "s" { bucket = "b" }\n' },
+    fails: {},
+  },
   {
     name: 'dynamodb_table is a FAIL naming the file and value',
     files: { 'backend.tf': GOOD_BACKEND.replace('use_lockfile = true', 'use_lockfile = true\n    dynamodb_table = "tf-locks"') },
     fails: { 'A.backend-no-dynamodb': /backend\.tf: backend "s3": dynamodb_table = tf-locks/ },
   },
-  { name: 'use_lockfile missing', files: { 'backend.tf': GOOD_BACKEND.replace('    use_lockfile = true\n', '') }, fails: { 'A.backend-lockfile': /use_lockfile is not set/ } },
-  { name: 'use_lockfile false', files: { 'backend.tf': GOOD_BACKEND.replace('use_lockfile = true', 'use_lockfile = false') }, fails: { 'A.backend-lockfile': /use_lockfile is false/ } },
-  { name: 'encrypt false', files: { 'backend.tf': GOOD_BACKEND.replace('encrypt      = true', 'encrypt = false') }, fails: { 'A.backend-encrypt': /encrypt is false/ } },
+  {
+    name: 'use_lockfile missing',
+    files: { 'backend.tf': GOOD_BACKEND.replace('    use_lockfile = true\n', '') },
+    fails: { 'A.backend-lockfile': /use_lockfile is not set/ },
+  },
+  {
+    name: 'use_lockfile false',
+    files: { 'backend.tf': GOOD_BACKEND.replace('use_lockfile = true', 'use_lockfile = false') },
+    fails: { 'A.backend-lockfile': /use_lockfile is false/ },
+  },
+  {
+    name: 'encrypt false',
+    files: { 'backend.tf': GOOD_BACKEND.replace('encrypt      = true', 'encrypt = false') },
+    fails: { 'A.backend-encrypt': /encrypt is false/ },
+  },
   { name: 'no kms_key_id', files: { 'backend.tf': GOOD_BACKEND.replace(/ *kms_key_id.*\n/, '') }, fails: { 'A.backend-kms': /kms_key_id is not set/ } },
   {
     name: 'a helm_release resource breaks the hard boundary',
@@ -98,11 +114,34 @@ const LOCK = 'arn:aws:s3:::b/platform/prod/terraform.tfstate.tflock';
 
 describe('CI policy check (section A)', () => {
   it.each([
-    ['grants DeleteObject on the lock object', policy([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [LOCK] }]), 'PASS', /s3:DeleteObject on .*\.tflock/],
+    [
+      'grants DeleteObject on the lock object',
+      policy([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [LOCK] }]),
+      'PASS',
+      /s3:DeleteObject on .*\.tflock/,
+    ],
     ['a wildcard action covers it', policy([{ Effect: 'Allow', Action: 's3:*Object', Resource: LOCK }]), 'PASS', /tflock/],
-    ['only Get/Put on the lock: FAIL', policy([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [LOCK] }]), 'FAIL', /no Allow of s3:DeleteObject/],
-    ['DeleteObject on the state object only: FAIL', policy([{ Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: ['arn:aws:s3:::b/platform/prod/terraform.tfstate'] }]), 'FAIL', /no Allow/],
-    ['an explicit Deny wins: FAIL', policy([{ Effect: 'Allow', Action: 's3:DeleteObject', Resource: LOCK }, { Effect: 'Deny', Action: 's3:DeleteObject', Resource: LOCK }]), 'FAIL', /denied/],
+    [
+      'only Get/Put on the lock: FAIL',
+      policy([{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [LOCK] }]),
+      'FAIL',
+      /no Allow of s3:DeleteObject/,
+    ],
+    [
+      'DeleteObject on the state object only: FAIL',
+      policy([{ Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: ['arn:aws:s3:::b/platform/prod/terraform.tfstate'] }]),
+      'FAIL',
+      /no Allow/,
+    ],
+    [
+      'an explicit Deny wins: FAIL',
+      policy([
+        { Effect: 'Allow', Action: 's3:DeleteObject', Resource: LOCK },
+        { Effect: 'Deny', Action: 's3:DeleteObject', Resource: LOCK },
+      ]),
+      'FAIL',
+      /denied/,
+    ],
     ['not JSON: FAIL', '{ nope', 'FAIL', /not JSON/],
   ])('%s', (_name, text, status, evidence) => {
     const [r] = ciPolicyChecks('/x/policy.json', text, ['platform/prod/terraform.tfstate'], '/x');

@@ -38,7 +38,13 @@ export function buildWorkflowManifest(env: Env<DevpiVars>): k8s.Manifest {
   const name = `${NAMES.workflowPrefix}-${createHash('sha256').update(destination).digest('hex').slice(0, 10)}`;
   const volumes: unknown[] = [{ name: 'git-ssh', secret: { secretName: NAMES.deployKeySecret, defaultMode: 0o400 } }];
   const kanikoMounts: unknown[] = [{ name: 'workspace', mountPath: '/workspace' }];
-  const kanikoArgs = ['--context=dir:///workspace/src', '--dockerfile=dockerfile/Dockerfile', `--destination=${destination}`, '--snapshot-mode=redo', '--cleanup'];
+  const kanikoArgs = [
+    '--context=dir:///workspace/src',
+    '--dockerfile=dockerfile/Dockerfile',
+    `--destination=${destination}`,
+    '--snapshot-mode=redo',
+    '--cleanup',
+  ];
   if (v.harbor_robot_user) {
     volumes.push({ name: 'docker-config', secret: { secretName: NAMES.builderDockerConfig, items: [{ key: 'config.json', path: 'config.json' }] } });
     kanikoMounts.push({ name: 'docker-config', mountPath: '/kaniko/.docker', readOnly: true });
@@ -100,7 +106,9 @@ export default definePlaybook<DevpiVars>((env) => {
   if (!v.build.enabled) return steps;
   const wf = buildWorkflowManifest(env);
   const tag = builtImageTag(v)!;
-  steps.push(sourceRepo({ owner: v.github_org, repo: v.build.github_repo_name, baseUrl: v.github_api_url, ...(v.github_token ? { token: v.github_token } : {}) }));
+  steps.push(
+    sourceRepo({ owner: v.github_org, repo: v.build.github_repo_name, baseUrl: v.github_api_url, ...(v.github_token ? { token: v.github_token } : {}) }),
+  );
   if (v.build.push_source) {
     steps.push(
       gitPush({
@@ -116,9 +124,20 @@ export default definePlaybook<DevpiVars>((env) => {
     );
   }
   steps.push(
-    githubSshKeys({ github: gh, owner: v.github_org, repo: v.build.github_repo_name, namespace: v.argo_namespace, secretName: NAMES.deployKeySecret, knownHosts: sourceKnownHosts(v), labels: d.labels }),
+    githubSshKeys({
+      github: gh,
+      owner: v.github_org,
+      repo: v.build.github_repo_name,
+      namespace: v.argo_namespace,
+      secretName: NAMES.deployKeySecret,
+      knownHosts: sourceKnownHosts(v),
+      labels: d.labels,
+    }),
     k8s.apply('kaniko-rbac', {
-      manifests: template.manifests({ src: d.tpl('kaniko-rbac.yaml.hbs') }, { serviceAccount: NAMES.kanikoServiceAccount, argoNamespace: v.argo_namespace, labels: d.labels }),
+      manifests: template.manifests(
+        { src: d.tpl('kaniko-rbac.yaml.hbs') },
+        { serviceAccount: NAMES.kanikoServiceAccount, argoNamespace: v.argo_namespace, labels: d.labels },
+      ),
     }),
   );
   if (v.registry_ca_file) steps.push(k8s.apply('registry-ca', { manifest: registryCaManifest(env) }));
@@ -141,7 +160,12 @@ export default definePlaybook<DevpiVars>((env) => {
 function registryCaManifest(env: Env<DevpiVars>): k8s.Manifest {
   const d = devpi(env);
   const v = d.v;
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: NAMES.registryCa, namespace: v.argo_namespace, labels: d.labels }, data: { 'ca.crt': readFileSync(v.registry_ca_file!, 'utf8') } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: NAMES.registryCa, namespace: v.argo_namespace, labels: d.labels },
+    data: { 'ca.crt': readFileSync(v.registry_ca_file!, 'utf8') },
+  };
 }
 
 /** What 89_rollback_devpi removes of the build chain. */
@@ -166,7 +190,10 @@ export function buildRollback(env: Env<DevpiVars>): Step[] {
     k8s.remove('workflow', { apiVersion: wf.apiVersion, kind: wf.kind, namespace: wf.metadata.namespace!, name: wf.metadata.name }),
     k8s.remove('registry-ca', { apiVersion: 'v1', kind: 'ConfigMap', namespace: v.argo_namespace, name: NAMES.registryCa }),
     k8s.remove('kaniko-rbac', {
-      manifests: template.manifests({ src: d.tpl('kaniko-rbac.yaml.hbs') }, { serviceAccount: NAMES.kanikoServiceAccount, argoNamespace: v.argo_namespace, labels: d.labels }),
+      manifests: template.manifests(
+        { src: d.tpl('kaniko-rbac.yaml.hbs') },
+        { serviceAccount: NAMES.kanikoServiceAccount, argoNamespace: v.argo_namespace, labels: d.labels },
+      ),
     }),
     githubSshKeysAbsent({ github: gh, owner: v.github_org, repo: v.build.github_repo_name, namespace: v.argo_namespace, secretName: NAMES.deployKeySecret }),
   );

@@ -67,7 +67,10 @@ function annotations(ns: string, controller: 'nginx' | 'traefik', bodySize: stri
 export function routeManifests(env: Parameters<typeof devpi>[0]) {
   const d = devpi(env);
   const i = d.v.ingress;
-  const files = i.kind === 'httproute' ? ['httproute.yaml.hbs'] : ['ingress.yaml.hbs', i.controller === 'traefik' ? 'ingress-traefik.yaml.hbs' : 'ingress-nginx-headers.yaml.hbs'];
+  const files =
+    i.kind === 'httproute'
+      ? ['httproute.yaml.hbs']
+      : ['ingress.yaml.hbs', i.controller === 'traefik' ? 'ingress-traefik.yaml.hbs' : 'ingress-nginx-headers.yaml.hbs'];
   const vars = ingressVars(env);
   return files.flatMap((f) => template.manifests({ src: d.tpl(f) }, vars));
 }

@@ -43,7 +43,12 @@ export default definePlaybook<DevpiVars>((env) => {
         mode: '0755',
       }),
       ssh.file('pip-config-dir', { path: home('.config/pip'), state: 'directory', mode: '0755' }),
-      ssh.template('pip-conf', { path: home(F.pipConf), src: new URL('./templates/pip.conf.hbs', import.meta.url), vars: { indexUrl: w.indexUrl }, mode: '0644' }),
+      ssh.template('pip-conf', {
+        path: home(F.pipConf),
+        src: new URL('./templates/pip.conf.hbs', import.meta.url),
+        vars: { indexUrl: w.indexUrl },
+        mode: '0644',
+      }),
     ],
   };
 });

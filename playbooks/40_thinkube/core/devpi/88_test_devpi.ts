@@ -22,7 +22,8 @@ export default definePlaybook<DevpiVars>((env) => {
   const ns = d.ns;
   const exists = (name: string, apiVersion: string, kind: string, objName: string, namespace: string | null = ns) =>
     k8s.wait(name, { apiVersion, kind, name: objName, ...(namespace ? { namespace } : {}), for: 'exists', timeoutMs: 10_000 });
-  const rollout = (name: string, objName: string) => k8s.wait(name, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: objName, for: 'rollout', timeoutMs: 120_000 });
+  const rollout = (name: string, objName: string) =>
+    k8s.wait(name, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: objName, for: 'rollout', timeoutMs: 120_000 });
 
   const keycloakClient = defineTask<void>({
     kind: 'devpi.checkKeycloakClient',
@@ -36,7 +37,8 @@ export default definePlaybook<DevpiVars>((env) => {
       if (!client?.id) return fail('does not exist');
       if (client.publicClient) fail('is public, expected confidential');
       const want = [`${d.dashboardUrl}/oauth2/callback`];
-      if (JSON.stringify(client.redirectUris ?? []) !== JSON.stringify(want)) fail(`redirect URIs are ${JSON.stringify(client.redirectUris)}, expected ${JSON.stringify(want)}`);
+      if (JSON.stringify(client.redirectUris ?? []) !== JSON.stringify(want))
+        fail(`redirect URIs are ${JSON.stringify(client.redirectUris)}, expected ${JSON.stringify(want)}`);
       const mappers = await api.listMappers(v.keycloak_realm, client.id);
       const aud = mappers.find((m) => m.protocolMapper === 'oidc-audience-mapper' && m.config?.['included.client.audience'] === v.oauth2_proxy_client_id);
       if (!aud) fail('has no audience mapper for itself');
@@ -48,7 +50,10 @@ export default definePlaybook<DevpiVars>((env) => {
     },
   });
 
-  const routeKind = v.ingress.kind === 'httproute' ? { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' } : { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' };
+  const routeKind =
+    v.ingress.kind === 'httproute'
+      ? { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' }
+      : { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' };
   const steps: Step[] = [
     exists('namespace', 'v1', 'Namespace', ns, null),
     exists('pvc', 'v1', 'PersistentVolumeClaim', NAMES.pvc),
@@ -96,14 +101,23 @@ export default definePlaybook<DevpiVars>((env) => {
       kind: 'devpi.routeAccepted',
       name: `${route}-accepted`,
       plan: async (ctx) => {
-        const r = await k8s.readObject(k8s.k8sClient(ctx), { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: ns, name: route }, ctx.signal);
+        const r = await k8s.readObject(
+          k8s.k8sClient(ctx),
+          { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: ns, name: route },
+          ctx.signal,
+        );
         type Cond = { type: string; status: string; reason?: string; message?: string };
-        const parents = ((r?.status as { parents?: { parentRef: { name: string }; conditions?: Cond[] }[] } | undefined)?.parents ?? []).filter((p) => p.parentRef.name === v.ingress.gateway_name);
+        const parents = ((r?.status as { parents?: { parentRef: { name: string }; conditions?: Cond[] }[] } | undefined)?.parents ?? []).filter(
+          (p) => p.parentRef.name === v.ingress.gateway_name,
+        );
         const conds = parents.flatMap((p) => p.conditions ?? []);
         for (const type of ['Accepted', 'ResolvedRefs']) {
           const c = conds.find((x) => x.type === type);
           if (c?.status !== 'True') {
-            throw new TaskError(ctx.path, `HTTPRoute ${ns}/${route}: Gateway ${v.ingress.gateway_namespace}/${v.ingress.gateway_name} reports ${type}=${c?.status ?? 'nothing'}${c?.message ? ` (${c.message})` : ''}`);
+            throw new TaskError(
+              ctx.path,
+              `HTTPRoute ${ns}/${route}: Gateway ${v.ingress.gateway_namespace}/${v.ingress.gateway_name} reports ${type}=${c?.status ?? 'nothing'}${c?.message ? ` (${c.message})` : ''}`,
+            );
           }
         }
         return noChange(`Gateway ${v.ingress.gateway_namespace}/${v.ingress.gateway_name} accepted it and resolved its backends`, undefined);

@@ -28,7 +28,13 @@ export default definePlaybook<DevpiVars>((env) => {
         // runs, so the command line, and what the run reports, stays one line.
         argv: ['bash', '-c', 'script=$(cat) && exec bash -c "$script" devpi-test'],
         stdin: `WHEEL_MAKER=$(cat <<'HELIX_WHEEL_MAKER'\n${WHEEL}HELIX_WHEEL_MAKER\n)\n${SCRIPT}`,
-        env: { API_URL: d.apiUrl, INDEX: d.indexPath, DEVPI_ROOT_PASSWORD: v.devpi_root_password, CA_FILE: v.tls_ca_file ? `~/${F.caCert}` : '', SHELL_CONFIG: `~/${F.bash}` },
+        env: {
+          API_URL: d.apiUrl,
+          INDEX: d.indexPath,
+          DEVPI_ROOT_PASSWORD: v.devpi_root_password,
+          CA_FILE: v.tls_ca_file ? `~/${F.caCert}` : '',
+          SHELL_CONFIG: `~/${F.bash}`,
+        },
         timeoutMs: 300_000,
       }),
     ],

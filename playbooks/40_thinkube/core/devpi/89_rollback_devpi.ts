@@ -12,7 +12,12 @@ import { builtImageTag } from './build.ts';
 import { devpiFiles } from './manifests.ts';
 import { NAMES } from './names.ts';
 
-const obj = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) });
+const obj = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => ({
+  apiVersion,
+  kind,
+  name,
+  ...(namespace ? { namespace } : {}),
+});
 
 /**
  * Removes what the play created, newest first, each object by name (so the report says what
@@ -30,9 +35,7 @@ export default definePlaybook<DevpiVars>((env) => {
   const manifests = Object.entries(files)
     .filter(([p]) => !p.endsWith('/kustomization.yaml'))
     .map(([, t]) => t);
-  const steps: Step[] = [
-    k8s.remove('routes', { manifests: routeManifests(env) }),
-  ];
+  const steps: Step[] = [k8s.remove('routes', { manifests: routeManifests(env) })];
   if (v.deploy.mode === 'argocd') {
     // The Application's finalizer prunes what Argo CD deployed before it goes.
     steps.push(k8s.remove('application', obj('argoproj.io/v1alpha1', 'Application', v.argocd_namespace, NAMES.argocdApp)));
@@ -44,7 +47,17 @@ export default definePlaybook<DevpiVars>((env) => {
     const access = { ...(v.git_ssh_key ? { sshKey: v.git_ssh_key } : {}), ...(v.git_known_hosts ? { knownHostsFile: v.git_known_hosts } : {}) };
     if (v.deploy.branch === 'main' || v.deploy.branch === 'master') {
       // A shared default branch is not deleted: the rendered manifests are removed from it.
-      steps.push(gitPush({ name: 'deployment-repo', repoUrl: v.deploy.repo_url, branch: v.deploy.branch, files: {}, prune: [`${v.deploy.path}/`], message: 'devpi: rollback', ...access }));
+      steps.push(
+        gitPush({
+          name: 'deployment-repo',
+          repoUrl: v.deploy.repo_url,
+          branch: v.deploy.branch,
+          files: {},
+          prune: [`${v.deploy.path}/`],
+          message: 'devpi: rollback',
+          ...access,
+        }),
+      );
     } else {
       steps.push(gitBranchAbsent({ name: 'deployment-branch', repoUrl: v.deploy.repo_url, branch: v.deploy.branch, ...access }));
     }

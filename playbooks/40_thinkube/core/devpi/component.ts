@@ -18,7 +18,9 @@ const dnsName = z
 const k8sName = z.string().max(63).regex(label, 'must be a DNS-1123 label (lower case, digits, "-")');
 const posixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name');
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
-const imageRef = z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, 'must be an image reference registry/path[:tag][@digest]');
+const imageRef = z
+  .string()
+  .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, 'must be an image reference registry/path[:tag][@digest]');
 const sshUrl = z
   .string()
   .regex(/^(ssh:\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/, 'must be an SSH git URL (ssh://user@host[:port]/path or user@host:path)');
@@ -39,10 +41,21 @@ const ingress = z
     gateway_namespace: k8sName.default('gateway-system'),
     gateway_section: z.string().default('https'),
     /** Request body limit on both hosts (uploads). @default '50m' */
-    body_size: z.string().regex(/^\d+[kmg]?$/).default('50m'),
+    body_size: z
+      .string()
+      .regex(/^\d+[kmg]?$/)
+      .default('50m'),
   })
   .strict()
-  .default({ kind: 'ingress', class_name: 'nginx', controller: 'nginx', gateway_name: 'thinkube-gateway', gateway_namespace: 'gateway-system', gateway_section: 'https', body_size: '50m' });
+  .default({
+    kind: 'ingress',
+    class_name: 'nginx',
+    controller: 'nginx',
+    gateway_name: 'thinkube-gateway',
+    gateway_namespace: 'gateway-system',
+    gateway_section: 'https',
+    body_size: '50m',
+  });
 
 /** Where devpi's pods run (every Deployment, Job and build pod): a dedicated or tainted node pool. */
 const placement = z
@@ -89,7 +102,10 @@ const build = z
     /** GitHub repository (org/name taken from github_org) that gets the deploy key. */
     github_repo_name: z.string().default('thinkube-devpi'),
     /** Commit or tag to build; the image tag is derived from it (no `latest`). */
-    source_revision: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('main'),
+    source_revision: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+$/)
+      .default('main'),
     /** How long to follow the Workflow before failing. @default 1800 */
     timeout_seconds: z.number().int().min(10).default(1800),
     /** Kaniko executor image (pinned). */
@@ -117,10 +133,19 @@ const deploy = z
     /** Deployment repository (SSH). @default `<git_remote_base>/<repo_name>` */
     repo_url: sshUrl.optional(),
     /** Repository name under git_remote_base when repo_url is absent. @default 'devpi-deployment.git' */
-    repo_name: z.string().regex(/^[A-Za-z0-9._-]+$/).default('devpi-deployment.git'),
-    branch: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('main'),
+    repo_name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .default('devpi-deployment.git'),
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+$/)
+      .default('main'),
     /** Folder inside the repository holding the manifests. */
-    path: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('k8s'),
+    path: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+$/)
+      .default('k8s'),
   })
   .strict()
   .default({ mode: 'argocd', repo_name: 'devpi-deployment.git', branch: 'main', path: 'k8s' });
@@ -135,11 +160,17 @@ const vars = z
     /** API host, open for pip and devpi-client. @default `packages-api.<domain_name>` */
     devpi_api_hostname: dnsName.optional(),
     /** The index created server-side as `root/<name>` with bases root/pypi. @default 'stable' */
-    devpi_index_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default('stable'),
+    devpi_index_name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)
+      .default('stable'),
     /** devpi root password (DEVPI_ADMIN_PASSWORD): set at first init, kept in a Secret. */
     devpi_root_password: secret(),
     /** Size of the package volume. @default '5Gi' */
-    devpi_storage_size: z.string().regex(/^\d+(Mi|Gi|Ti)$/).default('5Gi'),
+    devpi_storage_size: z
+      .string()
+      .regex(/^\d+(Mi|Gi|Ti)$/)
+      .default('5Gi'),
     /** StorageClass of the volume; the cluster default when absent. */
     devpi_storage_class: k8sName.optional(),
     /** A hostPath PersistentVolume for the claim, for clusters without a provisioner (the sandbox). */
@@ -189,7 +220,10 @@ const vars = z
 
     // ----- registry (§3.1 harbor_registry, harbor_project; §3.2 robot credentials) -----
     harbor_registry: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, 'must be a registry host[:port]'),
-    harbor_project: z.string().regex(/^[a-z0-9._-]+$/).default('thinkube'),
+    harbor_project: z
+      .string()
+      .regex(/^[a-z0-9._-]+$/)
+      .default('thinkube'),
     harbor_robot_user: z.string().optional(),
     harbor_robot_token: secret().optional(),
     /** PEM file of a private CA the registry's certificate chains to (the sandbox's): given to Kaniko and to the image wait. */
@@ -202,7 +236,10 @@ const vars = z
     argocd_namespace: k8sName.default('argocd'),
 
     // ----- GitHub (§3.1 github_org; §3.2 GITHUB_TOKEN) -----
-    github_org: z.string().regex(/^[A-Za-z0-9-]+$/).default('thinkube'),
+    github_org: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .default('thinkube'),
     /** REST API base URL (GitHub Enterprise, or the test server). */
     github_api_url: httpUrl.default('https://api.github.com'),
     github_token: secret().optional(),
@@ -228,13 +265,25 @@ const vars = z
   })
   .superRefine((v, ctx) => {
     if (!v.harbor_robot_user !== !v.harbor_robot_token) {
-      ctx.addIssue({ code: 'custom', path: ['harbor_robot_token'], message: 'give both harbor_robot_user and harbor_robot_token, or neither (a registry that takes anonymous pushes)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['harbor_robot_token'],
+        message: 'give both harbor_robot_user and harbor_robot_token, or neither (a registry that takes anonymous pushes)',
+      });
     }
     if (v.build.enabled && !v.github_token) {
-      ctx.addIssue({ code: 'custom', path: ['github_token'], message: 'build.enabled needs github_token (the deploy key is registered through the GitHub API)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['github_token'],
+        message: 'build.enabled needs github_token (the deploy key is registered through the GitHub API)',
+      });
     }
     if (v.build.push_source && /^(main|master)$/.test(v.build.source_revision)) {
-      ctx.addIssue({ code: 'custom', path: ['build', 'source_revision'], message: `build.push_source pushes to a branch helix owns and deletes on rollback; "${v.build.source_revision}" is usually the repository's default branch, which git and GitHub refuse to delete: name a branch of its own` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['build', 'source_revision'],
+        message: `build.push_source pushes to a branch helix owns and deletes on rollback; "${v.build.source_revision}" is usually the repository's default branch, which git and GitHub refuse to delete: name a branch of its own`,
+      });
     }
     if (!v.build.enabled && !v.devpi_image) {
       ctx.addIssue({ code: 'custom', path: ['devpi_image'], message: 'give devpi_image, or turn build.enabled on' });
@@ -255,7 +304,10 @@ const vars = z
       build: {
         ...v.build,
         source_repo_url:
-          v.build.source_repo_url ?? (v.git_remote_base ? `${v.git_remote_base.replace(/\/+$/, '')}/${v.build.github_repo_name}.git` : `git@github.com:${v.github_org}/${v.build.github_repo_name}.git`),
+          v.build.source_repo_url ??
+          (v.git_remote_base
+            ? `${v.git_remote_base.replace(/\/+$/, '')}/${v.build.github_repo_name}.git`
+            : `git@github.com:${v.github_org}/${v.build.github_repo_name}.git`),
       },
       deploy: {
         ...v.deploy,

@@ -78,7 +78,9 @@ export function dashboardCheck(name: string, o: LiveOptions & { user: { username
       const passed: string[] = [];
 
       // The API host: open, links on itself, no session cookie.
-      const apiRes = await get(`${api}/+api`, { headers: { accept: 'application/json' } }).catch((e: Error) => fail(PROPERTIES.apiOpen, `GET ${api}/+api: ${e.cause ?? e.message}`));
+      const apiRes = await get(`${api}/+api`, { headers: { accept: 'application/json' } }).catch((e: Error) =>
+        fail(PROPERTIES.apiOpen, `GET ${api}/+api: ${e.cause ?? e.message}`),
+      );
       if (apiRes.status !== 200) fail(PROPERTIES.apiOpen, `GET ${api}/+api answered ${apiRes.status}, expected 200 without login`);
       const login = (JSON.parse(apiRes.body) as { result?: { login?: string } }).result?.login;
       if (!login?.startsWith(`${api}/`)) fail(PROPERTIES.apiOpen, `/+api links to ${login}, expected ${api}/…`);
@@ -94,14 +96,20 @@ export function dashboardCheck(name: string, o: LiveOptions & { user: { username
       try {
         const page = await (await browser.newContext()).newPage();
         const authPrefix = `${o.keycloakUrl}/realms/${encodeURIComponent(o.realm)}/protocol/openid-connect/auth`;
-        const anon = await page.goto(`${dash}/`, { waitUntil: 'load', timeout: 60_000 }).catch((e: Error) => fail(PROPERTIES.dashboardProtected, `opening ${dash}/: ${e.message.split('\n')[0]}`));
+        const anon = await page
+          .goto(`${dash}/`, { waitUntil: 'load', timeout: 60_000 })
+          .catch((e: Error) => fail(PROPERTIES.dashboardProtected, `opening ${dash}/: ${e.message.split('\n')[0]}`));
         const landed = page.url();
         if (!landed.startsWith(authPrefix)) {
-          fail(PROPERTIES.dashboardProtected, `an anonymous browser opening ${dash}/ ended on ${landed.split('?')[0]} (${anon?.status()}), not on Keycloak's login (${authPrefix})`);
+          fail(
+            PROPERTIES.dashboardProtected,
+            `an anonymous browser opening ${dash}/ ended on ${landed.split('?')[0]} (${anon?.status()}), not on Keycloak's login (${authPrefix})`,
+          );
         }
         const q = new URL(landed).searchParams;
         if (q.get('client_id') !== o.clientId) fail(PROPERTIES.redirectUri, `the login request names client ${q.get('client_id')}, expected ${o.clientId}`);
-        if (q.get('redirect_uri') !== `${dash}/oauth2/callback`) fail(PROPERTIES.redirectUri, `the login request names redirect URI ${q.get('redirect_uri')}, expected ${dash}/oauth2/callback`);
+        if (q.get('redirect_uri') !== `${dash}/oauth2/callback`)
+          fail(PROPERTIES.redirectUri, `the login request names redirect URI ${q.get('redirect_uri')}, expected ${dash}/oauth2/callback`);
         if (q.get('code_challenge_method') !== 'S256') fail(PROPERTIES.redirectUri, 'the login request does not use PKCE S256');
         passed.push(`an anonymous browser is sent to Keycloak (client ${o.clientId}, redirect ${dash}/oauth2/callback, PKCE S256)`);
         if (ctx.plannedCreate(o.user.target)) {
@@ -114,7 +122,11 @@ export function dashboardCheck(name: string, o: LiveOptions & { user: { username
         await page.fill('#password', o.user.password.reveal());
         await Promise.all([page.waitForURL((u) => u.origin === dash, { timeout: 60_000 }).catch(() => undefined), page.click('#kc-login')]);
         if (new URL(page.url()).origin !== dash) {
-          const error = await page.locator('#input-error, .kc-feedback-text, .pf-m-danger').first().textContent({ timeout: 2000 }).catch(() => null);
+          const error = await page
+            .locator('#input-error, .kc-feedback-text, .pf-m-danger')
+            .first()
+            .textContent({ timeout: 2000 })
+            .catch(() => null);
           fail(PROPERTIES.login, `after submitting Keycloak's form the browser is on ${page.url().split('?')[0]}${error ? ` (${error.trim()})` : ''}`);
         }
         await page.waitForLoadState('load');
@@ -129,10 +141,14 @@ export function dashboardCheck(name: string, o: LiveOptions & { user: { username
         if (added.length === 0) fail(PROPERTIES.sessionStore, `no new key in Redis (${o.namespace}/${o.redis.app}) after the login`);
         passed.push(`the login's session is in the Redis pod (${added.length} new key${added.length > 1 ? 's' : ''})`);
 
-        const cookie = (await page.context().cookies(dash)).find((c) => c.name === '_oauth2_proxy') ?? fail(PROPERTIES.cookieFlags, `the browser keeps no _oauth2_proxy cookie for ${dash}`);
-        if (cookie.domain.replace(/^\./, '') !== o.cookieDomain) fail(PROPERTIES.cookieFlags, `session cookie Domain is ${cookie.domain}, expected ${o.cookieDomain}`);
+        const cookie =
+          (await page.context().cookies(dash)).find((c) => c.name === '_oauth2_proxy') ??
+          fail(PROPERTIES.cookieFlags, `the browser keeps no _oauth2_proxy cookie for ${dash}`);
+        if (cookie.domain.replace(/^\./, '') !== o.cookieDomain)
+          fail(PROPERTIES.cookieFlags, `session cookie Domain is ${cookie.domain}, expected ${o.cookieDomain}`);
         if (!cookie.secure) fail(PROPERTIES.cookieFlags, 'session cookie is not Secure');
-        if (cookie.sameSite.toLowerCase() !== o.cookieSamesite) fail(PROPERTIES.cookieFlags, `session cookie SameSite is ${cookie.sameSite}, expected ${o.cookieSamesite}`);
+        if (cookie.sameSite.toLowerCase() !== o.cookieSamesite)
+          fail(PROPERTIES.cookieFlags, `session cookie SameSite is ${cookie.sameSite}, expected ${o.cookieSamesite}`);
         passed.push(`session cookie Domain=${cookie.domain} Secure SameSite=${cookie.sameSite}`);
       } finally {
         await browser.close();
@@ -160,9 +176,16 @@ async function sessionKeys(ctx: TaskContext, o: LiveOptions): Promise<string[]> 
     command: ['redis-cli', '--no-raw'],
     stdin: `AUTH ${password}\nKEYS *\n`,
   });
-  const lines = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-  if (r.code !== 0 || lines[0] !== 'OK') fail(PROPERTIES.sessionStore, `redis-cli in ${pod.metadata.name} could not log in (${r.code}): ${(lines[0] ?? r.stderr).slice(0, 120)}`);
-  return lines.slice(1).filter((l) => l !== '(empty array)' && l !== '(empty list or set)').map((l) => l.replace(/^\d+\)\s*/, '').replace(/^"|"$/g, ''));
+  const lines = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (r.code !== 0 || lines[0] !== 'OK')
+    fail(PROPERTIES.sessionStore, `redis-cli in ${pod.metadata.name} could not log in (${r.code}): ${(lines[0] ?? r.stderr).slice(0, 120)}`);
+  return lines
+    .slice(1)
+    .filter((l) => l !== '(empty array)' && l !== '(empty list or set)')
+    .map((l) => l.replace(/^\d+\)\s*/, '').replace(/^"|"$/g, ''));
 }
 
 /**
@@ -179,7 +202,9 @@ export function packageRoundTrip(name: string, o: LiveOptions & { rootPassword: 
     kind: 'devpi.packageRoundTrip',
     name,
     plan: async (ctx) => ({
-      changes: [{ target: 'devpi:root/helix-test-*', action: 'create', summary: `make a throwaway index, upload ${pkg}, install it with pip, delete the index` }],
+      changes: [
+        { target: 'devpi:root/helix-test-*', action: 'create', summary: `make a throwaway index, upload ${pkg}, install it with pip, delete the index` },
+      ],
       apply: async () => roundTrip(ctx.path),
     }),
   });
@@ -206,9 +231,11 @@ export function packageRoundTrip(name: string, o: LiveOptions & { rootPassword: 
       // first (401/403); where anonymous uploads are allowed it gets as far as the missing file
       // (400), so nothing is ever stored in the real index.
       const probe = new FormData();
-      for (const [k, val] of Object.entries({ ':action': 'file_upload', name: pkg, version, protocol_version: '1', filetype: 'bdist_wheel', pyversion: 'py3' })) probe.set(k, val);
+      for (const [k, val] of Object.entries({ ':action': 'file_upload', name: pkg, version, protocol_version: '1', filetype: 'bdist_wheel', pyversion: 'py3' }))
+        probe.set(k, val);
       const anon = await get(`${api}/${o.indexPath}/`, { method: 'POST', body: probe, headers: { accept: 'application/json' } });
-      if (anon.status !== 401 && anon.status !== 403) fail(PROPERTIES.anonymousUpload, `an anonymous upload to ${o.indexPath} got past the permission check (${anon.status}), expected 401 or 403`);
+      if (anon.status !== 401 && anon.status !== 403)
+        fail(PROPERTIES.anonymousUpload, `an anonymous upload to ${o.indexPath} got past the permission check (${anon.status}), expected 401 or 403`);
 
       const login = await get(`${api}/+login`, {
         method: 'POST',
@@ -223,9 +250,14 @@ export function packageRoundTrip(name: string, o: LiveOptions & { rootPassword: 
         body: JSON.stringify({ type: 'stage', bases: [], volatile: true }),
         headers: { 'x-devpi-auth': a, 'content-type': 'application/json', accept: 'application/json' },
       });
-      if (made2.status !== 200 && made2.status !== 201) fail(PROPERTIES.packageRoundTrip, `creating ${scratch} answered ${made2.status}: ${made2.body.slice(0, 200)}`);
+      if (made2.status !== 200 && made2.status !== 201)
+        fail(PROPERTIES.packageRoundTrip, `creating ${scratch} answered ${made2.status}: ${made2.body.slice(0, 200)}`);
       auth = a;
-      const up = await get(`${api}/${scratch}/`, { method: 'POST', body: uploadForm(pkg, version, wheel), headers: { 'x-devpi-auth': auth, accept: 'application/json' } });
+      const up = await get(`${api}/${scratch}/`, {
+        method: 'POST',
+        body: uploadForm(pkg, version, wheel),
+        headers: { 'x-devpi-auth': auth, accept: 'application/json' },
+      });
       if (up.status !== 200) fail(PROPERTIES.packageRoundTrip, `upload as root to ${scratch} answered ${up.status}: ${up.body.slice(0, 200)}`);
 
       const index = `${api}/${scratch}/+simple/`;
@@ -233,15 +265,40 @@ export function packageRoundTrip(name: string, o: LiveOptions & { rootPassword: 
       // requests (inside pip) prefers REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE to --cert when they are set: name the CA there too.
       const pipEnv: Record<string, string> = o.caFile ? { REQUESTS_CA_BUNDLE: o.caFile, CURL_CA_BUNDLE: o.caFile, PIP_CERT: o.caFile } : {};
       const dl = join(work, 'download');
-      const got = await run(python, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--no-cache-dir', ...cert, '--index-url', index, '--dest', dl, `${pkg}==${version}`], pipEnv);
+      const got = await run(
+        python,
+        [
+          '-m',
+          'pip',
+          'download',
+          '--disable-pip-version-check',
+          '--no-deps',
+          '--no-cache-dir',
+          ...cert,
+          '--index-url',
+          index,
+          '--dest',
+          dl,
+          `${pkg}==${version}`,
+        ],
+        pipEnv,
+      );
       if (got.code !== 0) fail(PROPERTIES.packageRoundTrip, `pip download through ${o.apiHost} failed: ${got.stderr.slice(-400)}`);
       const file = readdirSync(dl)[0];
-      const gotSha = file ? createHash('sha256').update(readFileSync(join(dl, file))).digest('hex') : '';
+      const gotSha = file
+        ? createHash('sha256')
+            .update(readFileSync(join(dl, file)))
+            .digest('hex')
+        : '';
       if (gotSha !== sha) fail(PROPERTIES.packageRoundTrip, `pip downloaded a file with sha256 ${gotSha}, uploaded ${sha}`);
       const venv = join(work, 'venv');
       const mk = await run(python, ['-m', 'venv', venv]);
       if (mk.code !== 0) fail(PROPERTIES.packageRoundTrip, `creating a venv failed: ${mk.stderr}`);
-      const inst = await run(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-cache-dir', ...cert, '--index-url', index, `${pkg}==${version}`], pipEnv);
+      const inst = await run(
+        join(venv, 'bin', 'python'),
+        ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-cache-dir', ...cert, '--index-url', index, `${pkg}==${version}`],
+        pipEnv,
+      );
       if (inst.code !== 0) fail(PROPERTIES.packageRoundTrip, `pip install through ${o.apiHost} failed: ${inst.stderr.slice(-400)}`);
       const imported = await run(join(venv, 'bin', 'python'), ['-c', `import ${pkg.replace(/-/g, '_')} as m; print(m.VERSION)`]);
       if (imported.stdout.trim() !== version) fail(PROPERTIES.packageRoundTrip, `the installed package reports ${imported.stdout.trim()}, expected ${version}`);
@@ -254,7 +311,10 @@ export function packageRoundTrip(name: string, o: LiveOptions & { rootPassword: 
         const left = await get(`${api}/${scratch}`, { headers: { accept: 'application/json' } }).catch(() => undefined);
         if (!del || del.status < 200 || del.status > 204 || left?.status !== 404) {
           // biome-ignore lint/correctness/noUnsafeFinally: a cleanup failure must fail the task
-          throw new TaskError(path, `${PROPERTIES.packageRoundTrip}: could not delete ${scratch} (DELETE answered ${del?.status ?? 'nothing'}, then GET ${left?.status ?? 'nothing'})`);
+          throw new TaskError(
+            path,
+            `${PROPERTIES.packageRoundTrip}: could not delete ${scratch} (DELETE answered ${del?.status ?? 'nothing'}, then GET ${left?.status ?? 'nothing'})`,
+          );
         }
       }
     }

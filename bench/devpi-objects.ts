@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { OWNERSHIP_LABELS, ownershipSelector } from '../src/modules/k8s/ownership.ts';
 import { type FieldSet, isPlain, keyMatches } from '../src/modules/k8s/unchanged.ts';
 import { namespaceObject } from './k8s-objects.ts';
+import { kubectlBin } from './peers.ts';
 import { sandboxKube } from './sandbox.ts';
 import { HELIX_BIN, must, REPO } from './tools.ts';
 
@@ -22,7 +23,7 @@ const SKIPPED_KINDS = new Set(['Pod', 'Job', 'Workflow', 'Event', 'ReplicaSet', 
 
 function kubectl(args: string[]): string {
   const kube = sandboxKube();
-  return execFileSync('kubectl', ['--kubeconfig', kube.kubeconfig, '--context', kube.context, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return execFileSync(kubectlBin(), ['--kubeconfig', kube.kubeconfig, '--context', kube.context, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 }
 
 /** Every kind the cluster can list and patch, as `kubectl get` names them (`deployments.apps`). */

@@ -1,124 +1,123 @@
 /**
- * `npm run bench [-- --quick] [-- --scenario k8s,ssh,startup,scale]`: helix against
- * ansible-playbook on the same work, in one run, on the sandbox. Writes bench/RESULTS.md and
+ * `npm run bench [-- --quick] [-- --scenario k8s,ssh,startup,scale] [-- --peers kubectl,pyinfra]`:
+ * helix against its peers (Ansible; `kubectl apply --server-side` for Kubernetes objects;
+ * pyinfra and Ansible with Mitogen for the SSH fan-out) on the same work, in one run, on the
+ * sandbox. Writes bench/RESULTS.md and
  * bench/results.json. Not part of the test suite: the bench asserts its own correctness.
  */
-import { execFileSync } from 'node:child_process';
-import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Sample, stats } from './measure.ts';
-import { machine, markdown, type ScenarioResult } from './report.ts';
-import { sandboxInventory } from './sandbox.ts';
+import { Command } from 'commander';
 import { devpiObjects, devpiSource, restoreDevpi, SET_LABEL } from './devpi-objects.ts';
-import { countObjects, k8sConverge, k8sScale, syntheticSet } from './scenarios/k8s.ts';
+import { ensureKubectl, installPeers, PEER_NAMES, PEERS, type Peer, peersAvailable, peerVersions } from './peers.ts';
+import { machine, markdown, row, type ScenarioResult, type Target } from './report.ts';
+import { sandboxInventory } from './sandbox.ts';
+import { k8sConverge, k8sScale, type ObjectSet, syntheticSet } from './scenarios/k8s.ts';
+import { sshFanout } from './scenarios/ssh.ts';
 import { startup } from './scenarios/startup.ts';
 import { ansibleAvailable, REPO } from './tools.ts';
 
 const ALL = ['startup', 'k8s', 'devpi', 'ssh', 'scale'] as const;
 
-function pair(scenario: string, h: Sample[], a: Sample[] | null, target?: { text: string; ratio?: number; maxMs?: number }): ScenarioResult {
-  const hs = stats(h);
-  const as = a?.length ? stats(a) : null;
-  const ratio = as ? as.medianMs / Math.max(1, hs.medianMs) : null;
-  let met: boolean | undefined;
-  if (target?.ratio !== undefined) met = ratio !== null && ratio >= target.ratio;
-  if (target?.maxMs !== undefined) met = hs.medianMs <= target.maxMs;
-  return {
-    scenario,
-    helixMedianMs: hs.medianMs,
-    ansibleMedianMs: as?.medianMs ?? null,
-    ratio: ratio === null ? null : Math.round(ratio * 10) / 10,
-    ...(target ? { target: target.text, met } : {}),
-    helix: hs,
-    ansible: as,
-  };
-}
+/** The issue's targets (issue 18), judged on the rows of one run. */
+const TARGETS = {
+  version: { text: 'helix --version < 100 ms', maxMs: 100 },
+  emptyCheck: { text: 'empty play --check < 200 ms', maxMs: 200 },
+  create: { text: '≥ 10× less wall time', ratio: 10 },
+  noop: { text: '≥ 50× less wall time', ratio: 50 },
+  noopKubectl: { text: 'no slower than kubectl (≥ 1.0×)', ratio: 1 },
+  createKubectl: { text: 'within 1.5× of kubectl (≥ 0.67×)', ratio: 1 / 1.5 },
+  sshAnsible: { text: '≥ 20× less wall time', ratio: 20 },
+  sshPyinfra: { text: '≥ 5× less wall time', ratio: 5 },
+  sshMitogen: { text: '≥ 20× less wall time', ratio: 20 },
+} satisfies Record<string, Target>;
 
 async function main(): Promise<void> {
   const program = new Command('bench')
     .option('--quick', 'fewer runs, objects and hosts (under 10 minutes)')
     .option('--scenario <names>', `comma-separated: ${ALL.join(', ')}`, (v) => v.split(','))
+    .option('--peers <names>', `comma-separated: ${PEERS.join(', ')} (default: all)`, (v) => v.split(','))
     .option('--runs <n>', 'measured runs per tool', (v) => Number.parseInt(v, 10))
+    .option('--ssh-hosts-as-is', "use the sandbox's SSH hosts as they are instead of bringing it to 20 (sandbox up --only ssh)")
     .parse();
-  const o = program.opts<{ quick?: boolean; scenario?: string[]; runs?: number }>();
+  const o = program.opts<{ quick?: boolean; scenario?: string[]; peers?: string[]; runs?: number; sshHostsAsIs?: boolean }>();
   const started = Date.now();
   const quick = o.quick === true;
   const runs = o.runs ?? (quick ? 2 : 5);
   const chosen = new Set(o.scenario ?? ALL);
-  if (!ansibleAvailable()) {
-    process.stderr.write('bench: ansible-playbook not found: installing it (bash scripts/setup.sh bench, ~90 s)\n');
-    execFileSync('bash', [join(REPO, 'scripts', 'setup.sh'), 'bench'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const unknown = (o.peers ?? []).filter((p) => !(PEERS as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`unknown peer ${unknown.join(', ')} (peers: ${PEERS.join(', ')})`);
+  const peers = new Set<Peer>((o.peers as Peer[] | undefined) ?? PEERS);
+  const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+  if (!ansibleAvailable() || !peersAvailable(peers)) {
+    log('Ansible, Mitogen or pyinfra not found: installing them (bash scripts/setup.sh bench, ~2 min)');
+    installPeers();
   }
   if (!ansibleAvailable()) throw new Error('ansible-playbook not found after scripts/setup.sh bench');
+  if (!peersAvailable(peers)) throw new Error('pyinfra or Mitogen not found after scripts/setup.sh bench');
+  if (peers.has('kubectl') && (chosen.has('k8s') || chosen.has('devpi'))) await ensureKubectl(log);
+  const k8sPeers = (['ansible', 'kubectl'] as const).filter((p) => peers.has(p));
   const inv = sandboxInventory();
   const results: ScenarioResult[] = [];
-  const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+  const notes: string[] = [];
 
   if (chosen.has('startup')) {
     log('startup');
     for (const r of await startup(runs)) {
-      const target =
-        r.name === 'version' ? { text: 'helix --version < 150 ms', maxMs: 150 } : r.name === 'list' ? { text: 'helix list < 300 ms', maxMs: 300 } : undefined;
-      results.push(pair(`start-up: ${r.name}`, r.helix, r.ansible, target));
+      const target = r.name === 'version' ? TARGETS.version : r.name === 'empty play --check' ? TARGETS.emptyCheck : undefined;
+      results.push(row(`start-up: ${r.name}`, r.helix, PEER_NAMES.ansible, r.ansible, target));
     }
   }
+  const converge = async (set: ObjectSet, label: (n: number) => string): Promise<number> => {
+    const r = await k8sConverge(set, runs, { warmAnsible: !quick, peers: k8sPeers });
+    for (const peer of k8sPeers) {
+      const [create, noop] = peer === 'ansible' ? [TARGETS.create, TARGETS.noop] : [TARGETS.createKubectl, TARGETS.noopKubectl];
+      results.push(row(`k8s converge: create ${label(r.objects)}`, r.create.helix!, PEER_NAMES[peer], r.create[peer]!, create));
+      results.push(row(`k8s converge: no-op re-run, ${label(r.objects)}`, r.noop.helix!, PEER_NAMES[peer], r.noop[peer]!, noop));
+    }
+    return r.objects;
+  };
   if (chosen.has('k8s')) {
     const count = quick ? 30 : 90;
     log(`k8s converge, ${count} objects`);
-    const r = await k8sConverge(syntheticSet(count), runs, { warmAnsible: !quick });
-    results.push(pair(`k8s converge: create ${count} objects`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }));
-    results.push(pair(`k8s converge: no-op re-run, ${count} objects`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }));
+    await converge(syntheticSet(count), () => `${count} objects`);
   }
   if (chosen.has('devpi')) {
     log('k8s converge, the DevPi objects');
     const source = devpiSource(log);
     try {
-      const set = {
-        name: 'devpi',
-        objects: (ns: string) => devpiObjects(source, ns, 'devpi'),
-        count: (ns: string) => countObjects(ns, source.kinds, `${SET_LABEL}=devpi`),
-      };
-      const r = await k8sConverge(set, runs, { warmAnsible: !quick });
-      const kinds = [...new Set(source.applied.map((o) => String(o.kind)))].join(', ');
-      log(`devpi: ${r.objects} objects (${kinds})`);
-      results.push(
-        pair(`k8s converge: create the DevPi objects (${r.objects})`, r.create.helix, r.create.ansible, { text: '≥ 10× less wall time', ratio: 10 }),
-      );
-      results.push(
-        pair(`k8s converge: no-op re-run, the DevPi objects (${r.objects})`, r.noop.helix, r.noop.ansible, { text: '≥ 50× less wall time', ratio: 50 }),
-      );
+      const set: ObjectSet = { name: 'devpi', objects: (ns) => devpiObjects(source, ns, 'devpi'), kinds: source.kinds, selector: `${SET_LABEL}=devpi` };
+      const n = await converge(set, (n) => `the DevPi objects (${n})`);
+      log(`devpi: ${n} objects (${[...new Set(source.applied.map((o) => String(o.kind)))].join(', ')})`);
     } finally {
       restoreDevpi(source);
     }
   }
   if (chosen.has('ssh')) {
-    const sshModule: string = './scenarios/ssh.ts';
-    const { sshFanout } = (await import(sshModule).catch(() => ({}))) as {
-      sshFanout?: (
-        inv: unknown,
-        runs: number,
-        quick: boolean,
-      ) => Promise<{ name: string; helix: Sample[]; ansible: Sample[]; target?: { text: string; ratio?: number } }[]>;
-    };
-    if (sshFanout) {
-      for (const r of await sshFanout(inv, runs, quick)) results.push(pair(r.name, r.helix, r.ansible, r.target));
-    } else log('ssh: scenario not available yet (skipped)');
+    const sshPeers = (['ansible', 'pyinfra', 'mitogen'] as const).filter((p) => peers.has(p));
+    const r = await sshFanout({ runs, quick, peers: sshPeers, hostsAsIs: o.sshHostsAsIs === true });
+    if (r.note) notes.push(r.note);
+    for (const fan of r.rows) {
+      for (const peer of sshPeers) {
+        const target = fan.full ? { ansible: TARGETS.sshAnsible, pyinfra: TARGETS.sshPyinfra, mitogen: TARGETS.sshMitogen }[peer] : undefined;
+        results.push(row(fan.name, fan.samples.helix!, PEER_NAMES[peer], fan.samples[peer]!, target));
+      }
+    }
   }
   if (chosen.has('scale')) {
     const counts = quick ? [100, 300] : [100, 300, 1000];
     log(`scale ${counts.join(', ')}`);
     const r = await k8sScale(counts, quick ? 2 : 3);
     for (const c of counts) {
-      const target = c === 1000 ? { text: '1000-object no-op < 5 s (and peak RSS < 250 MB)', maxMs: 5000 } : undefined;
-      const res = pair(`scale: no-op re-run, ${c} objects`, r[c]!, null, target);
-      if (c === 1000 && res.met) res.met = res.helix.rssMaxKb < 250 * 1024;
+      const target = c === 1000 ? { text: '1000-object no-op < 5 s and peak RSS < 150 MB', maxMs: 5000 } : undefined;
+      const res = row(`scale: no-op re-run, ${c} objects`, r[c]!, null, null, target);
+      if (c === 1000 && res.met) res.met = res.helix.rssMaxKb < 150 * 1024;
       results.push(res);
     }
   }
 
-  const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'));
-  const info = { runs, seconds: Math.round((Date.now() - started) / 1000) };
+  const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'), peerVersions(peers));
+  const info = { runs, seconds: Math.round((Date.now() - started) / 1000), notes };
   writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, ...info, results }, null, 2)}\n`);
   const md = markdown(results, m, quick, info);
   writeFileSync(join(REPO, 'bench', 'RESULTS.md'), md);

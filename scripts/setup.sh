@@ -71,17 +71,37 @@ start_sandbox() {
 # --- bench (owned by bench/, separate from the sandbox) ---------------------------------
 # ansible-playbook from PyPI with its bundled kubernetes.core and the Python Kubernetes
 # client, in a venv that bench/tools.ts finds (HELIX_BENCH_ANSIBLE_VENV overrides). ~90 s once.
-install_bench() {
+install_ansible() {
   local venv="${HELIX_BENCH_ANSIBLE_VENV:-$HOME/.cache/helix/ansible-venv}"
+  local t0=$SECONDS
   if [ -x "$venv/bin/ansible-playbook" ] && "$venv/bin/python" -c 'import ansible, kubernetes, jsonpatch, yaml' 2>/dev/null; then
     log "bench: Ansible venv ready ($venv)"
-    return
+  else
+    log "bench: python3 -m venv $venv; pip install ansible (~90 s)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'ansible>=11,<13' kubernetes jsonpatch PyYAML
+    log "bench: $("$venv/bin/ansible-playbook" --version | sed -n 1p) installed in $((SECONDS - t0))s"
   fi
-  log "bench: python3 -m venv $venv; pip install ansible (~90 s)"
+}
+
+# The bench's peers besides Ansible: Mitogen in the Ansible venv, so the Ansible rows with and
+# without it run the same Ansible; pyinfra 3 in its own venv (bench/peers.ts, decision 046).
+# kubectl is built by the bench itself from the Go module proxy.
+install_bench() {
+  install_ansible
+  local venv="${HELIX_BENCH_ANSIBLE_VENV:-$HOME/.cache/helix/ansible-venv}"
+  local pyinfra="${HELIX_BENCH_PYINFRA_VENV:-$HOME/.cache/helix/pyinfra-venv}"
   local t0=$SECONDS
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'ansible>=11,<13' kubernetes jsonpatch PyYAML
-  log "bench: $("$venv/bin/ansible-playbook" --version | sed -n 1p) installed in $((SECONDS - t0))s"
+  if ! "$venv/bin/python" -c 'import ansible_mitogen' 2>/dev/null; then
+    log "bench: pip install mitogen into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'mitogen>=0.3.54,<0.4'
+  fi
+  if [ ! -x "$pyinfra/bin/pyinfra" ]; then
+    log "bench: python3 -m venv $pyinfra; pip install pyinfra 3 (~60 s)"
+    python3 -m venv "$pyinfra"
+    "$pyinfra/bin/pip" install --quiet --disable-pip-version-check 'pyinfra>=3,<4'
+  fi
+  log "bench: Mitogen and pyinfra ready in $((SECONDS - t0))s"
 }
 
 # --- tools the platform playbooks and the tests drive ------------------------------------
@@ -91,7 +111,7 @@ install_tools() {
   local t0=$SECONDS
   node --import tsx src/modules/helm/install.ts
   node --import tsx playbooks/platform/lib/sops-install.ts
-  install_bench
+  install_ansible
   log "tools ready in $((SECONDS - t0))s"
 }
 

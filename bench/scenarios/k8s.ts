@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { benchObjects, namespaceObject } from '../k8s-objects.ts';
-import { measure, type Sample } from '../measure.ts';
+import { type Command, measure, type Sample } from '../measure.ts';
+import { KUBECTL, kubectlBin } from '../peers.ts';
 import { sandboxKube } from '../sandbox.ts';
 import { ansible, ansibleChanged, helix, helixChanged, must, WORK, writeFile } from '../tools.ts';
 
@@ -57,113 +58,155 @@ export function ansibleProject(name: string, objects: readonly Obj[]): string {
   return join(dir, 'site.yaml');
 }
 
+function kubectl(args: string[]): string {
+  const kube = sandboxKube();
+  return execFileSync(kubectlBin(), ['--kubeconfig', kube.kubeconfig, '--context', kube.context, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
 export function deleteNamespace(namespace: string): void {
-  const kube = sandboxKube();
-  execFileSync(
-    'kubectl',
-    ['--kubeconfig', kube.kubeconfig, '--context', kube.context, 'delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=300s'],
-    {
-      stdio: 'ignore',
-    },
+  kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=300s']);
+}
+
+export function countObjects(namespace: string, kinds = SYNTHETIC_KINDS, selector = SYNTHETIC_SELECTOR): number {
+  return kubectl(['-n', namespace, 'get', kinds, '-l', selector, '-o', 'name']).split('\n').filter(Boolean).length;
+}
+
+const SYNTHETIC_KINDS = 'configmaps,deployments,services';
+const SYNTHETIC_SELECTOR = 'app.kubernetes.io/part-of=helix-bench';
+/** The field manager of the kubectl peer's server-side applies. */
+export const KUBECTL_MANAGER = 'bench-kubectl';
+
+/**
+ * When `manager` last applied each of a set's objects in a namespace (`Kind/name` → time of its
+ * `Apply` managedFields entry). A server-side apply that changes nothing writes nothing, so
+ * the same map before and after a re-apply proves it was a no-op; controllers writing status
+ * in between do not count, as a resourceVersion comparison would.
+ */
+export function applyTimes(namespace: string, kinds: string, selector: string, manager: string): Record<string, string> {
+  const list = JSON.parse(kubectl(['-n', namespace, 'get', kinds, '-l', selector, '--show-managed-fields', '-o', 'json'])) as {
+    items: { kind: string; metadata: { name: string; managedFields?: { manager: string; operation: string; time?: string }[] } }[];
+  };
+  return Object.fromEntries(
+    list.items.map((o) => [
+      `${o.kind}/${o.metadata.name}`,
+      o.metadata.managedFields?.find((m) => m.manager === manager && m.operation === 'Apply')?.time ?? 'none',
+    ]),
   );
 }
 
-export function countObjects(namespace: string, kinds = 'configmaps,deployments,services', selector = 'app.kubernetes.io/part-of=helix-bench'): number {
+/** The objects as one multi-document YAML file for `kubectl apply -f`, in the order the other tools apply them. */
+export function kubectlProject(name: string, objects: readonly Obj[]): string {
+  const file = join(WORK, name, 'objects.yaml');
+  writeFile(file, objects.map((o) => stringify(o)).join('---\n'));
+  return file;
+}
+
+/** `kubectl apply --server-side` of a file, as a user would type it. */
+export function kubectlApply(file: string): Command {
   const kube = sandboxKube();
-  const out = execFileSync(
-    'kubectl',
-    ['--kubeconfig', kube.kubeconfig, '--context', kube.context, '-n', namespace, 'get', kinds, '-l', selector, '-o', 'name'],
-    { encoding: 'utf8' },
-  );
-  return out.split('\n').filter(Boolean).length;
+  return {
+    argv: [KUBECTL, '--kubeconfig', kube.kubeconfig, '--context', kube.context, 'apply', '--server-side', `--field-manager=${KUBECTL_MANAGER}`, '-f', file],
+  };
 }
 
-export interface PairResult {
-  helix: Sample[];
-  ansible: Sample[];
-}
+/** Samples per tool of one scenario. */
+export type ToolSamples = Partial<Record<'helix' | K8sPeer, Sample[]>>;
+export type K8sPeer = 'ansible' | 'kubectl';
 
-/** One set of objects both tools converge, each in its own namespace. */
+/** One set of objects every tool converges, each in its own namespace. */
 export interface ObjectSet {
   /** Short name for the bench's work folders (`synthetic-90`, `devpi`). */
   name: string;
   /** The objects for a namespace, the Namespace itself first. */
   objects: (namespace: string) => Obj[];
-  /** Counts the set's objects that exist in a namespace (the Namespace not included). */
-  count: (namespace: string) => number;
+  /** Kinds to count with `kubectl get` (`configmaps,deployments.apps`). */
+  kinds: string;
+  /** The label selector of the set's objects. */
+  selector: string;
 }
 
 /** The synthetic set: a namespace and `n` ConfigMaps, Deployments and Services. */
 export function syntheticSet(n: number): ObjectSet {
-  return { name: `synthetic-${n}`, objects: (ns) => [namespaceObject(ns), ...benchObjects(ns, n)], count: (ns) => countObjects(ns) };
+  return { name: `synthetic-${n}`, objects: (ns) => [namespaceObject(ns), ...benchObjects(ns, n)], kinds: SYNTHETIC_KINDS, selector: SYNTHETIC_SELECTOR };
 }
 
 /**
- * k8s converge: create from nothing, then the no-op re-run, helix and Ansible in alternation
- * on the same cluster, each in its own namespace. Asserts both really did the work: every
- * object exists, the create changed every object (helix) or something (Ansible's recap counts
- * the loop task once), and the no-op re-run changed nothing.
+ * k8s converge: create from nothing, then the no-op re-run, helix and each peer (Ansible's
+ * kubernetes.core, `kubectl apply --server-side`) in rotation on the same cluster, each in its
+ * own namespace. Asserts every tool really did the work: every object exists after the create,
+ * the create changed every object (helix) or something (Ansible's recap counts the loop task
+ * once), and the no-op re-run changed nothing (helix's and Ansible's own counts; for kubectl,
+ * whose output says `serverside-applied` either way, its Apply entries were not rewritten).
  */
 export async function k8sConverge(
   set: ObjectSet,
   runs: number,
-  opts: { warmAnsible?: boolean } = {},
-): Promise<{ create: PairResult; noop: PairResult; objects: number }> {
-  const [hNs, aNs] = [`bench-${set.name}-helix`, `bench-${set.name}-ansible`];
-  const hObjects = set.objects(hNs);
+  opts: { warmAnsible?: boolean; peers?: readonly K8sPeer[] } = {},
+): Promise<{ create: ToolSamples; noop: ToolSamples; objects: number }> {
+  const peers = opts.peers ?? ['ansible'];
+  const tools = ['helix', ...peers] as const;
+  const ns = (tool: string) => `bench-${set.name}-${tool}`;
+  const hObjects = set.objects(ns('helix'));
   const expected = hObjects.length - 1;
   const hRoot = helixProject(`k8s-${set.name}`, hObjects);
-  const aBook = ansibleProject(`k8s-ansible-${set.name}`, set.objects(aNs));
-  const create: PairResult = { helix: [], ansible: [] };
-  const noop: PairResult = { helix: [], ansible: [] };
-  const helixRun = () => measure(helix(['play', 'bench', '--env', 'bench', '--json'], hRoot));
-  const ansibleRun = () => measure(ansible(aBook));
+  const aBook = peers.includes('ansible') ? ansibleProject(`k8s-ansible-${set.name}`, set.objects(ns('ansible'))) : '';
+  const kFile = peers.includes('kubectl') ? kubectlProject(`k8s-kubectl-${set.name}`, set.objects(ns('kubectl'))) : '';
+  const create: ToolSamples = Object.fromEntries(tools.map((t) => [t, []]));
+  const noop: ToolSamples = Object.fromEntries(tools.map((t) => [t, []]));
+  const run = (tool: (typeof tools)[number]): Promise<Sample> =>
+    measure(tool === 'helix' ? helix(['play', 'bench', '--env', 'bench', '--json'], hRoot) : tool === 'ansible' ? ansible(aBook) : kubectlApply(kFile));
+  const count = (tool: string) => countObjects(ns(tool), set.kinds, set.selector);
+  const deleteAll = () => {
+    for (const t of tools) deleteNamespace(ns(t));
+  };
 
-  // Warm-up, not counted: one create each. Quick mode warms only helix (its playbooks' first
-  // transform); Ansible is warm from the earlier scenarios and its warm-up costs half a minute.
-  deleteNamespace(hNs);
-  deleteNamespace(aNs);
-  const warm = await helixRun();
-  must(warm.exitCode === 0, `helix warm-up exited ${warm.exitCode}: ${warm.stderr.slice(-600)}`);
-  if (opts.warmAnsible !== false) {
-    const warmA = await ansibleRun();
-    must(warmA.exitCode === 0, `ansible warm-up exited ${warmA.exitCode}: ${warmA.stdout.slice(-800)}`);
+  // Warm-up, not counted: one create each. Quick mode warms only helix and kubectl (helix's
+  // playbooks' first transform); Ansible is warm from the earlier scenarios and its warm-up
+  // costs half a minute.
+  deleteAll();
+  for (const tool of tools) {
+    if (tool === 'ansible' && opts.warmAnsible === false) continue;
+    const w = await run(tool);
+    must(w.exitCode === 0, `${tool} warm-up exited ${w.exitCode}: ${w.stderr.slice(-600)}${w.stdout.slice(-800)}`);
   }
 
   for (let i = 0; i < runs; i++) {
-    deleteNamespace(hNs);
-    deleteNamespace(aNs);
-    const order = i % 2 === 0 ? (['helix', 'ansible'] as const) : (['ansible', 'helix'] as const);
+    deleteAll();
+    const order = rotate(tools, i);
     for (const tool of order) {
-      if (tool === 'helix') {
-        const s = await helixRun();
-        must(s.exitCode === 0, `helix create exited ${s.exitCode}: ${s.stderr.slice(-400)}`);
-        must(helixChanged(s) === expected + 1, `helix create changed ${helixChanged(s)} of ${expected + 1}`);
-        must(set.count(hNs) === expected, `helix objects exist: ${set.count(hNs)} of ${expected}`);
-        create.helix.push(s);
-      } else {
-        const s = await ansibleRun();
-        must(s.exitCode === 0, `ansible create exited ${s.exitCode}: ${s.stdout.slice(-600)}`);
-        must(ansibleChanged(s) > 0, 'ansible create changed something');
-        must(set.count(aNs) === expected, `ansible objects exist: ${set.count(aNs)} of ${expected}`);
-        create.ansible.push(s);
-      }
+      const s = await run(tool);
+      must(s.exitCode === 0, `${tool} create exited ${s.exitCode}: ${s.stderr.slice(-400)}${s.stdout.slice(-600)}`);
+      if (tool === 'helix') must(helixChanged(s) === expected + 1, `helix create changed ${helixChanged(s)} of ${expected + 1}`);
+      if (tool === 'ansible') must(ansibleChanged(s) > 0, 'ansible create changed something');
+      must(count(tool) === expected, `${tool} objects exist: ${count(tool)} of ${expected}`);
+      create[tool]!.push(s);
     }
+    const before = peers.includes('kubectl') ? applyTimes(ns('kubectl'), set.kinds, set.selector, KUBECTL_MANAGER) : {};
     for (const tool of order) {
-      if (tool === 'helix') {
-        const s = await helixRun();
-        must(s.exitCode === 0 && helixChanged(s) === 0, `helix no-op re-run changed ${helixChanged(s)}`);
-        noop.helix.push(s);
-      } else {
-        const s = await ansibleRun();
-        must(s.exitCode === 0 && ansibleChanged(s) === 0, `ansible no-op re-run changed ${ansibleChanged(s)}: ${s.stdout.slice(-1500)}`);
-        noop.ansible.push(s);
+      const s = await run(tool);
+      if (tool === 'helix') must(s.exitCode === 0 && helixChanged(s) === 0, `helix no-op re-run changed ${helixChanged(s)}`);
+      if (tool === 'ansible') must(s.exitCode === 0 && ansibleChanged(s) === 0, `ansible no-op re-run changed ${ansibleChanged(s)}: ${s.stdout.slice(-1500)}`);
+      if (tool === 'kubectl') {
+        must(s.exitCode === 0, `kubectl no-op re-apply exited ${s.exitCode}: ${s.stderr.slice(-600)}`);
+        const after = applyTimes(ns('kubectl'), set.kinds, set.selector, KUBECTL_MANAGER);
+        const rewritten = Object.keys(after).filter((k) => after[k] !== before[k]);
+        must(Object.keys(after).length === expected && rewritten.length === 0, `kubectl no-op re-apply rewrote ${rewritten.join(', ')}`);
       }
+      noop[tool]!.push(s);
     }
   }
-  deleteNamespace(hNs);
-  deleteNamespace(aNs);
+  deleteAll();
   return { create, noop, objects: expected };
+}
+
+/** The tools in turn: run i starts with tool i, so no tool always goes first on a warm cache. */
+export function rotate<T>(tools: readonly T[], i: number): T[] {
+  const k = i % tools.length;
+  return [...tools.slice(k), ...tools.slice(0, k)];
 }
 
 /** scale: helix's no-op re-run of 100, 300, 1000 objects in one playbook (time and peak RSS). */

@@ -251,6 +251,17 @@ export const KUBERNETES_NODE_BUILD: GoBuild = {
   binaries: ['kubelet', 'kube-proxy'],
 };
 
+/**
+ * kubectl, from the same Kubernetes version and the same kind of wrapper module: the bench's
+ * `kubectl apply --server-side` peer, at the server's own version (not part of `sandbox up`).
+ */
+export const KUBECTL_BUILD: GoBuild = {
+  ...KUBERNETES_BUILD,
+  name: 'kubectl',
+  packages: ['k8s.io/kubernetes/cmd/kubectl'],
+  binaries: ['kubectl'],
+};
+
 export const COREDNS_BUILD: GoBuild = {
   name: 'coredns',
   version: VERSIONS.coredns,

@@ -186,7 +186,7 @@ function ansibleProject(
  * `server.shell` guarded by the `File` fact (pyinfra has no `creates`; a fact read at plan time
  * is how a deploy says "only if missing").
  */
-function pyinfraProject(hosts: AnsibleHost[], key: string, knownHosts: string): { dir: string; inventory: string; deploy: string } {
+export function pyinfraProject(hosts: AnsibleHost[], key: string, knownHosts: string): { dir: string; inventory: string; deploy: string } {
   const dir = join(WORK, 'ssh-pyinfra');
   const py = (v: unknown) => JSON.stringify(v);
   const hostLines = hosts.map(

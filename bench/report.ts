@@ -17,6 +17,16 @@ export interface ScenarioResult {
   met?: boolean;
   helix: Stats;
   peerStats: Stats | null;
+  /** When the row was measured, if not in the run the file describes (`--merge`). */
+  measured?: string;
+}
+
+/** The bench scenario a row belongs to (`--scenario` names), from its label. */
+export function scenarioOf(label: string): string {
+  if (label.startsWith('start-up:')) return 'startup';
+  if (label.startsWith('SSH fan-out:')) return 'ssh';
+  if (label.startsWith('scale:')) return 'scale';
+  return label.includes('DevPi') ? 'devpi' : 'k8s';
 }
 
 /** What a row is judged against: a ratio to reach (peer / helix) or a wall time to stay under. */
@@ -118,7 +128,7 @@ export function markdown(results: ScenarioResult[], m: Machine, quick: boolean, 
     const cpu = `${fmt(r.helix.cpuMedianMs)} / ${p ? fmt(p.cpuMedianMs) : '–'}`;
     const rss = `${Math.round(r.helix.rssMaxKb / 1024)} / ${p ? Math.round(p.rssMaxKb / 1024) : '–'} MB`;
     const target = r.target ? `${r.met ? 'met' : '**not met**'}: ${r.target}` : '';
-    return `| ${r.scenario} | ${fmt(r.helixMedianMs)} (${fmt(r.helix.minMs)}–${fmt(r.helix.maxMs)}) | ${r.peer ?? '–'} | ${peer} | ${ratio} | ${cpu} | ${rss} | ${target} |`;
+    return `| ${r.scenario}${r.measured && r.measured !== m.date ? ` (${r.measured.slice(0, 10)})` : ''} | ${fmt(r.helixMedianMs)} (${fmt(r.helix.minMs)}–${fmt(r.helix.maxMs)}) | ${r.peer ?? '–'} | ${peer} | ${ratio} | ${cpu} | ${rss} | ${target} |`;
   });
   const peers = Object.entries(m.peers)
     .map(([k, v]) => `${k} ${v}`)

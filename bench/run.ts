@@ -5,12 +5,12 @@
  * sandbox. Writes bench/RESULTS.md and
  * bench/results.json. Not part of the test suite: the bench asserts its own correctness.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { devpiObjects, devpiSource, restoreDevpi, SET_LABEL } from './devpi-objects.ts';
 import { ensureKubectl, installPeers, PEER_NAMES, PEERS, type Peer, peersAvailable, peerVersions } from './peers.ts';
-import { machine, markdown, row, type ScenarioResult, type Target } from './report.ts';
+import { type Machine, machine, markdown, row, type ScenarioResult, scenarioOf, type Target } from './report.ts';
 import { sandboxInventory } from './sandbox.ts';
 import { k8sConverge, k8sScale, type ObjectSet, syntheticSet } from './scenarios/k8s.ts';
 import { sshFanout } from './scenarios/ssh.ts';
@@ -18,6 +18,13 @@ import { startup } from './scenarios/startup.ts';
 import { ansibleAvailable, REPO } from './tools.ts';
 
 const ALL = ['startup', 'k8s', 'devpi', 'ssh', 'scale'] as const;
+
+/** A row of results.json as written before peers were named (Ansible the only peer). */
+function fromOlderFormat(r: ScenarioResult & { ansibleMedianMs?: number | null; ansible?: ScenarioResult['peerStats'] }): ScenarioResult {
+  if (!('ansible' in r)) return r;
+  const { ansibleMedianMs, ansible, ...rest } = r;
+  return { ...rest, peer: ansible ? 'Ansible' : null, peerMedianMs: ansibleMedianMs ?? null, peerStats: ansible ?? null };
+}
 
 /** The issue's targets (issue 18), judged on the rows of one run. */
 const TARGETS = {
@@ -38,9 +45,10 @@ async function main(): Promise<void> {
     .option('--scenario <names>', `comma-separated: ${ALL.join(', ')}`, (v) => v.split(','))
     .option('--peers <names>', `comma-separated: ${PEERS.join(', ')} (default: all)`, (v) => v.split(','))
     .option('--runs <n>', 'measured runs per tool', (v) => Number.parseInt(v, 10))
+    .option('--merge', 'keep the rows of the scenarios not run now from bench/results.json')
     .option('--ssh-hosts-as-is', "use the sandbox's SSH hosts as they are instead of bringing it to 20 (sandbox up --only ssh)")
     .parse();
-  const o = program.opts<{ quick?: boolean; scenario?: string[]; peers?: string[]; runs?: number; sshHostsAsIs?: boolean }>();
+  const o = program.opts<{ quick?: boolean; scenario?: string[]; peers?: string[]; runs?: number; sshHostsAsIs?: boolean; merge?: boolean }>();
   const started = Date.now();
   const quick = o.quick === true;
   const runs = o.runs ?? (quick ? 2 : 5);
@@ -117,6 +125,16 @@ async function main(): Promise<void> {
   }
 
   const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'), peerVersions(peers));
+  if (o.merge) {
+    // Rows of the scenarios this run did not measure, kept from the previous results, each
+    // marked with the run that measured it (peers are only compared within one run).
+    const prev = JSON.parse(readFileSync(join(REPO, 'bench', 'results.json'), 'utf8')) as { machine: Machine; results: ScenarioResult[] };
+    const kept = prev.results.filter((r) => !chosen.has(scenarioOf(r.scenario))).map(fromOlderFormat);
+    for (const r of kept) r.measured ??= prev.machine.date;
+    for (const r of results) r.measured = m.date;
+    results.unshift(...kept);
+    if (kept.length) notes.push(`Rows marked with an earlier date come from the run of that date (\`--merge\`); peers are compared only within one run.`);
+  }
   const info = { runs, seconds: Math.round((Date.now() - started) / 1000), notes };
   writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ machine: m, quick, ...info, results }, null, 2)}\n`);
   const md = markdown(results, m, quick, info);

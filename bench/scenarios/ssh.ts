@@ -235,7 +235,7 @@ export function pyinfraTotals(stdout: string): { operations: number; success: nu
 function checkPyinfra(what: string, s: Sample, hosts: number, converge: boolean): void {
   const detail = () => `${s.stdout.slice(-1500)}${s.stderr.slice(-600)}`;
   must(s.exitCode === 0, `pyinfra ${what} exited ${s.exitCode}: ${detail()}`);
-  const t = pyinfraTotals(s.stdout);
+  const t = pyinfraTotals(`${s.stdout}\n${s.stderr}`); // pyinfra writes its table to stderr
   must(t !== undefined, `pyinfra ${what}: no results table: ${detail()}`);
   const expected = converge
     ? { operations: TASKS * hosts, success: TASKS * hosts, error: 0, noChange: 0 }

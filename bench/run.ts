@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'), peerVersions(peers));
+  const used = new Set([...peers].filter((p) => (p === 'kubectl' ? chosen.has('k8s') || chosen.has('devpi') : p === 'ansible' || chosen.has('ssh'))));
+  const m = machine(String(inv.vars.kubernetes_version ?? 'unknown'), peerVersions(used));
   if (o.merge) {
     // Rows of the scenarios this run did not measure, kept from the previous results, each
     // marked with the run that measured it (peers are only compared within one run).

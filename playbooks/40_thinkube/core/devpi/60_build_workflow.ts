@@ -8,7 +8,7 @@ import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment
 import { dockerKaniko } from '../../../../roles/container_deployment/docker_kaniko.ts';
 import { sourceRepo } from '../../../../roles/container_deployment/repo.ts';
 import { workflow } from '../../../../roles/container_deployment/workflow.ts';
-import { waitingForImage } from '../../../../roles/waiting_for_image.ts';
+import { imageAbsent, waitingForImage } from '../../../../roles/waiting_for_image.ts';
 import { builtImageTag, imageSource } from './build.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
@@ -164,6 +164,15 @@ export function buildRollback(env: Env<DevpiVars>): Step[] {
   const gh = { baseUrl: v.github_api_url, ...(v.github_token ? { token: v.github_token } : {}) };
   steps.push(
     k8s.remove('workflow', { apiVersion: wf.apiVersion, kind: wf.kind, namespace: wf.metadata.namespace!, name: wf.metadata.name }),
+    // The image the build pushed: a build output, not data (it is rebuilt from the source).
+    imageAbsent('image', {
+      registry: v.harbor_registry,
+      repository: `${v.harbor_project}/devpi`,
+      tag: builtImageTag(v)!,
+      ...(v.harbor_robot_user ? { user: v.harbor_robot_user } : {}),
+      ...(v.harbor_robot_token ? { token: v.harbor_robot_token } : {}),
+      ...(v.registry_ca_file ? { caFile: v.registry_ca_file } : {}),
+    }),
     k8s.remove('registry-ca', { apiVersion: 'v1', kind: 'ConfigMap', namespace: v.argo_namespace, name: NAMES.registryCa }),
     k8s.remove('kaniko-rbac', {
       manifests: template.manifests({ src: d.tpl('kaniko-rbac.yaml.hbs') }, { serviceAccount: NAMES.kanikoServiceAccount, argoNamespace: v.argo_namespace, labels: d.labels }),
@@ -171,7 +180,7 @@ export function buildRollback(env: Env<DevpiVars>): Step[] {
     githubSshKeysAbsent({ github: gh, owner: v.github_org, repo: v.build.github_repo_name, namespace: v.argo_namespace, secretName: NAMES.deployKeySecret }),
   );
   if (v.build.push_source) {
-    // The branch helix pushed the image source to. The image stays in the registry (see the README).
+    // The branch helix pushed the image source to.
     steps.push(
       gitBranchAbsent({
         name: 'image-source',

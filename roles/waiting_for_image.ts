@@ -101,3 +101,25 @@ export function imageAbsent(name: string, o: ImageRef): Task<void> {
     },
   });
 }
+
+/**
+ * Whether the registry has an image tag, now (a read: plans no change). A build is submitted
+ * only when this says no, so an image something else built (a rebuild workflow, an earlier run
+ * whose Workflow was removed) is not built again.
+ */
+export function imageExists(name: string, o: ImageRef): Task<boolean> {
+  const image = `${o.registry}/${o.repository}:${o.tag}`;
+  return defineTask<boolean>({
+    kind: 'registry.imageExists',
+    name,
+    plan: async (ctx) => {
+      const { f, headers, url } = registryAccess(o, ctx.env);
+      const res = await f(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+        throw new TargetError(`registry ${o.registry}`, `HEAD ${image}: ${noResponseReason(error, 30_000)}`);
+      });
+      if (res.status === 200) return noChange(`${image} exists`, true);
+      if (res.status === 404) return noChange(`${image} is not in the registry yet`, false);
+      throw new TargetError(`registry ${o.registry}`, `HEAD ${image}: HTTP ${res.status}`);
+    },
+  });
+}

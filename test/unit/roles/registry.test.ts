@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { imageAbsent } from '../../../roles/waiting_for_image.ts';
+import { imageAbsent, imageExists } from '../../../roles/waiting_for_image.ts';
 import { runTask } from '../../fixtures/task-harness.ts';
 
 /** A registry at the HTTP seam: manifests by tag, deleted by digest (405 when deletes are off). */
@@ -23,6 +23,8 @@ beforeAll(async () => {
   ], { stdio: 'ignore' });
   server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.crt')) }, (req, res) => {
     registry.requests.push(`${req.method} ${req.url}`);
+    // Another repository asks for credentials, as Harbor does for a private project.
+    if (!req.url!.startsWith('/v2/helix/devpi/')) return void res.writeHead(401).end();
     const ref = decodeURIComponent(req.url!.replace('/v2/helix/devpi/manifests/', ''));
     if (req.method === 'HEAD') {
       const digest = registry.tags.get(ref);
@@ -77,5 +79,23 @@ describe('imageAbsent: the built image is deleted by digest, once', () => {
     const r = await runTask(imageAbsent('image', { registry: host, repository: 'helix/devpi', tag: 'v1-abc' }));
     expect(r.outcome).toBe('failed');
     expect(r.error).toMatch(/self[- ]signed certificate/);
+  });
+});
+
+describe('imageExists: a read of the registry that steers the build', () => {
+  const exists = (tag: string) => imageExists('built', { registry: host, repository: 'helix/devpi', tag, caFile: join(dir, 'ca.crt') });
+
+  it('answers true for a tag the registry has and false for one it lacks, changing nothing', async () => {
+    const yes = await runTask(exists('v1-abc'));
+    const no = await runTask(exists('v2-def'));
+    expect([yes.outcome, yes.result, yes.changes]).toEqual(['ok', true, []]);
+    expect([no.outcome, no.result, no.changes]).toEqual(['ok', false, []]);
+    expect(registry.requests.every((r) => r.startsWith('HEAD '))).toBe(true);
+  });
+
+  it('any other answer fails instead of guessing', async () => {
+    const r = await runTask(imageExists('built', { registry: host, repository: 'helix/other', tag: 'x', caFile: join(dir, 'ca.crt') }));
+    expect(r.outcome).toBe('failed');
+    expect(r.error).toMatch(/HEAD .*helix\/other:x: HTTP 401/);
   });
 });

@@ -26,6 +26,15 @@ export {
   type KeycloakProtocolMapper,
   type ProtocolMapperSpec,
 } from './mapper.ts';
+export {
+  findUsers,
+  getRealmRole,
+  listClientScopes,
+  listGroups,
+  type FindUsersSpec,
+  type GetRealmRoleSpec,
+  type ListGroupsSpec,
+} from './read.ts';
 export { realm, realmProvider, type KeycloakRealm, type RealmSpec } from './realm.ts';
 export { realmRole, realmRoleProvider, type KeycloakRole, type RealmRoleSpec } from './role.ts';
 export { keycloakApi, sessionKey, type KeycloakAdmin } from './session.ts';

@@ -1,10 +1,10 @@
-import { T } from '../ptype.ts';
+import { type PType, T } from '../ptype.ts';
 import { type Code, raw } from '../emit/code.ts';
 import { PREC, quote, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding } from '../jinja/scope.ts';
 import { camel } from '../emit/names.ts';
-import { type MapCx, type Mapped, str, todo, value } from './context.ts';
+import { type MapCx, type Mapped, type ResultShape, str, todo, value } from './context.ts';
 
 /**
  * The Keycloak admin REST API as Ansible playbooks call it with `uri` (the DevPi pattern):
@@ -91,10 +91,14 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
         todo('register-attribute', 'the Keycloak access token: helix keycloak tasks hold their own admin session');
       },
     };
+    // The connection is a value: it logs in only when a keycloak task uses it, so a `when:` on
+    // the token request is carried by the tasks that use it (they have their own conditions).
+    if (cx.task.when.length) cx.note('when: on the Keycloak token request: the admin connection logs in only when a task uses it, under that task\'s own when');
     return {
       kind: 'inline',
       lines: [`// The admin token request: keycloak tasks log in with this connection themselves.`, `const ${id}: ${KA}.KeycloakAdmin = { ${fields.join(', ')} };`],
       binding: { name: cx.task.register!, value: binding },
+      consumesWhen: true,
     };
   }
 
@@ -154,10 +158,12 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const q = /(?:^|&)clientId=([^&]+)/.exec(query)![1]!;
     const clientId = str(decodeURIComponent(q), cx.scope);
     if (!cx.earlier.keycloakClients.has(clientId.code)) cx.earlier.keycloakClients.set(clientId.code, { constName: '' });
-    const idOf: Binding = { code: clientId.code, type: T.string };
+    const idOf: Binding = { code: clientId.code, type: T.string, prec: clientId.prec };
     const entry: Binding = { code: clientId.code, type: T.any, member: (n) => (n === 'id' || n === 'clientId' ? idOf : undefined) };
+    if (cx.task.when.length) cx.note('when: on a Keycloak client lookup by clientId: no call is made (tasks address the client by clientId under their own when)');
     return {
       kind: 'inline',
+      consumesWhen: true,
       lines: [`// Keycloak client lookup by clientId ${clientId.code}: helix keycloak tasks address clients by clientId.`],
       ...(cx.task.register
         ? {
@@ -207,6 +213,8 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     }
     todo('module-args', `Keycloak ${m} …/clients/<id>${rest} has no keycloak task`);
   }
+  const reads = mapKeycloakRead(cx, m, path, query, common);
+  if (reads) return reads;
   if (path === '/roles' && m === 'POST' && b) {
     const opts: [string, Code][] = [...common(), ['role', raw(str(b.name, cx.scope).code)]];
     if (b.description !== undefined) opts.push(['description', raw(str(b.description, cx.scope).code)]);
@@ -229,3 +237,92 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   todo('module-args', `Keycloak admin API ${m} ${path || '/'} has no keycloak task`);
 }
 
+
+/** The statuses a read accepts (`status_code`), 200 when not given. */
+function accepted(cx: MapCx): number[] {
+  const s = cx.task.args.status_code;
+  if (s === undefined) return [200];
+  return (Array.isArray(s) ? s : [s]).map(Number);
+}
+
+/** `…?a=b&c=d` as a map (values decoded). */
+function params(query: string): Map<string, string> {
+  return new Map(query.split('&').filter(Boolean).map((kv) => {
+    const i = kv.indexOf('=');
+    return [kv.slice(0, i < 0 ? kv.length : i), decodeURIComponent(i < 0 ? '' : kv.slice(i + 1))] as [string, string];
+  }));
+}
+
+/** What the read tasks give, as the port types it: the fields playbooks read, each known to TypeScript. */
+const USER = T.object({ id: T.string, username: T.string, email: T.string, enabled: T.boolean, attributes: T.record(T.array(T.string)) });
+const ROLE = T.object({ id: T.string, name: T.string, description: T.string });
+const NAMED = T.object({ id: T.string, name: T.string });
+
+/** A list read: `json` is the list itself; `status` is 200 (anything else fails the task). */
+function listResult(item: PType): ResultShape {
+  return {
+    type: T.array(item),
+    member: (r, n) => (n === 'json' ? { code: r, type: T.array(item) } : n === 'status' ? { code: '200', type: T.number } : undefined),
+  };
+}
+
+/**
+ * Admin API reads become read-only keycloak tasks whose result is what Ansible's `json` held:
+ * `GET …/users?username=` → `keycloak.findUsers`, `GET …/roles/<name>` → `keycloak.getRealmRole`
+ * (`status` reads 200 or 404 from whether it was found), `GET …/groups` → `keycloak.listGroups`,
+ * `GET …/client-scopes` → `keycloak.listClientScopes`.
+ */
+function mapKeycloakRead(cx: MapCx, m: string, path: string, query: string, common: () => [string, Code][]): Mapped | undefined {
+  if (m !== 'GET') return undefined;
+  const kc = cx.module('keycloak');
+  const q = params(query);
+  const ok = accepted(cx);
+  const plain = (): void => {
+    const other = ok.filter((n) => n !== 200);
+    if (other.length) todo('module-args', `a Keycloak read accepting status ${other.join(', ')}`);
+  };
+  if (path === '/users' && q.has('username')) {
+    plain();
+    const extra = [...q.keys()].filter((k) => k !== 'username' && k !== 'exact');
+    if (extra.length) todo('module-args', `a user search by ${extra.join(', ')}`);
+    const opts: [string, Code][] = [...common(), ['username', raw(str(q.get('username'), cx.scope).code)]];
+    if (q.get('exact') !== 'true') opts.push(['exact', raw('false')]);
+    return { kind: 'task', fn: `${kc}.findUsers`, options: opts, result: listResult(USER) };
+  }
+  const role = /^\/roles\/([^/]+)$/.exec(path);
+  if (role && !query) {
+    if (ok.some((n) => n !== 200 && n !== 404)) todo('module-args', `a Keycloak role read accepting status ${ok.join(', ')}`);
+    const required = !ok.includes(404);
+    const opts: [string, Code][] = [...common(), ['role', raw(str(decodeURIComponent(role[1]!), cx.scope).code)]];
+    if (required) opts.push(['required', raw('true')]);
+    return {
+      kind: 'task',
+      fn: `${kc}.getRealmRole`,
+      options: opts,
+      result: {
+        type: T.any,
+        member: (r, n) =>
+          n === 'status' ? { code: `(${r} ? 200 : 404)`, type: T.number }
+          : n === 'json' ? { code: required ? `${r}!` : r, type: ROLE, ...(required ? {} : { opt: true }) }
+          : undefined,
+      },
+    };
+  }
+  if (path === '/groups') {
+    plain();
+    const extra = [...q.keys()].filter((k) => k !== 'search');
+    if (extra.length) todo('module-args', `a group search by ${extra.join(', ')}`);
+    const opts: [string, Code][] = common();
+    if (q.has('search')) opts.push(['search', raw(str(q.get('search'), cx.scope).code)]);
+    return { kind: 'task', fn: `${kc}.listGroups`, options: opts, result: listResult(NAMED) };
+  }
+  if (path === '/client-scopes') {
+    plain();
+    // Keycloak ignores `?name=` here and answers every scope: the playbook filters them itself.
+    const extra = [...q.keys()].filter((k) => k !== 'name');
+    if (extra.length) todo('module-args', `a client scope read by ${extra.join(', ')}`);
+    if (q.has('name')) cx.note('GET client-scopes?name=: Keycloak ignores the parameter and lists every scope; so does keycloak.listClientScopes');
+    return { kind: 'task', fn: `${kc}.listClientScopes`, options: common(), result: listResult(NAMED) };
+  }
+  return undefined;
+}

@@ -61,6 +61,55 @@ const rows: Row[] = [
     'mapped',
     ["const tokAdmin: keycloak.KeycloakAdmin = { url: 'https://kc.test', username: 'admin', password: v.kc_pw }", "keycloak.client('uri-2', {", "clientId: 'app'", "redirectUris: ['https://app.test/cb']"],
   ],
+  [
+    'Keycloak user search → keycloak.findUsers; its json is the list (a token request under when: the connection)',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/users?username={{ who }}&exact=true", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, status_code: 200}
+  register: found
+- fail: {msg: none}
+  when: found.json | length != 1
+- set_fact: {uid: "{{ found.json[0].id }}"}
+- debug: {msg: "{{ uid }}"}`,
+    'mapped',
+    ["const found = keycloak.findUsers('uri-2', { admin: tokAdmin, realm: 'r1', username: v.who })", 'when: (ctx) => ctx.result(found).length !== 1', 'ctx.result(found)[0]?.id'],
+  ],
+  [
+    'Keycloak role read → keycloak.getRealmRole: status 404 when missing; status_code 200 alone → required',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/roles/{{ role }}", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, status_code: [200, 404]}
+  register: rc
+- uri: {url: "https://kc.test/admin/realms/r1/roles", method: POST, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: {name: "{{ role }}"}}
+  when: rc.status == 404
+- uri: {url: "https://kc.test/admin/realms/r1/roles/{{ role }}", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: again`,
+    'mapped',
+    ["const rc = keycloak.getRealmRole('uri-2', { admin: tokAdmin, realm: 'r1', role: v.role })", 'when: (ctx) => (ctx.result(rc) ? 200 : 404) === 404', 'required: true'],
+  ],
+  [
+    'Keycloak group and client-scope lists → keycloak.listGroups / listClientScopes',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/groups?search=admins", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: gs
+- uri: {url: "https://kc.test/admin/realms/r1/client-scopes", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: cs`,
+    'mapped',
+    ["keycloak.listGroups('uri-2', { admin: tokAdmin, realm: 'r1', search: 'admins' })", "keycloak.listClientScopes('uri-3', { admin: tokAdmin, realm: 'r1' })"],
+  ],
+  [
+    'a Keycloak read accepting other statuses stays a TODO',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/groups", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, status_code: [200, 401]}`,
+    'inlined',
+    ['module-args: a Keycloak read accepting status 401'],
+  ],
   // template / files / lineinfile
   ['template → ssh.template with .hbs', '- template: {src: a.conf.j2, dest: /etc/a.conf, mode: "0600"}', 'mapped', ["ssh.template('template', {", "src: new URL('./templates/a.conf.hbs', import.meta.url)", "mode: '0600'"], { hosts: 'web', extra: { 'templates/a.conf.j2': 'port={{ port }}\n' } }],
   ['copy content → ssh.file', '- copy: {content: "x\\n", dest: /etc/x, mode: 0644}', 'mapped', ["ssh.file('copy', { path: '/etc/x', content: 'x\\n', mode: '0644' })"], { hosts: 'web' }],

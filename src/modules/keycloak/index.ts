@@ -5,6 +5,7 @@
  */
 export type { KeycloakApi } from './api.ts';
 export { client, clientProvider, clientTarget, type ClientSpec, type KeycloakClient } from './client.ts';
+export { clientFields, type ClientFields } from './client-fields.ts';
 export { clientSecret, type ClientSecretSpec } from './client-secret.ts';
 export {
   clientScope,

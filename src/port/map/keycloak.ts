@@ -4,7 +4,7 @@ import { PREC, quote, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding } from '../jinja/scope.ts';
 import { camel } from '../emit/names.ts';
-import { type MapCx, type Mapped, type ResultShape, str, todo, value } from './context.ts';
+import { expr, type MapCx, type Mapped, type ResultShape, str, todo, value } from './context.ts';
 
 /**
  * The Keycloak admin REST API as Ansible playbooks call it with `uri` (the DevPi pattern):
@@ -28,11 +28,25 @@ function method(cx: MapCx): string {
 function body(cx: MapCx): Record<string, unknown> | undefined {
   const b = cx.task.args.body;
   if (b && typeof b === 'object' && !Array.isArray(b)) return b as Record<string, unknown>;
-  if (typeof b === 'string' && cx.task.args.body_format === 'json') {
-    const m = /^\s*\{\{\s*(.*?)\s*\|\s*to_json\s*\}\}\s*$/.exec(b);
-    if (!m) todo('module-args', 'a JSON body given as text');
-  }
+  if (typeof b === 'string' && cx.task.args.body_format === 'json' && !opaqueBody(cx)) todo('module-args', 'a JSON body given as text');
   return undefined;
+}
+
+/** A body that is one value (`"{{ client_body }}"`, `| to_json` or not): its expression. */
+function opaqueBody(cx: MapCx): string | undefined {
+  const b = cx.task.args.body;
+  if (typeof b !== 'string') return undefined;
+  const m = /^\s*\{\{\s*(.*?)\s*(?:\|\s*to_json\s*)?\}\}\s*$/.exec(b);
+  return m && !/\{\{|\}\}/.test(m[1]!) ? m[1] : undefined;
+}
+
+/** `keycloak.client` from a representation only known when the playbook is built (a role's parameter). */
+function clientFromValue(cx: MapCx, kc: string, common: [string, Code][], src: string): Mapped {
+  if (/^[A-Za-z_]\w*$/.test(src)) cx.scope.note(src, 'object');
+  const rep = expr(src, cx.scope);
+  if (rep.ctx) todo('module-args', 'a client body computed from earlier results');
+  cx.note(`a client body given as one value (${src}) became keycloak.client with keycloak.clientFields: fields it does not manage are refused while the playbook is built`);
+  return { kind: 'task', fn: `${kc}.client`, options: [...common, [`...${kc}.clientFields(${rep.code})`, raw('')]], handled: ['failedWhen'], result: { type: T.any } };
 }
 
 /** The admin session a call uses: the register its Bearer header names, or the only one known. */
@@ -124,6 +138,8 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   }
   if (!realmSeg) return undefined;
 
+  const whole = opaqueBody(cx);
+  if (path === '/clients' && m === 'POST' && !b && whole) return clientFromValue(cx, kc, common(), whole);
   // POST …/clients → keycloak.client (create, or update when it drifted)
   if (path === '/clients' && m === 'POST' && b) {
     const extra = Object.keys(b).filter((k) => !CLIENT_FIELDS.has(k));
@@ -183,11 +199,20 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const rest = clientPath[2] ?? '';
     const base: [string, Code][] = [...common(), ['clientId', clientId]];
     if (rest === '/client-secret' && m === 'GET') {
+      const tolerated = accepted(cx).filter((n) => n !== 200);
+      if (tolerated.length) cx.note(`client secret read accepting status ${tolerated.join(', ')}: keycloak.clientSecret fails instead (a missing or public client, a refused login)`);
       return {
         kind: 'task',
         fn: `${kc}.clientSecret`,
         options: base,
-        result: { type: T.secret, member: (r, n) => (n === 'json' ? { code: r, type: T.any, ctx: true, member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: true } : undefined) } : undefined) },
+        // `status` is 200: helix fails the task rather than answering 404, 401 or 403.
+        result: {
+          type: T.secret,
+          member: (r, n) =>
+            n === 'json' ? { code: r, type: T.any, ctx: true, member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: true } : undefined) }
+            : n === 'status' ? { code: '200', type: T.number }
+            : undefined,
+        },
       };
     }
     if (rest === '/protocol-mappers/models' && m === 'POST' && b) {
@@ -207,6 +232,8 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
         handled: ['failedWhen'],
       };
     }
+    // PUT …/clients/<id> with the whole representation: the same drift correction.
+    if (rest === '' && m === 'PUT' && whole) return clientFromValue(cx, kc, common(), whole);
     if (rest === '' && m === 'DELETE') {
       cx.note('a Keycloak client DELETE became keycloak.client state absent ("not found" is success, other errors fail)');
       return { kind: 'task', fn: `${kc}.client`, options: [...base, ['state', raw("'absent'")]], handled: ['failedWhen'] };

@@ -72,3 +72,26 @@ describe('keycloak read tasks: plan nothing, give what they read', () => {
     expect(r.problems.map((p) => p.message)).toEqual(expect.arrayContaining(['realm is required', 'username is required']));
   });
 });
+
+describe('keycloak.clientFields: a client representation as keycloak.client fields', () => {
+  const table: { name: string; rep: Record<string, unknown>; fields?: Record<string, unknown>; refused?: string }[] = [
+    { name: 'managed fields pass, pkce and attributes split', rep: { clientId: 'app', protocol: 'openid-connect', publicClient: false, redirectUris: ['https://a/cb'], attributes: { 'pkce.code.challenge.method': 'S256', 'post.logout.redirect.uris': '+', n: 1 } }, fields: { clientId: 'app', publicClient: false, redirectUris: ['https://a/cb'], pkce: 'S256', attributes: { 'post.logout.redirect.uris': '+', n: '1' } } },
+    { name: 'unmanaged fields are refused, each named', rep: { clientId: 'app', fullScopeAllowed: true, defaultClientScopes: ['x'] }, refused: 'keycloak.client does not manage fullScopeAllowed, defaultClientScopes' },
+    { name: 'another protocol is refused', rep: { clientId: 'app', protocol: 'saml' }, refused: 'protocol saml' },
+    { name: 'a clientId is required', rep: { publicClient: true }, refused: 'clientId is required' },
+  ];
+  for (const row of table) {
+    it(row.name, () => {
+      if (row.refused) expect(() => keycloak.clientFields(row.rep)).toThrow(row.refused);
+      else expect(keycloak.clientFields(row.rep)).toEqual(row.fields);
+    });
+  }
+
+  it('a secret in the body becomes a Secret; the client built from it converges and then plans nothing', async () => {
+    const f = keycloak.clientFields({ clientId: 'from-body', secret: 'body-secret-1', redirectUris: ['https://b/cb'] });
+    expect(f.secret?.reveal()).toBe('body-secret-1');
+    const steps = [keycloak.client('c', { admin, realm, ...f })];
+    expect((await run(steps)).keys).toEqual([`create keycloak:${realm}/client/from-body`]);
+    expect((await run(steps)).keys).toEqual([]);
+  });
+});

@@ -110,6 +110,17 @@ const rows: Row[] = [
     'inlined',
     ['module-args: a Keycloak read accepting status 401'],
   ],
+  [
+    'Keycloak client body given as one value (POST and PUT by id) → keycloak.client with keycloak.clientFields',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+- uri: {url: "https://kc.test/admin/realms/r1/clients?clientId={{ cid }}", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: existing
+- uri: {url: "https://kc.test/admin/realms/r1/clients", method: POST, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: "{{ client_body }}"}
+- uri: {url: "https://kc.test/admin/realms/r1/clients/{{ existing.json[0].id }}", method: PUT, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: "{{ client_body | to_json }}"}`,
+    'mapped',
+    ["keycloak.client('uri-3', { admin: tokAdmin, realm: 'r1', ...keycloak.clientFields(v.client_body) })", "keycloak.client('uri-4', { admin: tokAdmin, realm: 'r1', ...keycloak.clientFields(v.client_body) })"],
+  ],
   // template / files / lineinfile
   ['template → ssh.template with .hbs', '- template: {src: a.conf.j2, dest: /etc/a.conf, mode: "0600"}', 'mapped', ["ssh.template('template', {", "src: new URL('./templates/a.conf.hbs', import.meta.url)", "mode: '0600'"], { hosts: 'web', extra: { 'templates/a.conf.j2': 'port={{ port }}\n' } }],
   ['copy content → ssh.file', '- copy: {content: "x\\n", dest: /etc/x, mode: 0644}', 'mapped', ["ssh.file('copy', { path: '/etc/x', content: 'x\\n', mode: '0644' })"], { hosts: 'web' }],

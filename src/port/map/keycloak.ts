@@ -101,7 +101,10 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const binding: Binding = {
       code: id,
       type: T.any,
-      member: () => {
+      member: (n) => {
+        // The login either works or fails every keycloak task using the connection, naming the
+        // admin user: a check of the token request's status is carried by the connection.
+        if (n === 'status') return { code: '200', type: T.number };
         todo('register-attribute', 'the Keycloak access token: helix keycloak tasks hold their own admin session');
       },
     };
@@ -242,6 +245,38 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   }
   const reads = mapKeycloakRead(cx, m, path, query, common);
   if (reads) return reads;
+  // POST …/groups {name, attributes} → keycloak.group (a top-level group; "201 or 409" becomes ensure)
+  if (path === '/groups' && m === 'POST' && b) {
+    const { name: g, attributes, path: groupPath, ...other } = b;
+    if (Object.keys(other).length) todo('module-args', `group fields ${Object.keys(other).join(', ')} are not managed by keycloak.group`);
+    if (typeof g !== 'string') todo('module-args', 'a group without a name');
+    if (groupPath !== undefined && groupPath !== `/${g}`) todo('module-args', `group path ${String(groupPath)} (keycloak.group manages top-level groups)`);
+    const opts: [string, Code][] = [...common(), ['group', raw(str(g, cx.scope).code)]];
+    if (attributes !== undefined) {
+      const attrs = value(attributes, cx.scope);
+      if (attrs.ctx) todo('module-args', 'group attributes from earlier results');
+      if (attrs.type.k !== 'object' || Object.values(attrs.type.fields).some((t) => t.k !== 'array')) todo('module-args', 'group attributes that are not lists of text');
+      opts.push(['attributes', attrs.code]);
+    }
+    cx.note('a Keycloak group created with "201 or 409 is fine" became keycloak.group, which also corrects drift of its attributes');
+    const realmCode = (realm() as { code: string }).code;
+    const plainRealm = /^'([\w.-]*)'$/.exec(realmCode)?.[1];
+    const realmPart = plainRealm ?? `\${${realmCode}}`;
+    return {
+      kind: 'task',
+      fn: `${kc}.group`,
+      options: opts,
+      handled: ['failedWhen'],
+      // `location`: the group's URL, as Keycloak's Location header names it (its id last).
+      result: {
+        type: T.object({ id: T.string, name: T.string }),
+        member: (r, n) =>
+          n === 'location' ? { code: `\`\${${who}.url}/admin/realms/${realmPart}/groups/\${${r}.id}\``, type: T.string }
+          : n === 'json' ? { code: r, type: T.object({ id: T.string, name: T.string }) }
+          : undefined,
+      },
+    };
+  }
   if (path === '/roles' && m === 'POST' && b) {
     const opts: [string, Code][] = [...common(), ['role', raw(str(b.name, cx.scope).code)]];
     if (b.description !== undefined) opts.push(['description', raw(str(b.description, cx.scope).code)]);

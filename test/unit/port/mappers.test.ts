@@ -121,6 +121,19 @@ const rows: Row[] = [
     'mapped',
     ["keycloak.client('uri-3', { admin: tokAdmin, realm: 'r1', ...keycloak.clientFields(v.client_body) })", "keycloak.client('uri-4', { admin: tokAdmin, realm: 'r1', ...keycloak.clientFields(v.client_body) })"],
   ],
+  [
+    'Keycloak group POST → keycloak.group (location names its id); a fail on the token status never fails',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}, status_code: [200, 401]}
+  register: tok
+- fail: {msg: "no token"}
+  when: tok.status != 200
+- uri: {url: "https://kc.test/admin/realms/r1/groups", method: POST, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: {name: admins, attributes: {description: ["Admins"]}}, status_code: [201, 409]}
+  register: g
+- set_fact: {gid: "{{ g.location.split('/')[-1] }}"}
+- debug: {msg: "{{ gid }}"}`,
+    'mapped',
+    ["const g = keycloak.group('uri-2', {", "group: 'admins',", "attributes: { description: ['Admins'] },", '// never fails: when: tok.status != 200 is always false in helix', '`${tokAdmin.url}/admin/realms/r1/groups/${ctx.result(g).id}`'],
+  ],
   // template / files / lineinfile
   ['template → ssh.template with .hbs', '- template: {src: a.conf.j2, dest: /etc/a.conf, mode: "0600"}', 'mapped', ["ssh.template('template', {", "src: new URL('./templates/a.conf.hbs', import.meta.url)", "mode: '0600'"], { hosts: 'web', extra: { 'templates/a.conf.j2': 'port={{ port }}\n' } }],
   ['copy content → ssh.file', '- copy: {content: "x\\n", dest: /etc/x, mode: 0644}', 'mapped', ["ssh.file('copy', { path: '/etc/x', content: 'x\\n', mode: '0644' })"], { hosts: 'web' }],

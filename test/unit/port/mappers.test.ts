@@ -134,6 +134,8 @@ const rows: Row[] = [
     'mapped',
     ["const g = keycloak.group('uri-2', {", "group: 'admins',", "attributes: { description: ['Admins'] },", '// never fails: when: tok.status != 200 is always false in helix', '`${tokAdmin.url}/admin/realms/r1/groups/${ctx.result(g).id}`'],
   ],
+  ['systemd enabled + daemon_reload → ssh.service enabled / daemonReload', '- systemd: {name: node-sync.timer, enabled: true, state: started, daemon_reload: true}\n  become: true', 'mapped', ["service: 'node-sync.timer',", "state: 'started',", 'enabled: true,', 'daemonReload: true,', 'become: true,'], { hosts: 'web' }],
+  ['systemd daemon_reload without a unit stays a TODO', '- systemd: {daemon_reload: true}', 'todo', ['module-args'], { hosts: 'web' }],
   // template / files / lineinfile
   ['template → ssh.template with .hbs', '- template: {src: a.conf.j2, dest: /etc/a.conf, mode: "0600"}', 'mapped', ["ssh.template('template', {", "src: new URL('./templates/a.conf.hbs', import.meta.url)", "mode: '0600'"], { hosts: 'web', extra: { 'templates/a.conf.j2': 'port={{ port }}\n' } }],
   ['copy content → ssh.file', '- copy: {content: "x\\n", dest: /etc/x, mode: 0644}', 'mapped', ["ssh.file('copy', { path: '/etc/x', content: 'x\\n', mode: '0644' })"], { hosts: 'web' }],
@@ -179,7 +181,7 @@ const rows: Row[] = [
   ['apt → ssh.pkg', '- apt: {name: [curl, jq], update_cache: yes}', 'mapped', ["ssh.pkg('apt', { names: ['curl', 'jq'], manager: 'apt', updateCache: true })"], { hosts: 'web' }],
   ['pip → ssh.pkg pip', '- pip: {name: requests, version: "2.32.3"}', 'mapped', ["names: [`requests==2.32.3`]", "manager: 'pip'"], { hosts: 'web' }],
   ['service restarted → ssh.service', '- service: {name: nginx, state: restarted}', 'mapped', ["ssh.service('service', { service: 'nginx', state: 'restarted' })"], { hosts: 'web' }],
-  ['systemd enabled is a TODO', '- systemd: {name: nginx, enabled: yes}', 'todo', ['module-args'], { hosts: 'web' }],
+  ['systemd enabled → ssh.service enabled', '- systemd: {name: nginx, enabled: yes}', 'mapped', ["ssh.service('systemd', { service: 'nginx', enabled: true })"], { hosts: 'web' }],
   ['helm → helm.release', '- kubernetes.core.helm: {name: web, chart_ref: bitnami/nginx, chart_repo_url: "https://charts.test", chart_version: 1.2.3, release_namespace: web, values: {replicaCount: 2}}', 'mapped', ["helm.release('web', {", "chart: 'bitnami/nginx'", "version: '1.2.3'", 'values: { replicaCount: 2 }']],
   ['helm absent → helm.uninstall', '- kubernetes.core.helm: {name: web, release_namespace: web, release_state: absent}', 'mapped', ["helm.uninstall('web', { namespace: 'web' })"]],
   // tempfile, slurp

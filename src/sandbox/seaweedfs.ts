@@ -143,3 +143,24 @@ export async function startS3Server(o: S3ServerOptions = {}): Promise<S3Server> 
   };
   return { endpoint, accessKey, secretKey, buckets, dir, log, pid, env, stop };
 }
+
+/**
+ * `node --import tsx src/sandbox/seaweedfs.ts`: starts a server, prints the `export AWS_…=`
+ * lines a shell (and tofu in it) needs, and stops it, removing its data, on Ctrl-C.
+ */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startS3Server().then(
+    (s) => {
+      for (const [k, v] of Object.entries(s.env)) process.stdout.write(`export ${k}=${v}\n`);
+      process.stderr.write(`seaweedfs: S3 on ${s.endpoint}, bucket ${s.buckets.join(', ')}, data in ${s.dir}; Ctrl-C stops it\n`);
+      const stop = (): void => void s.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      setInterval(() => {}, 1 << 30);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

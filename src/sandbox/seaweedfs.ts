@@ -100,6 +100,10 @@ export async function startS3Server(o: S3ServerOptions = {}): Promise<S3Server> 
     `-filer.localSocket=${join(dir, 'filer.sock')}`,
     '-s3',
     `-s3.port=${s3}`,
+    `-s3.port.grpc=${s3 + 10000}`,
+    // Its Iceberg and Lance catalogues would listen on fixed ports (8181, 9101).
+    '-s3.port.iceberg=0',
+    '-s3.port.lance=0',
     `-s3.config=${config}`,
   ];
   const pid = spawnDaemon(weed, args, { cwd: dir, log });

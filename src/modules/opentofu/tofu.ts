@@ -32,6 +32,8 @@ export interface TofuResult {
   code: number;
   /** stdout and stderr, masked. */
   output: string;
+  /** stdout alone, masked (`-json` output; CLI configuration warnings land here too). */
+  stdout: string;
 }
 
 export interface TofuOptions {
@@ -56,7 +58,7 @@ export function tofu(args: readonly string[], o: TofuOptions): Promise<TofuResul
       { cwd: o.dir, env: { ...process.env, TF_IN_AUTOMATION: '1', ...o.env }, timeout: o.timeoutMs ?? 300_000, maxBuffer: 32 << 20, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(new TargetError('tofu', `cannot run ${bin} ${args[0] ?? ''}: ${error.message}`));
-        else resolve({ code: error ? (error.code as number) : 0, output: mask(`${stdout}${stderr}`).trim() });
+        else resolve({ code: error ? (error.code as number) : 0, output: mask(`${stdout}${stderr}`).trim(), stdout: mask(stdout).trim() });
       },
     );
   });
@@ -103,8 +105,17 @@ export async function plan(o: PlanOptions): Promise<PlanResult> {
     const p = await run(['plan', '-detailed-exitcode', '-input=false', '-no-color', `-lock-timeout=${o.lockTimeout ?? '0s'}`, `-out=${planFile}`]);
     if (p.code !== 2) return { code: p.code, changes: [], drift: [], output: p.output };
     const show = await run(['show', '-json', '-no-color', planFile]);
-    if (show.code !== 0) return { code: 2, changes: [], drift: [], output: `${p.output}\n${show.output}` };
-    return { code: 2, ...planChanges(JSON.parse(show.output) as PlanJson), output: p.output };
+    let json: PlanJson | undefined;
+    try {
+      // CLI configuration warnings share stdout with the JSON document (one line).
+      const line = show.stdout.split('\n').findLast((l) => l.startsWith('{'));
+      json = show.code === 0 && line ? (JSON.parse(line) as PlanJson) : undefined;
+    } catch {
+      json = undefined;
+    }
+    // The plan's exit 2 stands even when its details cannot be read.
+    if (!json) return { code: 2, changes: [], drift: [], output: `${p.output}\n${show.output}` };
+    return { code: 2, ...planChanges(json), output: p.output };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -112,7 +123,7 @@ export async function plan(o: PlanOptions): Promise<PlanResult> {
 
 interface ChangeJson {
   address: string;
-  change: { actions: string[]; before?: unknown; after?: unknown };
+  change: { actions: string[]; before?: unknown; after?: unknown; after_unknown?: unknown };
 }
 
 /** The parts of `tofu show -json <plan>` helix reads. */
@@ -123,7 +134,13 @@ export interface PlanJson {
 
 /** The changed resources (no-op and read actions left out) and the drift of a JSON plan. */
 export function planChanges(json: PlanJson): { changes: PlannedChange[]; drift: PlannedChange[] } {
-  const one = (c: ChangeJson): PlannedChange => ({ address: c.address, actions: c.change.actions.join(', '), attributes: changedAttributes(c.change.before, c.change.after) });
+  // Attributes known only after apply (`after_unknown`) follow from the others: left out.
+  const unknown = (c: ChangeJson): Record<string, unknown> => (c.change.after_unknown && typeof c.change.after_unknown === 'object' ? (c.change.after_unknown as Record<string, unknown>) : {});
+  const one = (c: ChangeJson): PlannedChange => ({
+    address: c.address,
+    actions: c.change.actions.join(', '),
+    attributes: changedAttributes(c.change.before, c.change.after).filter((k) => unknown(c)[k] !== true),
+  });
   const changed = (c: ChangeJson): boolean => !c.change.actions.every((a) => a === 'no-op' || a === 'read');
   return { changes: (json.resource_changes ?? []).filter(changed).map(one), drift: (json.resource_drift ?? []).map(one) };
 }

@@ -24,6 +24,7 @@ describe('planChanges: what a JSON plan would change', () => {
     ['an empty plan', { resource_changes: [] }, [], []],
     ['no-op and read actions only (a second run plans nothing)', { resource_changes: [{ address: 'terraform_data.a', change: { actions: ['no-op'], before: { input: 1 }, after: { input: 1 } } }, { address: 'data.terraform_remote_state.n', change: { actions: ['read'] } }] }, [], []],
     ['an in-place update names the changed attribute', { resource_changes: [{ address: 'terraform_data.a', change: { actions: ['update'], before: { id: 'x', input: { n: 2 } }, after: { id: 'x', input: { n: 3 } } } }] }, ['terraform_data.a: update (input)'], []],
+    ['an attribute known only after apply is left out', { resource_changes: [{ address: 'terraform_data.c', change: { actions: ['update'], before: { input: 1, output: 1 }, after: { input: 2, output: null }, after_unknown: { output: true } } }] }, ['terraform_data.c: update (input)'], []],
     ['a replacement', { resource_changes: [{ address: 'terraform_data.b', change: { actions: ['delete', 'create'], before: { input: 1 }, after: { input: 2 } } }] }, ['terraform_data.b: delete, create (input)'], []],
     ['refresh drift is listed apart', { resource_changes: [], resource_drift: [{ address: 'aws_s3_bucket.state', change: { actions: ['update'], before: { acl: 'private' }, after: { acl: 'public-read' } } }] }, [], ['aws_s3_bucket.state: update (acl)']],
   ];

@@ -95,6 +95,8 @@ describe('OpenTofu state on SeaweedFS S3 with use_lockfile', () => {
       const second = await detailedPlan();
       expect(second.code, second.output).toBe(1);
       expect(second.output).toMatch(/Error acquiring the state lock/);
+      // The lock file's conditional PUT (If-None-Match: *), refused by SeaweedFS: the object exists.
+      expect(second.output).toMatch(/PutObject[\s\S]*StatusCode: 412[\s\S]*PreconditionFailed/);
       expect(second.output).toMatch(/Path:\s+helix-platform-tfstate\/platform\/sandbox\/terraform\.tfstate/);
       expect(second.output).toMatch(/Operation:\s+OperationTypePlan/);
     });

@@ -34,6 +34,24 @@ function tf(dir: string, args: string[]): Promise<TofuResult> {
 /** `tofu plan -detailed-exitcode` of the platform stack, failing at once on a held lock. */
 const detailedPlan = (): Promise<TofuResult> => tf(PLATFORM, ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=0s']);
 
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** helix's environment as a CI job's: the backend's address and credentials, and the tofu build. */
+const verifyEnv = (): NodeJS.ProcessEnv => ({ ...s3.env, HELIX_TOFU: bin });
+
+// A user's project: helix's playbooks, and the prod inventory with the sandbox platform stack to plan.
+const project = mkdtempSync(join(tmpdir(), 'helix-cli-tofu-'));
+beforeAll(() => {
+  symlinkSync(join(root, 'playbooks'), join(project, 'playbooks'));
+  mkdirSync(join(project, 'inventory'));
+  const prod = readFileSync(join(root, 'inventory/prod.yaml'), 'utf8');
+  const inventory = prod.replace(/^( +)ci_policy: (.*)$/m, '$1ci_policy: $2\n$1plan:\n$1  dir: ../playbooks/platform/terraform/envs/sandbox/platform');
+  expect(inventory).toContain('plan:\n');
+  writeFileSync(join(project, 'inventory/prod.yaml'), inventory);
+});
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+// tofu and weed are built from the Go module proxy when not cached (startS3Server builds weed).
 beforeAll(async () => {
   bin = await installTofu();
   s3 = await startS3Server();
@@ -52,7 +70,7 @@ afterAll(async () => {
 });
 
 describe('OpenTofu state on SeaweedFS S3 with use_lockfile', () => {
-  it('the state is an object in the bucket, and a fresh plan of both stacks is empty (exit 0)', async () => {
+  it('the platform stack\'s state in the bucket holds its two addresses, and a fresh plan is empty (exit 0)', async () => {
     const list = await tf(PLATFORM, ['state', 'list']);
     expect(list.code, list.output).toBe(0);
     // Only the addresses: a CLI configuration warning may share stdout.
@@ -155,20 +173,3 @@ describe('OpenTofu state on SeaweedFS S3 with use_lockfile', () => {
     });
   });
 });
-
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** helix's environment as a CI job's: the backend's address and credentials, and the tofu build. */
-const verifyEnv = (): NodeJS.ProcessEnv => ({ ...s3.env, HELIX_TOFU: bin });
-
-// A user's project: helix's playbooks, and the prod inventory with the sandbox platform stack to plan.
-const project = mkdtempSync(join(tmpdir(), 'helix-cli-tofu-'));
-beforeAll(() => {
-  symlinkSync(join(root, 'playbooks'), join(project, 'playbooks'));
-  mkdirSync(join(project, 'inventory'));
-  const prod = readFileSync(join(root, 'inventory/prod.yaml'), 'utf8');
-  const inventory = prod.replace(/^( +)ci_policy: (.*)$/m, '$1ci_policy: $2\n$1plan:\n$1  dir: ../playbooks/platform/terraform/envs/sandbox/platform');
-  expect(inventory).toContain('plan:\n');
-  writeFileSync(join(project, 'inventory/prod.yaml'), inventory);
-});
-afterAll(() => rmSync(project, { recursive: true, force: true }));

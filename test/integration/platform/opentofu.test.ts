@@ -69,6 +69,49 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+interface Prompting {
+  output(): string;
+  /** Answers the prompt; resolves with the plan's exit code. */
+  answer(value: string): Promise<number | null>;
+  kill(): void;
+}
+
+/**
+ * A first plan holding the lock: an interactive run of a copy of the platform stack (its
+ * backend.tf passed through `backend`) waiting at the prompt for a variable only the copy has,
+ * as a plan left in someone's terminal does. OpenTofu asks for unset variables after it took
+ * the state lock, so the lock file stays in the bucket until the prompt is answered.
+ */
+async function promptingPlan(name: string, backend: (text: string) => string): Promise<Prompting> {
+  const dir = join(scratch, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'backend.tf'), backend(readFileSync(join(PLATFORM, 'backend.tf'), 'utf8')));
+  writeFileSync(join(dir, 'main.tf'), readFileSync(join(PLATFORM, 'main.tf')));
+  writeFileSync(join(dir, 'prompt.tf'), 'variable "change_ticket" {\n  type = string\n}\n');
+  const env = { ...process.env, ...s3.env, TF_DATA_DIR: join(scratch, `${name}-data`) };
+  const init = await tofu(['init', '-input=false', '-no-color'], { dir, tofu: bin, env });
+  expect(init.code, init.output).toBe(0);
+  const child: ChildProcess = spawn(bin, ['plan', '-input=true', '-no-color'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 120_000;
+  while (!/Enter a value:/.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the first plan did not reach its prompt:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    output: () => out,
+    answer: (value) => {
+      child.stdin!.end(`${value}\n`);
+      return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+    },
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
 describe('OpenTofu state on SeaweedFS S3 with use_lockfile', () => {
   it('the platform stack\'s state in the bucket holds its two addresses, and a fresh plan is empty (exit 0)', async () => {
     const list = await tf(PLATFORM, ['state', 'list']);
@@ -79,35 +122,13 @@ describe('OpenTofu state on SeaweedFS S3 with use_lockfile', () => {
   });
 
   describe('a second concurrent plan is refused by the lock', () => {
-    let first: ChildProcess | undefined;
-    let firstOut = '';
+    let first: Prompting;
 
-    /**
-     * The first plan: an interactive run waiting at a prompt for a variable, as a plan left in
-     * someone's terminal does. OpenTofu asks for unset variables after it took the state lock, so
-     * the lock file stays in the bucket until the prompt is answered.
-     */
     beforeAll(async () => {
-      const dir = join(scratch, 'prompting');
-      mkdirSync(dir);
-      for (const f of ['backend.tf', 'main.tf']) writeFileSync(join(dir, f), readFileSync(join(PLATFORM, f)));
-      writeFileSync(join(dir, 'prompt.tf'), 'variable "change_ticket" {\n  type = string\n}\n');
-      const env = { ...process.env, ...s3.env, TF_DATA_DIR: join(scratch, 'prompting-data') };
-      const init = await tofu(['init', '-input=false', '-no-color'], { dir, tofu: bin, env });
-      expect(init.code, init.output).toBe(0);
-      first = spawn(bin, ['plan', '-input=true', '-no-color'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
-      first.stdout!.on('data', (d: Buffer) => (firstOut += d.toString()));
-      first.stderr!.on('data', (d: Buffer) => (firstOut += d.toString()));
-      const deadline = Date.now() + 120_000;
-      while (!/Enter a value:/.test(firstOut)) {
-        if (Date.now() > deadline || first.exitCode !== null) throw new Error(`the first plan did not reach its prompt:\n${firstOut}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      first = await promptingPlan('prompting', (backend) => backend);
     }, 180_000);
 
-    afterAll(() => {
-      if (first && first.exitCode === null) first.kill('SIGKILL');
-    });
+    afterAll(() => first?.kill());
 
     it('tofu plan exits 1 with "Error acquiring the state lock", naming the first plan as the holder', async () => {
       const second = await detailedPlan();
@@ -125,13 +146,27 @@ describe('OpenTofu state on SeaweedFS S3 with use_lockfile', () => {
     });
 
     it('once the first plan has its answer and ends, the same plan runs (the refusal was the lock)', async () => {
-      first!.stdin!.end('CHG-1\n');
-      const code = await new Promise<number | null>((resolve) => (first!.exitCode !== null ? resolve(first!.exitCode) : first!.once('exit', resolve)));
-      expect(code, firstOut).toBe(0);
+      const code = await first.answer('CHG-1');
+      expect(code, first.output()).toBe(0);
       const again = await detailedPlan();
       expect(again.code, again.output).toBe(0);
     });
   });
+
+  it('the refusal is use_lockfile\'s: with use_lockfile = false the same second plan runs beside a waiting first one', async () => {
+    const unlocked = await promptingPlan('prompting-unlocked', (backend) => backend.replace('use_lockfile = true', 'use_lockfile = false'));
+    try {
+      const dir = join(scratch, 'prompting-unlocked');
+      const second = await tofu(['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=0s', '-var', 'change_ticket=CHG-2'], {
+        dir,
+        tofu: bin,
+        env: { ...s3.env, TF_DATA_DIR: join(scratch, 'prompting-unlocked-data') },
+      });
+      expect(second.code, second.output).toBe(0);
+    } finally {
+      unlocked.kill();
+    }
+  }, 180_000);
 
   describe('drift: the network stack changes, the platform stack is stale', () => {
     it('without drift: helix verify platform PASSes the plan check (exit 0)', async () => {

@@ -1,5 +1,5 @@
-import { defineTask, noChange, type Secret, TargetError, type Task } from '../src/index.ts';
-import { fetchWithCa, fetchWithTls, unverifiedTargets } from '../src/modules/http/index.ts';
+import { defineTask, type Env, noChange, type Secret, TargetError, type Task } from '../src/index.ts';
+import { type Fetch, fetchWithCa, fetchWithTls, noResponseReason, unverifiedTargets } from '../src/modules/http/index.ts';
 
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -42,10 +42,7 @@ export function waitingForImage(
     name,
     plan: async (ctx) => {
       if (o.plannedBy && ctx.plannedCreate(o.plannedBy)) return noChange(`${image} will be pushed by the build (predicted)`, { image, digest: undefined });
-      const f = o.caFile ? fetchWithCa([o.caFile]) : fetchWithTls(unverifiedTargets(ctx.env));
-      const headers: Record<string, string> = { accept: ACCEPT };
-      if (o.user && o.token) headers.authorization = `Basic ${Buffer.from(`${o.user}:${o.token.reveal()}`).toString('base64')}`;
-      const url = `https://${o.registry}/v2/${o.repository}/manifests/${encodeURIComponent(o.tag)}`;
+      const { f, headers, url } = registryAccess(o, ctx.env);
       const deadline = Date.now() + (o.timeoutMs ?? 600_000);
       let last = '';
       for (;;) {
@@ -57,11 +54,88 @@ export function waitingForImage(
           last = `HTTP ${res.status}`;
         } catch (error) {
           if (error instanceof TargetError) throw error;
-          last = (error as Error).message;
+          last = noResponseReason(error, 30_000);
         }
         if (Date.now() > deadline || ctx.signal.aborted) throw new TargetError(`registry ${o.registry}`, `${image} did not appear (${last})`);
         await new Promise((r) => setTimeout(r, o.pollMs ?? 5000));
       }
+    },
+  });
+}
+
+/** Registry coordinates and credentials of one image tag. */
+interface ImageRef {
+  registry: string;
+  repository: string;
+  tag: string;
+  user?: string;
+  token?: Secret;
+  caFile?: string;
+}
+
+/** The fetch (TLS verified against `caFile` or the run's trust), headers and manifest URL of an image tag. */
+function registryAccess(o: ImageRef, env: Env): { f: Fetch; headers: Record<string, string>; url: string } {
+  const f = o.caFile ? fetchWithCa([o.caFile]) : fetchWithTls(unverifiedTargets(env));
+  const headers: Record<string, string> = { accept: ACCEPT };
+  if (o.user && o.token) headers.authorization = `Basic ${Buffer.from(`${o.user}:${o.token.reveal()}`).toString('base64')}`;
+  return { f, headers, url: `https://${o.registry}/v2/${o.repository}/manifests/${encodeURIComponent(o.tag)}` };
+}
+
+/**
+ * Removes an image tag a build pushed (rollback): asks the registry for the tag's manifest
+ * digest and deletes the manifest by digest (`DELETE /v2/<repository>/manifests/<digest>`,
+ * the OCI distribution API that Harbor and the CNCF registry serve; the registry's garbage
+ * collection frees the layers). Plans nothing when the tag is absent. Every tag on the same
+ * digest goes with it: the registry deletes manifests, not tags.
+ */
+export function imageAbsent(name: string, o: ImageRef): Task<void> {
+  const image = `${o.registry}/${o.repository}:${o.tag}`;
+  return defineTask<void>({
+    kind: 'registry.imageAbsent',
+    name,
+    plan: async (ctx) => {
+      const { f, headers, url } = registryAccess(o, ctx.env);
+      const res = await f(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+        throw new TargetError(`registry ${o.registry}`, `HEAD ${image}: ${noResponseReason(error, 30_000)}`);
+      });
+      if (res.status === 404) return noChange(`${image} is already absent`, undefined);
+      if (res.status !== 200) throw new TargetError(`registry ${o.registry}`, `HEAD ${image}: HTTP ${res.status}`);
+      const digest = res.headers.get('docker-content-digest');
+      if (!digest) throw new TargetError(`registry ${o.registry}`, `${image}: the registry names no Docker-Content-Digest`);
+      return {
+        changes: [{ target: `image:${image}`, action: 'delete', summary: `delete ${image} (${digest.slice(0, 19)})` }],
+        apply: async () => {
+          const del = await f(`https://${o.registry}/v2/${o.repository}/manifests/${digest}`, {
+            method: 'DELETE',
+            headers,
+            signal: AbortSignal.timeout(30_000),
+          });
+          if (del.status !== 202 && del.status !== 404)
+            throw new TargetError(`registry ${o.registry}`, `DELETE ${image}: HTTP ${del.status} ${(await del.text()).slice(0, 200)}`);
+        },
+      };
+    },
+  });
+}
+
+/**
+ * Whether the registry has an image tag, now (a read: plans no change). A build is submitted
+ * only when this says no, so an image something else built (a rebuild workflow, an earlier run
+ * whose Workflow was removed) is not built again.
+ */
+export function imageExists(name: string, o: ImageRef): Task<boolean> {
+  const image = `${o.registry}/${o.repository}:${o.tag}`;
+  return defineTask<boolean>({
+    kind: 'registry.imageExists',
+    name,
+    plan: async (ctx) => {
+      const { f, headers, url } = registryAccess(o, ctx.env);
+      const res = await f(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+        throw new TargetError(`registry ${o.registry}`, `HEAD ${image}: ${noResponseReason(error, 30_000)}`);
+      });
+      if (res.status === 200) return noChange(`${image} exists`, true);
+      if (res.status === 404) return noChange(`${image} is not in the registry yet`, false);
+      throw new TargetError(`registry ${o.registry}`, `HEAD ${image}: HTTP ${res.status}`);
     },
   });
 }

@@ -49,6 +49,25 @@ const terraform = z
     ci_policy: z.string().min(1).optional(),
     /** Other Terraform folders scanned for the hard boundary (no kubernetes_* / helm_release). */
     extra_dirs: z.array(z.string()).default([]),
+    /**
+     * Drift check: `helix verify platform` runs `tofu init` and `tofu plan -detailed-exitcode`
+     * on this root module against its real backend (read-only; the backend's credentials come
+     * from the environment, as for any tofu run). Unset: no plan is run (the static checks only).
+     */
+    plan: z
+      .object({
+        /** The root module to plan, relative to the inventory folder. */
+        dir: z.string().min(1),
+        /** The tofu binary. @default HELIX_TOFU, the cached build, then `tofu` on PATH */
+        binary: z.string().min(1).optional(),
+        /** How long the plan waits for a held state lock before the check reports it. @default '0s' */
+        lock_timeout: z
+          .string()
+          .regex(/^\d+(s|m)$/, 'a duration like 0s, 30s or 2m')
+          .default('0s'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -92,8 +92,14 @@ export function followWorkflow(name: string, o: { namespace: string; workflow: I
  *
  * @param o.manifest The Workflow (rendered from the component's template).
  * @param o.timeoutMs How long to follow it. @default 1800000
+ * @param o.when Submit only when this returns true (e.g. the registry lacks the image).
  */
-export function workflow(o: { manifest: k8s.Manifest; timeoutMs?: number; pollMs?: number }): Group & { follow: Task<WorkflowResult> } {
+export function workflow(o: {
+  manifest: k8s.Manifest;
+  timeoutMs?: number;
+  pollMs?: number;
+  when?: (ctx: TaskContext) => boolean;
+}): Group & { follow: Task<WorkflowResult> } {
   const namespace = o.manifest.metadata.namespace!;
   // Submitted once: the controller owns the Workflow's spec afterwards (never re-applied).
   const submit = k8s.apply('submit', { manifest: o.manifest, createOnly: true });
@@ -103,5 +109,5 @@ export function workflow(o: { manifest: k8s.Manifest; timeoutMs?: number; pollMs
     timeoutMs: o.timeoutMs ?? 1_800_000,
     ...(o.pollMs ? { pollMs: o.pollMs } : {}),
   });
-  return { ...group('workflow', [submit, follow]), follow };
+  return { ...group('workflow', [submit, follow], o.when ? { when: o.when } : {}), follow };
 }

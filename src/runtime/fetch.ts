@@ -85,3 +85,15 @@ export function fetchWithCa(caFiles: readonly string[]): Fetch {
   const dispatcher = d;
   return ((input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) => fetch(input, { ...init, dispatcher } as RequestInit)) as Fetch;
 }
+
+/** Why a fetch gave no response, from undici's error and its cause chain. */
+export function noResponseReason(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
+  let cause: unknown = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message;
+  }
+  return String(error);
+}

@@ -424,6 +424,8 @@ export const OPENTOFU_BUILD: GoBuild = {
   require: [`github.com/opentofu/opentofu@v${TOFU}`],
   packages: ['github.com/opentofu/opentofu/cmd/tofu'],
   binaries: ['tofu'],
+  // As its release build does (.goreleaser.yaml): without it the binary calls itself 1.12.6-dev.
+  ldflags: ['-X github.com/opentofu/opentofu/version.dev=no'],
   // OpenTofu replaces hashicorp/hcl with its own fork.
   prepare: copyReplaces(`github.com/opentofu/opentofu@v${TOFU}`),
 };

@@ -266,14 +266,17 @@ export const DEVPI_WHEELS: ImageSpec = {
   inputs: [`devpi-server ${VERSIONS.devpiServer}`, `devpi-web ${VERSIONS.devpiWeb}`],
 };
 
-/** Debian's git and OpenSSH client: the clone step of build workflows. */
+/**
+ * Debian's git, OpenSSH client and curl: the clone step of build workflows, and the rebuild
+ * workflow's steps that ask the registry and the API server.
+ */
 export const GIT: ImageSpec = {
   name: 'helix/git',
   tag: `2.39-${DEBIAN.suite}`,
-  rootfs: (dir) => debianRootfs(dir, ['git', 'openssh-client', 'ca-certificates']),
+  rootfs: (dir) => debianRootfs(dir, ['git', 'openssh-client', 'ca-certificates', 'curl']),
   env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8', 'HOME=/tmp'],
   cmd: ['git', '--version'],
-  inputs: ['debian git openssh-client'],
+  inputs: ['debian git openssh-client curl'],
 };
 
 /** Images every sandbox registry holds: the node's, and what the sandbox's components run. */

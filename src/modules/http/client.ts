@@ -1,4 +1,4 @@
-import { fetchWithTls } from '../../runtime/fetch.ts';
+import { fetchWithTls, noResponseReason } from '../../runtime/fetch.ts';
 import { isSecret, mask, type Secret } from '../../runtime/secret.ts';
 import type { TaskContext } from '../../runtime/task.ts';
 
@@ -59,18 +59,6 @@ async function readCapped(res: Response): Promise<string> {
   return Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8');
 }
 
-/** Why a fetch gave no response, from undici's error and its cause chain. */
-function reason(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
-  let cause: unknown = error;
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message;
-  }
-  return String(error);
-}
-
 /** `host:port` of a URL, as a TLS target. */
 function targetOfUrl(url: string): string {
   const u = new URL(url);
@@ -93,13 +81,13 @@ export const fetchClient: HttpClient = {
         signal: AbortSignal.any([signal, timeout]),
       });
     } catch (error) {
-      throw new HttpUnreachable(`${call.method} ${call.url}: ${reason(error, call.timeoutMs)}`, { cause: error });
+      throw new HttpUnreachable(`${call.method} ${call.url}: ${noResponseReason(error, call.timeoutMs)}`, { cause: error });
     }
     let body: string;
     try {
       body = await readCapped(res);
     } catch (error) {
-      throw new HttpUnreachable(`${call.method} ${call.url}: reading the response: ${reason(error, call.timeoutMs)}`, { cause: error });
+      throw new HttpUnreachable(`${call.method} ${call.url}: reading the response: ${noResponseReason(error, call.timeoutMs)}`, { cause: error });
     }
     const responseHeaders: Record<string, string> = {};
     res.headers.forEach((value, key) => {

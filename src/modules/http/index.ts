@@ -15,5 +15,5 @@ export { CLIENT_KEY, fetchClient, type HttpCall, type HttpClient, type HttpRespo
 export type { Expectation } from './expect.ts';
 export { type Method, METHODS, type Probe, request, type RequestTaskOptions } from './request.ts';
 export { waitUntil, type WaitUntilOptions } from './wait-until.ts';
-export { fetchWithCa, fetchWithTls, type Fetch, verifiesTls } from '../../runtime/fetch.ts';
+export { fetchWithCa, fetchWithTls, type Fetch, noResponseReason, verifiesTls } from '../../runtime/fetch.ts';
 export { unverifiedTargets } from '../../runtime/env.ts';

@@ -146,6 +146,7 @@ export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly st
     createClientScope: (realm, rep) =>
       call(`create client scope ${rep.name} in realm ${realm}`, async (kc) => void (await kc.clientScopes.create({ realm, ...rep }))),
     updateClientScope: (realm, id, rep) => call(`update client scope ${rep.name} in realm ${realm}`, (kc) => kc.clientScopes.update({ realm, id }, rep)),
+    listClientScopes: (realm) => call(`list client scopes in realm ${realm}`, (kc) => kc.clientScopes.find({ realm })),
     deleteClientScope: (realm, id) => gone(`delete client scope ${id} in realm ${realm}`, (kc) => kc.clientScopes.del({ realm, id })),
     listClientScopesOf: (realm, id, optional) =>
       call(`list client scopes of client ${id} in realm ${realm}`, (kc) => kc.clients[scopeOps(optional).list]({ realm, id })),
@@ -168,6 +169,8 @@ export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly st
       }),
     createGroup: (realm, rep) => call(`create group ${rep.name} in realm ${realm}`, async (kc) => (await kc.groups.create({ realm, ...rep })).id),
     updateGroup: (realm, id, rep) => call(`update group ${rep.name} in realm ${realm}`, (kc) => kc.groups.update({ realm, id }, rep)),
+    listGroups: (realm, search) =>
+      call(`list groups in realm ${realm}`, (kc) => kc.groups.find({ realm, ...(search !== undefined ? { search } : {}), briefRepresentation: false })),
     deleteGroup: (realm, id) => gone(`delete group ${id} in realm ${realm}`, (kc) => kc.groups.del({ realm, id })),
     groupRealmRoles: (realm, id) =>
       call(`read realm roles of group ${id} in realm ${realm}`, async (kc) =>
@@ -183,6 +186,7 @@ export function connectAdminClient(admin: KeycloakAdmin, unverified: readonly st
       find(`read user ${username} in realm ${realm}`, async (kc) =>
         (await kc.users.find({ realm, username, exact: true })).find((u) => u.username === username.toLowerCase()),
       ),
+    searchUsers: (realm, username, exact) => call(`search users ${username} in realm ${realm}`, (kc) => kc.users.find({ realm, username, exact })),
     createUser: (realm, rep) => call(`create user ${rep.username} in realm ${realm}`, async (kc) => (await kc.users.create({ realm, ...rep })).id),
     updateUser: (realm, id, rep) => call(`update user ${rep.username} in realm ${realm}`, (kc) => kc.users.update({ realm, id }, rep)),
     deleteUser: (realm, id) => gone(`delete user ${id} in realm ${realm}`, (kc) => kc.users.del({ realm, id })),

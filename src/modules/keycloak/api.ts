@@ -50,6 +50,8 @@ export interface KeycloakApi {
   createClientScope(realm: string, rep: ClientScopeRepresentation): Promise<void>;
   updateClientScope(realm: string, id: string, rep: ClientScopeRepresentation): Promise<void>;
   deleteClientScope(realm: string, id: string): Promise<void>;
+  /** Every client scope of the realm. */
+  listClientScopes(realm: string): Promise<ClientScopeRepresentation[]>;
   /** Names of the client's default (`optional: false`) or optional client scopes. */
   listClientScopesOf(realm: string, clientUuid: string, optional: boolean): Promise<ClientScopeRepresentation[]>;
   addClientScopeTo(realm: string, clientUuid: string, scopeId: string, optional: boolean): Promise<void>;
@@ -65,11 +67,15 @@ export interface KeycloakApi {
   createGroup(realm: string, rep: GroupRepresentation): Promise<string>;
   updateGroup(realm: string, id: string, rep: GroupRepresentation): Promise<void>;
   deleteGroup(realm: string, id: string): Promise<void>;
+  /** Top-level groups, all or those whose name contains `search`. */
+  listGroups(realm: string, search?: string): Promise<GroupRepresentation[]>;
   groupRealmRoles(realm: string, groupId: string): Promise<string[]>;
   setGroupRealmRoles(realm: string, groupId: string, add: readonly string[], remove: readonly string[]): Promise<void>;
 
   /** A user by exact username. */
   findUser(realm: string, username: string): Promise<UserRepresentation | undefined>;
+  /** Users by exact username, or whose username contains it (`exact: false`). */
+  searchUsers(realm: string, username: string, exact: boolean): Promise<UserRepresentation[]>;
   createUser(realm: string, rep: UserRepresentation): Promise<string>;
   updateUser(realm: string, id: string, rep: UserRepresentation): Promise<void>;
   deleteUser(realm: string, id: string): Promise<void>;

@@ -5,6 +5,7 @@
  */
 export type { KeycloakApi } from './api.ts';
 export { client, clientProvider, clientTarget, type ClientSpec, type KeycloakClient } from './client.ts';
+export { clientFields, type ClientFields } from './client-fields.ts';
 export { clientSecret, type ClientSecretSpec } from './client-secret.ts';
 export {
   clientScope,
@@ -26,6 +27,15 @@ export {
   type KeycloakProtocolMapper,
   type ProtocolMapperSpec,
 } from './mapper.ts';
+export {
+  findUsers,
+  getRealmRole,
+  listClientScopes,
+  listGroups,
+  type FindUsersSpec,
+  type GetRealmRoleSpec,
+  type ListGroupsSpec,
+} from './read.ts';
 export { realm, realmProvider, type KeycloakRealm, type RealmSpec } from './realm.ts';
 export { realmRole, realmRoleProvider, type KeycloakRole, type RealmRoleSpec } from './role.ts';
 export { keycloakApi, sessionKey, type KeycloakAdmin } from './session.ts';

@@ -283,7 +283,8 @@ export class StepsEmitter {
       if (mapped.kind === 'dropped') return this.#dropped(t, mapped.why, indent);
       if (mapped.kind === 'inline') {
         if (t.loop) throw new Untranslatable('loop-dynamic', `a loop over ${t.module}`);
-        if (t.when.length && !mapped.consumesWhen) throw new Untranslatable('keyword-unsupported', `when: on ${t.moduleKey}, which becomes plain code here`);
+        if (t.when.length && !mapped.consumesWhen && conds(t.when, this.#scope))
+          throw new Untranslatable('keyword-unsupported', `when: on ${t.moduleKey}, which becomes plain code here`);
         if (!this.#synthetic) this.#h.reports.record(label, 'inlined');
         if (mapped.binding) {
           this.#scope = withBindings(saved, { [mapped.binding.name]: mapped.binding.value });

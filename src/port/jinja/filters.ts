@@ -47,6 +47,10 @@ const FILTERS: Record<string, Filter> = {
       if (lit?.t === 'list') c.scope.note(c.raw.input.name, 'array');
     }
     if (!d) return { ...c.input, opt: true };
+    // A literal is never undefined: its default is never used (and tsc refuses it).
+    if (!c.input.opt && /^(?:\d+|'(?:[^'\\]|\\.)*')$/.test(c.input.code)) return c.input;
+    // `x ?? ''` already has a literal fallback: a second default is never reached (and tsc refuses it).
+    if (c.input.prec === PREC.nullish && !c.input.opt && /\?\? (?:'(?:[^'\\]|\\.)*'|\d+|true|false)$/.test(c.input.code)) return c.input;
     const truthy = onFalsy?.code === 'true';
     const type = c.input.type.k === 'any' ? d.type : unify(c.input.type, d.type);
     // A Secret with a text fallback stays a Secret: the fallback is wrapped, not the value revealed.

@@ -22,8 +22,11 @@ export function applyTest(e: TestExpr, s: Scope): Ts {
   const v = (p: number): string => wrap(input, p);
   let code: string;
   let prec: number = PREC.eq;
+  // An array literal (a result the port knows, like a client looked up by clientId) is defined.
+  const literal = !input.opt && /^\[[^\]]*\]$/.test(input.code);
   switch (name) {
     case 'defined':
+      if (literal) return ts('true', T.boolean, PREC.primary, false);
       code = `${v(PREC.eq + 0.1)} !== undefined`;
       break;
     case 'undefined':

@@ -1,6 +1,6 @@
 import { T, elementOf, type PType, tsType, unify } from '../ptype.ts';
 import type { Expr } from './ast.ts';
-import { anyCtx, asBool, asNumber, asString, interpolate, knownBool, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
+import { anyCtx, asBool, asSecret, asNumber, asString, interpolate, knownBool, lit, PREC, quote, required, templateText, type Ts, ts, wrap } from './code.ts';
 import { applyFilter } from './filters.ts';
 import { JinjaSyntaxError } from './lexer.ts';
 import { parseCondition, parseExpression } from './parser.ts';
@@ -79,8 +79,14 @@ export function translate(e: Expr, s: Scope): Ts {
       const known = knownBool(test);
       if (known === true) return translate(e.then, s);
       if (known === false) return e.else ? translate(e.else, s) : ts("''", T.string);
-      const then = translate(e.then, s);
-      const other = e.else ? translate(e.else, s) : ts("''", T.string);
+      let then = translate(e.then, s);
+      let other = e.else ? translate(e.else, s) : ts("''", T.string);
+      // One branch a Secret, the other text: both Secrets, so the value is one type.
+      if ((then.type.k === 'secret') !== (other.type.k === 'secret') && then.type.k !== 'any' && other.type.k !== 'any') {
+        const use = (f: string, n: string): string => s.use(f, n);
+        then = asSecret(then, use);
+        other = asSecret(other, use);
+      }
       return ts(
         `${wrap(test, PREC.cond + 1)} ? ${wrap(then, PREC.cond + 1)} : ${wrap(other, PREC.cond)}`,
         unify(then.type, other.type),
@@ -293,6 +299,13 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
   const b = translate(r, s);
   const ctx = anyCtx(a, b);
   if (op in COMPARE) {
+    // Two numbers known while porting (a status the helix task makes certain): compared now.
+    const num = (t: Ts): number | undefined => (t.type.k === 'number' && !t.ctx && !t.opt && /^-?\d+(\.\d+)?$/.test(t.code) ? Number(t.code) : undefined);
+    const [na, nb] = [num(a), num(b)];
+    if (na !== undefined && nb !== undefined) {
+      const known = { '==': na === nb, '!=': na !== nb, '<': na < nb, '<=': na <= nb, '>': na > nb, '>=': na >= nb }[op];
+      if (known !== undefined) return lit(known);
+    }
     let [x, y] = [a, b];
     const ka = a.type.k;
     const kb = b.type.k;

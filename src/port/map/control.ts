@@ -1,5 +1,6 @@
 import { arrow, type Code, raw } from '../emit/code.ts';
-import { asString, lit, PREC, quote, type Ts, wrap } from '../jinja/code.ts';
+import { asString, knownBool, lit, PREC, quote, type Ts, wrap } from '../jinja/code.ts';
+import { T } from '../ptype.ts';
 import { type MapCx, type Mapped, conds, millis, only, str, todo, value } from './context.ts';
 import { translateSource } from '../jinja/translate.ts';
 
@@ -47,6 +48,9 @@ export function mapFail(cx: MapCx): Mapped {
   only(cx, ['msg']);
   const m = asString(translateMsg(cx.task.args.msg ?? 'Failed as requested from task', cx));
   const when = conds(cx.task.when, cx.scope);
+  // A condition known false while porting (`token.status != 200` of a Keycloak connection): never fails.
+  if (when && knownBool(when) === false)
+    return { kind: 'dropped', why: `never fails: when: ${cx.task.when.map(String).join(' and ')} is always false in helix` };
   if (when && !when.ctx && !m.ctx && !cx.task.loop) return validation(cx, when.code, m);
   // Unconditional (in a rescue, say) or on earlier results: fails when it runs, under its own `when`.
   return { kind: 'task', fn: cx.lib('check'), options: [['that', raw('() => false')], message(m)] };

@@ -1,10 +1,10 @@
-import { T } from '../ptype.ts';
+import { type PType, T } from '../ptype.ts';
 import { type Code, raw } from '../emit/code.ts';
-import { PREC, wrap } from '../jinja/code.ts';
+import { PREC, quote, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding } from '../jinja/scope.ts';
 import { camel } from '../emit/names.ts';
-import { type MapCx, type Mapped, str, todo, value } from './context.ts';
+import { expr, type MapCx, type Mapped, type ResultShape, str, todo, value } from './context.ts';
 
 /**
  * The Keycloak admin REST API as Ansible playbooks call it with `uri` (the DevPi pattern):
@@ -42,11 +42,33 @@ function method(cx: MapCx): string {
 function body(cx: MapCx): Record<string, unknown> | undefined {
   const b = cx.task.args.body;
   if (b && typeof b === 'object' && !Array.isArray(b)) return b as Record<string, unknown>;
-  if (typeof b === 'string' && cx.task.args.body_format === 'json') {
-    const m = /^\s*\{\{\s*(.*?)\s*\|\s*to_json\s*\}\}\s*$/.exec(b);
-    if (!m) todo('module-args', 'a JSON body given as text');
-  }
+  if (typeof b === 'string' && cx.task.args.body_format === 'json' && !opaqueBody(cx)) todo('module-args', 'a JSON body given as text');
   return undefined;
+}
+
+/** A body that is one value (`"{{ client_body }}"`, `| to_json` or not): its expression. */
+function opaqueBody(cx: MapCx): string | undefined {
+  const b = cx.task.args.body;
+  if (typeof b !== 'string') return undefined;
+  const m = /^\s*\{\{\s*(.*?)\s*(?:\|\s*to_json\s*)?\}\}\s*$/.exec(b);
+  return m && !/\{\{|\}\}/.test(m[1]!) ? m[1] : undefined;
+}
+
+/** `keycloak.client` from a representation only known when the playbook is built (a role's parameter). */
+function clientFromValue(cx: MapCx, kc: string, common: [string, Code][], src: string): Mapped {
+  if (/^[A-Za-z_]\w*$/.test(src)) cx.scope.note(src, 'object');
+  const rep = expr(src, cx.scope);
+  if (rep.ctx) todo('module-args', 'a client body computed from earlier results');
+  cx.note(
+    `a client body given as one value (${src}) became keycloak.client with keycloak.clientFields: fields it does not manage are refused while the playbook is built`,
+  );
+  return {
+    kind: 'task',
+    fn: `${kc}.client`,
+    options: [...common, [`...${kc}.clientFields(${rep.code})`, raw('')]],
+    handled: ['failedWhen'],
+    result: { type: T.any },
+  };
 }
 
 /** The admin session a call uses: the register its Bearer header names, or the only one known. */
@@ -107,10 +129,16 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const binding: Binding = {
       code: id,
       type: T.any,
-      member: () => {
+      member: (n) => {
+        // The login either works or fails every keycloak task using the connection, naming the
+        // admin user: a check of the token request's status is carried by the connection.
+        if (n === 'status') return { code: '200', type: T.number };
         todo('register-attribute', 'the Keycloak access token: helix keycloak tasks hold their own admin session');
       },
     };
+    // The connection is a value: it logs in only when a keycloak task uses it, so a `when:` on
+    // the token request is carried by the tasks that use it (they have their own conditions).
+    if (cx.task.when.length) cx.note("when: on the Keycloak token request: the admin connection logs in only when a task uses it, under that task's own when");
     return {
       kind: 'inline',
       lines: [
@@ -118,6 +146,7 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
         `const ${id}: ${KA}.KeycloakAdmin = { ${fields.join(', ')} };`,
       ],
       binding: { name: cx.task.register!, value: binding },
+      consumesWhen: true,
     };
   }
 
@@ -149,6 +178,8 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
   }
   if (!realmSeg) return undefined;
 
+  const whole = opaqueBody(cx);
+  if (path === '/clients' && m === 'POST' && !b && whole) return clientFromValue(cx, kc, common(), whole);
   // POST …/clients → keycloak.client (create, or update when it drifted)
   if (path === '/clients' && m === 'POST' && b) {
     const extra = Object.keys(b).filter((k) => !CLIENT_FIELDS.has(k));
@@ -183,10 +214,13 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const q = /(?:^|&)clientId=([^&]+)/.exec(query)![1]!;
     const clientId = str(decodeURIComponent(q), cx.scope);
     if (!cx.earlier.keycloakClients.has(clientId.code)) cx.earlier.keycloakClients.set(clientId.code, { constName: '' });
-    const idOf: Binding = { code: clientId.code, type: T.string };
+    const idOf: Binding = { code: clientId.code, type: T.string, prec: clientId.prec };
     const entry: Binding = { code: clientId.code, type: T.any, member: (n) => (n === 'id' || n === 'clientId' ? idOf : undefined) };
+    if (cx.task.when.length)
+      cx.note('when: on a Keycloak client lookup by clientId: no call is made (tasks address the client by clientId under their own when)');
     return {
       kind: 'inline',
+      consumesWhen: true,
       lines: [`// Keycloak client lookup by clientId ${clientId.code}: helix keycloak tasks address clients by clientId.`],
       ...(cx.task.register
         ? {
@@ -211,14 +245,24 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     const rest = clientPath[2] ?? '';
     const base: [string, Code][] = [...common(), ['clientId', clientId]];
     if (rest === '/client-secret' && m === 'GET') {
+      const tolerated = accepted(cx).filter((n) => n !== 200);
+      if (tolerated.length)
+        cx.note(
+          `client secret read accepting status ${tolerated.join(', ')}: keycloak.clientSecret fails instead (a missing or public client, a refused login)`,
+        );
       return {
         kind: 'task',
         fn: `${kc}.clientSecret`,
         options: base,
+        // `status` is 200: helix fails the task rather than answering 404, 401 or 403.
         result: {
           type: T.secret,
           member: (r, n) =>
-            n === 'json' ? { code: r, type: T.any, ctx: true, member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: true } : undefined) } : undefined,
+            n === 'json'
+              ? { code: r, type: T.any, ctx: true, member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: true } : undefined) }
+              : n === 'status'
+                ? { code: '200', type: T.number }
+                : undefined,
         },
       };
     }
@@ -239,11 +283,50 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
         handled: ['failedWhen'],
       };
     }
+    // PUT …/clients/<id> with the whole representation: the same drift correction.
+    if (rest === '' && m === 'PUT' && whole) return clientFromValue(cx, kc, common(), whole);
     if (rest === '' && m === 'DELETE') {
       cx.note('a Keycloak client DELETE became keycloak.client state absent ("not found" is success, other errors fail)');
       return { kind: 'task', fn: `${kc}.client`, options: [...base, ['state', raw("'absent'")]], handled: ['failedWhen'] };
     }
     todo('module-args', `Keycloak ${m} …/clients/<id>${rest} has no keycloak task`);
+  }
+  const reads = mapKeycloakRead(cx, m, path, query, common);
+  if (reads) return reads;
+  // POST …/groups {name, attributes} → keycloak.group (a top-level group; "201 or 409" becomes ensure)
+  if (path === '/groups' && m === 'POST' && b) {
+    const { name: g, attributes, path: groupPath, ...other } = b;
+    if (Object.keys(other).length) todo('module-args', `group fields ${Object.keys(other).join(', ')} are not managed by keycloak.group`);
+    if (typeof g !== 'string') todo('module-args', 'a group without a name');
+    if (groupPath !== undefined && groupPath !== `/${g}`) todo('module-args', `group path ${String(groupPath)} (keycloak.group manages top-level groups)`);
+    const opts: [string, Code][] = [...common(), ['group', raw(str(g, cx.scope).code)]];
+    if (attributes !== undefined) {
+      const attrs = value(attributes, cx.scope);
+      if (attrs.ctx) todo('module-args', 'group attributes from earlier results');
+      if (attrs.type.k !== 'object' || Object.values(attrs.type.fields).some((t) => t.k !== 'array'))
+        todo('module-args', 'group attributes that are not lists of text');
+      opts.push(['attributes', attrs.code]);
+    }
+    cx.note('a Keycloak group created with "201 or 409 is fine" became keycloak.group, which also corrects drift of its attributes');
+    const realmCode = (realm() as { code: string }).code;
+    const plainRealm = /^'([\w.-]*)'$/.exec(realmCode)?.[1];
+    const realmPart = plainRealm ?? `\${${realmCode}}`;
+    return {
+      kind: 'task',
+      fn: `${kc}.group`,
+      options: opts,
+      handled: ['failedWhen'],
+      // `location`: the group's URL, as Keycloak's Location header names it (its id last).
+      result: {
+        type: T.object({ id: T.string, name: T.string }),
+        member: (r, n) =>
+          n === 'location'
+            ? { code: `\`\${${who}.url}/admin/realms/${realmPart}/groups/\${${r}.id}\``, type: T.string }
+            : n === 'json'
+              ? { code: r, type: T.object({ id: T.string, name: T.string }) }
+              : undefined,
+      },
+    };
   }
   if (path === '/roles' && m === 'POST' && b) {
     const opts: [string, Code][] = [...common(), ['role', raw(str(b.name, cx.scope).code)]];
@@ -265,4 +348,100 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
     return { kind: 'task', fn: `${kc}.user`, options: opts, handled: ['failedWhen'] };
   }
   todo('module-args', `Keycloak admin API ${m} ${path || '/'} has no keycloak task`);
+}
+
+/** The statuses a read accepts (`status_code`), 200 when not given. */
+function accepted(cx: MapCx): number[] {
+  const s = cx.task.args.status_code;
+  if (s === undefined) return [200];
+  return (Array.isArray(s) ? s : [s]).map(Number);
+}
+
+/** `…?a=b&c=d` as a map (values decoded). */
+function params(query: string): Map<string, string> {
+  return new Map(
+    query
+      .split('&')
+      .filter(Boolean)
+      .map((kv) => {
+        const i = kv.indexOf('=');
+        return [kv.slice(0, i < 0 ? kv.length : i), decodeURIComponent(i < 0 ? '' : kv.slice(i + 1))] as [string, string];
+      }),
+  );
+}
+
+/** What the read tasks give, as the port types it: the fields playbooks read, each known to TypeScript. */
+const USER = T.object({ id: T.string, username: T.string, email: T.string, enabled: T.boolean, attributes: T.record(T.array(T.string)) });
+const ROLE = T.object({ id: T.string, name: T.string, description: T.string });
+const NAMED = T.object({ id: T.string, name: T.string });
+
+/** A list read: `json` is the list itself; `status` is 200 (anything else fails the task). */
+function listResult(item: PType): ResultShape {
+  return {
+    type: T.array(item),
+    member: (r, n) => (n === 'json' ? { code: r, type: T.array(item) } : n === 'status' ? { code: '200', type: T.number } : undefined),
+  };
+}
+
+/**
+ * Admin API reads become read-only keycloak tasks whose result is what Ansible's `json` held:
+ * `GET …/users?username=` → `keycloak.findUsers`, `GET …/roles/<name>` → `keycloak.getRealmRole`
+ * (`status` reads 200 or 404 from whether it was found), `GET …/groups` → `keycloak.listGroups`,
+ * `GET …/client-scopes` → `keycloak.listClientScopes`.
+ */
+function mapKeycloakRead(cx: MapCx, m: string, path: string, query: string, common: () => [string, Code][]): Mapped | undefined {
+  if (m !== 'GET') return undefined;
+  const kc = cx.module('keycloak');
+  const q = params(query);
+  const ok = accepted(cx);
+  const plain = (): void => {
+    const other = ok.filter((n) => n !== 200);
+    if (other.length) todo('module-args', `a Keycloak read accepting status ${other.join(', ')}`);
+  };
+  if (path === '/users' && q.has('username')) {
+    plain();
+    const extra = [...q.keys()].filter((k) => k !== 'username' && k !== 'exact');
+    if (extra.length) todo('module-args', `a user search by ${extra.join(', ')}`);
+    const opts: [string, Code][] = [...common(), ['username', raw(str(q.get('username'), cx.scope).code)]];
+    if (q.get('exact') !== 'true') opts.push(['exact', raw('false')]);
+    return { kind: 'task', fn: `${kc}.findUsers`, options: opts, result: listResult(USER) };
+  }
+  const role = /^\/roles\/([^/]+)$/.exec(path);
+  if (role && !query) {
+    if (ok.some((n) => n !== 200 && n !== 404)) todo('module-args', `a Keycloak role read accepting status ${ok.join(', ')}`);
+    const required = !ok.includes(404);
+    const opts: [string, Code][] = [...common(), ['role', raw(str(decodeURIComponent(role[1]!), cx.scope).code)]];
+    if (required) opts.push(['required', raw('true')]);
+    return {
+      kind: 'task',
+      fn: `${kc}.getRealmRole`,
+      options: opts,
+      result: {
+        type: T.any,
+        member: (r, n) =>
+          n === 'status'
+            ? { code: `(${r} ? 200 : 404)`, type: T.number }
+            : n === 'json'
+              ? { code: required ? `${r}!` : r, type: ROLE, ...(required ? {} : { opt: true }) }
+              : undefined,
+      },
+    };
+  }
+  if (path === '/groups') {
+    plain();
+    const extra = [...q.keys()].filter((k) => k !== 'search');
+    if (extra.length) todo('module-args', `a group search by ${extra.join(', ')}`);
+    const opts: [string, Code][] = common();
+    if (q.has('search')) opts.push(['search', raw(str(q.get('search'), cx.scope).code)]);
+    return { kind: 'task', fn: `${kc}.listGroups`, options: opts, result: listResult(NAMED) };
+  }
+  if (path === '/client-scopes') {
+    plain();
+    // Keycloak ignores `?name=` here and answers every scope: the playbook filters them itself.
+    const extra = [...q.keys()].filter((k) => k !== 'name');
+    if (extra.length) todo('module-args', `a client scope read by ${extra.join(', ')}`);
+    if (q.has('name')) cx.note('GET client-scopes?name=: Keycloak ignores the parameter and lists every scope; so does keycloak.listClientScopes');
+    return { kind: 'task', fn: `${kc}.listClientScopes`, options: common(), result: listResult(NAMED) };
+  }
+  return undefined;
 }

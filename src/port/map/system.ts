@@ -46,19 +46,21 @@ export function mapPackage(cx: MapCx): Mapped {
 export function mapService(cx: MapCx): Mapped {
   only(cx, ['name', 'state', 'enabled', 'daemon_reload'], ['no_block']);
   const a = cx.task.args;
-  if (a.enabled !== undefined) todo('module-args', 'enabled: ssh.service does not manage boot-time enablement');
-  if (a.daemon_reload !== undefined && staticBool(cx, 'daemon_reload')) todo('module-args', 'daemon_reload: not managed by ssh.service');
-  if (a.state === undefined) todo('module-args', 'a service task without state');
-  if (!['restarted', 'reloaded', 'started', 'stopped'].includes(String(a.state))) todo('module-args', `state: ${String(a.state)}`);
+  const enabled = staticBool(cx, 'enabled');
+  const daemonReload = a.daemon_reload !== undefined && staticBool(cx, 'daemon_reload');
+  if (a.name === undefined)
+    todo('module-args', daemonReload ? 'daemon_reload without a unit (ssh.service reloads when a named unit changed on disk)' : 'no service name');
+  if (a.state === undefined && enabled === undefined && !daemonReload) todo('module-args', 'a service task without state');
+  if (a.state !== undefined && !['restarted', 'reloaded', 'started', 'stopped'].includes(String(a.state))) todo('module-args', `state: ${String(a.state)}`);
   const name = str(a.name, cx.scope);
   if (name.ctx) todo('module-args', 'a service named from earlier results');
   const ssh = cx.module('ssh');
-  return {
-    kind: 'task',
-    fn: `${ssh}.service`,
-    options: [
-      ['service', raw(name.code)],
-      ['state', raw(quote(String(a.state)))],
-    ],
-  };
+  const opts: [string, Code][] = [['service', raw(name.code)]];
+  if (a.state !== undefined) opts.push(['state', raw(quote(String(a.state)))]);
+  if (enabled !== undefined) opts.push(['enabled', raw(String(enabled))]);
+  if (daemonReload) {
+    opts.push(['daemonReload', raw('true')]);
+    cx.note('daemon_reload: ssh.service reloads systemd only when the unit changed on disk (NeedDaemonReload), not on every run');
+  }
+  return { kind: 'task', fn: `${ssh}.service`, options: opts };
 }

@@ -26,6 +26,9 @@ function kube(): KubeClient {
 
 describe('devpi: the image is built by Kaniko on Argo Workflows and runs', () => {
   it('the play builds the image from the pushed source, the devpi pod runs it, and a second play submits nothing', async () => {
+    // A build is submitted only when the registry lacks the tag: start without the image and its Workflow.
+    const clear = helix(['rollback', 'devpi', '--env', 'local', '--only', '89_rollback_devpi/image', '--only', '89_rollback_devpi/workflow']);
+    expect(clear.code, clear.stdout.slice(-2000) + clear.stderr).toBe(0);
     const first = helix(['play', 'devpi', '--env', 'local', '--json']);
     expect(first.code, first.stdout.slice(-3000) + first.stderr).toBe(0);
     const followed = first.events.find((e) => e.type === 'task.ok' && e.path === 'devpi/60_build_workflow/workflow/follow');

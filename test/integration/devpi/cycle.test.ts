@@ -178,6 +178,10 @@ describe('devpi on the sandbox, through the CLI', () => {
     const data = ['delete k8s:v1/Namespace/_/devpi', 'delete k8s:v1/PersistentVolumeClaim/devpi/devpi-data-pvc'];
     for (const k of data) expect(removed, 'the data stays without --purge-data').not.toContain(k);
     expect(removed.some((k) => k.startsWith('delete git:') && k.includes('#helix-devpi'))).toBe(true);
+    expect(
+      removed.some((k) => k.startsWith('delete image:registry.sandbox.test/helix/devpi:helix-devpi-image-')),
+      'the built image is deleted',
+    ).toBe(true);
     expect(removed.some((k) => k.startsWith('delete file:host1:') && k.endsWith('devpi-client/venv'))).toBe(true);
     const purged = run(['rollback', 'devpi', '--env', 'local', '--purge-data', '--json']);
     expect(purged.code, purged.stdout.slice(-3000) + purged.stderr).toBe(0);

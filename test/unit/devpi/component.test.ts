@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../src/index.ts';
 import component from '../../../playbooks/40_thinkube/core/devpi/component.ts';
-import { builtImageTag } from '../../../playbooks/40_thinkube/core/devpi/build.ts';
+import { buildConfigHash, builtImageTag } from '../../../playbooks/40_thinkube/core/devpi/build.ts';
 
 const base = {
   domain_name: 'example.com',
@@ -58,6 +62,31 @@ describe('devpi variables', () => {
       problem: 'build.source_revision',
     },
     { name: 'argocd mode needs a repository', vars: { ...base, git_remote_base: undefined }, problem: 'deploy.repo_url' },
+    {
+      name: 'a rebuild schedule is a cron line',
+      vars: { ...base, github_token: new Secret('g-value'), deploy: { mode: 'direct' }, build: { enabled: true, rebuild_schedule: 'hourly' } },
+      problem: 'build.rebuild_schedule',
+    },
+    {
+      name: 'rebuilds watch a branch others push to, not one helix pushes',
+      vars: {
+        ...base,
+        github_token: new Secret('g-value'),
+        deploy: { mode: 'direct' },
+        build: { enabled: true, push_source: true, source_revision: 'helix-image', rebuild_schedule: '*/5 * * * *' },
+      },
+      problem: 'build.rebuild_schedule',
+    },
+    {
+      name: 'rebuilds roll the Deployment out themselves: direct mode only',
+      vars: { ...base, github_token: new Secret('g-value'), build: { enabled: true, rebuild_schedule: '*/5 * * * *' } },
+      problem: 'build.rebuild_schedule',
+    },
+    {
+      name: 'rebuilds need the build',
+      vars: { ...base, deploy: { mode: 'direct' }, build: { rebuild_schedule: '*/5 * * * *' } },
+      problem: 'build.rebuild_schedule',
+    },
   ];
   for (const row of table) {
     it(row.name, () => {
@@ -94,5 +123,27 @@ describe('devpi variables', () => {
       build: { enabled: true, source_revision: 'v0.1.0', push_source: true },
     });
     expect(builtImageTag(pushed)).not.toBe(builtImageTag(v));
+  });
+  it('with automatic rebuilds the tag names the tree the branch points at, read from the repository', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helix-devpi-src-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+      git('init', '--quiet', '--initial-branch=release');
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
+      git('add', '.');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'source');
+      const vars = {
+        ...base,
+        github_token: new Secret('g-value'),
+        deploy: { mode: 'direct' },
+        build: { enabled: true, source_repo_url: dir, source_revision: 'release', rebuild_schedule: '*/5 * * * *' },
+      };
+      const v = component.vars.parse(vars);
+      expect(builtImageTag(v)).toBe(`release-${git('rev-parse', 'HEAD^{tree}').slice(0, 12)}-${buildConfigHash(v)}`);
+      const missing = component.vars.parse({ ...vars, build: { ...vars.build, source_revision: 'no-such-branch' } });
+      expect(() => builtImageTag(missing)).toThrow(/cannot read branch no-such-branch of .*couldn't find remote ref/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -177,6 +177,21 @@ export class FakeKeycloak implements KeycloakApi {
     else c.defaultScopes = c.defaultScopes.filter((s) => s !== name);
   }
 
+  async listClientScopes(realm: string) {
+    this.#log(`listClientScopes ${realm}`);
+    return [...this.realm(realm).scopes.values()].map(clone);
+  }
+  async listGroups(realm: string, search?: string) {
+    this.#log(`listGroups ${realm} ${search ?? ''}`);
+    return [...this.realm(realm).groups.values()].filter((g) => search === undefined || g.name!.includes(search)).map(({ roles: _r, ...rep }) => clone(rep));
+  }
+  async searchUsers(realm: string, username: string, exact: boolean) {
+    this.#log(`searchUsers ${realm} ${username}`);
+    const want = username.toLowerCase();
+    return [...this.realm(realm).users.values()]
+      .filter((u) => (exact ? u.username === want : u.username!.includes(want)))
+      .map(({ password: _p, groups: _g, ...rep }) => clone(rep));
+  }
   async getRealmRole(realm: string, name: string) {
     this.#log(`getRealmRole ${realm} ${name}`);
     const r = this.realms.get(realm)?.roles.get(name);

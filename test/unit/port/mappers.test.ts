@@ -122,6 +122,107 @@ const rows: Row[] = [
       "redirectUris: ['https://app.test/cb']",
     ],
   ],
+  [
+    'Keycloak user search → keycloak.findUsers; its json is the list (a token request under when: the connection)',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/users?username={{ who }}&exact=true", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, status_code: 200}
+  register: found
+- fail: {msg: none}
+  when: found.json | length != 1
+- set_fact: {uid: "{{ found.json[0].id }}"}
+- debug: {msg: "{{ uid }}"}`,
+    'mapped',
+    [
+      "const found = keycloak.findUsers('uri-2', { admin: tokAdmin, realm: 'r1', username: v.who })",
+      'when: (ctx) => ctx.result(found).length !== 1',
+      'ctx.result(found)[0]?.id',
+    ],
+  ],
+  [
+    'Keycloak role read → keycloak.getRealmRole: status 404 when missing; status_code 200 alone → required',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/roles/{{ role }}", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, status_code: [200, 404]}
+  register: rc
+- uri: {url: "https://kc.test/admin/realms/r1/roles", method: POST, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: {name: "{{ role }}"}}
+  when: rc.status == 404
+- uri: {url: "https://kc.test/admin/realms/r1/roles/{{ role }}", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: again`,
+    'mapped',
+    [
+      "const rc = keycloak.getRealmRole('uri-2', { admin: tokAdmin, realm: 'r1', role: v.role })",
+      'when: (ctx) => (ctx.result(rc) ? 200 : 404) === 404',
+      'required: true',
+    ],
+  ],
+  [
+    'Keycloak group and client-scope lists → keycloak.listGroups / listClientScopes',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/groups?search=admins", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: gs
+- uri: {url: "https://kc.test/admin/realms/r1/client-scopes", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: cs`,
+    'mapped',
+    [
+      "keycloak.listGroups('uri-2', { admin: tokAdmin, realm: 'r1', search: 'admins' })",
+      "keycloak.listClientScopes('uri-3', { admin: tokAdmin, realm: 'r1' })",
+    ],
+  ],
+  [
+    'a Keycloak read accepting other statuses stays a TODO',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+  when: kc_enabled | bool
+- uri: {url: "https://kc.test/admin/realms/r1/groups", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, status_code: [200, 401]}`,
+    'inlined',
+    ['module-args: a Keycloak read accepting status 401'],
+  ],
+  [
+    'Keycloak client body given as one value (POST and PUT by id) → keycloak.client with keycloak.clientFields',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}}
+  register: tok
+- uri: {url: "https://kc.test/admin/realms/r1/clients?clientId={{ cid }}", headers: {Authorization: "Bearer {{ tok.json.access_token }}"}}
+  register: existing
+- uri: {url: "https://kc.test/admin/realms/r1/clients", method: POST, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: "{{ client_body }}"}
+- uri: {url: "https://kc.test/admin/realms/r1/clients/{{ existing.json[0].id }}", method: PUT, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: "{{ client_body | to_json }}"}`,
+    'mapped',
+    [
+      "keycloak.client('uri-3', { admin: tokAdmin, realm: 'r1', ...keycloak.clientFields(v.client_body) })",
+      "keycloak.client('uri-4', { admin: tokAdmin, realm: 'r1', ...keycloak.clientFields(v.client_body) })",
+    ],
+  ],
+  [
+    'Keycloak group POST → keycloak.group (location names its id); a fail on the token status never fails',
+    `- uri: {url: "https://kc.test/realms/master/protocol/openid-connect/token", method: POST, body_format: form-urlencoded, body: {client_id: admin-cli, username: admin, password: "{{ kc_pw }}", grant_type: password}, status_code: [200, 401]}
+  register: tok
+- fail: {msg: "no token"}
+  when: tok.status != 200
+- uri: {url: "https://kc.test/admin/realms/r1/groups", method: POST, headers: {Authorization: "Bearer {{ tok.json.access_token }}"}, body_format: json, body: {name: admins, attributes: {description: ["Admins"]}}, status_code: [201, 409]}
+  register: g
+- set_fact: {gid: "{{ g.location.split('/')[-1] }}"}
+- debug: {msg: "{{ gid }}"}`,
+    'mapped',
+    [
+      "const g = keycloak.group('uri-2', {",
+      "group: 'admins',",
+      "attributes: { description: ['Admins'] },",
+      '// never fails: when: tok.status != 200 is always false in helix',
+      '`${tokAdmin.url}/admin/realms/r1/groups/${ctx.result(g).id}`',
+    ],
+  ],
+  [
+    'systemd enabled + daemon_reload → ssh.service enabled / daemonReload',
+    '- systemd: {name: node-sync.timer, enabled: true, state: started, daemon_reload: true}\n  become: true',
+    'mapped',
+    ["service: 'node-sync.timer',", "state: 'started',", 'enabled: true,', 'daemonReload: true,', 'become: true,'],
+    { hosts: 'web' },
+  ],
+  ['systemd daemon_reload without a unit stays a TODO', '- systemd: {daemon_reload: true}', 'todo', ['module-args'], { hosts: 'web' }],
   // template / files / lineinfile
   [
     'template → ssh.template with .hbs',
@@ -319,7 +420,13 @@ const rows: Row[] = [
     ["ssh.service('service', { service: 'nginx', state: 'restarted' })"],
     { hosts: 'web' },
   ],
-  ['systemd enabled is a TODO', '- systemd: {name: nginx, enabled: yes}', 'todo', ['module-args'], { hosts: 'web' }],
+  [
+    'systemd enabled → ssh.service enabled',
+    '- systemd: {name: nginx, enabled: yes}',
+    'mapped',
+    ["ssh.service('systemd', { service: 'nginx', enabled: true })"],
+    { hosts: 'web' },
+  ],
   [
     'helm → helm.release',
     '- kubernetes.core.helm: {name: web, chart_ref: bitnami/nginx, chart_repo_url: "https://charts.test", chart_version: 1.2.3, release_namespace: web, values: {replicaCount: 2}}',

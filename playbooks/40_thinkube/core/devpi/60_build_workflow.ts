@@ -8,11 +8,12 @@ import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment
 import { dockerKaniko } from '../../../../roles/container_deployment/docker_kaniko.ts';
 import { sourceRepo } from '../../../../roles/container_deployment/repo.ts';
 import { workflow } from '../../../../roles/container_deployment/workflow.ts';
-import { waitingForImage } from '../../../../roles/waiting_for_image.ts';
+import { imageAbsent, imageExists, waitingForImage } from '../../../../roles/waiting_for_image.ts';
 import { builtImageTag, imageSource } from './build.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { NAMES } from './names.ts';
+import { rebuildManifests } from './rebuild.ts';
 
 /** GitHub's published SSH host keys (verified, never `StrictHostKeyChecking no`). */
 export const GITHUB_KNOWN_HOSTS = [
@@ -141,20 +142,32 @@ export default definePlaybook<DevpiVars>((env) => {
     }),
   );
   if (v.registry_ca_file) steps.push(k8s.apply('registry-ca', { manifest: registryCaManifest(env) }));
+  const image = builtImage(v, tag);
+  const built = imageExists('built', image);
   steps.push(
-    workflow({ manifest: wf, timeoutMs: v.build.timeout_seconds * 1000 }),
+    built,
+    // Built only when the registry lacks the tag (a rebuild may have built it already).
+    workflow({ manifest: wf, timeoutMs: v.build.timeout_seconds * 1000, when: (ctx) => !ctx.result(built) }),
     waitingForImage('image', {
-      registry: v.harbor_registry,
-      repository: `${v.harbor_project}/devpi`,
-      tag,
-      ...(v.harbor_robot_user ? { user: v.harbor_robot_user } : {}),
-      ...(v.harbor_robot_token ? { token: v.harbor_robot_token } : {}),
-      ...(v.registry_ca_file ? { caFile: v.registry_ca_file } : {}),
+      ...image,
       plannedBy: k8s.targetOf({ apiVersion: wf.apiVersion, kind: wf.kind, namespace: wf.metadata.namespace!, name: wf.metadata.name }),
     }),
   );
+  if (v.build.rebuild_schedule) steps.push(k8s.apply('rebuild', { manifests: rebuildManifests(env, wf) }));
   return steps;
 });
+
+/** Where the built image lives, and the credentials and CA to ask the registry with. */
+function builtImage(v: DevpiVars, tag: string) {
+  return {
+    registry: v.harbor_registry,
+    repository: `${v.harbor_project}/devpi`,
+    tag,
+    ...(v.harbor_robot_user ? { user: v.harbor_robot_user } : {}),
+    ...(v.harbor_robot_token ? { token: v.harbor_robot_token } : {}),
+    ...(v.registry_ca_file ? { caFile: v.registry_ca_file } : {}),
+  };
+}
 
 /** The registry's CA for Kaniko (a ConfigMap: a CA certificate is public). */
 function registryCaManifest(env: Env<DevpiVars>): k8s.Manifest {
@@ -186,8 +199,14 @@ export function buildRollback(env: Env<DevpiVars>): Step[] {
   if (!v.build.enabled) return steps;
   const wf = buildWorkflowManifest(env);
   const gh = { baseUrl: v.github_api_url, ...(v.github_token ? { token: v.github_token } : {}) };
+  if (v.build.rebuild_schedule) {
+    // The Workflows it started go with it (Argo makes the CronWorkflow their owner).
+    steps.push(k8s.remove('rebuild', { manifests: rebuildManifests(env, wf) }));
+  }
   steps.push(
     k8s.remove('workflow', { apiVersion: wf.apiVersion, kind: wf.kind, namespace: wf.metadata.namespace!, name: wf.metadata.name }),
+    // The image the build pushed: a build output, not data (it is rebuilt from the source).
+    imageAbsent('image', builtImage(v, builtImageTag(v)!)),
     k8s.remove('registry-ca', { apiVersion: 'v1', kind: 'ConfigMap', namespace: v.argo_namespace, name: NAMES.registryCa }),
     k8s.remove('kaniko-rbac', {
       manifests: template.manifests(
@@ -198,7 +217,7 @@ export function buildRollback(env: Env<DevpiVars>): Step[] {
     githubSshKeysAbsent({ github: gh, owner: v.github_org, repo: v.build.github_repo_name, namespace: v.argo_namespace, secretName: NAMES.deployKeySecret }),
   );
   if (v.build.push_source) {
-    // The branch helix pushed the image source to. The image stays in the registry (see the README).
+    // The branch helix pushed the image source to.
     steps.push(
       gitBranchAbsent({
         name: 'image-source',

@@ -1,3 +1,4 @@
+import { parseAllDocuments } from 'yaml';
 import { definePlaybook, type Step } from '../../../../src/index.ts';
 import * as k8s from '../../../../src/modules/k8s/index.ts';
 import * as template from '../../../../src/modules/template/index.ts';
@@ -52,10 +53,18 @@ export default definePlaybook<DevpiVars>((env) => {
       }),
     );
   } else {
-    const manifests = Object.entries(files)
+    const docs = Object.entries(files)
       .filter(([path]) => !path.endsWith('/kustomization.yaml'))
-      .map(([, text]) => text);
-    steps.push(k8s.apply('manifests', { manifests, wait: { timeoutMs: 600_000 } }));
+      .flatMap(([, text]) => parseAllDocuments(text).map((doc) => doc.toJS() as k8s.Manifest));
+    const isJob = (m: k8s.Manifest) => m.kind === 'Job';
+    steps.push(
+      // With the build on, the rebuild workflow may have set the image (field manager
+      // devpi-rebuild, also after rebuilds were turned off): a play takes it back (`force`).
+      k8s.apply('manifests', { manifests: docs.filter((m) => !isJob(m)), wait: { timeoutMs: 600_000 }, ...(d.v.build.enabled ? { force: true } : {}) }),
+      // A Job runs once: its name carries what it does, and a finished Job is history, never
+      // applied again (its pod template is immutable, and a rebuild may have moved the image on).
+      k8s.apply('index-init', { manifests: docs.filter(isJob), createOnly: true, wait: { timeoutMs: 600_000 } }),
+    );
   }
   return steps;
 });

@@ -112,6 +112,18 @@ const build = z
     kaniko_image: z.string().default('gcr.io/kaniko-project/executor:v1.23.2'),
     /** Node to run the build on (original: master_node_name). */
     node_name: z.string().optional(),
+    /**
+     * Automatic rebuilds (the component's repository monitoring): a CronWorkflow on this cron
+     * schedule reads the tree `source_revision` (a branch) points at, builds it when the registry
+     * lacks its tag, and rolls the devpi Deployment onto it, without helix. The image tag then
+     * names the tree (`<branch>-<tree>-<config>`), read from the repository when the play starts,
+     * so a play after a rebuild finds everything in place. Needs `deploy.mode: direct` and no
+     * `push_source`. Off when not given.
+     */
+    rebuild_schedule: z
+      .string()
+      .regex(/^(\S+\s+){4}\S+$/, 'a cron schedule of five fields, e.g. "*/5 * * * *"')
+      .optional(),
   })
   .strict()
   .default({
@@ -284,6 +296,24 @@ const vars = z
         path: ['build', 'source_revision'],
         message: `build.push_source pushes to a branch helix owns and deletes on rollback; "${v.build.source_revision}" is usually the repository's default branch, which git and GitHub refuse to delete: name a branch of its own`,
       });
+    }
+    if (v.build.rebuild_schedule) {
+      if (!v.build.enabled) ctx.addIssue({ code: 'custom', path: ['build', 'rebuild_schedule'], message: 'build.rebuild_schedule needs build.enabled' });
+      if (v.build.push_source) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['build', 'rebuild_schedule'],
+          message: 'build.rebuild_schedule watches a branch others push to; with build.push_source helix owns that branch and replaces what is pushed to it',
+        });
+      }
+      if (v.deploy.mode !== 'direct') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['build', 'rebuild_schedule'],
+          message:
+            'build.rebuild_schedule rolls the Deployment out itself, so it needs deploy.mode direct (with Argo CD the rebuild would have to commit the new tag to the deployment repository: not built yet)',
+        });
+      }
     }
     if (!v.build.enabled && !v.devpi_image) {
       ctx.addIssue({ code: 'custom', path: ['devpi_image'], message: 'give devpi_image, or turn build.enabled on' });

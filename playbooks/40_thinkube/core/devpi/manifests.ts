@@ -41,7 +41,15 @@ export function devpiFiles(env: Env<DevpiVars>, image: string): Record<string, s
   const dir = d.v.deploy.path;
   const script = readFileSync(ENSURE_INDEX_SCRIPT, 'utf8');
   const bases = 'root/pypi';
-  const jobHash = createHash('sha256').update(script).update(d.indexPath).update(bases).update(image).digest('hex').slice(0, 8);
+  // The Job runs again when what it does changes, or the image (unless rebuilds move the image
+  // without helix: the index does not depend on the image's revision).
+  const jobHash = createHash('sha256')
+    .update(script)
+    .update(d.indexPath)
+    .update(bases)
+    .update(d.v.build.rebuild_schedule ? '' : image)
+    .digest('hex')
+    .slice(0, 8);
   const common = {
     namespace: d.ns,
     labels: d.labels,

@@ -47,6 +47,8 @@ export const NAMES = {
   argocdRepoSecret: 'devpi-deployment-repo',
   /** Workflow name prefix; the full name carries the source revision. */
   workflowPrefix: 'devpi-build',
+  /** CronWorkflow of automatic rebuilds, and the Role that lets it roll the Deployment out. */
+  rebuild: 'devpi-rebuild',
 } as const;
 
 /** Labels on every object the play creates; rollback also finds leftovers by them. */

@@ -1,0 +1,175 @@
+import type { Env } from '../../../../src/index.ts';
+import type * as k8s from '../../../../src/modules/k8s/index.ts';
+import { buildConfigHash } from './build.ts';
+import { devpi } from './common.ts';
+import type { DevpiVars } from './component.ts';
+import { NAMES } from './names.ts';
+
+/** The manifests the registry answers with (as `waiting_for_image` asks). */
+const ACCEPT =
+  'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json';
+
+/**
+ * The resolve step: reads the tree the branch points at, computes the tag as helix does
+ * (`builtImageTag`: `<branch>-<tree>-<config>`), asks the registry whether it has it and the API
+ * server whether the Deployment runs it (the API server pretty-prints JSON for curl). Its
+ * outputs steer the build and the rollout.
+ */
+const RESOLVE = `set -eu
+git init -q /tmp/src && cd /tmp/src
+git fetch -q --depth=1 "$SOURCE_REPO" "refs/heads/$SOURCE_BRANCH"
+commit=$(git rev-parse FETCH_HEAD)
+tree=$(git rev-parse 'FETCH_HEAD^{tree}')
+image="$REGISTRY/$REPOSITORY:$TAG_PREFIX-$(printf %s "$tree" | cut -c1-12)-$CONFIG_HASH"
+set -- -sS -o /dev/null -w '%{http_code}' -I -H "Accept: $ACCEPT"
+if [ -f /registry-ca/ca.crt ]; then set -- "$@" --cacert /registry-ca/ca.crt; fi
+if [ -f /docker/config.json ]; then
+  auth=$(sed -n 's/.*"auth": *"\\([^"]*\\)".*/\\1/p' /docker/config.json | head -n1)
+  set -- "$@" -H "Authorization: Basic $auth"
+fi
+tag=\${image##*:}
+code=$(curl "$@" "https://$REGISTRY/v2/$REPOSITORY/manifests/$tag")
+case "$code" in
+  200) built=true ;;
+  404) built=false ;;
+  *) echo "registry answered HTTP $code for $image" >&2; exit 1 ;;
+esac
+sa=/var/run/secrets/kubernetes.io/serviceaccount
+code=$(curl -sS -o /tmp/deployment.json -w '%{http_code}' --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$sa/token")" \\
+  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/apis/apps/v1/namespaces/$APP_NAMESPACE/deployments/$DEPLOYMENT")
+case "$code" in
+  200) if grep -q "\\"image\\": *\\"$image\\"" /tmp/deployment.json; then rolled=true; else rolled=false; fi ;;
+  404) rolled=true; echo "no Deployment $APP_NAMESPACE/$DEPLOYMENT yet: the play deploys it" ;;
+  *) echo "the API server answered HTTP $code for Deployment $APP_NAMESPACE/$DEPLOYMENT" >&2; exit 1 ;;
+esac
+echo "commit $commit, image $image, built $built, rolled out $rolled"
+mkdir -p /tmp/out
+printf %s "$commit" >/tmp/out/commit
+printf %s "$image" >/tmp/out/image
+printf %s "$built" >/tmp/out/built
+printf %s "$rolled" >/tmp/out/rolled
+`;
+
+/** The rollout step: a strategic merge patch of the Deployment's two containers (field manager `devpi-rebuild`). */
+const ROLLOUT = `set -eu
+sa=/var/run/secrets/kubernetes.io/serviceaccount
+body=$(printf '{"spec":{"template":{"spec":{"initContainers":[{"name":"%s","image":"%s"}],"containers":[{"name":"%s","image":"%s"}]}}}}' "$INIT_CONTAINER" "$IMAGE" "$CONTAINER" "$IMAGE")
+curl -sSf -o /dev/null --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$sa/token")" \\
+  -X PATCH -H 'Content-Type: application/strategic-merge-patch+json' --data "$body" \\
+  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/apis/apps/v1/namespaces/$APP_NAMESPACE/deployments/$DEPLOYMENT?fieldManager=devpi-rebuild"
+echo "deployment $APP_NAMESPACE/$DEPLOYMENT now runs $IMAGE"
+`;
+
+type Template = { name: string; container?: { env?: unknown[]; args?: string[] } & Record<string, unknown> } & Record<string, unknown>;
+
+/**
+ * Automatic rebuilds (`build.rebuild_schedule`): a CronWorkflow that runs the build Workflow's
+ * own clone and Kaniko steps (from `buildWorkflowManifest`) for the tree the branch points at,
+ * only when the registry lacks its tag, then rolls the devpi Deployment onto it when it runs
+ * something else; and the Role that lets the builder's service account patch that one
+ * Deployment. One run at a time; finished runs are kept 1 (success) and 3 (failure) deep.
+ */
+export function rebuildManifests(env: Env<DevpiVars>, build: k8s.Manifest): k8s.Manifest[] {
+  const d = devpi(env);
+  const v = d.v;
+  const spec = structuredClone(build.spec) as { templates: Template[]; volumes: { name: string }[] } & Record<string, unknown>;
+  const clone = spec.templates.find((t) => t.name === 'clone')!;
+  const kaniko = spec.templates.find((t) => t.name === 'kaniko')!;
+  clone.inputs = { parameters: [{ name: 'revision' }] };
+  clone.container!.env = clone.container!.env!.map((e) =>
+    (e as { name: string }).name === 'SOURCE_REVISION' ? { name: 'SOURCE_REVISION', value: '{{inputs.parameters.revision}}' } : e,
+  );
+  kaniko.inputs = { parameters: [{ name: 'destination' }] };
+  kaniko.container!.args = kaniko.container!.args!.map((a) => (a.startsWith('--destination=') ? '--destination={{inputs.parameters.destination}}' : a));
+  const has = (volume: string) => spec.volumes.some((vol) => vol.name === volume);
+  const mounts = [
+    { name: 'git-ssh', mountPath: '/git-ssh', readOnly: true },
+    ...(has('registry-ca') ? [{ name: 'registry-ca', mountPath: '/registry-ca', readOnly: true }] : []),
+    ...(has('docker-config') ? [{ name: 'docker-config', mountPath: '/docker', readOnly: true }] : []),
+  ];
+  const gitSsh = 'ssh -i /git-ssh/ssh-privatekey -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/git-ssh/known_hosts';
+  const envOf = (vars: Record<string, string>) => Object.entries(vars).map(([name, value]) => ({ name, value }));
+  const target = { APP_NAMESPACE: d.ns, DEPLOYMENT: NAMES.app };
+  const out = (name: string) => ({ name, valueFrom: { path: `/tmp/out/${name}` } });
+  const step = (name: string, template: string, when: string, parameters: Record<string, string>) => ({
+    name,
+    template,
+    when,
+    arguments: { parameters: Object.entries(parameters).map(([n, value]) => ({ name: n, value })) },
+  });
+  const templates: Template[] = [
+    {
+      name: 'rebuild',
+      steps: [
+        [{ name: 'resolve', template: 'resolve' }],
+        [step('clone', 'clone', '{{steps.resolve.outputs.parameters.built}} == false', { revision: '{{steps.resolve.outputs.parameters.commit}}' })],
+        [step('build-image', 'kaniko', '{{steps.resolve.outputs.parameters.built}} == false', { destination: '{{steps.resolve.outputs.parameters.image}}' })],
+        [step('rollout', 'rollout', '{{steps.resolve.outputs.parameters.rolled}} == false', { image: '{{steps.resolve.outputs.parameters.image}}' })],
+      ],
+    },
+    {
+      name: 'resolve',
+      container: {
+        image: v.build.git_image,
+        command: ['sh', '-c'],
+        args: [RESOLVE],
+        env: envOf({
+          SOURCE_REPO: v.build.source_repo_url,
+          SOURCE_BRANCH: v.build.source_revision,
+          TAG_PREFIX: v.build.source_revision.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40),
+          CONFIG_HASH: buildConfigHash(v),
+          REGISTRY: v.harbor_registry,
+          REPOSITORY: `${v.harbor_project}/devpi`,
+          ACCEPT,
+          GIT_SSH_COMMAND: gitSsh,
+          ...target,
+        }),
+        volumeMounts: mounts,
+      },
+      outputs: { parameters: ['commit', 'image', 'built', 'rolled'].map(out) },
+    },
+    clone,
+    kaniko,
+    {
+      name: 'rollout',
+      inputs: { parameters: [{ name: 'image' }] },
+      container: {
+        image: v.build.git_image,
+        command: ['sh', '-c'],
+        args: [ROLLOUT],
+        env: [...envOf({ ...target, CONTAINER: 'devpi', INIT_CONTAINER: 'devpi-init' }), { name: 'IMAGE', value: '{{inputs.parameters.image}}' }],
+      },
+    },
+  ];
+  const labels = { ...d.labels, app: NAMES.rebuild };
+  const rbac = { name: NAMES.rebuild, namespace: d.ns, labels };
+  return [
+    {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'CronWorkflow',
+      metadata: { name: NAMES.rebuild, namespace: v.argo_namespace, labels },
+      spec: {
+        schedules: [v.build.rebuild_schedule!],
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 60,
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 3,
+        workflowMetadata: { labels },
+        workflowSpec: { ...spec, entrypoint: 'rebuild', templates },
+      },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: rbac,
+      rules: [{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: [NAMES.app], verbs: ['get', 'patch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: rbac,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAMES.rebuild },
+      subjects: [{ kind: 'ServiceAccount', name: NAMES.kanikoServiceAccount, namespace: v.argo_namespace }],
+    },
+  ];
+}

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './proc.ts';
@@ -23,6 +23,9 @@ export interface IssuedCert {
   cert: string;
   key: string;
 }
+
+/** Issuances under way, by certificate path (one per name at a time, across Pki instances). */
+const issuing = new Map<string, Promise<IssuedCert>>();
 
 export class Pki {
   readonly dir: string;
@@ -64,12 +67,26 @@ export class Pki {
     ]);
   }
 
-  /** Issues (or reuses) a certificate signed by the sandbox CA. */
-  async issue(spec: CertSpec): Promise<IssuedCert> {
+  /**
+   * Issues (or reuses) a certificate signed by the sandbox CA. Components that start side by
+   * side and share a certificate (the loopback serving one) get the same issuance: two at once
+   * would each write the key, and one would be left with another's certificate.
+   */
+  issue(spec: CertSpec): Promise<IssuedCert> {
+    const file = join(this.dir, spec.name);
+    let pending = issuing.get(file);
+    if (!pending) {
+      pending = this.#issue(spec).finally(() => issuing.delete(file));
+      issuing.set(file, pending);
+    }
+    return pending;
+  }
+
+  async #issue(spec: CertSpec): Promise<IssuedCert> {
     const cert = join(this.dir, `${spec.name}.crt`);
     const key = join(this.dir, `${spec.name}.key`);
     const sans = [...(spec.dns ?? []).map((d) => `DNS:${d}`), ...(spec.ips ?? []).map((i) => `IP:${i}`)];
-    if (existsSync(cert) && existsSync(key) && this.#matches(cert, spec, sans)) return { cert, key };
+    if (existsSync(cert) && existsSync(key) && this.#matches(cert, key, spec, sans)) return { cert, key };
     const csr = join(this.dir, `${spec.name}.csr`);
     const ext = join(this.dir, `${spec.name}.ext`);
     const eku = { server: 'serverAuth', client: 'clientAuth', both: 'serverAuth,clientAuth' }[spec.usage];
@@ -101,10 +118,11 @@ export class Pki {
     return { cert, key };
   }
 
-  #matches(certFile: string, spec: CertSpec, sans: string[]): boolean {
+  #matches(certFile: string, keyFile: string, spec: CertSpec, sans: string[]): boolean {
     try {
       const x = new X509Certificate(readFileSync(certFile));
       if (!x.checkIssued(new X509Certificate(readFileSync(this.caCert)))) return false;
+      if (!x.checkPrivateKey(createPrivateKey(readFileSync(keyFile)))) return false;
       if (!x.subject.includes(`CN=${spec.cn}`)) return false;
       const have = (x.subjectAltName ?? '')
         .split(', ')

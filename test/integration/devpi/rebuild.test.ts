@@ -111,11 +111,14 @@ describe('devpi: automatic rebuilds on a new commit', () => {
       const d = await k.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'devpi', name: 'devpi' });
       seen = containerImages(d);
       const st = d?.status as { updatedReplicas?: number; availableReplicas?: number; replicas?: number; observedGeneration?: number } | undefined;
+      // devpi is recreated (one volume): mid-rollout the status counts no pods at all, so count them.
+      const want = (d?.spec as { replicas?: number } | undefined)?.replicas ?? 1;
       const done =
         seen.every((i) => i.startsWith(image2)) &&
         st?.observedGeneration === d?.metadata.generation &&
-        st?.updatedReplicas === st?.replicas &&
-        st?.availableReplicas === st?.replicas;
+        st?.replicas === want &&
+        st?.updatedReplicas === want &&
+        st?.availableReplicas === want;
       if (done) break;
       expect(Date.now() < deadline, `the Deployment still runs ${seen.join(', ')} (waiting for ${image2}…)`).toBe(true);
       await new Promise((r) => setTimeout(r, 10_000));

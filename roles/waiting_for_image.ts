@@ -1,7 +1,8 @@
 import { defineTask, type Env, noChange, type Secret, TargetError, type Task } from '../src/index.ts';
 import { type Fetch, fetchWithCa, fetchWithTls, noResponseReason, unverifiedTargets } from '../src/modules/http/index.ts';
 
-const ACCEPT = [
+/** The manifest types a registry may answer with (sent as Accept; also by the devpi rebuild workflow). */
+export const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',

@@ -1,13 +1,10 @@
 import type { Env } from '../../../../src/index.ts';
 import type * as k8s from '../../../../src/modules/k8s/index.ts';
+import { ACCEPT } from '../../../../roles/waiting_for_image.ts';
 import { buildConfigHash } from './build.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { NAMES } from './names.ts';
-
-/** The manifests the registry answers with (as `waiting_for_image` asks). */
-const ACCEPT =
-  'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json';
 
 /**
  * The resolve step: reads the tree the branch points at, computes the tag as helix does

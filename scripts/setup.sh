@@ -107,12 +107,14 @@ install_bench() {
 # --- tools the platform playbooks and the tests drive ------------------------------------
 # helm and sops (with age-keygen) built from the Go module proxy, cached by version in
 # ~/.cache/helix; OpenTofu and SeaweedFS likewise, for the Terraform backend tests (decision
-# 051); the same Ansible venv the bench uses serves the port comparison test.
+# 051); promtool, so `helix verify platform` runs the alert rule unit tests instead of warning
+# that it could not; the same Ansible venv the bench uses serves the port comparison test.
 install_tools() {
   local t0=$SECONDS
   node --import tsx src/modules/helm/install.ts
   node --import tsx playbooks/platform/lib/sops-install.ts
   node --import tsx src/modules/opentofu/install.ts
+  node --import tsx src/modules/prometheus/install.ts
   install_ansible
   log "tools ready in $((SECONDS - t0))s"
 }

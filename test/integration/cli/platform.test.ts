@@ -67,6 +67,9 @@ describe.runIf(k8s() !== undefined && hasPostgres())('platform through bin/helix
     const s = await helix(['verify', 'platform', ...LOCAL, '--static']);
     expect(s.code, s.out).toBe(0);
     expect(s.stdout).not.toMatch(/nodes Ready/);
+    // setup.sh builds promtool, so the alert rules are tested, not skipped with a WARN.
+    expect(s.stdout).toMatch(/promtool test rules: \d+ test files? pass on the rendered PrometheusRule/);
+    expect(s.stdout).not.toMatch(/promtool not found/);
   });
 
   it('history lists the runs', async () => {

@@ -120,6 +120,63 @@ export function imageAbsent(name: string, o: ImageRef): Task<void> {
 }
 
 /**
+ * Removes every tag of a repository that matches `tagPattern` (rollback of builds helix does
+ * not know one by one, e.g. the images automatic rebuilds made of older trees). Lists the tags
+ * (`GET /v2/<repository>/tags/list`, following the `Link` pages), asks each one's digest and
+ * deletes each digest once. Plans nothing when the repository or the tags are absent.
+ */
+export function imagesAbsent(name: string, o: Omit<ImageRef, 'tag'> & { tagPattern: RegExp }): Task<void> {
+  const what = `tags of ${o.registry}/${o.repository} matching ${o.tagPattern}`;
+  return defineTask<void>({
+    kind: 'registry.imagesAbsent',
+    name,
+    plan: async (ctx) => {
+      const { f, headers } = registryAccess({ ...o, tag: '' }, ctx.env);
+      const base = `https://${o.registry}`;
+      const fail = (what: string) => (error: unknown) => {
+        throw new TargetError(`registry ${o.registry}`, `${what}: ${noResponseReason(error, 30_000)}`);
+      };
+      const tags: string[] = [];
+      for (let next: string | undefined = `/v2/${o.repository}/tags/list?n=1000`; next; ) {
+        const res: Response = await f(base + next, { headers, signal: AbortSignal.timeout(30_000) }).catch(fail(`GET ${next}`));
+        if (res.status === 404) break;
+        if (res.status !== 200) throw new TargetError(`registry ${o.registry}`, `GET ${next}: HTTP ${res.status}`);
+        tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
+        next = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      }
+      const doomed = tags.filter((t) => o.tagPattern.test(t)).sort();
+      if (!doomed.length) return noChange(`no ${what} in the registry`, undefined);
+      const digests = new Map<string, string[]>();
+      for (const tag of doomed) {
+        const url = `${base}/v2/${o.repository}/manifests/${encodeURIComponent(tag)}`;
+        const res = await f(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(30_000) }).catch(fail(`HEAD ${tag}`));
+        if (res.status === 404) continue;
+        const digest = res.headers.get('docker-content-digest');
+        if (res.status !== 200 || !digest) throw new TargetError(`registry ${o.registry}`, `HEAD ${o.repository}:${tag}: HTTP ${res.status}`);
+        digests.set(digest, [...(digests.get(digest) ?? []), tag]);
+      }
+      if (!digests.size) return noChange(`no ${what} in the registry`, undefined);
+      return {
+        changes: [...digests].flatMap(([digest, ts]) =>
+          ts.map((t) => ({
+            target: `image:${o.registry}/${o.repository}:${t}`,
+            action: 'delete' as const,
+            summary: `delete ${o.registry}/${o.repository}:${t} (${digest.slice(0, 19)})`,
+          })),
+        ),
+        apply: async () => {
+          for (const [digest, ts] of digests) {
+            const del = await f(`${base}/v2/${o.repository}/manifests/${digest}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(30_000) });
+            if (del.status !== 202 && del.status !== 404)
+              throw new TargetError(`registry ${o.registry}`, `DELETE ${o.repository}:${ts[0]}: HTTP ${del.status} ${(await del.text()).slice(0, 200)}`);
+          }
+        },
+      };
+    },
+  });
+}
+
+/**
  * Whether the registry has an image tag, now (a read: plans no change). A build is submitted
  * only when this says no, so an image something else built (a rebuild workflow, an earlier run
  * whose Workflow was removed) is not built again.

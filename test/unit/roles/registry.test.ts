@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { imageAbsent, imageExists } from '../../../roles/waiting_for_image.ts';
+import { imageAbsent, imageExists, imagesAbsent } from '../../../roles/waiting_for_image.ts';
 import { runTask } from '../../fixtures/task-harness.ts';
 
 /** A registry at the HTTP seam: manifests by tag, deleted by digest (405 when deletes are off). */
@@ -43,6 +43,15 @@ beforeAll(async () => {
     registry.requests.push(`${req.method} ${req.url}`);
     // Another repository asks for credentials, as Harbor does for a private project.
     if (!req.url!.startsWith('/v2/helix/devpi/')) return void res.writeHead(401).end();
+    if (req.method === 'GET' && req.url!.startsWith('/v2/helix/devpi/tags/list')) {
+      // Two tags a page, as a registry with a small page size answers `n`.
+      const all = [...registry.tags.keys()].sort();
+      const last = new URL(req.url!, 'https://x').searchParams.get('last');
+      const page = all.filter((t) => !last || t > last).slice(0, 2);
+      const more = all.filter((t) => !last || t > last).length > 2;
+      const link = more ? { link: `</v2/helix/devpi/tags/list?n=2&last=${page.at(-1)}>; rel="next"` } : {};
+      return void res.writeHead(200, { 'content-type': 'application/json', ...link }).end(JSON.stringify({ name: 'helix/devpi', tags: page }));
+    }
     const ref = decodeURIComponent(req.url!.replace('/v2/helix/devpi/manifests/', ''));
     if (req.method === 'HEAD') {
       const digest = registry.tags.get(ref);
@@ -115,5 +124,45 @@ describe('imageExists: a read of the registry that steers the build', () => {
     const r = await runTask(imageExists('built', { registry: host, repository: 'helix/other', tag: 'x', caFile: join(dir, 'ca.crt') }));
     expect(r.outcome).toBe('failed');
     expect(r.error).toMatch(/HEAD .*helix\/other:x: HTTP 401/);
+  });
+});
+
+describe('imagesAbsent: every tag of a pattern, for images helix did not push one by one', () => {
+  const digest = (n: number) => `sha256:${String(n).repeat(64)}`;
+  const task = () => imagesAbsent('image', { registry: host, repository: 'helix/devpi', tagPattern: /^main-[0-9a-f]{4}-cfg$/, caFile: join(dir, 'ca.crt') });
+
+  beforeEach(() => {
+    registry.tags = new Map([
+      ['main-aaaa-cfg', digest(2)],
+      ['main-bbbb-cfg', digest(3)],
+      ['main-cccc-cfg', digest(3)],
+      ['main-dddd-old', digest(4)],
+      ['other-eeee-cfg', digest(5)],
+    ]);
+  });
+
+  it('check names each matching tag over every page and deletes nothing', async () => {
+    const r = await runTask(task(), { mode: 'check' });
+    expect(r.changes.map((c) => c.target)).toEqual(['aaaa', 'bbbb', 'cccc'].map((t) => `image:${host}/helix/devpi:main-${t}-cfg`));
+    expect(registry.requests.filter((q) => q.startsWith('GET '))).toHaveLength(3);
+    expect(registry.tags.size).toBe(5);
+  });
+
+  it('apply deletes each digest once and leaves the tags that do not match; a second run finds none', async () => {
+    const r = await runTask(task());
+    expect(r.outcome).toBe('changed');
+    expect(registry.requests.filter((q) => q.startsWith('DELETE '))).toEqual([2, 3].map((n) => `DELETE /v2/helix/devpi/manifests/${digest(n)}`));
+    expect([...registry.tags.keys()].sort()).toEqual(['main-dddd-old', 'other-eeee-cfg']);
+    const again = await runTask(task());
+    expect([again.outcome, again.changes]).toEqual(['ok', []]);
+  });
+
+  it('a repository the registry does not know is nothing to delete; an unreadable one fails', async () => {
+    registry.tags = new Map();
+    const none = await runTask(task());
+    expect([none.outcome, none.changes]).toEqual(['ok', []]);
+    const denied = await runTask(imagesAbsent('image', { registry: host, repository: 'helix/other', tagPattern: /./, caFile: join(dir, 'ca.crt') }));
+    expect(denied.outcome).toBe('failed');
+    expect(denied.error).toMatch(/tags\/list.*HTTP 401/);
   });
 });

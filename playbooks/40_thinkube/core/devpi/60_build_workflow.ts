@@ -8,8 +8,8 @@ import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment
 import { dockerKaniko } from '../../../../roles/container_deployment/docker_kaniko.ts';
 import { sourceRepo } from '../../../../roles/container_deployment/repo.ts';
 import { workflow } from '../../../../roles/container_deployment/workflow.ts';
-import { imageAbsent, imageExists, waitingForImage } from '../../../../roles/waiting_for_image.ts';
-import { builtImageTag, imageSource } from './build.ts';
+import { imageAbsent, imageExists, imagesAbsent, waitingForImage } from '../../../../roles/waiting_for_image.ts';
+import { builtImageTag, imageSource, rebuildTagPattern } from './build.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { NAMES } from './names.ts';
@@ -206,7 +206,10 @@ export function buildRollback(env: Env<DevpiVars>): Step[] {
   steps.push(
     k8s.remove('workflow', { apiVersion: wf.apiVersion, kind: wf.kind, namespace: wf.metadata.namespace!, name: wf.metadata.name }),
     // The image the build pushed: a build output, not data (it is rebuilt from the source).
-    imageAbsent('image', builtImage(v, builtImageTag(v)!)),
+    // With automatic rebuilds, also the images they made of the branch's older trees.
+    v.build.rebuild_schedule
+      ? imagesAbsent('image', { ...builtImage(v, ''), tagPattern: rebuildTagPattern(v) })
+      : imageAbsent('image', builtImage(v, builtImageTag(v)!)),
     k8s.remove('registry-ca', { apiVersion: 'v1', kind: 'ConfigMap', namespace: v.argo_namespace, name: NAMES.registryCa }),
     k8s.remove('kaniko-rbac', {
       manifests: template.manifests(

@@ -34,13 +34,24 @@ export function imageSource(): Record<string, string> {
  */
 export function builtImageTag(v: DevpiVars): string | undefined {
   if (!v.build.enabled) return undefined;
-  const rev = v.build.source_revision.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40);
+  const rev = revisionTag(v);
   if (v.build.rebuild_schedule) return `${rev}-${sourceTree(v).slice(0, 12)}-${buildConfigHash(v)}`;
   const h = createHash('sha256').update(v.build.source_repo_url).update(v.build.source_revision).update(v.build.kaniko_image);
   const args = Object.entries(v.build.build_args).sort(([a], [b]) => a.localeCompare(b));
   if (args.length) h.update(JSON.stringify(args));
   if (v.build.push_source) h.update(JSON.stringify(Object.entries(imageSource()).sort(([a], [b]) => a.localeCompare(b))));
   return `${rev}-${h.digest('hex').slice(0, 8)}`;
+}
+
+/** The tags automatic rebuilds give the branch's trees under today's build configuration (`<branch>-<tree>-<config>`). */
+export function rebuildTagPattern(v: DevpiVars): RegExp {
+  const rev = revisionTag(v).replace(/[.]/g, '\\.');
+  return new RegExp(`^${rev}-[0-9a-f]{12}-${buildConfigHash(v)}$`);
+}
+
+/** The source revision as the start of an image tag. */
+function revisionTag(v: DevpiVars): string {
+  return v.build.source_revision.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40);
 }
 
 /** What shapes an image beside its source tree: the repository, Kaniko and the build args. */

@@ -3,9 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Secret } from '../../../src/index.ts';
+import { type Env, Secret } from '../../../src/index.ts';
 import component from '../../../playbooks/40_thinkube/core/devpi/component.ts';
 import { buildConfigHash, builtImageTag } from '../../../playbooks/40_thinkube/core/devpi/build.ts';
+import type { DevpiVars } from '../../../playbooks/40_thinkube/core/devpi/component.ts';
+import { buildWorkflowManifest } from '../../../playbooks/40_thinkube/core/devpi/60_build_workflow.ts';
+import { devpiFiles } from '../../../playbooks/40_thinkube/core/devpi/manifests.ts';
+import { imageReference, rebuildManifests } from '../../../playbooks/40_thinkube/core/devpi/rebuild.ts';
 
 const base = {
   domain_name: 'example.com',
@@ -132,14 +136,35 @@ describe('devpi variables', () => {
       writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
       git('add', '.');
       git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '--quiet', '-m', 'source');
+      writeFileSync(join(dir, 'key'), 'a private key\n');
       const vars = {
         ...base,
         github_token: new Secret('g-value'),
+        git_ssh_key: join(dir, 'key'),
         deploy: { mode: 'direct' },
         build: { enabled: true, source_repo_url: dir, source_revision: 'release', rebuild_schedule: '*/5 * * * *' },
       };
       const v = component.vars.parse(vars);
       expect(builtImageTag(v)).toBe(`release-${git('rev-parse', 'HEAD^{tree}').slice(0, 12)}-${buildConfigHash(v)}`);
+
+      // The rebuild records a new image in the deployment repository by rewriting image
+      // references: that must give exactly what helix renders for it, or a play after a
+      // rebuild would report the repository changed.
+      const env = { vars: v } as unknown as Env<DevpiVars>;
+      const [a, b] = ['release-aaaaaaaaaaaa-cfg', 'release-bbbbbbbbbbbb-cfg'].map((t) => devpiFiles(env, `registry.example.com/thinkube/devpi:${t}`));
+      const ref = imageReference('registry.example.com', 'thinkube/devpi');
+      expect(Object.keys(a!).length).toBeGreaterThan(1);
+      for (const [path, text] of Object.entries(a!))
+        expect(text.replace(ref, 'registry.example.com/thinkube/devpi:release-bbbbbbbbbbbb-cfg'), path).toBe(b![path]);
+      expect(JSON.stringify(a)).not.toBe(JSON.stringify(b));
+      // Its CronWorkflow pushes with git_ssh_key, kept in a Secret beside it (masked).
+      const made = rebuildManifests(env, buildWorkflowManifest(env));
+      const secret = made.find((m) => m.kind === 'Secret')!;
+      expect(secret.metadata!.name).toBe('devpi-rebuild-git');
+      expect(JSON.stringify(secret)).not.toContain('a private key');
+      const steps = JSON.stringify((made.find((m) => m.kind === 'CronWorkflow')!.spec as { workflowSpec: unknown }).workflowSpec);
+      expect(steps).toContain('"name":"record"');
+      expect(() => component.vars.parse({ ...vars, git_ssh_key: undefined })).toThrow(/git_ssh_key/);
       const missing = component.vars.parse({ ...vars, build: { ...vars.build, source_revision: 'no-such-branch' } });
       expect(() => builtImageTag(missing)).toThrow(/cannot read branch no-such-branch of .*couldn't find remote ref/);
     } finally {

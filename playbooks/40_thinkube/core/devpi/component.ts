@@ -306,6 +306,13 @@ const vars = z
           message: 'build.rebuild_schedule watches a branch others push to; with build.push_source helix owns that branch and replaces what is pushed to it',
         });
       }
+      if ((v.deploy.repo_url || v.git_remote_base) && !v.git_ssh_key) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['git_ssh_key'],
+          message: 'build.rebuild_schedule records each new image in the deployment repository: give git_ssh_key, the key it pushes with',
+        });
+      }
       if (v.deploy.mode !== 'direct') {
         ctx.addIssue({
           code: 'custom',

@@ -49,6 +49,8 @@ export const NAMES = {
   workflowPrefix: 'devpi-build',
   /** CronWorkflow of automatic rebuilds, and the Role that lets it roll the Deployment out. */
   rebuild: 'devpi-rebuild',
+  /** Secret (in argo_namespace) with the key the rebuild pushes the new image to the deployment repository with. */
+  rebuildGit: 'devpi-rebuild-git',
 } as const;
 
 /** Labels on every object the play creates; rollback also finds leftovers by them. */

@@ -1,5 +1,7 @@
-import type { Env } from '../../../../src/index.ts';
+import { readFileSync } from 'node:fs';
+import { type Env, Secret } from '../../../../src/index.ts';
 import type * as k8s from '../../../../src/modules/k8s/index.ts';
+import { secretManifest } from '../../../../roles/common/kept_secret.ts';
 import { ACCEPT } from '../../../../roles/waiting_for_image.ts';
 import { buildConfigHash } from './build.ts';
 import { devpi } from './common.ts';
@@ -57,6 +59,30 @@ curl -sSf -o /dev/null --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$s
 echo "deployment $APP_NAMESPACE/$DEPLOYMENT now runs $IMAGE"
 `;
 
+/**
+ * The record step (before the rollout): the deployment repository keeps the manifests helix
+ * renders, so it is brought to the new image as helix would render it. Every reference to an
+ * image of the repository in the manifest folder names the new one (`imageReference` in
+ * the unit tests: the only difference between two renders), committed and pushed
+ * fast-forward. Nothing is committed when the files already name it.
+ */
+const RECORD = `set -eu
+git init -q /tmp/deploy && cd /tmp/deploy
+git fetch -q --depth=1 "$DEPLOY_REPO" "refs/heads/$DEPLOY_BRANCH"
+git checkout -q FETCH_HEAD
+find "$DEPLOY_PATH" -type f -name '*.yaml' -exec sed -i "s#$REGISTRY/$REPOSITORY:[A-Za-z0-9_.-]*#$IMAGE#g" {} +
+if git diff --quiet; then echo "branch $DEPLOY_BRANCH already names $IMAGE"; exit 0; fi
+git -c user.name=devpi-rebuild -c user.email=devpi-rebuild@helix.invalid commit -qam "devpi: rebuilt $IMAGE"
+git push -q "$DEPLOY_REPO" "HEAD:refs/heads/$DEPLOY_BRANCH"
+echo "branch $DEPLOY_BRANCH of the deployment repository now names $IMAGE"
+`;
+
+/** What the record step rewrites in the rendered manifests: a reference to an image of the repository. */
+export function imageReference(registry: string, repository: string): RegExp {
+  const literal = `${registry}/${repository}:`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`${literal}[A-Za-z0-9_.-]*`, 'g');
+}
+
 type Template = { name: string; container?: { env?: unknown[]; args?: string[] } & Record<string, unknown> } & Record<string, unknown>;
 
 /**
@@ -94,6 +120,9 @@ export function rebuildManifests(env: Env<DevpiVars>, build: k8s.Manifest): k8s.
     when,
     arguments: { parameters: Object.entries(parameters).map(([n, value]) => ({ name: n, value })) },
   });
+  // The deployment repository, when there is one, is written with the key helix pushes with.
+  const record = v.deploy.repo_url && v.git_ssh_key ? { repo: v.deploy.repo_url, key: v.git_ssh_key, knownHosts: v.git_known_hosts } : undefined;
+  if (record) spec.volumes.push({ name: 'deploy-git', secret: { secretName: NAMES.rebuildGit, defaultMode: 0o400 } } as { name: string });
   const templates: Template[] = [
     {
       name: 'rebuild',
@@ -101,6 +130,9 @@ export function rebuildManifests(env: Env<DevpiVars>, build: k8s.Manifest): k8s.
         [{ name: 'resolve', template: 'resolve' }],
         [step('clone', 'clone', '{{steps.resolve.outputs.parameters.built}} == false', { revision: '{{steps.resolve.outputs.parameters.commit}}' })],
         [step('build-image', 'kaniko', '{{steps.resolve.outputs.parameters.built}} == false', { destination: '{{steps.resolve.outputs.parameters.image}}' })],
+        ...(record
+          ? [[step('record', 'record', '{{steps.resolve.outputs.parameters.rolled}} == false', { image: '{{steps.resolve.outputs.parameters.image}}' })]]
+          : []),
         [step('rollout', 'rollout', '{{steps.resolve.outputs.parameters.rolled}} == false', { image: '{{steps.resolve.outputs.parameters.image}}' })],
       ],
     },
@@ -137,10 +169,48 @@ export function rebuildManifests(env: Env<DevpiVars>, build: k8s.Manifest): k8s.
         env: [...envOf({ ...target, CONTAINER: 'devpi', INIT_CONTAINER: 'devpi-init' }), { name: 'IMAGE', value: '{{inputs.parameters.image}}' }],
       },
     },
+    ...(record
+      ? [
+          {
+            name: 'record',
+            inputs: { parameters: [{ name: 'image' }] },
+            container: {
+              image: v.build.git_image,
+              command: ['sh', '-c'],
+              args: [RECORD],
+              env: [
+                ...envOf({
+                  DEPLOY_REPO: record.repo,
+                  DEPLOY_BRANCH: v.deploy.branch,
+                  DEPLOY_PATH: v.deploy.path,
+                  REGISTRY: v.harbor_registry,
+                  REPOSITORY: `${v.harbor_project}/devpi`,
+                  GIT_SSH_COMMAND: gitSsh.replaceAll('/git-ssh/', '/deploy-git/'),
+                }),
+                { name: 'IMAGE', value: '{{inputs.parameters.image}}' },
+              ],
+              volumeMounts: [{ name: 'deploy-git', mountPath: '/deploy-git', readOnly: true }],
+            },
+          },
+        ]
+      : []),
   ];
   const labels = { ...d.labels, app: NAMES.rebuild };
   const rbac = { name: NAMES.rebuild, namespace: d.ns, labels };
   return [
+    ...(record
+      ? [
+          secretManifest({
+            name: NAMES.rebuildGit,
+            namespace: v.argo_namespace,
+            labels,
+            data: {
+              'ssh-privatekey': new Secret(readFileSync(record.key, 'utf8'), `file ${record.key}`),
+              known_hosts: record.knownHosts ? readFileSync(record.knownHosts, 'utf8') : '',
+            },
+          }),
+        ]
+      : []),
     {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'CronWorkflow',

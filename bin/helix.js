@@ -15,6 +15,31 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const argv = process.argv.slice(2);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+// Node 24 is the floor (docs/decisions/047-node-24.md). Started by an older node (a machine whose
+// own is 20), helix runs again on the Node 24 that `scripts/setup.sh install` linked into
+// node_modules/.bin. Ctrl-C reaches both processes (one process group): this one ignores SIGINT,
+// so the play still stops after the current task; SIGTERM and SIGHUP are passed on.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  const node24 = join(root, 'node_modules', '.bin', 'node');
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(node24)) {
+    process.stderr.write(`helix needs Node.js 24 or newer (this is ${process.version}): run \`bash scripts/setup.sh install\`\n`);
+    process.exit(2);
+  }
+  const { spawn } = await import('node:child_process');
+  const child = spawn(node24, [...process.execArgv, fileURLToPath(import.meta.url), ...argv], { stdio: 'inherit' });
+  const forward = (signal) => child.kill(signal);
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', forward);
+  process.on('SIGHUP', forward);
+  const [code, signal] = await new Promise((done) => child.on('exit', (c, s) => done([c, s])));
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+}
+
 /** Bump when the compiled form changes, so old caches are rebuilt. */
 const FORMAT = 1;
 

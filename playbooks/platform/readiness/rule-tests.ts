@@ -31,7 +31,7 @@ export async function ruleTestChecks(
         ID,
         TITLE,
         'promtool not found: the rules were not tested',
-        'build it (`node --import tsx src/modules/prometheus/install.ts`), set HELIX_PROMTOOL, or put promtool on PATH',
+        'build it (`node src/modules/prometheus/install.ts`), set HELIX_PROMTOOL, or put promtool on PATH',
       ),
     ];
   }

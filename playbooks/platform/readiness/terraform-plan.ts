@@ -31,7 +31,7 @@ export async function planChecks(p: Platform, o: { /** `null`: none installed. @
         ID,
         TITLE,
         `tofu not found: ${where} was not planned`,
-        'build it (`node --import tsx src/modules/opentofu/install.ts`), set HELIX_TOFU, or set terraform.plan.binary',
+        'build it (`node src/modules/opentofu/install.ts`), set HELIX_TOFU, or set terraform.plan.binary',
       ),
     ];
   const r = await plan({ dir, tofu: bin, lockTimeout: cfg.lock_timeout });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { cacheDir, ConfigError, Secret, TargetError } from '../../../src/index.ts';
+import { cacheDir, ConfigError, Secret, TargetError } from 'helix';
 
 /** The sops version the platform builds from the Go module proxy (`github.com/getsops/sops/v3`). */
 export const SOPS_VERSION = '3.11.0';

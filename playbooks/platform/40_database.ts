@@ -1,5 +1,5 @@
-import { definePlaybook } from '../../src/index.ts';
-import * as postgres from '../../src/modules/postgres/index.ts';
+import { definePlaybook } from 'helix';
+import * as postgres from 'helix/modules/postgres';
 import type { PlatformVars } from './component.ts';
 import { platform } from './lib/context.ts';
 

@@ -1,6 +1,6 @@
-import { definePlaybook, group } from '../../src/index.ts';
-import * as helm from '../../src/modules/helm/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
+import { definePlaybook, group } from 'helix';
+import * as helm from 'helix/modules/helm';
+import * as k8s from 'helix/modules/k8s';
 import type { PlatformVars } from './component.ts';
 import { OWNER, platform } from './lib/context.ts';
 import { applicationSet, argoRules, rootApplication } from './lib/manifests.ts';

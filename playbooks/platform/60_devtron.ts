@@ -1,5 +1,5 @@
-import { definePlaybook } from '../../src/index.ts';
-import * as helm from '../../src/modules/helm/index.ts';
+import { definePlaybook } from 'helix';
+import * as helm from 'helix/modules/helm';
 import type { PlatformVars } from './component.ts';
 import { platform } from './lib/context.ts';
 import { devtronValues } from './lib/devtron-values.ts';

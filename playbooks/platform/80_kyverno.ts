@@ -1,5 +1,5 @@
-import { definePlaybook } from '../../src/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
+import { definePlaybook } from 'helix';
+import * as k8s from 'helix/modules/k8s';
 import type { PlatformVars } from './component.ts';
 import { OWNER, platform } from './lib/context.ts';
 import { imagePolicy, policyException } from './lib/manifests.ts';

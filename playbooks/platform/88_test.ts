@@ -1,6 +1,6 @@
-import { defineTask, definePlaybook, noChange } from '../../src/index.ts';
-import * as postgres from '../../src/modules/postgres/index.ts';
-import { readinessContext, runReadiness, type CheckResult } from '../../src/verify/index.ts';
+import { defineTask, definePlaybook, noChange } from 'helix';
+import * as postgres from 'helix/modules/postgres';
+import { readinessContext, runReadiness, type CheckResult } from 'helix/verify';
 import type { PlatformVars } from './component.ts';
 import { platform } from './lib/context.ts';
 import readiness from './verify.ts';

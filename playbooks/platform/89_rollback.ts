@@ -1,8 +1,8 @@
-import { definePlaybook } from '../../src/index.ts';
-import * as helm from '../../src/modules/helm/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
-import type { Manifest } from '../../src/modules/k8s/index.ts';
-import * as postgres from '../../src/modules/postgres/index.ts';
+import { definePlaybook } from 'helix';
+import * as helm from 'helix/modules/helm';
+import * as k8s from 'helix/modules/k8s';
+import type { Manifest } from 'helix/modules/k8s';
+import * as postgres from 'helix/modules/postgres';
 import type { PlatformVars } from './component.ts';
 import { platform } from './lib/context.ts';
 import {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineComponent, purgeData, secret, type VarsOf } from '../../src/index.ts';
+import { defineComponent, purgeData, secret, type VarsOf } from 'helix';
 
 /**
  * The hardened Devtron platform (design documents 000, 001, 002 and 004, corrected by

@@ -1,4 +1,4 @@
-import { defineReadiness } from '../../src/verify/index.ts';
+import { defineReadiness } from 'helix/verify';
 import type { PlatformVars } from './component.ts';
 import { platform } from './lib/context.ts';
 import { terraformResults } from './lib/guardrails.ts';

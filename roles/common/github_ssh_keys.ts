@@ -1,6 +1,6 @@
-import { defineTask, group, noChange, Secret, type Group, type Task } from '../../src/index.ts';
-import * as github from '../../src/modules/github/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
+import { defineTask, group, noChange, Secret, type Group, type Task } from 'helix';
+import * as github from 'helix/modules/github';
+import * as k8s from 'helix/modules/k8s';
 import { secretManifest } from './kept_secret.ts';
 
 export interface GithubSshKeys extends Group {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { defineTask, noChange, Secret, TaskError, type Task, type TaskOptions } from '../../src/index.ts';
-import { k8sClient, readObject, targetOf } from '../../src/modules/k8s/index.ts';
+import { defineTask, noChange, Secret, TaskError, type Task, type TaskOptions } from 'helix';
+import { k8sClient, readObject, targetOf } from 'helix/modules/k8s';
 
 export interface KeptSecretOptions extends TaskOptions<Secret> {
   namespace: string;

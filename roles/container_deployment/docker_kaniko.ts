@@ -1,5 +1,5 @@
-import { group, Secret, type Group } from '../../src/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
+import { group, Secret, type Group } from 'helix';
+import * as k8s from 'helix/modules/k8s';
 import { secretManifest } from '../common/kept_secret.ts';
 
 /** A docker `config.json` for one registry, as a Secret value (it holds `user:token`). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { group, type Group, type Input, type Secret, type Task } from '../../src/index.ts';
-import * as git from '../../src/modules/git/index.ts';
+import { group, type Group, type Input, type Secret, type Task } from 'helix';
+import * as git from 'helix/modules/git';
 
 /** Reads a known_hosts file at plan time (host keys are always verified; none means refuse). */
 export function knownHostsFile(file: string | undefined): Input<readonly string[] | undefined> {

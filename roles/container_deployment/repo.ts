@@ -1,5 +1,5 @@
-import { group, type Group, type Secret } from '../../src/index.ts';
-import * as github from '../../src/modules/github/index.ts';
+import { group, type Group, type Secret } from 'helix';
+import * as github from 'helix/modules/github';
 
 /**
  * The source repository of a build (original: container_deployment/repo, which cloned or ran

@@ -1,5 +1,5 @@
-import { defineTask, group, noChange, TaskError, type Group, type Input, resolve, type Task, type TaskContext } from '../../src/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
+import { defineTask, group, noChange, TaskError, type Group, type Input, resolve, type Task, type TaskContext } from 'helix';
+import * as k8s from 'helix/modules/k8s';
 
 const WF = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow' } as const;
 

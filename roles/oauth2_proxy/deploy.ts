@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { group, type Group, type Secret, type Task } from '../../src/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
-import * as keycloak from '../../src/modules/keycloak/index.ts';
-import * as template from '../../src/modules/template/index.ts';
+import { group, type Group, type Secret, type Task } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import * as keycloak from 'helix/modules/keycloak';
+import * as template from 'helix/modules/template';
 import { keptSecret, secretManifest } from '../common/kept_secret.ts';
 import { type PodPlacement, placementYaml } from '../common/placement.ts';
 

@@ -1,5 +1,5 @@
-import { group, type Group, type Task } from '../../src/index.ts';
-import * as keycloak from '../../src/modules/keycloak/index.ts';
+import { group, type Group, type Task } from 'helix';
+import * as keycloak from 'helix/modules/keycloak';
 
 export interface KeycloakClientRole extends Group {
   readonly client: Task<keycloak.KeycloakClient>;

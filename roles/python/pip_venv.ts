@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, defineTask, noChange, TargetError, type Task, type TaskContext, type TaskOptions } from '../../src/index.ts';
-import { transportFor } from '../../src/modules/ssh/index.ts';
+import { cacheDir, defineTask, noChange, TargetError, type Task, type TaskContext, type TaskOptions } from 'helix';
+import { transportFor } from 'helix/modules/ssh';
 
 export interface PipVenvOptions extends TaskOptions<PipVenvResult> {
   /** Virtualenv folder on the host, under the login user's home (`.local/share/devpi-client/venv`). */

@@ -3,7 +3,7 @@
  * installs them: CloudNativePG, Kyverno, Traefik, prometheus-operator, Argo CD and Argo
  * Workflows, each from its project's Go module at a pinned version.
  *
- * `node --import tsx src/crds/index.ts [--kubeconfig F] [--context C] [set…]` installs them.
+ * `node src/crds/index.ts [--kubeconfig F] [--context C] [set…]` installs them.
  */
 export { ensureUpstreamCrds, type CrdReport, type EnsureCrdsOptions } from './apply.ts';
 export { crdCacheDir, fetchCrds, parseCrds, type CrdObject } from './fetch.ts';

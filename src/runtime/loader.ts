@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { registerHooks } from 'node:module';
 import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from './errors.ts';
-import { mask } from './secret.ts';
 import type { Component, Playbook } from './playbook.ts';
 
 /** Which numbered playbooks a command runs. */
@@ -64,41 +64,48 @@ export function selectPlaybooks(folder: ComponentFolder, selection: Selection): 
   });
 }
 
-let prepareImport: (() => Promise<void>) | undefined;
-let prepared: Promise<void> | undefined;
-let compiler: { compile(file: string): Promise<string> } | undefined;
+let hooked = false;
 
 /**
- * How user code (components, playbooks, roles) is imported when helix itself runs precompiled
- * (bin/helix.js, docs/decisions/005-startup.md and 006-user-code.md): compiled to plain ESM by
- * `userCompiler` when given, else through TypeScript support (tsx) that `prepare` registers once,
- * right before the first import, so commands that import no user code never pay for it. Code the
- * compiler does not handle (a computed dynamic import, a syntax error) falls back to `prepare`,
- * and from then on so does every import, so no module is loaded twice in two forms.
+ * User code (components, playbooks, roles) runs as Node 24 runs any TypeScript: types stripped, no
+ * compiler, no loader thread (docs/decisions/048-native-typescript.md). Before the first import,
+ * one in-thread resolve hook (`module.registerHooks`) adds what Node's own resolution lacks for it,
+ * only where that resolution fails:
+ * - `helix` and `helix/...` from a project folder that has no helix in its node_modules resolve to
+ *   the running helix, through its package.json `exports`, so playbooks and the CLI share one copy
+ *   of the runtime (one `Secret` class, one registry);
+ * - `./x.js` naming `./x.ts`, TypeScript's own convention.
  */
-export function beforeUserImport(prepare: () => Promise<void>, userCompiler?: { compile(file: string): Promise<string> }): void {
-  prepareImport = prepare;
-  prepared = undefined;
-  compiler = userCompiler;
-}
-
-async function urlFor(file: string): Promise<string> {
-  if (compiler && !prepared) {
-    try {
-      return await compiler.compile(file);
-    } catch (error) {
-      if (process.env.HELIX_DEBUG) process.stderr.write(`helix: ${file} runs through tsx: ${mask((error as Error).message)}\n`);
-      compiler = undefined;
-    }
-  }
-  if (prepareImport) await (prepared ??= prepareImport());
-  return pathToFileURL(file).href;
+function hookResolution(): void {
+  if (hooked) return;
+  hooked = true;
+  // This module is <helix>/src/runtime/loader.ts: a parent inside helix's package resolves
+  // `helix` as the package's own name (a self-reference, through its `exports`).
+  const ownParent = new URL('../../package.json', import.meta.url).href;
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      try {
+        return nextResolve(specifier, context);
+      } catch (error) {
+        if (specifier === 'helix' || specifier.startsWith('helix/')) return nextResolve(specifier, { ...context, parentURL: ownParent });
+        if (/^\.\.?\//.test(specifier) && specifier.endsWith('.js')) {
+          try {
+            return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
+          } catch {
+            // neither: Node's error for the specifier as written
+          }
+        }
+        throw error;
+      }
+    },
+  });
 }
 
 async function importDefault(file: string, what: string): Promise<unknown> {
   if (!existsSync(file)) throw new ConfigError(`missing ${what} ${file}`, what);
   try {
-    const mod = (await import(await urlFor(file))) as { default?: unknown };
+    hookResolution();
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     return mod.default;
   } catch (error) {
     throw new ConfigError(`cannot load ${what}: ${(error as Error).message}`, what, { cause: error });

@@ -155,7 +155,7 @@ export async function startS3Server(o: S3ServerOptions = {}): Promise<S3Server> 
 }
 
 /**
- * `node --import tsx src/sandbox/seaweedfs.ts`: starts a server, prints the `export AWS_…=`
+ * `node src/sandbox/seaweedfs.ts`: starts a server, prints the `export AWS_…=`
  * lines a shell (and tofu in it) needs, and stops it, removing its data, on Ctrl-C.
  */
 if (import.meta.url === `file://${process.argv[1]}`) {

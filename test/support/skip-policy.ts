@@ -38,7 +38,7 @@ export function checkSkips(skips: readonly Skip[], allowed: readonly AllowedSkip
   return { ok: unlisted.length === 0, lines };
 }
 
-/** `node --import tsx test/support/skip-policy.ts <report.json> <allow-list.json>`: exit 1 on an unlisted skip. */
+/** `node test/support/skip-policy.ts <report.json> <allow-list.json>`: exit 1 on an unlisted skip. */
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [report, list] = process.argv.slice(2);
   if (!report || !list) {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { ConfigError, Secret, type Env, type TaskContext } from '../../../src/index.ts';
-import type { PgConnection } from '../../../src/modules/postgres/index.ts';
+import { ConfigError, Secret, type Env, type TaskContext } from 'helix';
+import type { PgConnection } from 'helix/modules/postgres';
 import type { PlatformVars } from '../component.ts';
 import { decryptSops, sopsValue } from './sops.ts';
 

@@ -1,5 +1,5 @@
-import type { HelmValues } from '../../../src/modules/helm/index.ts';
-import type { Secret } from '../../../src/index.ts';
+import type { HelmValues } from 'helix/modules/helm';
+import type { Secret } from 'helix';
 import type { PlatformVars } from '../component.ts';
 
 /**

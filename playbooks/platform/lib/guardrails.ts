@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { defineTask, noChange, type Task } from '../../../src/index.ts';
-import { ciPolicyChecks, parseTerraformDirs, stateKeys, terraformChecks, worst, type CheckResult } from '../../../src/verify/index.ts';
+import { defineTask, noChange, type Task } from 'helix';
+import { ciPolicyChecks, parseTerraformDirs, stateKeys, terraformChecks, worst, type CheckResult } from 'helix/verify';
 import type { Platform } from './context.ts';
 
 /** Section A checks of the environment's Terraform files (static; helix never runs terraform). */

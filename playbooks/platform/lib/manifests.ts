@@ -1,5 +1,5 @@
-import type { Secret } from '../../../src/index.ts';
-import type { Manifest } from '../../../src/modules/k8s/index.ts';
+import type { Secret } from 'helix';
+import type { Manifest } from 'helix/modules/k8s';
 import type { PlatformVars } from '../component.ts';
 import { MANAGED_BY } from './context.ts';
 

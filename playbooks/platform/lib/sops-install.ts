@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cacheDir } from '../../../src/index.ts';
+import { cacheDir } from 'helix';
 import { SOPS_VERSION, sopsCachePath } from './sops.ts';
 
 /** age (the key format the sandbox's SOPS files use), at the version sops itself requires. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { cacheDir, ConfigError, Secret, TargetError } from '../../../src/index.ts';
+import { cacheDir, ConfigError, Secret, TargetError } from 'helix';
 
 /** The sops version the platform builds from the Go module proxy (`github.com/getsops/sops/v3`). */
 export const SOPS_VERSION = '3.11.0';
@@ -26,10 +26,7 @@ export function findSops(explicit?: string): string | undefined {
  */
 export function decryptSops(file: string, binary?: string, ageKeyFile?: string): Record<string, unknown> {
   const sops = findSops(binary);
-  if (!sops)
-    throw new ConfigError(
-      `cannot decrypt ${file}: no sops binary (build it with \`node --import tsx playbooks/platform/lib/sops-install.ts\`, or set HELIX_SOPS)`,
-    );
+  if (!sops) throw new ConfigError(`cannot decrypt ${file}: no sops binary (build it with \`node playbooks/platform/lib/sops-install.ts\`, or set HELIX_SOPS)`);
   let out: string;
   try {
     const env = ageKeyFile ? { ...process.env, SOPS_AGE_KEY_FILE: ageKeyFile } : process.env;

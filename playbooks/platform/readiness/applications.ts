@@ -1,5 +1,5 @@
 import type { PlatformVars } from '../component.ts';
-import { type CheckResult, fail, type KubeReader, type Obj, pass, warn } from '../../../src/verify/index.ts';
+import { type CheckResult, fail, type KubeReader, type Obj, pass, warn } from 'helix/verify';
 
 /**
  * C, Argo CD: the root Application, the Applications the per-environment ApplicationSets generate

@@ -1,5 +1,5 @@
 import type { PlatformVars } from '../component.ts';
-import { type CheckResult, fail, type HelmReader, type KubeReader, pass, warn } from '../../../src/verify/index.ts';
+import { type CheckResult, fail, type HelmReader, type KubeReader, pass, warn } from 'helix/verify';
 
 /** Argo CD workloads (the bundled install); `argocd-dex-server` is Devtron's own Dex and allowed. */
 const ARGOCD_WORKLOAD = /^argocd-(server|repo-server|application-controller|applicationset-controller|redis|notifications-controller|commit-server)(-|$)/;

@@ -1,6 +1,6 @@
 import type { PlatformVars } from '../component.ts';
-import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
-import type { HelmReader, KubeReader } from '../../../src/verify/index.ts';
+import { type CheckResult, fail, pass, warn } from 'helix/verify';
+import type { HelmReader, KubeReader } from 'helix/verify';
 import { applicationChecks } from './applications.ts';
 import { devtronChecks } from './devtron.ts';
 import { checkMiddleware, checkPolicy, checkPooler, checkRoute, checkRules } from './objects.ts';

@@ -1,5 +1,5 @@
 import type { PlatformVars } from '../component.ts';
-import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
+import { type CheckResult, fail, pass, warn } from 'helix/verify';
 
 /** An object as rendered or as read from the cluster. */
 type O = { metadata: { name: string; namespace?: string }; spec?: any; [k: string]: any };

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import type { Manifest } from '../../../src/modules/k8s/index.ts';
-import { findPromtool, testRules } from '../../../src/modules/prometheus/index.ts';
-import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
+import type { Manifest } from 'helix/modules/k8s';
+import { findPromtool, testRules } from 'helix/modules/prometheus';
+import { type CheckResult, fail, pass, warn } from 'helix/verify';
 import { REQUIRED_ALERTS } from './objects.ts';
 
 /** The component's own unit tests of the Argo CD alerts. */
@@ -31,7 +31,7 @@ export async function ruleTestChecks(
         ID,
         TITLE,
         'promtool not found: the rules were not tested',
-        'build it (`node --import tsx src/modules/prometheus/install.ts`), set HELIX_PROMTOOL, or put promtool on PATH',
+        'build it (`node src/modules/prometheus/install.ts`), set HELIX_PROMTOOL, or put promtool on PATH',
       ),
     ];
   }

@@ -1,4 +1,4 @@
-import type { Sections } from '../../../src/verify/index.ts';
+import type { Sections } from 'helix/verify';
 
 /** The sections of the platform's readiness report: those of the readiness assessment (004). */
 export const SECTIONS = {

@@ -1,8 +1,8 @@
 import type { PlatformVars } from '../component.ts';
 import { devtronValues } from '../lib/devtron-values.ts';
 import { argoRules, cnpgPooler, dashboardRoute, forwardAuthMiddleware, imagePolicy } from '../lib/manifests.ts';
-import { Secret } from '../../../src/index.ts';
-import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
+import { Secret } from 'helix';
+import { type CheckResult, fail, pass, warn } from 'helix/verify';
 import { checkApplicationSets, checkMiddleware, checkPooler, checkPolicy, checkRoute, checkRules } from './objects.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
-import { errorExcerpt, findTofu, lockInfo, plan, type PlannedChange, type PlanResult } from '../../../src/modules/opentofu/index.ts';
-import { type CheckResult, fail, pass, warn } from '../../../src/verify/index.ts';
+import { errorExcerpt, findTofu, lockInfo, plan, type PlannedChange, type PlanResult } from 'helix/modules/opentofu';
+import { type CheckResult, fail, pass, warn } from 'helix/verify';
 import type { Platform } from '../lib/context.ts';
 
 const ID = 'plan-drift';
@@ -31,7 +31,7 @@ export async function planChecks(p: Platform, o: { /** `null`: none installed. @
         ID,
         TITLE,
         `tofu not found: ${where} was not planned`,
-        'build it (`node --import tsx src/modules/opentofu/install.ts`), set HELIX_TOFU, or set terraform.plan.binary',
+        'build it (`node src/modules/opentofu/install.ts`), set HELIX_TOFU, or set terraform.plan.binary',
       ),
     ];
   const r = await plan({ dir, tofu: bin, lockTimeout: cfg.lock_timeout });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { group, Secret, type Group, type Task } from '../../../src/index.ts';
-import * as k8s from '../../../src/modules/k8s/index.ts';
-import * as template from '../../../src/modules/template/index.ts';
+import { group, Secret, type Group, type Task } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import * as template from 'helix/modules/template';
 import { keptSecret, secretManifest } from '../../common/kept_secret.ts';
 import { type PodPlacement, placementYaml } from '../../common/placement.ts';
 

@@ -32,10 +32,7 @@ export function helmCli(kube: KubeSettings | undefined, binary = findHelm()): He
     run: (args, opts = {}) => {
       if (!binary) {
         return Promise.reject(
-          new TargetError(
-            'helm',
-            'no helm binary: run `node --import tsx src/modules/helm/install.ts` (or `helix sandbox up`), set HELIX_HELM, or put helm on PATH',
-          ),
+          new TargetError('helm', 'no helm binary: run `node src/modules/helm/install.ts` (or `helix sandbox up`), set HELIX_HELM, or put helm on PATH'),
         );
       }
       return new Promise((resolve, reject) => {

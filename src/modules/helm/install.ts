@@ -68,7 +68,7 @@ export async function installHelm(version = HELM_VERSION, log: (line: string) =>
   return bin;
 }
 
-/** `node --import tsx src/modules/helm/install.ts`: build helm into the cache and print its path. */
+/** `node src/modules/helm/install.ts`: build helm into the cache and print its path. */
 if (import.meta.url === `file://${process.argv[1]}`) {
   installHelm(HELM_VERSION, (l) => process.stderr.write(`helm: ${l}\n`)).then(
     (p) => process.stdout.write(`${p}\n`),

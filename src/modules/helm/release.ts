@@ -118,7 +118,7 @@ export function release(name: string, options: ReleaseOptions & TaskOptions<Rele
       if (!own.namespace) report('namespace is required');
       if (typeof own.chart === 'string' && !own.chart) report('chart is required');
     },
-    preflight: async () => (own.cli || findHelm() ? [] : ['no helm binary found: run `node --import tsx src/modules/helm/install.ts` or set HELIX_HELM']),
+    preflight: async () => (own.cli || findHelm() ? [] : ['no helm binary found: run `node src/modules/helm/install.ts` or set HELIX_HELM']),
     plan: async (ctx) => {
       const cli = cliFor(ctx, own);
       const chart = chartRef(resolve(own.chart, ctx), ctx.env.inventoryDir);
@@ -244,7 +244,7 @@ export function uninstall(name: string, options: UninstallOptions & TaskOptions<
     kind: 'helm.uninstall',
     name: `uninstall-${name}`,
     options: common,
-    preflight: async () => (own.cli || findHelm() ? [] : ['no helm binary found: run `node --import tsx src/modules/helm/install.ts` or set HELIX_HELM']),
+    preflight: async () => (own.cli || findHelm() ? [] : ['no helm binary found: run `node src/modules/helm/install.ts` or set HELIX_HELM']),
     plan: async (ctx) => {
       const cli = cliFor(ctx, own);
       const deployed = await readRelease(cli, name, own.namespace, ctx.signal);

@@ -2,7 +2,7 @@ import { installWeed } from '../../sandbox/seaweedfs.ts';
 import { installTofu } from './tofu.ts';
 
 /**
- * `node --import tsx src/modules/opentofu/install.ts`: builds OpenTofu's `tofu` and SeaweedFS's
+ * `node src/modules/opentofu/install.ts`: builds OpenTofu's `tofu` and SeaweedFS's
  * `weed` (the S3 server of the backend tests) into the cache, one after the other, and prints
  * their paths.
  */

@@ -50,8 +50,7 @@ export interface TofuOptions {
 /** Runs `tofu <args>` in the module folder (argument array, no shell); resolves with its exit code. */
 export function tofu(args: readonly string[], o: TofuOptions): Promise<TofuResult> {
   const bin = o.tofu ?? findTofu();
-  if (!bin)
-    throw new TargetError('tofu', 'no tofu binary: set HELIX_TOFU, put tofu on PATH, or build it (`node --import tsx src/modules/opentofu/install.ts`)');
+  if (!bin) throw new TargetError('tofu', 'no tofu binary: set HELIX_TOFU, put tofu on PATH, or build it (`node src/modules/opentofu/install.ts`)');
   return new Promise((resolve, reject) => {
     execFile(
       bin,

@@ -1,6 +1,6 @@
 import { installPromtool } from './promtool.ts';
 
-/** `node --import tsx src/modules/prometheus/install.ts`: builds promtool into the cache and prints its path. */
+/** `node src/modules/prometheus/install.ts`: builds promtool into the cache and prints its path. */
 installPromtool().then(
   (p) => process.stdout.write(`${p}\n`),
   (e: unknown) => {

@@ -59,10 +59,7 @@ export interface RuleTestOptions {
 export async function testRules(o: RuleTestOptions): Promise<RuleTestResult> {
   const promtool = o.promtool ?? findPromtool();
   if (!promtool)
-    throw new TargetError(
-      'promtool',
-      'no promtool binary: set HELIX_PROMTOOL, put promtool on PATH, or build it (`node --import tsx src/modules/prometheus/install.ts`)',
-    );
+    throw new TargetError('promtool', 'no promtool binary: set HELIX_PROMTOOL, put promtool on PATH, or build it (`node src/modules/prometheus/install.ts`)');
   for (const t of o.tests) if (!existsSync(t)) throw new TargetError('promtool', `rule test file ${t} does not exist`);
   const dir = mkdtempSync(join(tmpdir(), 'helix-promtool-'));
   try {

@@ -8,8 +8,7 @@ import { helix, repo } from './run.ts';
 
 /**
  * Every command of the README's table that needs no sandbox, run as a user runs it: a spawned
- * `node bin/helix.js …` in the project folder, on the precompiled path (no HELIX_NO_BUILD_CACHE,
- * no HELIX_ROOT). Each asserts the exit code and the output a user relies on. The commands that
+ * `node bin/helix.js …` in the project folder (no HELIX_ROOT). Each asserts the exit code and the output a user relies on. The commands that
  * need the sandbox are in platform.test.ts; `helix sandbox env|status|up` in ../sandbox/cli.test.ts.
  */
 
@@ -102,7 +101,7 @@ describe('helix, no project state needed', () => {
   });
 });
 
-describe('verify platform --static, precompiled (no cluster)', () => {
+describe('verify platform --static, as users run it (no cluster)', () => {
   it('reports sections A–J from the component’s verify.ts, exit 0 without a FAIL', async () => {
     const r = await helix(['verify', 'platform', '--env', 'prod', '--static']);
     expect(r.stderr).not.toMatch(/Cannot find module/);
@@ -156,7 +155,7 @@ describe('verify platform --static, precompiled (no cluster)', () => {
       expect(r.stdout).toMatch(/^FAIL\s+\d+ pass, \d+ warn, 1 fail$/m);
     });
 
-    it('test platform loads the 88 playbook on the precompiled path; its readiness task reaches for the cluster', async () => {
+    it('test platform loads the 88 playbook as users run it; its readiness task reaches for the cluster', async () => {
       const secrets = {
         ADMIN_PASSWORD: 'adm-Secret-4417',
         DEVPI_ADMIN_PASSWORD: 'dp-Secret-9921',

@@ -7,7 +7,7 @@ import { helix } from './run.ts';
 
 /**
  * The commands of the README's table that need the sandbox, on the platform component, run as a
- * user runs them (spawned `node bin/helix.js …`, precompiled): play --check --diff, play (twice:
+ * user runs them (spawned `node bin/helix.js …`): play --check --diff, play (twice:
  * the second changes nothing), test (88 runs the readiness checks), verify (live and --static),
  * history, rollback, and verify failing once the platform is gone. Leaves nothing behind.
  */

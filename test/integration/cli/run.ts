@@ -14,13 +14,11 @@ export interface CliResult {
 }
 
 /**
- * Runs `node bin/helix.js <args>` in `cwd` (the user's project folder) on the precompiled path:
- * HELIX_NO_BUILD_CACHE and HELIX_ROOT are removed from the environment, so the CLI finds the
- * project from its working folder and loads helix from node_modules/.cache/helix/build.
+ * Runs `node bin/helix.js <args>` in `cwd` (the user's project folder): HELIX_ROOT is removed from
+ * the environment, so the CLI finds the project from its working folder.
  */
 export function helix(args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...o.env };
-  delete env.HELIX_NO_BUILD_CACHE;
   delete env.HELIX_ROOT;
   for (const [k, v] of Object.entries(o.env ?? {})) if (v === undefined) delete env[k];
   return new Promise((resolve) => {

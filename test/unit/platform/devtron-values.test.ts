@@ -43,7 +43,7 @@ describe('Devtron chart render (helm template)', () => {
     if (!chart || !existsSync(chart)) {
       return ctx.skip("HELIX_DEVTRON_CHART names no local copy of the devtron-operator chart (none is reachable from this machine's registries)");
     }
-    expect(findHelm(), 'helm (node --import tsx src/modules/helm/install.ts)').toBeTruthy();
+    expect(findHelm(), 'helm (node src/modules/helm/install.ts)').toBeTruthy();
     const out = await withValuesFile(values, async (file) =>
       execFileSync(findHelm()!, ['template', 'devtron', chart!, '--namespace', 'devtroncd', '--values', file], { encoding: 'utf8', maxBuffer: 64 << 20 }),
     );

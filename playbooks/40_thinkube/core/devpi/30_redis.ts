@@ -1,4 +1,4 @@
-import { definePlaybook } from '../../../../src/index.ts';
+import { definePlaybook } from 'helix';
 import { ephemeralRedis } from '../../../../roles/redis/ephemeral_redis/index.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';

@@ -1,5 +1,5 @@
-import { definePlaybook, type Step } from '../../../../src/index.ts';
-import * as keycloak from '../../../../src/modules/keycloak/index.ts';
+import { definePlaybook, type Step } from 'helix';
+import * as keycloak from 'helix/modules/keycloak';
 import { keycloakClient } from '../../../../roles/oauth2_proxy/index.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';

@@ -1,5 +1,5 @@
-import { definePlaybook } from '../../../../src/index.ts';
-import { unverifiedTargets, verifiesTls } from '../../../../src/modules/http/index.ts';
+import { definePlaybook } from 'helix';
+import { unverifiedTargets, verifiesTls } from 'helix/modules/http';
 import { oauth2ProxyDeploy, type Oauth2ProxySettings } from '../../../../roles/oauth2_proxy/index.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';

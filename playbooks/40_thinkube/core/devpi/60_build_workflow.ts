@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { definePlaybook, type Env, type Step } from '../../../../src/index.ts';
-import * as k8s from '../../../../src/modules/k8s/index.ts';
-import * as template from '../../../../src/modules/template/index.ts';
+import { definePlaybook, type Env, type Step } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import * as template from 'helix/modules/template';
 import { githubSshKeys, githubSshKeysAbsent } from '../../../../roles/common/github_ssh_keys.ts';
 import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment/git_push.ts';
 import { dockerKaniko } from '../../../../roles/container_deployment/docker_kaniko.ts';

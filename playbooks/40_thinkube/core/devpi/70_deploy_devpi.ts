@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
-import { definePlaybook, type Step } from '../../../../src/index.ts';
-import * as k8s from '../../../../src/modules/k8s/index.ts';
-import * as template from '../../../../src/modules/template/index.ts';
+import { definePlaybook, type Step } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import * as template from 'helix/modules/template';
 import { secretManifest } from '../../../../roles/common/kept_secret.ts';
 import { devpi, devpiImage } from './common.ts';
 import type { DevpiVars } from './component.ts';

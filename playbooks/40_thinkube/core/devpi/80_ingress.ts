@@ -1,6 +1,6 @@
-import { definePlaybook } from '../../../../src/index.ts';
-import * as k8s from '../../../../src/modules/k8s/index.ts';
-import * as template from '../../../../src/modules/template/index.ts';
+import { definePlaybook } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import * as template from 'helix/modules/template';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { DEVPI_PORT, NAMES, OAUTH2_PROXY_PORT } from './names.ts';

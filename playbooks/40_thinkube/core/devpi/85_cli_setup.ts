@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { definePlaybook } from '../../../../src/index.ts';
-import * as ssh from '../../../../src/modules/ssh/index.ts';
+import { definePlaybook } from 'helix';
+import * as ssh from 'helix/modules/ssh';
 import { pipVenv } from '../../../../roles/python/pip_venv.ts';
 import type { DevpiVars } from './component.ts';
 import { WORKSTATION_FILES as F } from './names.ts';

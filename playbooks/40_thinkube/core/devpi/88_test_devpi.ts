@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { block, defineTask, definePlaybook, noChange, Secret, TaskError, type Step } from '../../../../src/index.ts';
-import * as k8s from '../../../../src/modules/k8s/index.ts';
-import * as keycloak from '../../../../src/modules/keycloak/index.ts';
+import { block, defineTask, definePlaybook, noChange, Secret, TaskError, type Step } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import * as keycloak from 'helix/modules/keycloak';
 import { devpi } from './common.ts';
 import { dashboardCheck, type LiveOptions, packageRoundTrip } from './live.ts';
 import type { DevpiVars } from './component.ts';

@@ -1,6 +1,6 @@
-import { definePlaybook, type Step } from '../../../../src/index.ts';
-import * as k8s from '../../../../src/modules/k8s/index.ts';
-import * as keycloak from '../../../../src/modules/keycloak/index.ts';
+import { definePlaybook, type Step } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import * as keycloak from 'helix/modules/keycloak';
 import { keycloakClientAbsent } from '../../../../roles/oauth2_proxy/index.ts';
 import { gitBranchAbsent, gitPush } from '../../../../roles/container_deployment/git_push.ts';
 import { buildRollback } from './60_build_workflow.ts';

@@ -1,5 +1,5 @@
-import { definePlaybook } from '../../../../src/index.ts';
-import * as ssh from '../../../../src/modules/ssh/index.ts';
+import { definePlaybook } from 'helix';
+import * as ssh from 'helix/modules/ssh';
 import type { DevpiVars } from './component.ts';
 import { WORKSTATION_FILES as F } from './names.ts';
 import { checkSystemUser, home, WORKSTATION_GROUP } from './workstation.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../../../src/index.ts';
+import { ConfigError } from 'helix';
 import type { DevpiVars } from './component.ts';
 
 const IMAGE_DIR = fileURLToPath(new URL('./image/', import.meta.url));

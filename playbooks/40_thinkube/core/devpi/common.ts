@@ -1,6 +1,6 @@
-import type { Env } from '../../../../src/index.ts';
+import type { Env } from 'helix';
 import type { PodPlacement } from '../../../../roles/common/placement.ts';
-import type { KeycloakAdmin } from '../../../../src/modules/keycloak/index.ts';
+import type { KeycloakAdmin } from 'helix/modules/keycloak';
 import type { DevpiVars } from './component.ts';
 import { commonLabels, DEVPI_PORT, NAMES } from './names.ts';
 

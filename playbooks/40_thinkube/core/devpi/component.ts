@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineComponent, purgeData, secret, type VarsOf } from '../../../../src/index.ts';
+import { defineComponent, purgeData, secret, type VarsOf } from 'helix';
 
 /**
  * DevPi: the private Python package index (devpi-server + devpi-web), its dashboard behind

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type Env, Secret, type Step } from '../../../../src/index.ts';
-import * as k8s from '../../../../src/modules/k8s/index.ts';
+import { type Env, Secret, type Step } from 'helix';
+import * as k8s from 'helix/modules/k8s';
 import { secretManifest } from '../../../../roles/common/kept_secret.ts';
 import { gitPush } from '../../../../roles/container_deployment/git_push.ts';
 import { devpi } from './common.ts';

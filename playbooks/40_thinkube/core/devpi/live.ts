@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineTask, noChange, type Secret, type Task, type TaskContext, TaskError } from '../../../../src/index.ts';
-import { launchBrowser } from '../../../../src/modules/browser/index.ts';
-import { fetchWithCa } from '../../../../src/modules/http/index.ts';
-import * as k8s from '../../../../src/modules/k8s/index.ts';
+import { defineTask, noChange, type Secret, type Task, type TaskContext, TaskError } from 'helix';
+import { launchBrowser } from 'helix/modules/browser';
+import { fetchWithCa } from 'helix/modules/http';
+import * as k8s from 'helix/modules/k8s';
 
 const WHEEL_SCRIPT = fileURLToPath(new URL('./files/smoke-wheel.py', import.meta.url));
 

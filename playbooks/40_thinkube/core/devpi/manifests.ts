@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Env } from '../../../../src/index.ts';
+import type { Env } from 'helix';
 import { placementYaml } from '../../../../roles/common/placement.ts';
-import * as template from '../../../../src/modules/template/index.ts';
+import * as template from 'helix/modules/template';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { DEVPI_PORT, NAMES } from './names.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type Env, Secret } from '../../../../src/index.ts';
-import type * as k8s from '../../../../src/modules/k8s/index.ts';
+import { type Env, Secret } from 'helix';
+import type * as k8s from 'helix/modules/k8s';
 import { secretManifest } from '../../../../roles/common/kept_secret.ts';
 import { ACCEPT } from '../../../../roles/waiting_for_image.ts';
 import { buildConfigHash } from './build.ts';

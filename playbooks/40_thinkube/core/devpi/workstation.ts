@@ -1,4 +1,4 @@
-import type { Env } from '../../../../src/index.ts';
+import type { Env } from 'helix';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { WORKSTATION_FILES as F } from './names.ts';

@@ -88,6 +88,8 @@ export async function installRunner(plan: ClusterPlan): Promise<void> {
 /** Waiting reasons of a container that will not start without someone changing something. */
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
 const DONE = new Set(['Succeeded', 'Failed', 'Error']);
+/** How long after the Workflow finished the pod may take to report its main container's exit. */
+const STATUS_GRACE_MS = 30_000;
 
 interface ContainerStatus {
   name: string;
@@ -149,10 +151,25 @@ export async function submitAndStream(plan: ClusterPlan, selection: Selection, a
   }
 }
 
+/**
+ * Argo's emissary writes into the main container's log (`time="…" level=info msg="sub-process
+ * exited" argo=true`, and `Error: exit status 1` when the process failed): not helix's output.
+ */
+const EXECUTOR_LINE = /^(?:time="[^"]*" level=\w+ msg=".*" argo=true\b.*|Error: exit status \d+)$/;
+
+export function dropExecutorLines(text: string): string {
+  return text
+    .split(/(?<=\n)/)
+    .filter((line) => !EXECUTOR_LINE.test(line.replace(/\n$/, '')))
+    .join('');
+}
+
 async function stream(client: KubeClient, id: RunnerIdentity, name: string, io: { out: Writer; err: Writer }): Promise<number> {
   const ref: KubeRef = { apiVersion: WORKFLOW_API, kind: 'Workflow', namespace: id.namespace, name };
   let printed = 0;
   let pod: string | undefined;
+  /** When the Workflow was first seen finished: the pod's status may say how helix ended a little later. */
+  let doneAt: number | undefined;
   for (;;) {
     const wf = await client.get(ref);
     const status = (wf?.status ?? {}) as { phase?: string; message?: string };
@@ -161,12 +178,13 @@ async function stream(client: KubeClient, id: RunnerIdentity, name: string, io: 
     const p = pods.find((x) => x.metadata.name === pod) ?? pods[0];
     pod = p?.metadata.name;
     const main = ((p?.status as { containerStatuses?: ContainerStatus[] } | undefined)?.containerStatuses ?? []).find((c) => c.name === 'main');
-    if (p && (main?.state?.running || main?.state?.terminated)) {
-      const log = await client.logs(id.namespace, p.metadata.name, { container: 'main', tailLines: 'all' });
-      if (log.length > printed) {
-        io.out.write(log.slice(printed));
-        printed = log.length;
-      }
+    const ended = main?.state?.terminated !== undefined;
+    if (p && (main?.state?.running || ended)) {
+      // Whole lines only until the container ended, so a line the executor wrote is recognised.
+      const fresh = (await client.logs(id.namespace, p.metadata.name, { container: 'main', tailLines: 'all' })).slice(printed);
+      const cut = ended ? fresh.length : fresh.lastIndexOf('\n') + 1;
+      io.out.write(dropExecutorLines(fresh.slice(0, cut)));
+      printed += cut;
     }
     const waiting = main?.state?.waiting;
     if (waiting?.reason && STUCK.has(waiting.reason)) {
@@ -178,8 +196,12 @@ async function stream(client: KubeClient, id: RunnerIdentity, name: string, io: 
     }
     if (main?.state?.terminated) return main.state.terminated.exitCode;
     if (status.phase && DONE.has(status.phase)) {
-      io.err.write(`helix: the in-cluster run ended ${status.phase} before helix ran${status.message ? `: ${status.message}` : ''}\n`);
-      return 1;
+      doneAt ??= Date.now();
+      if (!p || Date.now() - doneAt > STATUS_GRACE_MS) {
+        const when = printed ? 'without an exit code from helix' : 'before helix ran';
+        io.err.write(`helix: the in-cluster run ended ${status.phase} ${when}${status.message ? `: ${status.message}` : ''}\n`);
+        return 1;
+      }
     }
     await sleep(1000);
   }

@@ -112,6 +112,8 @@ export function workflowObject(w: WorkflowSpec): KubeObject {
   const env = [
     { name: 'HELIX_ROOT', value: w.projectDir },
     { name: 'NO_COLOR', value: '1' },
+    // A second SIGTERM from Argo does not make helix quit before it released its lock (src/cli/play.ts).
+    { name: 'HELIX_IN_CLUSTER', value: '1' },
     { name: 'HOME', value: '/tmp' },
     ...w.secretKeys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: w.secret, key, optional: true } } })),
   ];

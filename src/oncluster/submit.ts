@@ -195,7 +195,9 @@ async function stream(client: KubeClient, id: RunnerIdentity, name: string, io: 
       return 1;
     }
     if (main?.state?.terminated) return main.state.terminated.exitCode;
-    if (status.phase && DONE.has(status.phase)) {
+    // A stopped Workflow is Failed at once, while helix in the pod still finishes its current task:
+    // follow it to the end, as a local run's Ctrl-C does.
+    if (status.phase && DONE.has(status.phase) && !main?.state?.running) {
       doneAt ??= Date.now();
       if (!p || Date.now() - doneAt > STATUS_GRACE_MS) {
         const when = printed ? 'without an exit code from helix' : 'before helix ran';

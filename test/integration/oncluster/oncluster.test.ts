@@ -73,6 +73,9 @@ async function cleanUp(): Promise<void> {
   }
   await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns });
   await kube.delete({ apiVersion: 'v1', kind: 'Secret', namespace: runnerNs, name: secretName });
+  // The run records helix keeps in helix-system for the fixture (local and in-cluster runs alike).
+  for (const s of await kube.list('v1', 'Secret', { namespace: 'helix-system', labelSelector: 'helix.dev/component=oncluster,helix.dev/env=local' }))
+    await kube.delete({ apiVersion: 'v1', kind: 'Secret', namespace: 'helix-system', name: s.metadata.name });
 }
 
 /** Every secret value the sandbox keeps on this machine: its secret files, private keys. */

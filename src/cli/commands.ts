@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { registerImage } from './image.ts';
 import { findProjectRoot } from './root.ts';
 import { registerPort } from '../port/command.ts';
 import { registerSandbox } from '../sandbox/command.ts';
@@ -30,7 +31,11 @@ function runOptions(cmd: Command): Command {
     .addOption(new Option('--max-fail-percent <n>', 'stop when more than this percentage of hosts failed').argParser(Number))
     .option('--wait-lock <duration>', 'wait this long (30s, 5m) for another run of the same component and env', parseDuration)
     .option('--set <key=value>', 'override a component variable for this run (YAML value; dotted keys nest); repeatable', setVar, {})
-    .option('-v, --verbose', 'also show informational log lines');
+    .option('-v, --verbose', 'also show informational log lines')
+    .option(
+      '--on-cluster',
+      'run the same command in a pod of an Argo Workflow, under RBAC derived from the playbooks (--check prints it); see docs/in-cluster.md',
+    );
 }
 
 /** `--set a.b=value`: the value is read as YAML (`true`, `3`, `[x]`), dotted keys nest. */
@@ -76,6 +81,11 @@ export function registerCommands(program: Command): void {
     }
     if (name === 'play') cmd.option('--prune', 'after a successful play, delete objects helix created for the component that its playbooks no longer declare');
     cmd.action(async (component: string, o) => {
+      if (o.onCluster) {
+        const { onClusterCommand } = await import('./on-cluster.ts');
+        process.exitCode = await onClusterCommand({ root: root(), component, selection, ...o });
+        return;
+      }
       const { playCommand } = await import('./play.ts');
       process.exitCode = await playCommand({ root: root(), component, selection, ...o });
     });
@@ -120,6 +130,7 @@ export function registerCommands(program: Command): void {
       process.exitCode = await unlockCommand(root(), component, o);
     });
 
+  registerImage(program, root);
   registerOptional(program);
 }
 

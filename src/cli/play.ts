@@ -34,7 +34,12 @@ export async function playCommand(o: PlayCommandOptions): Promise<number> {
 
   const abort = new AbortController();
   const onSignal = (): void => {
-    if (abort.signal.aborted) process.exit(130);
+    if (abort.signal.aborted) {
+      // In an in-cluster run's pod no one presses Ctrl-C twice: Argo signals a stopped Workflow's
+      // process more than once, and each stop must still end the run cleanly (lock released).
+      if (process.env.HELIX_IN_CLUSTER === '1') return;
+      process.exit(130);
+    }
     process.stderr.write('\nhelix: interrupted, stopping after the current task (press again to quit now)\n');
     abort.abort();
   };

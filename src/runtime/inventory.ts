@@ -38,6 +38,20 @@ const inventorySchema = z
   .object({
     include: z.array(z.string()).default([]),
     kubernetes: z.object({ kubeconfig: z.string().optional(), context: z.string().optional(), inCluster: z.boolean().optional() }).strict().optional(),
+    /** Where `--on-cluster` runs go (docs/in-cluster.md). */
+    onCluster: z
+      .object({
+        /** Repository of the runner image, without tag: `registry.sandbox.test/helix/runner`. */
+        image: z.string().min(1),
+        /** Namespace of the Workflows and the runner's ServiceAccount (one Argo Workflows watches). @default argo */
+        namespace: z.string().min(1).default('argo'),
+        /** The Kubernetes Secret (in `namespace`) the run's secrets come from. @default helix-<component>-<env> */
+        secret: z.string().min(1).optional(),
+        /** A folder with the registry's CA as `ca.crt` (skopeo's cert dir); relative to the inventory file. */
+        registryCertDir: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     tls: z
       .object({
         /** Refused when false: verification is turned off per target, under `targets`. */
@@ -58,6 +72,22 @@ const inventorySchema = z
 
 type RawInventory = z.infer<typeof inventorySchema>;
 
+/** The inventory's `onCluster` section, paths absolute. */
+export type OnClusterSettings = NonNullable<RawInventory['onCluster']>;
+
+/** One file of an environment as written (secret references unresolved), and where it is. */
+export interface InventoryLayer {
+  raw: RawInventory;
+  label: string;
+  dir: string;
+}
+
+/** How secret references are read: their values, or stand-ins that read nothing (RBAC derivation). */
+export interface LoadOptions {
+  /** @default 'resolve' */
+  secrets?: 'resolve' | 'placeholder';
+}
+
 /** `host` or `host:port` under `tls.targets` (no scheme, path or wildcard). */
 const TLS_TARGET = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
 
@@ -66,6 +96,8 @@ export interface Inventory {
   name: string;
   file: string;
   kubernetes: Env['kubernetes'];
+  /** The `onCluster` section: where in-cluster runs go. */
+  onCluster?: OnClusterSettings;
   /** Targets whose TLS certificates are not verified → where that was set. */
   tlsUnverified: Record<string, string>;
   /** Shared vars merged with every component's own (component wins). */
@@ -127,10 +159,11 @@ function checkedSecret(value: string, origin: string, path: string, problems: Pr
 }
 
 /** Turns `{ secret: { env } }` / `{ secret: { file } }` into Secret values, collecting problems. */
-function resolveSecrets(value: unknown, path: string, base: string, problems: Problem[]): unknown {
+function resolveSecrets(value: unknown, path: string, base: string, problems: Problem[], placeholder = false): unknown {
   const ref = secretRef.safeParse(value);
   if (ref.success) {
     const { env, file } = ref.data.secret;
+    if (placeholder) return new Secret(`placeholder-of-${env ?? file}`, `a placeholder for ${env ? `environment variable ${env}` : `file ${file}`}`);
     if (env) {
       const v = process.env[env];
       if (v === undefined || v === '') {
@@ -146,10 +179,10 @@ function resolveSecrets(value: unknown, path: string, base: string, problems: Pr
     }
     return checkedSecret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''), `file ${full}`, path, problems);
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, `${path}[${i}]`, base, problems));
+  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, `${path}[${i}]`, base, problems, placeholder));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, `${path}.${k}`, base, problems);
+    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, `${path}.${k}`, base, problems, placeholder);
     return out;
   }
   return value;
@@ -163,15 +196,12 @@ export function inventoryFile(root: string, env: string): string {
   return file;
 }
 
-/**
- * Loads an environment: the file, then its includes underneath it (`sandbox` names the
- * inventory written by `helix sandbox up`), with secret references resolved.
- */
-export function loadInventory(root: string, env: string): Inventory {
+/** The files of an environment, includes first, as written (secret references unresolved). */
+export function inventoryLayers(root: string, env: string): InventoryLayer[] {
   const file = inventoryFile(root, env);
   const label = `inventory/${env}.yaml`;
   const top = parseFile(file, label);
-  const layers: { raw: RawInventory; label: string; dir: string }[] = [];
+  const layers: InventoryLayer[] = [];
   for (const inc of top.include) {
     const incFile = inc === 'sandbox' ? join(sandboxDir(), 'inventory.yaml') : expandPath(inc, dirname(file));
     if (!existsSync(incFile)) {
@@ -181,6 +211,24 @@ export function loadInventory(root: string, env: string): Inventory {
     layers.push({ raw: parseFile(incFile, incFile), label: incFile, dir: dirname(incFile) });
   }
   layers.push({ raw: top, label, dir: dirname(file) });
+  return layers;
+}
+
+/** True for `{ secret: { env } }` and `{ secret: { file } }`. */
+export function isSecretRef(value: unknown): value is { secret: { env?: string; file?: string } } {
+  return secretRef.safeParse(value).success;
+}
+
+/**
+ * Loads an environment: the file, then its includes underneath it (`sandbox` names the
+ * inventory written by `helix sandbox up`), with secret references resolved (or replaced by
+ * placeholders, with `secrets: 'placeholder'`).
+ */
+export function loadInventory(root: string, env: string, opts: LoadOptions = {}): Inventory {
+  const file = inventoryFile(root, env);
+  const label = `inventory/${env}.yaml`;
+  const layers = inventoryLayers(root, env);
+  const placeholder = opts.secrets === 'placeholder';
 
   const problems: Problem[] = [];
   const inv: Inventory = {
@@ -200,6 +248,11 @@ export function loadInventory(root: string, env: string): Inventory {
       if (k.kubeconfig) k.kubeconfig = expandPath(k.kubeconfig, dir);
       inv.kubernetes = { ...inv.kubernetes, ...k };
     }
+    if (raw.onCluster) {
+      const o = { ...raw.onCluster };
+      if (o.registryCertDir) o.registryCertDir = expandPath(o.registryCertDir, dir);
+      inv.onCluster = { ...inv.onCluster, ...o };
+    }
     if (raw.tls.verify === false) {
       problems.push({
         path: `${from}: tls.verify`,
@@ -217,18 +270,18 @@ export function loadInventory(root: string, env: string): Inventory {
       else inv.tlsUnverified[key] = `${from}: tls.targets.${target}`;
     }
     for (const [k, v] of Object.entries(raw.vars)) {
-      inv.vars[k] = resolveSecrets(v, `${from}: vars.${k}`, dir, problems);
+      inv.vars[k] = resolveSecrets(v, `${from}: vars.${k}`, dir, problems, placeholder);
       inv.provenance[`vars.${k}`] = `${from}: vars.${k}`;
     }
     for (const [c, vars] of Object.entries(raw.components)) {
       const target = (inv.components[c] ??= {});
       for (const [k, v] of Object.entries(vars)) {
-        target[k] = resolveSecrets(v, `${from}: components.${c}.${k}`, dir, problems);
+        target[k] = resolveSecrets(v, `${from}: components.${c}.${k}`, dir, problems, placeholder);
         inv.provenance[`components.${c}.${k}`] = `${from}: components.${c}.${k}`;
       }
     }
     for (const [name, h] of Object.entries(raw.hosts)) {
-      const becomePassword = resolveSecrets(h.becomePassword, `${from}: hosts.${name}.becomePassword`, dir, problems);
+      const becomePassword = resolveSecrets(h.becomePassword, `${from}: hosts.${name}.becomePassword`, dir, problems, placeholder);
       inv.hosts[name] = {
         ...h,
         ...(h.key ? { key: expandPath(h.key, dir) } : {}),

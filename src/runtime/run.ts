@@ -36,6 +36,11 @@ export interface RunOptions {
    * longer declare (docs/decisions/004-prune.md). Needs the whole play. @default false
    */
   prune?: boolean;
+  /**
+   * `placeholder`: secret references of the inventory become stand-ins and nothing is read (for
+   * deriving what a run touches without its secrets). @default 'resolve'
+   */
+  secrets?: 'resolve' | 'placeholder';
 }
 
 export interface Prepared {
@@ -65,7 +70,7 @@ function matchesPlaybook(name: string, wanted: string): boolean {
  * target; throws a ValidationError listing every problem found.
  */
 export async function prepare(opts: Omit<RunOptions, 'bus' | 'mode'>): Promise<Prepared> {
-  const inventory = loadInventory(opts.root, opts.env);
+  const inventory = loadInventory(opts.root, opts.env, opts.secrets ? { secrets: opts.secrets } : {});
   const folder = findComponent(opts.root, opts.component);
   const component = await loadComponent(folder);
   const problems: Problem[] = [];

@@ -90,6 +90,27 @@ export interface Task<Out = unknown> {
    * Returns problems; an empty list means the task may run.
    */
   preflight?(ctx: TaskContext): Promise<string[]>;
+  /**
+   * The Kubernetes objects the task reads or changes, known without running anything: what an
+   * in-cluster run's RBAC is derived from (`helix play --on-cluster`, src/oncluster/rbac.ts). A
+   * string says why it cannot be known before the run (objects computed from earlier results).
+   * Absent: the task touches no Kubernetes object.
+   */
+  kubeAccess?(): readonly KubeAccess[] | string;
+}
+
+/** The verbs an in-cluster run may be granted on a kind (Kubernetes RBAC verbs). */
+export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'patch' | 'update' | 'delete';
+
+/** One object (or, without `name`, every object of a kind in a namespace) a task reads or changes. */
+export interface KubeAccess {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Absent for cluster-scoped kinds, and for a namespaced kind listed in every namespace. */
+  readonly namespace?: string;
+  /** Absent: any object of the kind (a list). */
+  readonly name?: string;
+  readonly verbs: readonly KubeVerb[];
 }
 
 /** A named scope: a role call, or a block with rescue/always steps. */
@@ -129,6 +150,7 @@ export function defineTask<Out>(spec: {
   validate?: (report: (message: string) => void) => void;
   plan: (ctx: TaskContext) => Promise<Plan<Out>>;
   preflight?: (ctx: TaskContext) => Promise<string[]>;
+  kubeAccess?: () => readonly KubeAccess[] | string;
 }): Task<Out> {
   const task: Task<Out> = {
     type: 'task',
@@ -138,6 +160,7 @@ export function defineTask<Out>(spec: {
     plan: spec.plan,
     ...(spec.validate ? { validate: spec.validate } : {}),
     ...(spec.preflight ? { preflight: spec.preflight } : {}),
+    ...(spec.kubeAccess ? { kubeAccess: spec.kubeAccess } : {}),
   };
   return task;
 }

@@ -1,6 +1,7 @@
 import type { Change } from '../../runtime/change.ts';
 import { ConfigError, TargetError } from '../../runtime/errors.ts';
 import { defineTask, noChange, type Plan, splitOptions, type Task, type TaskContext, type TaskOptions } from '../../runtime/task.ts';
+import { sourceAccess, VERBS } from './access.ts';
 import { KubeApiError } from './api-error.ts';
 import type { KubeClient } from './client.ts';
 import { declaredCrds, k8sClient } from './context.ts';
@@ -208,6 +209,7 @@ export function apply(name: string, options: ApplyOptions): Task<KubeObject[]> {
     kind: 'k8s.apply',
     name,
     options: common,
+    kubeAccess: () => sourceAccess(own, own.namespace, VERBS.apply),
     validate: (report) => {
       const p = sourceProblem(own);
       if (p) return report(p);

@@ -157,15 +157,24 @@ export class KubeClient {
   }
 
   /** Deletes an object; `absent` when it was already gone. */
-  /** The last lines a pod's container wrote (of its previous run with `previous`); '' when there are none. */
-  async logs(namespace: string, pod: string, opts: { container?: string; tailLines?: number; previous?: boolean } = {}, signal?: AbortSignal): Promise<string> {
+  /** The last lines a pod's container wrote (of its previous run with `previous`; all with `tailLines: 'all'`); '' when there are none. */
+  async logs(
+    namespace: string,
+    pod: string,
+    opts: { container?: string; tailLines?: number | 'all'; previous?: boolean } = {},
+    signal?: AbortSignal,
+  ): Promise<string> {
     const body = await this.#raw(
       `read the log of pod ${namespace}/${pod}`,
       `k8s:v1/Pod/${namespace}/${pod}`,
       {
         method: 'GET',
         path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`,
-        query: { container: opts.container, tailLines: String(opts.tailLines ?? 10), previous: opts.previous ? 'true' : undefined },
+        query: {
+          container: opts.container,
+          tailLines: opts.tailLines === 'all' ? undefined : String(opts.tailLines ?? 10),
+          previous: opts.previous ? 'true' : undefined,
+        },
       },
       signal,
     );

@@ -1,4 +1,5 @@
 import { defineTask, noChange, noChangeUnknownResult, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { VERBS } from './access.ts';
 import { k8sClient } from './context.ts';
 import { readObject } from './facts.ts';
 import { checkScope, type RefOptions, refFrom, refProblems } from './ref.ts';
@@ -18,6 +19,7 @@ export function get(name: string, options: GetOptions): Task<KubeObject | undefi
     kind: 'k8s.get',
     name,
     options: common,
+    kubeAccess: () => [{ ...refFrom(own), verbs: VERBS.read }],
     validate: (report) => refProblems(own).forEach(report),
     plan: async (ctx) => {
       const client = k8sClient(ctx);

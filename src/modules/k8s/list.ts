@@ -1,4 +1,5 @@
 import { defineTask, noChange, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { VERBS } from './access.ts';
 import { k8sClient } from './context.ts';
 import { listObjects } from './facts.ts';
 import type { KubeObject } from './types.ts';
@@ -25,6 +26,7 @@ export function list(name: string, options: ListTaskOptions): Task<KubeObject[]>
     kind: 'k8s.list',
     name,
     options: common,
+    kubeAccess: () => [{ apiVersion: own.apiVersion, kind: own.kind, ...(own.namespace ? { namespace: own.namespace } : {}), verbs: VERBS.read }],
     validate: (report) => {
       if (!own.apiVersion) report('apiVersion is required');
       if (!own.kind) report('kind is required');

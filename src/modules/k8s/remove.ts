@@ -1,4 +1,5 @@
 import type { Change } from '../../runtime/change.ts';
+import { sourceAccess, VERBS } from './access.ts';
 import { ConfigError } from '../../runtime/errors.ts';
 import { defineTask, noChange, splitOptions, type Task, type TaskContext, type TaskOptions } from '../../runtime/task.ts';
 import type { Propagation } from './client.ts';
@@ -70,6 +71,7 @@ export function remove(name: string, options: RemoveOptions): Task<KubeRef[]> {
     kind: 'k8s.delete',
     name,
     options: common,
+    kubeAccess: () => (fromManifests ? sourceAccess(own, own.namespace, VERBS.delete) : [{ ...refFrom(own), verbs: VERBS.delete }]),
     validate: (report) => {
       if (own.propagation !== undefined && !PROPAGATIONS.has(own.propagation))
         report(`propagation must be Foreground, Background or Orphan (got "${own.propagation}")`);

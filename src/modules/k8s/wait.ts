@@ -1,4 +1,5 @@
 import { defineTask, noChange, noChangeUnknownResult, splitOptions, type Task, type TaskOptions } from '../../runtime/task.ts';
+import { VERBS } from './access.ts';
 import { k8sClient } from './context.ts';
 import { diagnoseWorkload } from './diagnose.ts';
 import { guardSecretValues } from './facts.ts';
@@ -71,6 +72,7 @@ export function wait(name: string, options: WaitOptions): Task<KubeObject | unde
     kind: 'k8s.wait',
     name,
     options: common,
+    kubeAccess: () => [{ ...refFrom(own), verbs: VERBS.read }],
     validate: (report) => {
       refProblems(own).forEach(report);
       if (!(timeoutMs > 0)) report('timeoutMs must be positive');

@@ -256,8 +256,10 @@ export class StepsEmitter {
         throw new Untranslatable(known?.[0] ?? 'module-unsupported', known?.[1] ?? `${t.moduleKey} has no helix mapping`);
       }
       const delegate = t.delegateTo ?? inherited.delegateTo;
-      if (delegate && !/^(localhost|127\.0\.0\.1)$/.test(delegate)) throw new Untranslatable('keyword-unsupported', `delegate_to: ${delegate}`);
-      const local = this.#h.local || !!delegate;
+      // `delegate_to: localhost` makes a local task; another host (named or templated) makes a
+      // host task wrapped in `ssh.delegateTo` once it is mapped.
+      const elsewhere = delegate !== undefined && !/^(localhost|127\.0\.0\.1)$/.test(delegate) ? delegate : undefined;
+      const local = elsewhere ? false : this.#h.local || !!delegate;
       const name = names.take(slug(t.name ?? t.module) || t.module, '-');
 
       // Loop: the item variable is bound while the task is mapped.
@@ -293,7 +295,7 @@ export class StepsEmitter {
         const out = mapped.lines.map((l) => indent + l);
         return { lines: [commentFor(t, indent), ...out].filter(Boolean), steps: [] };
       }
-      return this.#taskCall(t, name, mapped, loop, inherited, local, indent, label, saved);
+      return this.#taskCall(t, name, mapped, loop, inherited, local, indent, label, saved, elsewhere);
     } finally {
       // Bindings made by this task (set_fact, register) are set explicitly by the callers.
       if (this.#scope !== saved && !this.#keep) this.#scope = saved;
@@ -388,6 +390,7 @@ export class StepsEmitter {
     indent: string,
     label: string,
     outer: Scope,
+    elsewhere?: string,
   ): Emitted {
     const opts: (readonly [string, Code])[] = [...m.options];
     const common: [string, Code][] = [];
@@ -451,7 +454,8 @@ export class StepsEmitter {
 
     const options = obj([...opts, ...common]);
     const nameCode: Code = m.name ?? (loop ? raw(loop.taskName) : raw(quote(name)));
-    const callCode: Code = { k: 'call', fn: m.fn, args: [nameCode, options] };
+    let callCode: Code = { k: 'call', fn: m.fn, args: [nameCode, options] };
+    if (elsewhere !== undefined) callCode = this.#delegated(elsewhere, m.fn, callCode);
     const id = this.#h.ids.take(t.register ? localName(t.register) : camel(name));
     const head = `${indent}const ${id} = `;
     let line: string;
@@ -491,6 +495,19 @@ export class StepsEmitter {
       this.#keep = true;
     }
     return { lines: [commentFor(t, indent), line, ...extra].filter(Boolean), steps: [loop ? `...${id}` : id, ...extraSteps] };
+  }
+
+  /**
+   * `delegate_to: <host>` (a name, or Jinja such as `{{ item.value }}` read with the loop's item
+   * bound): the host task wrapped in `ssh.delegateTo`. Only host tasks go to another host; a
+   * Kubernetes, HTTP or local command task delegated elsewhere stays a TODO.
+   */
+  #delegated(host: string, fn: string, call: Code): Code {
+    if (!fn.startsWith('ssh.')) throw new Untranslatable('keyword-unsupported', `delegate_to: ${host} on ${fn} (only host tasks, ssh.*, run on another host)`);
+    const v = value(host, this.#scope);
+    const text = v.type.k === 'string' ? print(v.code) : `String(${print(v.code)})`;
+    const ssh = this.#h.imports.namespace('helix/modules/ssh', 'ssh');
+    return { k: 'call', fn: `${ssh}.delegateTo`, args: [raw(v.ctx ? `(ctx) => ${text}` : text), call] };
   }
 
   #include(t: NormTask, names: Names, inherited: Inherited, indent: string): Emitted {

@@ -565,6 +565,38 @@ const rows: Row[] = [
     'mapped',
     ["exec.run('command', { argv: ['echo', 'a'], idempotent: false });"],
   ],
+  // delegate_to another host
+  [
+    'delegate_to a templated host in a loop → ssh.delegateTo per item',
+    '- apt: {name: podman, state: present}\n  become: true\n  delegate_to: "{{ item.value }}"\n  loop: "{{ build_nodes | dict2items }}"\n  loop_control: {label: "{{ item.key }}"}',
+    'mapped',
+    [
+      'Object.entries(v.build_nodes).map(([key, value]) => ({ key, value })).map(item => ssh.delegateTo(',
+      'String(item.value),',
+      "ssh.pkg(`apt-${String(item.key).replace(/[^A-Za-z0-9._-]+/g, '-')}`, {",
+    ],
+    { hosts: 'web' },
+  ],
+  [
+    'delegate_to a named host → ssh.delegateTo',
+    '- file: {path: /etc/containers, state: directory}\n  delegate_to: builder',
+    'mapped',
+    ["ssh.delegateTo('builder', ssh.file('file', { path: '/etc/containers', state: 'directory' }))"],
+    { hosts: 'web' },
+  ],
+  [
+    'delegate_to another host from a localhost play → a host task there',
+    '- command: podman info\n  delegate_to: "{{ builder }}"\n  changed_when: false',
+    'mapped',
+    ["ssh.delegateTo(v.builder, ssh.query('command', { argv: ['podman', 'info'] }))"],
+  ],
+  [
+    'delegate_to another host on a Kubernetes task stays a TODO',
+    '- k8s: {kind: Namespace, name: x}\n  delegate_to: "{{ item }}"\n  loop: [a, b]',
+    'todo',
+    ['// TODO(port): keyword-unsupported: delegate_to: {{ item }} on k8s.apply (only host tasks, ssh.*, run on another host)'],
+    { hosts: 'web' },
+  ],
   // unsupported
   [
     'an unknown module is a TODO with its YAML',

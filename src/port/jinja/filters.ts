@@ -48,7 +48,9 @@ const FILTERS: Record<string, Filter> = {
     }
     if (!d) return { ...c.input, opt: true };
     // A literal is never undefined: its default is never used (and tsc refuses it).
-    if (!c.input.opt && /^(?:\d+|'(?:[^'\\]|\\.)*')$/.test(c.input.code)) return c.input;
+    if (!c.input.opt && /^(?:\d+|'(?:[^'\\]|\\.)*'|true|false|\(?`[^`]*`\)?|\(\S+ \? \[\S+\] : \[\]\))$/.test(c.input.code)) return c.input;
+    const raw = c.raw.input;
+    if (!c.input.opt && ((raw.t === 'lit' && raw.value !== null && raw.value !== undefined) || raw.t === 'list' || raw.t === 'dict')) return c.input;
     // `x ?? ''` already has a literal fallback: a second default is never reached (and tsc refuses it).
     if (c.input.prec === PREC.nullish && !c.input.opt && /\?\? (?:'(?:[^'\\]|\\.)*'|\d+|true|false)$/.test(c.input.code)) return c.input;
     const truthy = onFalsy?.code === 'true';

@@ -72,6 +72,11 @@ describe('Jinja2 expressions → TypeScript', () => {
     // filters
     ["name | default('x')", "v.name ?? 'x'"],
     ["name | default('x', true)", "v.name || 'x'"],
+    // a value that is never undefined keeps no default (tsc refuses `?? x` after it)
+    ['[1] | default([])', '[1]'],
+    ["{'a': 1} | default({})", '{ a: 1 }'],
+    ['true | default(false)', 'true'],
+    ["('-x ' ~ name) | default('')", '`-x ${v.name}`'],
     ['name | b64encode', "Buffer.from(v.name).toString('base64')"],
     ['name | b64decode', "Buffer.from(v.name, 'base64').toString('utf8')"],
     ['labels | to_json', 'JSON.stringify(v.labels)'],

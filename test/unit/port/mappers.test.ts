@@ -500,7 +500,9 @@ const rows: Row[] = [
     'loop register results[].item',
     "- command: cat /etc/{{ item }}\n  loop: [a, b]\n  register: r\n  changed_when: false\n- debug: {msg: \"{{ r.results | selectattr('stdout', 'equalto', '') | map(attribute='item') | list }}\"}",
     'mapped',
-    ["r.map((t, i) => ({ ...ctx.result(t), item: ['a', 'b'][i]! })).filter((x: any) => x.stdout === '').map((x: any) => x.item)"],
+    [
+      "r.map((t, i) => { const r = ctx.result(t); return { ...r, rc: r.exitCode, stdout_lines: r.stdout.split('\\n'), stderr_lines: r.stderr.split('\\n'), item: ['a', 'b'][i]! }; }).filter((x: any) => x.stdout === '').map((x: any) => x.item)",
+    ],
   ],
   // failed_when on a read: a check right after it
   [
@@ -597,6 +599,38 @@ const rows: Row[] = [
     ['// TODO(port): keyword-unsupported: delegate_to: {{ item }} on k8s.apply (only host tasks, ssh.*, run on another host)'],
     { hosts: 'web' },
   ],
+  // loops over earlier results, async
+  [
+    'a loop over earlier results → each, reading the list when it plans; results[i] under Ansible names',
+    '- command: probe {{ item }}\n  loop: [a, b]\n  register: probes\n  changed_when: false\n- command: fix {{ item.item }}\n  loop: "{{ probes.results | selectattr(\'rc\', \'ne\', 0) | list }}"\n  when: item.stdout != ""\n  tags: [fix]',
+    'mapped',
+    [
+      "const command2 = each(\n    'command',",
+      '.filter((x: any) => x.rc !== 0),\n    (item, i) => exec.run(`command-2[${i}]`, {',
+      "return { ...r, rc: r.exitCode, stdout_lines: r.stdout.split('\\n'), stderr_lines: r.stderr.split('\\n'), item: ['a', 'b'][i]! }",
+      "when: () => item.stdout !== ''",
+      "{ tags: ['fix'] }",
+    ],
+  ],
+  [
+    'a register of a loop over earlier results reads rc/stdout_lines, and skipped items',
+    '- command: a\n  register: first\n  changed_when: false\n- command: b {{ item }}\n  loop: "{{ first.stdout_lines }}"\n  register: second\n- debug: {msg: "{{ second.results | map(attribute=\'rc\') | list }}"}',
+    'mapped',
+    ["ctx.result(second).map((r, i): any => (r === undefined ? { skipped: true, item: (ctx.result(first).stdout.split('\\n'))[i] } : { ...r, rc: r.exitCode,"],
+  ],
+  [
+    'async on a command → timeoutMs; the async_status waiting for it is dropped',
+    '- shell: podman build -t x:{{ item }} .\n  loop: [amd64, arm64]\n  async: 7200\n  poll: 0\n  register: builds\n- async_status: {jid: "{{ item.ansible_job_id }}"}\n  loop: "{{ builds.results }}"\n  register: done\n  until: done.finished\n  retries: 240',
+    'mapped',
+    ['timeoutMs: 7200000', '// async_status: builds ran to its end in its own task (async became its timeoutMs):'],
+    { hosts: 'web' },
+  ],
+  [
+    'async_status on a job helix did not start stays a TODO',
+    '- async_status: {jid: "{{ other.ansible_job_id }}"}',
+    'todo',
+    ['// TODO(port): module-unsupported: async_status has no helix mapping'],
+  ],
   // unsupported
   [
     'an unknown module is a TODO with its YAML',
@@ -649,6 +683,11 @@ describe('task keywords', () => {
       ["const pw2 = pw ?? new Secret('none');"],
     ],
     ['a field no item has reads loosely', "- command: echo {{ item.ns | default('d') }}\n  loop: [{name: a}]", ["(item as { ns?: any }).ns ?? 'd'"]],
+    [
+      'a loop over earlier results with retries per item stays a TODO',
+      '- command: a\n  register: first\n  changed_when: false\n- command: b {{ item }}\n  loop: "{{ first.stdout_lines }}"\n  register: r\n  until: r.rc == 0\n  retries: 3',
+      ['// TODO(port): loop-dynamic: a loop over earlier results with retries on each item'],
+    ],
     ['delegate_to localhost on a host play', '- command: date\n  delegate_to: localhost', ["exec.run('command'"]],
   ])('%s', (_t, task, contains) => {
     const r = portTask(task, task.includes('become') || task.includes('delegate_to') ? { hosts: 'web' } : {});

@@ -593,6 +593,13 @@ const rows: Row[] = [
     ["ssh.delegateTo(v.builder, ssh.query('command', { argv: ['podman', 'info'] }))"],
   ],
   [
+    "delegate_to the first host of a group: groups['x'] is no hosts when the inventory has no such group",
+    "- stat: {path: /root/.ssh/id_ed25519}\n  delegate_to: \"{{ groups['management'][0] }}\"\n  register: key",
+    'mapped',
+    ["ssh.delegateTo((env.groups['management'] ?? [])[0]!, ssh.stat('stat', { path: '/root/.ssh/id_ed25519' }))"],
+    { hosts: 'web' },
+  ],
+  [
     'delegate_to another host on a Kubernetes task stays a TODO',
     '- k8s: {kind: Namespace, name: x}\n  delegate_to: "{{ item }}"\n  loop: [a, b]',
     'todo',

@@ -594,7 +594,7 @@ const rows: Row[] = [
   ],
   [
     "delegate_to the first host of a group: groups['x'] is no hosts when the inventory has no such group",
-    "- stat: {path: /root/.ssh/id_ed25519}\n  delegate_to: \"{{ groups['management'][0] }}\"\n  register: key",
+    '- stat: {path: /root/.ssh/id_ed25519}\n  delegate_to: "{{ groups[\'management\'][0] }}"\n  register: key',
     'mapped',
     ["ssh.delegateTo((env.groups['management'] ?? [])[0]!, ssh.stat('stat', { path: '/root/.ssh/id_ed25519' }))"],
     { hosts: 'web' },
@@ -670,6 +670,21 @@ describe('task keywords', () => {
       'until/retries/delay',
       '- command: probe\n  register: p\n  until: p.rc == 0\n  retries: 4\n  delay: 1\n  changed_when: false',
       ['retries: 4', 'delayMs: 1000', 'until: (r) => r.exitCode === 0'],
+    ],
+    [
+      'until on a listing k8s_info reads its own result',
+      '- k8s_info: {kind: Pod, namespace: kc, label_selectors: [app=keycloak]}\n  register: pods\n  until: pods.resources | length == 0\n  retries: 10',
+      ['retries: 10', 'until: (r) => r.length === 0'],
+    ],
+    [
+      'until on k8s_info by name reads resources[0] of its own result',
+      '- k8s_info: {api_version: v1, kind: ConfigMap, namespace: n, name: c}\n  register: cm\n  until: cm.resources[0].data.ready == "yes"',
+      ["until: (r) => r!.data.ready === 'yes'"],
+    ],
+    [
+      "until reading another task's result stays a TODO",
+      '- command: id\n  register: a\n  changed_when: false\n- k8s_info: {kind: Pod, namespace: kc}\n  register: pods\n  until: a.rc == 0',
+      ["// TODO(port): keyword-unsupported: until: reads other tasks' results"],
     ],
     ['failed_when on a command', '- command: check\n  register: c\n  failed_when: c.rc > 1', ['failedWhen: (out) => out.exitCode > 1']],
     ['failed_when false', '- k8s: {kind: Namespace, name: x}\n  failed_when: false', ['ignoreErrors: true']],

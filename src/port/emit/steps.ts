@@ -2,6 +2,9 @@ import { T, elementOf, type PType, unify } from '../ptype.ts';
 import { asBool, knownBool, lit, PREC, quote, wrap, type Ts } from '../jinja/code.ts';
 import { type Binding, type Scope, Untranslatable, withBindings } from '../jinja/scope.ts';
 import { soleExpression } from '../jinja/template.ts';
+import type { Expr } from '../jinja/ast.ts';
+import { parseExpression } from '../jinja/parser.ts';
+import { translate } from '../jinja/translate.ts';
 import type { SourceTask } from '../ansible/source.ts';
 import { normalise, type Norm, type NormBlock, type NormTask } from '../tasks/normalise.ts';
 import type { Reports } from '../report.ts';
@@ -716,8 +719,66 @@ export class StepsEmitter {
     return { lines: [`${indent}// ${t.moduleKey}: ${roleName}`, `${indent}const ${id} = ${code};`, ...after], steps: [id] };
   }
 
+  /**
+   * `set_fact` in a loop that accumulates one fact: `n: "{{ n | default({}) | combine({k: v}) }}"`
+   * → `Object.assign({}, init, ...items.filter(when).map((item) => ({ k: v })))`, and
+   * `n: "{{ n | default([]) + [v] }}"` → `[...init, ...items.filter(when).map((item) => v)]`. The
+   * start is the fact's earlier value when there is one, else the `default`. Any other set_fact
+   * in a loop stays a TODO.
+   */
+  #accumulate(t: NormTask, indent: string): Emitted {
+    const why = 'set_fact in a loop (an accumulator): write it with map/filter';
+    const keys = Object.keys(t.args).filter((k) => k !== 'cacheable');
+    const k = keys[0];
+    const src = k !== undefined && keys.length === 1 && typeof t.args[k] === 'string' ? soleExpression(t.args[k]) : undefined;
+    if (k === undefined || src === undefined) throw new Untranslatable('loop-dynamic', why);
+    let e: Expr;
+    try {
+      e = parseExpression(src);
+    } catch {
+      throw new Untranslatable('loop-dynamic', why);
+    }
+    const start = (d: Expr): Expr | undefined =>
+      d.t === 'filter' && (d.name === 'default' || d.name === 'd') && d.input.t === 'name' && d.input.name === k && d.args.length === 1 ? d.args[0] : undefined;
+    let shape: { kind: 'dict' | 'list'; init: Expr; part: Expr } | undefined;
+    if (e.t === 'filter' && e.name === 'combine' && e.args.length === 1 && !e.kwargs.length && e.args[0]!.t === 'dict') {
+      const init = start(e.input);
+      if (init) shape = { kind: 'dict', init, part: e.args[0]! };
+    } else if (e.t === 'binary' && e.op === '+' && e.right.t === 'list' && e.right.items.length === 1) {
+      const init = start(e.left);
+      if (init) shape = { kind: 'list', init, part: e.right.items[0]! };
+    }
+    if (!shape) throw new Untranslatable('loop-dynamic', why);
+    const outer = this.#scope;
+    const prev = outer.peek?.(k) ? outer.lookup(k) : undefined;
+    const init = prev ? { code: prev.code, ctx: !!prev.ctx } : (({ code, ctx }: Ts) => ({ code, ctx }))(translate(shape.init, outer));
+    const loop = this.#loop(t, slug(t.name ?? 'set-fact') || 'set-fact');
+    try {
+      const part = translate(shape.part, this.#scope);
+      const when = conds(t.when, this.#scope);
+      const filtered = when ? `${wrap(loop.items, PREC.primary)}.filter((${loop.param}) => ${wrap(when, PREC.arrow + 1)})` : wrap(loop.items, PREC.primary);
+      const code =
+        shape.kind === 'dict'
+          ? `Object.assign({}, ${init.code}, ...${filtered}.map((${loop.param}) => (${part.code})))`
+          : `[...${wrap({ code: init.code, prec: PREC.primary, type: T.any, ctx: init.ctx }, PREC.primary)}, ...${filtered}.map((${loop.param}) => ${part.code.startsWith('{') ? `(${part.code})` : wrap(part, PREC.arrow + 1)})]`;
+      const ctx = init.ctx || loop.items.ctx || part.ctx || !!when?.ctx;
+      const type = shape.kind === 'dict' ? T.any : T.array(part.type);
+      const id = this.#h.ids.take(localName(k));
+      const lines = [commentFor(t, indent)].filter(Boolean);
+      if (ctx) lines.push(`${indent}const ${id} = (ctx: ${this.#h.imports.type('helix', 'TaskContext')}) => ${code};`);
+      else lines.push(`${indent}const ${id} = ${code};`);
+      this.#h.reports.record(this.#label(t.source), 'inlined');
+      this.#scope = withBindings(outer, { [k]: ctx ? { code: `${id}(ctx)`, type, ctx: true } : { code: id, type } });
+      this.#keep = true;
+      return { lines, steps: [] };
+    } catch (error) {
+      this.#scope = outer;
+      throw error;
+    }
+  }
+
   #setFact(t: NormTask, indent: string): Emitted {
-    if (t.loop) throw new Untranslatable('loop-dynamic', 'set_fact in a loop (an accumulator): write it with map/filter');
+    if (t.loop) return this.#accumulate(t, indent);
     const when = conds(t.when, this.#scope);
     const lines: string[] = [commentFor(t, indent)].filter(Boolean);
     const bindings: Record<string, Binding> = {};

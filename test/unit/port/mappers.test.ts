@@ -710,6 +710,26 @@ describe('task keywords', () => {
       '- command: a\n  register: first\n  changed_when: false\n- command: b {{ item }}\n  loop: "{{ first.stdout_lines }}"\n  register: r\n  until: r.rc == 0\n  retries: 3',
       ['// TODO(port): loop-dynamic: a loop over earlier results with retries on each item'],
     ],
+    [
+      'set_fact accumulating a dict in a loop → Object.assign over the items',
+      '- set_fact:\n    base: "{{ base | default({}) | combine({item: registry + \'/\' + item}) }}"\n  loop: "{{ archs }}"\n- command: echo {{ base[archs[0]] }}',
+      ['const base = Object.assign({}, {}, ...v.archs.map((item) => ({ [String(item)]: `${v.registry}/${item}` })));'],
+    ],
+    [
+      'set_fact accumulating a list in a loop with a when per item → filter and map',
+      '- set_fact:\n    aliases: "{{ aliases | default([]) + [{\'ip\': item.ip}] }}"\n  loop: "{{ nodes }}"\n  when: item.ip is defined',
+      ['const aliases = [...[], ...v.nodes.filter((item) => item.ip !== undefined).map((item) => ({ ip: item.ip }))];'],
+    ],
+    [
+      'set_fact accumulating from its earlier value starts there',
+      '- set_fact: {names: [a]}\n- set_fact:\n    names: "{{ names | default([]) + [item.name] }}"\n  loop: "{{ users }}"',
+      ['const names2 = [...names, ...v.users.map((item) => item.name)];'],
+    ],
+    [
+      'set_fact in a loop that does not accumulate stays a TODO',
+      '- set_fact:\n    team: "{{ item.id }}"\n  loop: "{{ teams }}"',
+      ['// TODO(port): loop-dynamic: set_fact in a loop (an accumulator): write it with map/filter'],
+    ],
     ['delegate_to localhost on a host play', '- command: date\n  delegate_to: localhost', ["exec.run('command'"]],
   ])('%s', (_t, task, contains) => {
     const r = portTask(task, task.includes('become') || task.includes('delegate_to') ? { hosts: 'web' } : {});

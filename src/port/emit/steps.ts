@@ -518,6 +518,9 @@ export class StepsEmitter {
     const nameCode: Code = m.name ?? (loop ? raw(loop.taskName) : raw(quote(name)));
     let callCode: Code = { k: 'call', fn: m.fn, args: [nameCode, options] };
     if (elsewhere !== undefined) callCode = this.#delegated(elsewhere, m.fn, callCode);
+    // A host task (a file, a package) delegated to this machine from a play on other hosts.
+    else if (local && !this.#h.local && (t.delegateTo ?? inherited.delegateTo) && m.fn.startsWith('ssh.'))
+      callCode = this.#delegated('localhost', m.fn, callCode);
     const id = this.#h.ids.take(t.register ? localName(t.register) : camel(name));
     const head = `${indent}const ${id} = `;
     if (loop?.dynamic) return this.#each(t, id, m, callCode, common, loop, indent, label, outer);

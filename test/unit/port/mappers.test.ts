@@ -600,6 +600,16 @@ const rows: Row[] = [
     { hosts: 'web' },
   ],
   [
+    'a host task delegated to localhost from a play on hosts → ssh.delegateTo localhost',
+    '- file: {path: /tmp/keys, state: directory}\n  delegate_to: localhost\n- apt: {name: jq}\n  delegate_to: localhost',
+    'mapped',
+    [
+      "ssh.delegateTo('localhost', ssh.file('file', { path: '/tmp/keys', state: 'directory' }))",
+      "ssh.delegateTo('localhost', ssh.pkg('apt', { names: ['jq'], manager: 'apt' }))",
+    ],
+    { hosts: 'web' },
+  ],
+  [
     'delegate_to another host on a Kubernetes task stays a TODO',
     '- k8s: {kind: Namespace, name: x}\n  delegate_to: "{{ item }}"\n  loop: [a, b]',
     'todo',

@@ -8,7 +8,8 @@ import { type Input, isStatic, resolve, type Task, type TaskContext } from '../.
  *
  * The task keeps its own name, options and result; its result belongs to the playbook's host
  * (as a register does in Ansible), and `ctx.host.vars` are still the playbook host's variables:
- * only where commands go changes. `host` may be computed at run time (`(ctx) => …`); a name
+ * only where commands go changes (`ctx.host.name` is the delegated host, `ctx.host.delegatedFrom`
+ * the playbook's). `host` may be computed at run time (`(ctx) => …`); a name
  * that is neither `localhost` nor an inventory host fails the task (or validation, when known).
  *
  * ```ts
@@ -37,11 +38,11 @@ export function delegateTo<Out>(host: Input<string>, task: Task<Out>): Task<Out>
 
 function delegated(name: string, ctx: TaskContext): HostTarget {
   if (name === ctx.host.name) return ctx.host;
-  if (name === 'localhost' || name === '127.0.0.1') return { name: 'localhost', local: true, vars: ctx.host.vars };
+  if (name === 'localhost' || name === '127.0.0.1') return { name: 'localhost', local: true, vars: ctx.host.vars, delegatedFrom: ctx.host.name };
   const spec = ctx.env.hosts[name];
   if (!spec) {
     const known = Object.keys(ctx.env.hosts).sort();
     throw new TaskError(ctx.path, `delegateTo: no host "${name}" in environment ${ctx.env.name} (hosts: ${known.join(', ') || 'none'})`);
   }
-  return { name, local: false, spec, vars: ctx.host.vars };
+  return { name, local: false, spec, vars: ctx.host.vars, delegatedFrom: ctx.host.name };
 }

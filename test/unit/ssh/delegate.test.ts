@@ -52,12 +52,12 @@ describe('ssh.delegateTo', () => {
     const task = () =>
       ssh.delegateTo(
         (ctx) => (ctx.host.name === 'gone' ? 'builder' : 'none'),
-        ssh.file('conf', { path: (ctx) => `${String(ctx.host.vars.dir)}/built-for`, content: (ctx) => `${ctx.host.name}\n` }),
+        ssh.file('conf', { path: (ctx) => `${String(ctx.host.vars.dir)}/built-for`, content: (ctx) => `${ctx.host.name} for ${ctx.host.delegatedFrom}\n` }),
       );
     const first = await run(env, [task()]);
     expect(first.result.ok).toBe(true);
     // The file is written through builder's connection, at the path the play host's vars give.
-    expect(readFileSync(join(dir, 'built-for'), 'utf8')).toBe('builder\n');
+    expect(readFileSync(join(dir, 'built-for'), 'utf8')).toBe('builder for gone\n');
     const changed = first.events.find((e) => e.type === 'task.changed');
     expect(changed).toMatchObject({ host: 'gone' });
     expect(JSON.stringify(changed)).toContain('file:builder:');

@@ -62,15 +62,26 @@ export interface StepsHost {
 }
 
 /** Attributes of Ansible's results a registered loop's `results[i]` also carries under their Ansible name. */
-const ANSIBLE_RESULT_NAMES = ['rc', 'stdout', 'stderr', 'stdout_lines', 'stderr_lines', 'json', 'status', 'content', 'resources'];
+const ANSIBLE_RESULT_NAMES = ['rc', 'stdout', 'stderr', 'stdout_lines', 'stderr_lines', 'json', 'status', 'content', 'resources', 'stat'];
 
 /** `rc: r.exitCode`, … : the attributes of a result whose helix name differs from Ansible's. */
 function ansibleNames(shape: ResultShape | undefined, r: string): string[] {
   return ANSIBLE_RESULT_NAMES.flatMap((n) => {
     const b = shape?.member?.(r, n);
+    if (b && n === 'stat' && b.member) {
+      // stat's own fields under Ansible's names (`isdir`, `pw_name` …).
+      const fields = STAT_NAMES.flatMap((f) => {
+        const m = b.member?.(f);
+        return m ? [`${f}: ${m.code}`] : [];
+      });
+      return [`stat: { ${fields.join(', ')} }`];
+    }
     return b && b.code !== `${r}.${n}` ? [`${n}: ${b.code}`] : [];
   });
 }
+
+/** The fields of Ansible's `stat` result a looped register's `results[i].stat` carries. */
+const STAT_NAMES = ['exists', 'isdir', 'isreg', 'mode', 'pw_name', 'gr_name', 'size', 'path'];
 
 /** A task's loop: the items, the item's parameter name and each item's task name. */
 interface Loop {
@@ -300,6 +311,12 @@ export class StepsEmitter {
       // host task wrapped in `ssh.delegateTo` once it is mapped.
       const elsewhere = delegate !== undefined && !/^(localhost|127\.0\.0\.1)$/.test(delegate) ? delegate : undefined;
       const local = elsewhere ? false : this.#h.local || !!delegate;
+      // Delegated, the task still runs for the play's host: inventory_hostname is that host.
+      if (delegate)
+        this.#scope = withBindings(this.#scope, {
+          inventory_hostname: { code: '(ctx.host.delegatedFrom ?? ctx.host.name)', type: T.string, ctx: true },
+          inventory_hostname_short: { code: "(ctx.host.delegatedFrom ?? ctx.host.name).split('.')[0]!", type: T.string, ctx: true },
+        });
       const name = names.take(slug(t.name ?? t.module) || t.module, '-');
 
       // Loop: the item variable is bound while the task is mapped.

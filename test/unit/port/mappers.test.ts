@@ -610,6 +610,13 @@ const rows: Row[] = [
     { hosts: 'web' },
   ],
   [
+    "inventory_hostname in a delegated task is still the play's host",
+    '- command: echo {{ inventory_hostname }}\n  delegate_to: builder',
+    'mapped',
+    ["ssh.exec('command', { argv: (ctx) => ['echo', (ctx.host.delegatedFrom ?? ctx.host.name)] })"],
+    { hosts: 'web' },
+  ],
+  [
     'delegate_to another host on a Kubernetes task stays a TODO',
     '- k8s: {kind: Namespace, name: x}\n  delegate_to: "{{ item }}"\n  loop: [a, b]',
     'todo',

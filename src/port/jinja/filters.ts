@@ -185,6 +185,29 @@ const FILTERS: Record<string, Filter> = {
     return ts(`Object.fromEntries(${arr(c.input)}.map((i) => [i.${kn}, i.${vn}]))`, T.record(T.any), PREC.primary, ctxOf(c));
   },
   unique: (c) => ts(`[...new Set(${c.input.code})]`, c.input.type, PREC.primary, ctxOf(c)),
+  // Ansible's set filters keep the first list's order, without duplicates.
+  intersect: (c) => {
+    const b = arg(c, 0, 'b');
+    if (!b) throw new Untranslatable('jinja-filter', 'intersect needs a list');
+    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => ${arr(b)}.includes(x)))]`, c.input.type, PREC.primary, ctxOf(c));
+  },
+  difference: (c) => {
+    const b = arg(c, 0, 'b');
+    if (!b) throw new Untranslatable('jinja-filter', 'difference needs a list');
+    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => !${arr(b)}.includes(x)))]`, c.input.type, PREC.primary, ctxOf(c));
+  },
+  // `a | product(b)`: every pair, as Python's itertools.product (two lists only).
+  product: (c) => {
+    const b = arg(c, 0, 'b');
+    if (!b || c.args.length !== 1) throw new Untranslatable('jinja-filter', 'product of other than two lists');
+    const of = (e: Ts): PType => (e.type.k === 'array' ? e.type.of : T.any);
+    return ts(
+      `${arr(c.input)}.flatMap(${xOf(c.input)} => ${arr(b)}.map((y) => [x, y] as const))`,
+      T.array(T.array(unify(of(c.input), of(b)))),
+      PREC.primary,
+      ctxOf(c),
+    );
+  },
   sort: (c) => {
     if (c.kw.has('attribute')) {
       const a = c.kw.get('attribute')!.literal;

@@ -72,6 +72,9 @@ describe('Jinja2 expressions → TypeScript', () => {
     // filters
     ["name | default('x')", "v.name ?? 'x'"],
     ["name | default('x', true)", "v.name || 'x'"],
+    ["items | intersect(['a', 'b'])", "[...new Set(v.items.filter((x) => ['a', 'b'].includes(x)))]"],
+    ["items | difference(['a'])", "[...new Set(v.items.filter((x) => !['a'].includes(x)))]"],
+    ["items | product(['x', 'y']) | list", "v.items.flatMap((x) => ['x', 'y'].map((y) => [x, y] as const))"],
     // a value that is never undefined keeps no default (tsc refuses `?? x` after it)
     ['[1] | default([])', '[1]'],
     ["{'a': 1} | default({})", '{ a: 1 }'],

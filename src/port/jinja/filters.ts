@@ -35,6 +35,9 @@ function staticString(c: Call, i: number, what: string): string {
   return a.value;
 }
 
+/** What a set filter (`intersect`, `difference`) gives: a list, whatever its input was typed as. */
+const setType = (e: Ts): PType => (e.type.k === 'array' ? e.type : T.array(T.any));
+
 const FILTERS: Record<string, Filter> = {
   default: (c) => {
     const d = arg(c, 0, 'default_value');
@@ -189,12 +192,12 @@ const FILTERS: Record<string, Filter> = {
   intersect: (c) => {
     const b = arg(c, 0, 'b');
     if (!b) throw new Untranslatable('jinja-filter', 'intersect needs a list');
-    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => ${arr(b)}.includes(x)))]`, c.input.type, PREC.primary, ctxOf(c));
+    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => ${arr(b)}.includes(x)))]`, setType(c.input), PREC.primary, ctxOf(c));
   },
   difference: (c) => {
     const b = arg(c, 0, 'b');
     if (!b) throw new Untranslatable('jinja-filter', 'difference needs a list');
-    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => !${arr(b)}.includes(x)))]`, c.input.type, PREC.primary, ctxOf(c));
+    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => !${arr(b)}.includes(x)))]`, setType(c.input), PREC.primary, ctxOf(c));
   },
   // `a | product(b)`: every pair, as Python's itertools.product (two lists only).
   product: (c) => {

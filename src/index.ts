@@ -15,6 +15,7 @@ export {
   ValidationError,
   type Problem,
 } from './runtime/errors.ts';
+export { each, type EachResult } from './runtime/each.ts';
 export { collect, EventBus, type Recap, type RunEvent } from './runtime/events.ts';
 export { defineComponent, definePlaybook, purgeData, secret, type Component, type PlaybookBody, type Playbook, type VarsOf } from './runtime/playbook.ts';
 export { cacheDir } from './runtime/paths.ts';

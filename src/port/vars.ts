@@ -126,12 +126,17 @@ export function inventoryType(value: unknown): PType {
 }
 
 /** Names Ansible defines by itself, with what they read as in helix (or nothing). */
-export const MAGIC: Readonly<Record<string, { code: string; type: PType; ctx?: boolean }>> = {
+export const MAGIC: Readonly<Record<string, { code: string; type: PType; ctx?: boolean; member?: (name: string) => { code: string; type: PType } }>> = {
   inventory_hostname: { code: 'ctx.host.name', type: T.string, ctx: true },
   inventory_hostname_short: { code: "ctx.host.name.split('.')[0]!", type: T.string, ctx: true },
   ansible_host: { code: '(ctx.host.spec?.address ?? ctx.host.name)', type: T.string, ctx: true },
   ansible_user: { code: "(ctx.host.spec?.user ?? '')", type: T.string, ctx: true },
-  groups: { code: 'env.groups', type: T.any },
+  // A group the inventory does not define has no hosts (Ansible: an empty list).
+  groups: {
+    code: 'env.groups',
+    type: T.any,
+    member: (n) => ({ code: `(env.groups[${JSON.stringify(n).replace(/'/g, "\\'").replace(/^"|"$/g, "'")}] ?? [])`, type: T.array(T.string) }),
+  },
   playbook_dir: { code: 'import.meta.dirname', type: T.string },
   ansible_managed: { code: "'Managed by helix'", type: T.string },
   role_path: { code: 'import.meta.dirname', type: T.string },

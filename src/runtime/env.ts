@@ -34,6 +34,11 @@ export interface HostTarget {
   readonly spec?: HostSpec;
   /** Host variables merged over group variables. */
   readonly vars: Record<string, unknown>;
+  /**
+   * The playbook's host, when a task is delegated to this one (`ssh.delegateTo`): commands go to
+   * `name`, the task still runs for `delegatedFrom` (Ansible's `inventory_hostname`).
+   */
+  readonly delegatedFrom?: string;
 }
 
 export const LOCALHOST: HostTarget = Object.freeze({ name: 'localhost', local: true, vars: {} });

@@ -10,6 +10,7 @@
  * ```
  */
 export { copy, type CopyOptions, type CopyResult } from './copy.ts';
+export { delegateTo } from './delegate.ts';
 export { exec, type ExecOptions, type ExecResult } from './exec.ts';
 export { facts } from './facts-task.ts';
 export { query, type QueryOptions } from './query.ts';

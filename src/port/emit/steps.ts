@@ -2,6 +2,9 @@ import { T, elementOf, type PType, unify } from '../ptype.ts';
 import { asBool, knownBool, lit, PREC, quote, wrap, type Ts } from '../jinja/code.ts';
 import { type Binding, type Scope, Untranslatable, withBindings } from '../jinja/scope.ts';
 import { soleExpression } from '../jinja/template.ts';
+import type { Expr } from '../jinja/ast.ts';
+import { parseExpression } from '../jinja/parser.ts';
+import { translate } from '../jinja/translate.ts';
 import type { SourceTask } from '../ansible/source.ts';
 import { normalise, type Norm, type NormBlock, type NormTask } from '../tasks/normalise.ts';
 import type { Reports } from '../report.ts';
@@ -56,6 +59,37 @@ export interface StepsHost {
   ): { code: string; handlers: boolean; tokens?: readonly { register: string; args: Record<string, unknown> }[] } | undefined;
   /** Tasks of an included task file, resolved like Ansible (role tasks/, then relative). */
   includeFile(file: string, from: SourceTask): SourceTask[] | undefined;
+}
+
+/** Attributes of Ansible's results a registered loop's `results[i]` also carries under their Ansible name. */
+const ANSIBLE_RESULT_NAMES = ['rc', 'stdout', 'stderr', 'stdout_lines', 'stderr_lines', 'json', 'status', 'content', 'resources', 'stat'];
+
+/** `rc: r.exitCode`, … : the attributes of a result whose helix name differs from Ansible's. */
+function ansibleNames(shape: ResultShape | undefined, r: string): string[] {
+  return ANSIBLE_RESULT_NAMES.flatMap((n) => {
+    const b = shape?.member?.(r, n);
+    if (b && n === 'stat' && b.member) {
+      // stat's own fields under Ansible's names (`isdir`, `pw_name` …).
+      const fields = STAT_NAMES.flatMap((f) => {
+        const m = b.member?.(f);
+        return m ? [`${f}: ${m.code}`] : [];
+      });
+      return [`stat: { ${fields.join(', ')} }`];
+    }
+    return b && b.code !== `${r}.${n}` ? [`${n}: ${b.code}`] : [];
+  });
+}
+
+/** The fields of Ansible's `stat` result a looped register's `results[i].stat` carries. */
+const STAT_NAMES = ['exists', 'isdir', 'isreg', 'mode', 'pw_name', 'gr_name', 'size', 'path'];
+
+/** A task's loop: the items, the item's parameter name and each item's task name. */
+interface Loop {
+  readonly items: Ts;
+  readonly param: string;
+  readonly taskName: string;
+  /** The list is only known at run time (it reads earlier results). */
+  readonly dynamic: boolean;
 }
 
 /** Keywords a block passes down to its tasks. */
@@ -244,6 +278,23 @@ export class StepsEmitter {
         }
         case 'set_fact':
           return this.#setFact(t, indent);
+        case 'async_status': {
+          const waited = this.#waitsFor(t);
+          if (waited) {
+            if (t.register) {
+              this.#scope = withBindings(saved, {
+                [t.register]: {
+                  code: 'undefined',
+                  type: T.any,
+                  poison: `${t.register} is registered by async_status, which waits for nothing in helix: read ${waited}`,
+                },
+              });
+              this.#keep = true;
+            }
+            return this.#dropped(t, `async_status: ${waited} ran to its end in its own task (async became its timeoutMs)`, indent);
+          }
+          break;
+        }
         case 'meta': {
           const what = String(t.args._raw_params ?? '');
           if (what === 'flush_handlers' || what === 'noop') return this.#dropped(t, `meta: ${what} (helix runs handlers at the end of the playbook)`, indent);
@@ -256,12 +307,20 @@ export class StepsEmitter {
         throw new Untranslatable(known?.[0] ?? 'module-unsupported', known?.[1] ?? `${t.moduleKey} has no helix mapping`);
       }
       const delegate = t.delegateTo ?? inherited.delegateTo;
-      if (delegate && !/^(localhost|127\.0\.0\.1)$/.test(delegate)) throw new Untranslatable('keyword-unsupported', `delegate_to: ${delegate}`);
-      const local = this.#h.local || !!delegate;
+      // `delegate_to: localhost` makes a local task; another host (named or templated) makes a
+      // host task wrapped in `ssh.delegateTo` once it is mapped.
+      const elsewhere = delegate !== undefined && !/^(localhost|127\.0\.0\.1)$/.test(delegate) ? delegate : undefined;
+      const local = elsewhere ? false : this.#h.local || !!delegate;
+      // Delegated, the task still runs for the play's host: inventory_hostname is that host.
+      if (delegate)
+        this.#scope = withBindings(this.#scope, {
+          inventory_hostname: { code: '(ctx.host.delegatedFrom ?? ctx.host.name)', type: T.string, ctx: true },
+          inventory_hostname_short: { code: "(ctx.host.delegatedFrom ?? ctx.host.name).split('.')[0]!", type: T.string, ctx: true },
+        });
       const name = names.take(slug(t.name ?? t.module) || t.module, '-');
 
       // Loop: the item variable is bound while the task is mapped.
-      let loop: { items: Ts; param: string; taskName: string } | undefined;
+      let loop: Loop | undefined;
       if (t.loop) loop = this.#loop(t, name);
       const notes: string[] = [];
       const cx: MapCx = {
@@ -293,7 +352,7 @@ export class StepsEmitter {
         const out = mapped.lines.map((l) => indent + l);
         return { lines: [commentFor(t, indent), ...out].filter(Boolean), steps: [] };
       }
-      return this.#taskCall(t, name, mapped, loop, inherited, local, indent, label, saved);
+      return this.#taskCall(t, name, mapped, loop, inherited, local, indent, label, saved, elsewhere);
     } finally {
       // Bindings made by this task (set_fact, register) are set explicitly by the callers.
       if (this.#scope !== saved && !this.#keep) this.#scope = saved;
@@ -302,6 +361,15 @@ export class StepsEmitter {
   }
 
   #keep = false;
+  /** Registers of commands started with `async:` (they run to their end: async_status has nothing to wait for). */
+  readonly #async = new Set<string>();
+
+  /** The async command an `async_status` waits for (its `jid` or loop reads that command's register). */
+  #waitsFor(t: NormTask): string | undefined {
+    const text = `${JSON.stringify(t.args.jid ?? '')} ${typeof t.loop?.items === 'string' ? t.loop.items : ''}`;
+    for (const m of text.matchAll(/([A-Za-z_]\w*)\.(?:results|ansible_job_id)\b/g)) if (this.#async.has(m[1]!)) return m[1];
+    return undefined;
+  }
   /** Mapping a task the port made up (a role's admin session): not counted in the report. */
   #synthetic = false;
   /** Bindings a role call gives back to the list after it. */
@@ -334,7 +402,7 @@ export class StepsEmitter {
     return { lines: [lineComment(`${why}:\n${t.source.text}`, indent)], steps: [] };
   }
 
-  #loop(t: NormTask, name: string): { items: Ts; param: string; taskName: string } {
+  #loop(t: NormTask, name: string): Loop {
     const l = t.loop!;
     if (!['loop', 'with_items', 'with_list', 'with_dict'].includes(l.keyword)) {
       throw new Untranslatable('keyword-unsupported', `${l.keyword}: write the iteration in TypeScript`);
@@ -351,16 +419,17 @@ export class StepsEmitter {
       const v = value(l.items, this.#scope);
       items = { code: print(v.code), prec: PREC.primary, type: v.type, ctx: v.ctx };
     }
-    if (items.ctx) throw new Untranslatable('loop-dynamic', `${l.keyword} over earlier results: the list is only known at run time`);
+    // A list only known at run time (earlier results): `each` reads it when the task plans.
+    const dynamic = items.ctx;
     if (l.shape === 'dict') {
       items = {
         code: `Object.entries(${items.code}).map(([key, value]) => ({ key, value }))`,
         prec: PREC.primary,
         type: T.array(T.object({ key: T.string, value: items.type.k === 'object' ? Object.values(items.type.fields).reduce(unify, T.null as PType) : T.any })),
-        ctx: false,
+        ctx: items.ctx,
       };
     } else if (l.shape === 'flatten' && items.type.k === 'array' && items.type.of.k === 'array') {
-      items = { code: `${wrap(items, PREC.primary)}.flat()`, prec: PREC.primary, type: items.type.of, ctx: false };
+      items = { code: `${wrap(items, PREC.primary)}.flat()`, prec: PREC.primary, type: items.type.of, ctx: items.ctx };
     }
     if (items.type.k !== 'array' && items.type.k !== 'any') throw new Untranslatable('jinja-construct', `${l.keyword} over a ${items.type.k}`);
     this.#scope = withBindings(this.#scope, {
@@ -375,19 +444,20 @@ export class StepsEmitter {
     } else if (Array.isArray(l.items) && l.items.every((x: unknown) => typeof x === 'string' && /^[A-Za-z0-9._-]+$/.test(x))) {
       taskName = `\`${name}-\${${localName(l.var)}}\``;
     }
-    return { items, param: localName(l.var), taskName };
+    return { items, param: localName(l.var), taskName, dynamic };
   }
 
   #taskCall(
     t: NormTask,
     name: string,
     m: Extract<Mapped, { kind: 'task' }>,
-    loop: { items: Ts; param: string; taskName: string } | undefined,
+    loop: Loop | undefined,
     inherited: Inherited,
     local: boolean,
     indent: string,
     label: string,
     outer: Scope,
+    elsewhere?: string,
   ): Emitted {
     const opts: (readonly [string, Code])[] = [...m.options];
     const common: [string, Code][] = [];
@@ -447,13 +517,30 @@ export class StepsEmitter {
       note('run_once: helix runs the task on every host of the playbook; give it its own localhost playbook if it must run once');
     if (t.noLog ?? inherited.noLog) note('no_log: helix masks every Secret in every output; values read from secrets are Secrets');
     if (t.checkMode !== undefined) note('check_mode: dropped (helix tasks read in check runs and never write)');
-    for (const k of t.ignored) note(`${k}: not carried over`);
+    const async = t.source.data.async;
+    if (async !== undefined && async !== null) {
+      if (!/\.(run|exec|query)$/.test(m.fn) || m.fn.endsWith('ssh.query'))
+        throw new Untranslatable('keyword-unsupported', `async on ${t.moduleKey} (only commands take a time limit)`);
+      opts.push(['timeoutMs', typeof async === 'number' ? raw(String(async * 1000)) : raw(`${asNumberCode(value(async, this.#scope))} * 1000`)]);
+      const poll = t.source.data.poll;
+      note(
+        `async: ${String(async)}${poll !== undefined ? `, poll: ${String(poll)}` : ''} became timeoutMs: the command runs to its end (or fails at the limit) before the next task` +
+          (poll === 0 || poll === '0' ? ', so an async_status waiting for it is dropped' : ''),
+      );
+      if (t.register) this.#async.add(t.register);
+    }
+    for (const k of t.ignored) if (async === undefined || (k !== 'async' && k !== 'poll')) note(`${k}: not carried over`);
 
     const options = obj([...opts, ...common]);
     const nameCode: Code = m.name ?? (loop ? raw(loop.taskName) : raw(quote(name)));
-    const callCode: Code = { k: 'call', fn: m.fn, args: [nameCode, options] };
+    let callCode: Code = { k: 'call', fn: m.fn, args: [nameCode, options] };
+    if (elsewhere !== undefined) callCode = this.#delegated(elsewhere, m.fn, callCode);
+    // A host task (a file, a package) delegated to this machine from a play on other hosts.
+    else if (local && !this.#h.local && (t.delegateTo ?? inherited.delegateTo) && m.fn.startsWith('ssh.'))
+      callCode = this.#delegated('localhost', m.fn, callCode);
     const id = this.#h.ids.take(t.register ? localName(t.register) : camel(name));
     const head = `${indent}const ${id} = `;
+    if (loop?.dynamic) return this.#each(t, id, m, callCode, common, loop, indent, label, outer);
     let line: string;
     if (loop) {
       const params = loop.taskName.includes('${i}') || t.loop?.indexVar ? `(${loop.param}, i)` : loop.param;
@@ -482,8 +569,13 @@ export class StepsEmitter {
 
     // A registered result reads from the task through `ctx.result`.
     if (t.register) {
-      // Ansible's `results[i]` is the item's result plus `item`: the same here.
-      const results = `${id}.map((t, i) => ({ ...ctx.result(t), item: ${wrap(loop?.items ?? { code: '[]', prec: PREC.primary, type: T.any, ctx: false }, PREC.primary)}[i]! }))`;
+      // Ansible's `results[i]` is the item's result plus `item`: the same here, with the
+      // attributes Ansible names differently (`rc`, `stdout_lines` …) under its names too.
+      const items = wrap(loop?.items ?? { code: '[]', prec: PREC.primary, type: T.any, ctx: false }, PREC.primary);
+      const names = ansibleNames(m.result, 'r');
+      const results = names.length
+        ? `${id}.map((t, i) => { const r = ctx.result(t); return { ...r, ${names.map((x) => `${x}, `).join('')}item: ${items}[i]! }; })`
+        : `${id}.map((t, i) => ({ ...ctx.result(t), item: ${items}[i]! }))`;
       const b: Binding = loop
         ? { code: results, type: T.array(T.any), ctx: true, member: (n) => (n === 'results' ? { code: results, type: T.array(T.any), ctx: true } : undefined) }
         : resultBinding(`ctx.result(${id})`, m.result, true);
@@ -491,6 +583,91 @@ export class StepsEmitter {
       this.#keep = true;
     }
     return { lines: [commentFor(t, indent), line, ...extra].filter(Boolean), steps: [loop ? `...${id}` : id, ...extraSteps] };
+  }
+
+  /**
+   * A loop over a list only known at run time (an earlier task's results, a fact computed from
+   * them): `each(name, (ctx) => items, (item, i) => task)`. A `when` that reads the item stays on
+   * the item's task (Ansible evaluates it per item); one that does not, and `tags`/`ignoreErrors`,
+   * go on `each`. Retries, `until` and `notify` per item have no place there: a TODO.
+   */
+  #each(
+    t: NormTask,
+    id: string,
+    m: Extract<Mapped, { kind: 'task' }>,
+    call: Code,
+    common: readonly (readonly [string, Code])[],
+    loop: Loop,
+    indent: string,
+    label: string,
+    outer: Scope,
+  ): Emitted {
+    const per = new Set(['when']);
+    const item = new RegExp(`\\b${loop.param}\\b`);
+    const onItem: [string, Code][] = [];
+    const onEach: [string, Code][] = [];
+    for (const [k, v] of common) {
+      if (['retries', 'delayMs', 'until', 'notify'].includes(k))
+        throw new Untranslatable('loop-dynamic', `a loop over earlier results with ${k === 'delayMs' ? 'retries' : k} on each item`);
+      if (per.has(k) && item.test(print(v))) onItem.push([k, v]);
+      else onEach.push([k, v]);
+    }
+    if (call.k !== 'call') throw new Error('internal: a mapped task is a call');
+    // The item's own `when` is read by each; everything else of the task's options is as mapped.
+    const inner = this.#withOptions(
+      call,
+      onItem,
+      common.map(([k]) => k),
+    );
+    const params = loop.taskName.includes('${i}') || t.loop?.indexVar ? `(${loop.param}, i)` : loop.param;
+    const fn = this.#h.imports.named('helix', 'each');
+    const head = `${indent}const ${id} = `;
+    // Items of no known type are `any` (not `unknown`, which `each` would infer from `any`).
+    const items = `(ctx)${elementOf(loop.items.type).k === 'any' ? ': any[]' : ''} => ${wrap(loop.items, PREC.arrow + 1)}`;
+    const args: Code[] = [raw(quote(slug(t.name ?? t.module) || t.module)), raw(items), { k: 'arrow', params, body: inner }];
+    if (onEach.length) args.push(obj(onEach));
+    const line = `${head}${print({ k: 'call', fn, args }, indent, head.length)};`;
+    this.#h.reports.record(label, 'mapped');
+    this.#h.reports.note(label, `${t.loop?.keyword ?? 'loop'} over earlier results became each (the list is read when the task plans)`);
+    if (t.register) {
+      // Each of Ansible's `results[i]`: the item's result under Ansible's names too (`rc`,
+      // `stdout_lines`, `json` …), its `item`, or `{ skipped: true, item }` when its `when` was false.
+      const names = ansibleNames(m.result, 'r');
+      const results = `ctx.result(${id}).map((r, i): any => (r === undefined ? { skipped: true, item: (${loop.items.code})[i] } : { ...r, ${names.map((x) => `${x}, `).join('')}item: (${loop.items.code})[i] }))`;
+      const b: Binding = {
+        code: results,
+        type: T.array(T.any),
+        ctx: true,
+        member: (n) => (n === 'results' ? { code: results, type: T.array(T.any), ctx: true } : undefined),
+      };
+      this.#scope = withBindings(outer, { [t.register]: b });
+      this.#keep = true;
+    }
+    return { lines: [commentFor(t, indent), line].filter(Boolean), steps: [id] };
+  }
+
+  /** The call with the common options replaced by `keep` (the mapped options stay). */
+  #withOptions(call: Extract<Code, { k: 'call' }>, keep: readonly (readonly [string, Code])[], common: readonly string[]): Code {
+    const args = call.args.map((a): Code => {
+      if (a.k === 'call') return this.#withOptions(a, keep, common);
+      if (a.k !== 'obj') return a;
+      const entries = a.entries.filter(([k]) => !common.includes(k));
+      return obj([...entries, ...keep]);
+    });
+    return { ...call, args };
+  }
+
+  /**
+   * `delegate_to: <host>` (a name, or Jinja such as `{{ item.value }}` read with the loop's item
+   * bound): the host task wrapped in `ssh.delegateTo`. Only host tasks go to another host; a
+   * Kubernetes, HTTP or local command task delegated elsewhere stays a TODO.
+   */
+  #delegated(host: string, fn: string, call: Code): Code {
+    if (!fn.startsWith('ssh.')) throw new Untranslatable('keyword-unsupported', `delegate_to: ${host} on ${fn} (only host tasks, ssh.*, run on another host)`);
+    const v = value(host, this.#scope);
+    const text = v.type.k === 'string' ? print(v.code) : `String(${print(v.code)})`;
+    const ssh = this.#h.imports.namespace('helix/modules/ssh', 'ssh');
+    return { k: 'call', fn: `${ssh}.delegateTo`, args: [raw(v.ctx ? `(ctx) => ${text}` : text), call] };
   }
 
   #include(t: NormTask, names: Names, inherited: Inherited, indent: string): Emitted {
@@ -562,8 +739,66 @@ export class StepsEmitter {
     return { lines: [`${indent}// ${t.moduleKey}: ${roleName}`, `${indent}const ${id} = ${code};`, ...after], steps: [id] };
   }
 
+  /**
+   * `set_fact` in a loop that accumulates one fact: `n: "{{ n | default({}) | combine({k: v}) }}"`
+   * → `Object.assign({}, init, ...items.filter(when).map((item) => ({ k: v })))`, and
+   * `n: "{{ n | default([]) + [v] }}"` → `[...init, ...items.filter(when).map((item) => v)]`. The
+   * start is the fact's earlier value when there is one, else the `default`. Any other set_fact
+   * in a loop stays a TODO.
+   */
+  #accumulate(t: NormTask, indent: string): Emitted {
+    const why = 'set_fact in a loop (an accumulator): write it with map/filter';
+    const keys = Object.keys(t.args).filter((k) => k !== 'cacheable');
+    const k = keys[0];
+    const src = k !== undefined && keys.length === 1 && typeof t.args[k] === 'string' ? soleExpression(t.args[k]) : undefined;
+    if (k === undefined || src === undefined) throw new Untranslatable('loop-dynamic', why);
+    let e: Expr;
+    try {
+      e = parseExpression(src);
+    } catch {
+      throw new Untranslatable('loop-dynamic', why);
+    }
+    const start = (d: Expr): Expr | undefined =>
+      d.t === 'filter' && (d.name === 'default' || d.name === 'd') && d.input.t === 'name' && d.input.name === k && d.args.length === 1 ? d.args[0] : undefined;
+    let shape: { kind: 'dict' | 'list'; init: Expr; part: Expr } | undefined;
+    if (e.t === 'filter' && e.name === 'combine' && e.args.length === 1 && !e.kwargs.length && e.args[0]!.t === 'dict') {
+      const init = start(e.input);
+      if (init) shape = { kind: 'dict', init, part: e.args[0]! };
+    } else if (e.t === 'binary' && e.op === '+' && e.right.t === 'list' && e.right.items.length === 1) {
+      const init = start(e.left);
+      if (init) shape = { kind: 'list', init, part: e.right.items[0]! };
+    }
+    if (!shape) throw new Untranslatable('loop-dynamic', why);
+    const outer = this.#scope;
+    const prev = outer.peek?.(k) ? outer.lookup(k) : undefined;
+    const init = prev ? { code: prev.code, ctx: !!prev.ctx } : (({ code, ctx }: Ts) => ({ code, ctx }))(translate(shape.init, outer));
+    const loop = this.#loop(t, slug(t.name ?? 'set-fact') || 'set-fact');
+    try {
+      const part = translate(shape.part, this.#scope);
+      const when = conds(t.when, this.#scope);
+      const filtered = when ? `${wrap(loop.items, PREC.primary)}.filter((${loop.param}) => ${wrap(when, PREC.arrow + 1)})` : wrap(loop.items, PREC.primary);
+      const code =
+        shape.kind === 'dict'
+          ? `Object.assign({}, ${init.code}, ...${filtered}.map((${loop.param}) => (${part.code})))`
+          : `[...${wrap({ code: init.code, prec: PREC.primary, type: T.any, ctx: init.ctx }, PREC.primary)}, ...${filtered}.map((${loop.param}) => ${part.code.startsWith('{') ? `(${part.code})` : wrap(part, PREC.arrow + 1)})]`;
+      const ctx = init.ctx || loop.items.ctx || part.ctx || !!when?.ctx;
+      const type = shape.kind === 'dict' ? T.any : T.array(part.type);
+      const id = this.#h.ids.take(localName(k));
+      const lines = [commentFor(t, indent)].filter(Boolean);
+      if (ctx) lines.push(`${indent}const ${id} = (ctx: ${this.#h.imports.type('helix', 'TaskContext')}) => ${code};`);
+      else lines.push(`${indent}const ${id} = ${code};`);
+      this.#h.reports.record(this.#label(t.source), 'inlined');
+      this.#scope = withBindings(outer, { [k]: ctx ? { code: `${id}(ctx)`, type, ctx: true } : { code: id, type } });
+      this.#keep = true;
+      return { lines, steps: [] };
+    } catch (error) {
+      this.#scope = outer;
+      throw error;
+    }
+  }
+
   #setFact(t: NormTask, indent: string): Emitted {
-    if (t.loop) throw new Untranslatable('loop-dynamic', 'set_fact in a loop (an accumulator): write it with map/filter');
+    if (t.loop) return this.#accumulate(t, indent);
     const when = conds(t.when, this.#scope);
     const lines: string[] = [commentFor(t, indent)].filter(Boolean);
     const bindings: Record<string, Binding> = {};

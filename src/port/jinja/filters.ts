@@ -35,6 +35,9 @@ function staticString(c: Call, i: number, what: string): string {
   return a.value;
 }
 
+/** What a set filter (`intersect`, `difference`) gives: a list, whatever its input was typed as. */
+const setType = (e: Ts): PType => (e.type.k === 'array' ? e.type : T.array(T.any));
+
 const FILTERS: Record<string, Filter> = {
   default: (c) => {
     const d = arg(c, 0, 'default_value');
@@ -48,7 +51,9 @@ const FILTERS: Record<string, Filter> = {
     }
     if (!d) return { ...c.input, opt: true };
     // A literal is never undefined: its default is never used (and tsc refuses it).
-    if (!c.input.opt && /^(?:\d+|'(?:[^'\\]|\\.)*')$/.test(c.input.code)) return c.input;
+    if (!c.input.opt && /^(?:\d+|'(?:[^'\\]|\\.)*'|true|false|\(?`[^`]*`\)?|\(\S+ \? \[\S+\] : \[\]\))$/.test(c.input.code)) return c.input;
+    const raw = c.raw.input;
+    if (!c.input.opt && ((raw.t === 'lit' && raw.value !== null && raw.value !== undefined) || raw.t === 'list' || raw.t === 'dict')) return c.input;
     // `x ?? ''` already has a literal fallback: a second default is never reached (and tsc refuses it).
     if (c.input.prec === PREC.nullish && !c.input.opt && /\?\? (?:'(?:[^'\\]|\\.)*'|\d+|true|false)$/.test(c.input.code)) return c.input;
     const truthy = onFalsy?.code === 'true';
@@ -183,6 +188,29 @@ const FILTERS: Record<string, Filter> = {
     return ts(`Object.fromEntries(${arr(c.input)}.map((i) => [i.${kn}, i.${vn}]))`, T.record(T.any), PREC.primary, ctxOf(c));
   },
   unique: (c) => ts(`[...new Set(${c.input.code})]`, c.input.type, PREC.primary, ctxOf(c)),
+  // Ansible's set filters keep the first list's order, without duplicates.
+  intersect: (c) => {
+    const b = arg(c, 0, 'b');
+    if (!b) throw new Untranslatable('jinja-filter', 'intersect needs a list');
+    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => ${arr(b)}.includes(x)))]`, setType(c.input), PREC.primary, ctxOf(c));
+  },
+  difference: (c) => {
+    const b = arg(c, 0, 'b');
+    if (!b) throw new Untranslatable('jinja-filter', 'difference needs a list');
+    return ts(`[...new Set(${arr(c.input)}.filter(${xOf(c.input)} => !${arr(b)}.includes(x)))]`, setType(c.input), PREC.primary, ctxOf(c));
+  },
+  // `a | product(b)`: every pair, as Python's itertools.product (two lists only).
+  product: (c) => {
+    const b = arg(c, 0, 'b');
+    if (!b || c.args.length !== 1) throw new Untranslatable('jinja-filter', 'product of other than two lists');
+    const of = (e: Ts): PType => (e.type.k === 'array' ? e.type.of : T.any);
+    return ts(
+      `${arr(c.input)}.flatMap(${xOf(c.input)} => ${arr(b)}.map((y) => [x, y] as const))`,
+      T.array(T.array(unify(of(c.input), of(b)))),
+      PREC.primary,
+      ctxOf(c),
+    );
+  },
   sort: (c) => {
     if (c.kw.has('attribute')) {
       const a = c.kw.get('attribute')!.literal;

@@ -287,7 +287,9 @@ function binary(op: string, l: Expr, r: Expr, s: Scope): Ts {
       const p = op === 'and' ? PREC.and : PREC.or;
       return ts(`${wrap(x, p)} ${op === 'and' ? '&&' : '||'} ${wrap(y, p + 0.1)}`, T.boolean, p, anyCtx(x, y));
     }
-    // `a or 'fallback'` picks a value, as in Python.
+    // `a or 'fallback'` picks a value, as in Python, where an empty list is false (`[]` is true in JS).
+    if (a.type.k === 'array' && !a.opt)
+      return ts(`((l) => (l.length > 0 ? l : ${wrap(b, PREC.cond + 1)}))(${a.code})`, unify(a.type, b.type), PREC.primary, anyCtx(a, b));
     return ts(`${wrap(a, PREC.or)} || ${wrap(b, PREC.or + 0.1)}`, unify(a.type, b.type), PREC.or, anyCtx(a, b));
   }
   // A variable compared with a number is a number (for variables nothing defines).

@@ -116,6 +116,14 @@ export interface ResultShape {
 
 export type Mapper = (cx: MapCx) => Mapped;
 
+/**
+ * Whether a result's code reads `ctx` (`ctx.result(t)`): false for the `r` an `until` is given,
+ * so a condition on a task's own result is not taken for one on other tasks' results.
+ */
+export function readsCtx(result: string): boolean {
+  return /\bctx\b/.test(result);
+}
+
 export function todo(reason: TodoReason, message: string): never {
   throw new Untranslatable(reason, message);
 }

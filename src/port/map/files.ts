@@ -40,14 +40,9 @@ function ownerOptions(cx: MapCx): [string, Code][] {
   return out;
 }
 
-function remoteOnly(cx: MapCx, what: string): void {
-  if (cx.local && cx.task.delegateTo) todo('keyword-unsupported', `${what} with delegate_to: localhost (the ssh module acts on the play's host)`);
-}
-
 /** `file`: directory, absent, or an existing file's mode → `ssh.file`. */
 export function mapFile(cx: MapCx): Mapped {
   only(cx, ['path', 'dest', 'name', 'state', 'mode', 'owner', 'group'], HARMLESS);
-  remoteOnly(cx, 'file');
   const a = cx.task.args;
   const key = a.path !== undefined ? 'path' : a.dest !== undefined ? 'dest' : 'name';
   const state = a.state ?? 'file';
@@ -66,7 +61,6 @@ export function mapFile(cx: MapCx): Mapped {
 /** `copy`: `content:` → `ssh.file`; `src:` → `ssh.copy` from the file copied next to the playbook. */
 export function mapCopy(cx: MapCx): Mapped {
   only(cx, ['src', 'dest', 'content', 'mode', 'owner', 'group', 'remote_src', 'directory_mode'], HARMLESS);
-  remoteOnly(cx, 'copy');
   const a = cx.task.args;
   const ssh = cx.module('ssh');
   if (a.remote_src !== undefined && staticBool(cx, 'remote_src')) todo('module-args', 'remote_src: a copy on the host');
@@ -102,7 +96,6 @@ export function mapCopy(cx: MapCx): Mapped {
 export function mapLineinfile(cx: MapCx): Mapped {
   // ssh.line keeps a file's owner and group and sets neither: `owner:`/`group:` are TODOs.
   only(cx, ['path', 'dest', 'name', 'line', 'regexp', 'state', 'insertafter', 'insertbefore', 'create', 'mode'], HARMLESS);
-  remoteOnly(cx, 'lineinfile');
   const a = cx.task.args;
   const key = a.path !== undefined ? 'path' : a.dest !== undefined ? 'dest' : 'name';
   const opts: [string, Code][] = [pathOption(cx, key)];
@@ -144,7 +137,6 @@ export function mapTemplate(cx: MapCx, appliedLater: boolean): Mapped {
     );
     return { kind: 'inline', lines: [`// rendered by the k8s task that applies ${a.dest}`] };
   }
-  remoteOnly(cx, 'template');
   const ssh = cx.module('ssh');
   if (rendered.kind === 'hbs') {
     const vars = rendered.vars.ctx ? arrow('(ctx)', rendered.vars.code) : rendered.vars.code;

@@ -1,7 +1,7 @@
 import { T } from '../ptype.ts';
 import { arr, arrow, call, type Code, obj, raw } from '../emit/code.ts';
 import { quote } from '../jinja/code.ts';
-import { type MapCx, type Mapped, type ResultShape, input, millis, only, staticBool, str, todo, value, type Val } from './context.ts';
+import { type MapCx, type Mapped, type ResultShape, input, millis, only, readsCtx, staticBool, str, todo, value, type Val } from './context.ts';
 
 /** apiVersion of kinds named without one (`k8s: kind: Namespace name: x`). */
 const API_VERSIONS: Record<string, string> = {
@@ -62,7 +62,7 @@ const TEMPLATE_LOOKUP =
 /** `k8s.apply`'s result (`KubeObject[]`) read the way Ansible's `result` reads. */
 const APPLY_RESULT: ResultShape = {
   type: T.array(T.any),
-  member: (r, n) => (n === 'result' ? { code: `${r}[0]!`, type: T.any, ctx: true } : undefined),
+  member: (r, n) => (n === 'result' ? { code: `${r}[0]!`, type: T.any, ctx: readsCtx(r) } : undefined),
 };
 
 /** `k8s.get` read the way `k8s_info` results read (`resources` is a list). */
@@ -73,9 +73,9 @@ export const GET_RESULT: ResultShape = {
       ? {
           code: `(${r} ? [${r}] : [])`,
           type: T.array(T.any),
-          ctx: true,
+          ctx: readsCtx(r),
           // `resources[0]`: the object itself (Ansible fails the same way when it is absent).
-          member: (i) => (i === '0' ? { code: `${r}!`, type: T.any, ctx: true } : undefined),
+          member: (i) => (i === '0' ? { code: `${r}!`, type: T.any, ctx: readsCtx(r) } : undefined),
         }
       : undefined,
 };
@@ -186,9 +186,9 @@ const LIST_RESULT: ResultShape = {
       ? {
           code: r,
           type: T.array(T.any),
-          ctx: true,
+          ctx: readsCtx(r),
           // `resources[0]`: that object (Ansible fails the same way when there is none).
-          member: (i) => (/^\d+$/.test(i) ? { code: `${r}[${i}]!`, type: T.any, ctx: true } : undefined),
+          member: (i) => (/^\d+$/.test(i) ? { code: `${r}[${i}]!`, type: T.any, ctx: readsCtx(r) } : undefined),
         }
       : undefined,
 };

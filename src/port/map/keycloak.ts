@@ -4,7 +4,7 @@ import { PREC, quote, wrap } from '../jinja/code.ts';
 import { translateString } from '../jinja/inline.ts';
 import type { Binding } from '../jinja/scope.ts';
 import { camel } from '../emit/names.ts';
-import { expr, type MapCx, type Mapped, type ResultShape, str, todo, value } from './context.ts';
+import { expr, type MapCx, type Mapped, type ResultShape, readsCtx, str, todo, value } from './context.ts';
 
 /**
  * The Keycloak admin REST API as Ansible playbooks call it with `uri` (the DevPi pattern):
@@ -259,7 +259,7 @@ export function mapKeycloakUri(cx: MapCx): Mapped | undefined {
           type: T.secret,
           member: (r, n) =>
             n === 'json'
-              ? { code: r, type: T.any, ctx: true, member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: true } : undefined) }
+              ? { code: r, type: T.any, ctx: readsCtx(r), member: (k) => (k === 'value' ? { code: r, type: T.secret, ctx: readsCtx(r) } : undefined) }
               : n === 'status'
                 ? { code: '200', type: T.number }
                 : undefined,

@@ -14,7 +14,6 @@ export function mapPackage(cx: MapCx): Mapped {
     'virtualenv_command',
     'lock_timeout',
   ]);
-  if (cx.local && t.delegateTo) todo('keyword-unsupported', "a package on this machine (ssh.pkg acts on the play's host)");
   const names = a.name ?? a.pkg;
   if (names === undefined) todo('module-args', 'no package name');
   const list = typeof names === 'string' && !/\{\{/.test(names) ? names.split(',').map((n) => n.trim()) : names;

@@ -72,6 +72,16 @@ describe('Jinja2 expressions → TypeScript', () => {
     // filters
     ["name | default('x')", "v.name ?? 'x'"],
     ["name | default('x', true)", "v.name || 'x'"],
+    ["items | intersect(['a', 'b'])", "[...new Set(v.items.filter((x) => ['a', 'b'].includes(x)))]"],
+    ["(data | intersect(items)) or ['z']", "((l) => (l.length > 0 ? l : ['z']))([...new Set(v.data.filter((x: any) => v.items.includes(x)))])"],
+    ["items or ['z']", "((l) => (l.length > 0 ? l : ['z']))(v.items)"],
+    ["items | difference(['a'])", "[...new Set(v.items.filter((x) => !['a'].includes(x)))]"],
+    ["items | product(['x', 'y']) | list", "v.items.flatMap((x) => ['x', 'y'].map((y) => [x, y] as const))"],
+    // a value that is never undefined keeps no default (tsc refuses `?? x` after it)
+    ['[1] | default([])', '[1]'],
+    ["{'a': 1} | default({})", '{ a: 1 }'],
+    ['true | default(false)', 'true'],
+    ["('-x ' ~ name) | default('')", '`-x ${v.name}`'],
     ['name | b64encode', "Buffer.from(v.name).toString('base64')"],
     ['name | b64decode', "Buffer.from(v.name, 'base64').toString('utf8')"],
     ['labels | to_json', 'JSON.stringify(v.labels)'],

@@ -500,7 +500,9 @@ const rows: Row[] = [
     'loop register results[].item',
     "- command: cat /etc/{{ item }}\n  loop: [a, b]\n  register: r\n  changed_when: false\n- debug: {msg: \"{{ r.results | selectattr('stdout', 'equalto', '') | map(attribute='item') | list }}\"}",
     'mapped',
-    ["r.map((t, i) => ({ ...ctx.result(t), item: ['a', 'b'][i]! })).filter((x: any) => x.stdout === '').map((x: any) => x.item)"],
+    [
+      "r.map((t, i) => { const r = ctx.result(t); return { ...r, rc: r.exitCode, stdout_lines: r.stdout.split('\\n'), stderr_lines: r.stderr.split('\\n'), item: ['a', 'b'][i]! }; }).filter((x: any) => x.stdout === '').map((x: any) => x.item)",
+    ],
   ],
   // failed_when on a read: a check right after it
   [
@@ -565,6 +567,94 @@ const rows: Row[] = [
     'mapped',
     ["exec.run('command', { argv: ['echo', 'a'], idempotent: false });"],
   ],
+  // delegate_to another host
+  [
+    'delegate_to a templated host in a loop → ssh.delegateTo per item',
+    '- apt: {name: podman, state: present}\n  become: true\n  delegate_to: "{{ item.value }}"\n  loop: "{{ build_nodes | dict2items }}"\n  loop_control: {label: "{{ item.key }}"}',
+    'mapped',
+    [
+      'Object.entries(v.build_nodes).map(([key, value]) => ({ key, value })).map(item => ssh.delegateTo(',
+      'String(item.value),',
+      "ssh.pkg(`apt-${String(item.key).replace(/[^A-Za-z0-9._-]+/g, '-')}`, {",
+    ],
+    { hosts: 'web' },
+  ],
+  [
+    'delegate_to a named host → ssh.delegateTo',
+    '- file: {path: /etc/containers, state: directory}\n  delegate_to: builder',
+    'mapped',
+    ["ssh.delegateTo('builder', ssh.file('file', { path: '/etc/containers', state: 'directory' }))"],
+    { hosts: 'web' },
+  ],
+  [
+    'delegate_to another host from a localhost play → a host task there',
+    '- command: podman info\n  delegate_to: "{{ builder }}"\n  changed_when: false',
+    'mapped',
+    ["ssh.delegateTo(v.builder, ssh.query('command', { argv: ['podman', 'info'] }))"],
+  ],
+  [
+    "delegate_to the first host of a group: groups['x'] is no hosts when the inventory has no such group",
+    '- stat: {path: /root/.ssh/id_ed25519}\n  delegate_to: "{{ groups[\'management\'][0] }}"\n  register: key',
+    'mapped',
+    ["ssh.delegateTo((env.groups['management'] ?? [])[0]!, ssh.stat('stat', { path: '/root/.ssh/id_ed25519' }))"],
+    { hosts: 'web' },
+  ],
+  [
+    'a host task delegated to localhost from a play on hosts → ssh.delegateTo localhost',
+    '- file: {path: /tmp/keys, state: directory}\n  delegate_to: localhost\n- apt: {name: jq}\n  delegate_to: localhost',
+    'mapped',
+    [
+      "ssh.delegateTo('localhost', ssh.file('file', { path: '/tmp/keys', state: 'directory' }))",
+      "ssh.delegateTo('localhost', ssh.pkg('apt', { names: ['jq'], manager: 'apt' }))",
+    ],
+    { hosts: 'web' },
+  ],
+  [
+    "inventory_hostname in a delegated task is still the play's host",
+    '- command: echo {{ inventory_hostname }}\n  delegate_to: builder',
+    'mapped',
+    ["ssh.exec('command', { argv: (ctx) => ['echo', (ctx.host.delegatedFrom ?? ctx.host.name)] })"],
+    { hosts: 'web' },
+  ],
+  [
+    'delegate_to another host on a Kubernetes task stays a TODO',
+    '- k8s: {kind: Namespace, name: x}\n  delegate_to: "{{ item }}"\n  loop: [a, b]',
+    'todo',
+    ['// TODO(port): keyword-unsupported: delegate_to: {{ item }} on k8s.apply (only host tasks, ssh.*, run on another host)'],
+    { hosts: 'web' },
+  ],
+  // loops over earlier results, async
+  [
+    'a loop over earlier results → each, reading the list when it plans; results[i] under Ansible names',
+    '- command: probe {{ item }}\n  loop: [a, b]\n  register: probes\n  changed_when: false\n- command: fix {{ item.item }}\n  loop: "{{ probes.results | selectattr(\'rc\', \'ne\', 0) | list }}"\n  when: item.stdout != ""\n  tags: [fix]',
+    'mapped',
+    [
+      "const command2 = each(\n    'command',",
+      '.filter((x: any) => x.rc !== 0),\n    (item, i) => exec.run(`command-2[${i}]`, {',
+      "return { ...r, rc: r.exitCode, stdout_lines: r.stdout.split('\\n'), stderr_lines: r.stderr.split('\\n'), item: ['a', 'b'][i]! }",
+      "when: () => item.stdout !== ''",
+      "{ tags: ['fix'] }",
+    ],
+  ],
+  [
+    'a register of a loop over earlier results reads rc/stdout_lines, and skipped items',
+    '- command: a\n  register: first\n  changed_when: false\n- command: b {{ item }}\n  loop: "{{ first.stdout_lines }}"\n  register: second\n- debug: {msg: "{{ second.results | map(attribute=\'rc\') | list }}"}',
+    'mapped',
+    ["ctx.result(second).map((r, i): any => (r === undefined ? { skipped: true, item: (ctx.result(first).stdout.split('\\n'))[i] } : { ...r, rc: r.exitCode,"],
+  ],
+  [
+    'async on a command → timeoutMs; the async_status waiting for it is dropped',
+    '- shell: podman build -t x:{{ item }} .\n  loop: [amd64, arm64]\n  async: 7200\n  poll: 0\n  register: builds\n- async_status: {jid: "{{ item.ansible_job_id }}"}\n  loop: "{{ builds.results }}"\n  register: done\n  until: done.finished\n  retries: 240',
+    'mapped',
+    ['timeoutMs: 7200000', '// async_status: builds ran to its end in its own task (async became its timeoutMs):'],
+    { hosts: 'web' },
+  ],
+  [
+    'async_status on a job helix did not start stays a TODO',
+    '- async_status: {jid: "{{ other.ansible_job_id }}"}',
+    'todo',
+    ['// TODO(port): module-unsupported: async_status has no helix mapping'],
+  ],
   // unsupported
   [
     'an unknown module is a TODO with its YAML',
@@ -598,6 +688,21 @@ describe('task keywords', () => {
       '- command: probe\n  register: p\n  until: p.rc == 0\n  retries: 4\n  delay: 1\n  changed_when: false',
       ['retries: 4', 'delayMs: 1000', 'until: (r) => r.exitCode === 0'],
     ],
+    [
+      'until on a listing k8s_info reads its own result',
+      '- k8s_info: {kind: Pod, namespace: kc, label_selectors: [app=keycloak]}\n  register: pods\n  until: pods.resources | length == 0\n  retries: 10',
+      ['retries: 10', 'until: (r) => r.length === 0'],
+    ],
+    [
+      'until on k8s_info by name reads resources[0] of its own result',
+      '- k8s_info: {api_version: v1, kind: ConfigMap, namespace: n, name: c}\n  register: cm\n  until: cm.resources[0].data.ready == "yes"',
+      ["until: (r) => r!.data.ready === 'yes'"],
+    ],
+    [
+      "until reading another task's result stays a TODO",
+      '- command: id\n  register: a\n  changed_when: false\n- k8s_info: {kind: Pod, namespace: kc}\n  register: pods\n  until: a.rc == 0',
+      ["// TODO(port): keyword-unsupported: until: reads other tasks' results"],
+    ],
     ['failed_when on a command', '- command: check\n  register: c\n  failed_when: c.rc > 1', ['failedWhen: (out) => out.exitCode > 1']],
     ['failed_when false', '- k8s: {kind: Namespace, name: x}\n  failed_when: false', ['ignoreErrors: true']],
     ['ignore_errors', '- command: x\n  ignore_errors: yes', ['ignoreErrors: true']],
@@ -617,6 +722,31 @@ describe('task keywords', () => {
       ["const pw2 = pw ?? new Secret('none');"],
     ],
     ['a field no item has reads loosely', "- command: echo {{ item.ns | default('d') }}\n  loop: [{name: a}]", ["(item as { ns?: any }).ns ?? 'd'"]],
+    [
+      'a loop over earlier results with retries per item stays a TODO',
+      '- command: a\n  register: first\n  changed_when: false\n- command: b {{ item }}\n  loop: "{{ first.stdout_lines }}"\n  register: r\n  until: r.rc == 0\n  retries: 3',
+      ['// TODO(port): loop-dynamic: a loop over earlier results with retries on each item'],
+    ],
+    [
+      'set_fact accumulating a dict in a loop → Object.assign over the items',
+      '- set_fact:\n    base: "{{ base | default({}) | combine({item: registry + \'/\' + item}) }}"\n  loop: "{{ archs }}"\n- command: echo {{ base[archs[0]] }}',
+      ['const base = Object.assign({}, {}, ...v.archs.map((item) => ({ [String(item)]: `${v.registry}/${item}` })));'],
+    ],
+    [
+      'set_fact accumulating a list in a loop with a when per item → filter and map',
+      '- set_fact:\n    aliases: "{{ aliases | default([]) + [{\'ip\': item.ip}] }}"\n  loop: "{{ nodes }}"\n  when: item.ip is defined',
+      ['const aliases = [...[], ...v.nodes.filter((item) => item.ip !== undefined).map((item) => ({ ip: item.ip }))];'],
+    ],
+    [
+      'set_fact accumulating from its earlier value starts there',
+      '- set_fact: {names: [a]}\n- set_fact:\n    names: "{{ names | default([]) + [item.name] }}"\n  loop: "{{ users }}"',
+      ['const names2 = [...names, ...v.users.map((item) => item.name)];'],
+    ],
+    [
+      'set_fact in a loop that does not accumulate stays a TODO',
+      '- set_fact:\n    team: "{{ item.id }}"\n  loop: "{{ teams }}"',
+      ['// TODO(port): loop-dynamic: set_fact in a loop (an accumulator): write it with map/filter'],
+    ],
     ['delegate_to localhost on a host play', '- command: date\n  delegate_to: localhost', ["exec.run('command'"]],
   ])('%s', (_t, task, contains) => {
     const r = portTask(task, task.includes('become') || task.includes('delegate_to') ? { hosts: 'web' } : {});

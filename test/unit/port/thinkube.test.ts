@@ -78,5 +78,6 @@ describe('helix port on the Thinkube corpus', () => {
     // No syntax errors at all: they hide every type error behind them.
     expect(errors.filter((l) => /error TS1\d{3}:/.test(l))).toEqual([]);
     expect(errors.length, errors.join('\n')).toBeLessThanOrEqual(stated().ceiling);
-  }, 120_000);
+    // tsc over the whole output takes about a minute on 2 idle cores, over two on the shared machine.
+  }, 300_000);
 });

@@ -1,3 +1,5 @@
+import { VERSIONS } from '../sandbox/versions.ts';
+
 /**
  * Where the upstream CustomResourceDefinitions come from: each project's own Go module, at a
  * pinned version, fetched with `go mod download` from the Go module proxy. The files are the
@@ -76,7 +78,8 @@ export const CRD_SOURCES: Readonly<Record<CrdSet, CrdSource>> = {
   'argo-cd': {
     id: 'argo-cd',
     module: 'github.com/argoproj/argo-cd/v3',
-    version: 'v3.5.1',
+    // The version the sandbox's Argo CD is built from (src/sandbox/build.ts ARGO_CD_BUILD).
+    version: `v${VERSIONS.argoCd}`,
     paths: ['manifests/crds/application-crd.yaml', 'manifests/crds/applicationset-crd.yaml', 'manifests/crds/appproject-crd.yaml'],
     provides: 'argoproj.io (Application, ApplicationSet, AppProject)',
   },

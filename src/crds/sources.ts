@@ -14,6 +14,8 @@ export interface CrdSource {
   paths: readonly string[];
   /** What the set provides, for messages. */
   provides: string;
+  /** A newer Go than the machine's that the module's go.mod asks for (`go mod download` fetches it once). @default the machine's */
+  toolchain?: string;
 }
 
 export const CRD_SETS = ['cnpg', 'kyverno', 'traefik', 'gateway-api', 'prometheus-operator', 'argo-cd', 'argo-workflows'] as const;
@@ -80,6 +82,8 @@ export const CRD_SOURCES: Readonly<Record<CrdSet, CrdSource>> = {
     module: 'github.com/argoproj/argo-cd/v3',
     // The version the sandbox's Argo CD is built from (src/sandbox/build.ts ARGO_CD_BUILD).
     version: `v${VERSIONS.argoCd}`,
+    // 3.6's go.mod says go 1.27, as ARGO_CD_BUILD's toolchain.
+    toolchain: 'go1.27.3',
     paths: ['manifests/crds/application-crd.yaml', 'manifests/crds/applicationset-crd.yaml', 'manifests/crds/appproject-crd.yaml'],
     provides: 'argoproj.io (Application, ApplicationSet, AppProject)',
   },

@@ -144,6 +144,8 @@ export const argoCd: Component = {
         `--metrics-port=${PORTS.argocdRepoServerMetrics}`,
         '--metrics-address=127.0.0.1',
         '--disable-tls',
+        // Its default names a client CA file for mTLS, and 3.6 refuses any with --disable-tls.
+        '--client-ca-path=',
         `--redis=${redisAddr}`,
         `--revision-cache-expiration=${RESYNC_SECONDS}s`,
         '--logformat=text',

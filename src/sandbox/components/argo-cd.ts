@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ensureUpstreamCrds } from '../../crds/apply.ts';
-import { ARGO_CD_BUILD, goBuild, goBuildDir } from '../build.ts';
+import { ARGO_CD_BUILD, goBinary, goBuild, goBuildDir } from '../build.ts';
+import { run } from '../proc.ts';
 import { type Component, type Ctx, ensureProcess, processesAlive } from '../component.ts';
 import { httpOk } from '../http.ts';
 import { applyObjects, userRole } from '../kube-apply.ts';
@@ -94,6 +95,22 @@ function componentBinary(ctx: Ctx, name: string): string {
   return link;
 }
 
+/**
+ * Upstream's image puts `hack/git-verify-wrapper.sh` on the PATH, and the 3.6 repo server runs
+ * it for every commit it reads (without it: "permission denied"). Copied from the module the
+ * binary is built from into `<dir>/bin`.
+ */
+async function installVerifyWrapper(ctx: Ctx): Promise<void> {
+  const mod = `github.com/argoproj/argo-cd/v3@v${VERSIONS.argoCd}`;
+  const env = { ...process.env, GOTOOLCHAIN: ARGO_CD_BUILD.toolchain ?? 'local', GOFLAGS: '-mod=mod' };
+  const { stdout } = await run(goBinary(), ['mod', 'download', '-json', mod], { cwd: goBuildDir(ARGO_CD_BUILD.name, ARGO_CD_BUILD.version), env });
+  const target = join(dir(ctx), 'bin', 'git-verify-wrapper.sh');
+  mkdirSync(join(dir(ctx), 'bin'), { recursive: true, mode: 0o755 });
+  rmSync(target, { force: true });
+  copyFileSync(join((JSON.parse(stdout) as { Dir: string }).Dir, 'hack', 'git-verify-wrapper.sh'), target);
+  chmodSync(target, 0o755);
+}
+
 export const argoCd: Component = {
   name: 'argo-cd',
   description: `Argo CD v${VERSIONS.argoCd}: application controller and repo server (with their Redis), Applications in namespace ${ARGOCD_NAMESPACE}`,
@@ -124,8 +141,9 @@ export const argoCd: Component = {
       healthy: () => redisPing(PORTS.argocdRedis),
       timeoutMs: 30_000,
     });
+    await installVerifyWrapper(ctx);
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
+      PATH: `${join(data, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       HOME: data,
       TMPDIR: join(data, 'tmp'),
       ARGOCD_SSH_DATA_PATH: join(data, 'ssh'),
@@ -173,7 +191,9 @@ export const argoCd: Component = {
         '--operation-processors=2',
         '--logformat=text',
       ],
-      env,
+      // The destination `https://kubernetes.default.svc` is "this cluster": off a pod, upstream's
+      // own development mode takes it from KUBECONFIG instead of the service account.
+      env: { ...env, ARGOCD_FAKE_IN_CLUSTER: 'true', KUBECONFIG: kubeconfig },
       marker: `--metrics-port=${PORTS.argocdControllerMetrics}`,
       ports: [PORTS.argocdControllerMetrics],
       healthy: () => httpOk(CONTROLLER_HEALTH),

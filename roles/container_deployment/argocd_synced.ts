@@ -1,7 +1,6 @@
 import { defineTask, type Input, noChange, noChangeUnknownResult, resolve, type Task, TaskError, UnknownUntilApplied } from '../../src/index.ts';
 import * as k8s from '../../src/modules/k8s/index.ts';
-import { DEFAULT_WAIT_MS, pollUntil } from '../../src/modules/k8s/poll.ts';
-import type { Observation } from '../../src/modules/k8s/readiness.ts';
+import { DEFAULT_WAIT_MS, type Observation, pollUntil } from '../../src/modules/k8s/index.ts';
 
 /** The parts of an Argo CD Application's status the wait reads. */
 interface AppStatus {

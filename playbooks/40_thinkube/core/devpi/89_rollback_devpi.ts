@@ -41,7 +41,7 @@ export default definePlaybook<DevpiVars>((env) => {
     // objects by name in the same task: Argo CD may prune them before helix gets to them, and
     // either way the report names them, as `--check` predicts.
     const app = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: NAMES.argocdApp, namespace: v.argocd_namespace } };
-    steps.push(k8s.remove('application', { manifests: [app, ...manifests] }));
+    steps.push(k8s.remove('devpi', { manifests: [app, ...manifests] }));
     steps.push(k8s.remove('argocd-repository', obj('v1', 'Secret', v.argocd_namespace, NAMES.argocdRepoSecret)));
   } else {
     steps.push(k8s.remove('devpi', { manifests }));

@@ -36,12 +36,12 @@ export function crdCacheDir(src: CrdSource): string {
   return join(cacheDir(), 'crds', src.id, src.version);
 }
 
-function goModDownload(module: string, version: string): Promise<string> {
+function goModDownload(module: string, version: string, toolchain = 'local'): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.env.HELIX_GO ?? 'go',
       ['mod', 'download', '-json', `${module}@${version}`],
-      { env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' }, timeout: 15 * 60_000, maxBuffer: 8 << 20, encoding: 'utf8', cwd: cacheDir() },
+      { env: { ...process.env, GOTOOLCHAIN: toolchain, GOFLAGS: '-mod=mod' }, timeout: 15 * 60_000, maxBuffer: 8 << 20, encoding: 'utf8', cwd: cacheDir() },
       (error, stdout, stderr) => {
         let info: { Dir?: string; Error?: string } = {};
         try {
@@ -81,7 +81,7 @@ export async function fetchCrds(src: CrdSource, log: (line: string) => void = ()
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as CrdObject[];
   mkdirSync(cacheDir(), { recursive: true });
   log(`downloading ${src.module}@${src.version} from the Go module proxy`);
-  const moduleDir = await goModDownload(src.module, src.version);
+  const moduleDir = await goModDownload(src.module, src.version, src.toolchain);
   const files = selectFiles(moduleDir, src);
   const crds = files.flatMap((f) => parseCrds(readFileSync(f, 'utf8')));
   if (crds.length === 0) throw new TargetError(`go module ${src.module}@${src.version}`, `no CRDs under ${src.paths.join(', ')}`);

@@ -1,3 +1,5 @@
+import { VERSIONS } from '../sandbox/versions.ts';
+
 /**
  * Where the upstream CustomResourceDefinitions come from: each project's own Go module, at a
  * pinned version, fetched with `go mod download` from the Go module proxy. The files are the
@@ -12,6 +14,8 @@ export interface CrdSource {
   paths: readonly string[];
   /** What the set provides, for messages. */
   provides: string;
+  /** A newer Go than the machine's that the module's go.mod asks for (`go mod download` fetches it once). @default the machine's */
+  toolchain?: string;
 }
 
 export const CRD_SETS = ['cnpg', 'kyverno', 'traefik', 'gateway-api', 'prometheus-operator', 'argo-cd', 'argo-workflows'] as const;
@@ -76,7 +80,10 @@ export const CRD_SOURCES: Readonly<Record<CrdSet, CrdSource>> = {
   'argo-cd': {
     id: 'argo-cd',
     module: 'github.com/argoproj/argo-cd/v3',
-    version: 'v3.5.1',
+    // The version the sandbox's Argo CD is built from (src/sandbox/build.ts ARGO_CD_BUILD).
+    version: `v${VERSIONS.argoCd}`,
+    // 3.6's go.mod says go 1.27, as ARGO_CD_BUILD's toolchain.
+    toolchain: 'go1.27.3',
     paths: ['manifests/crds/application-crd.yaml', 'manifests/crds/applicationset-crd.yaml', 'manifests/crds/appproject-crd.yaml'],
     provides: 'argoproj.io (Application, ApplicationSet, AppProject)',
   },

@@ -52,6 +52,12 @@ export interface Component {
   name: string;
   description: string;
   deps: readonly string[];
+  /**
+   * An environment variable that must be `1` for `up` without `--only` to start this
+   * component (one that costs a long build and that few tests need). Naming it in `--only`
+   * starts it too. Absent: always started.
+   */
+  optIn?: string;
   prepare(ctx: Ctx): Promise<void>;
   start(ctx: Ctx): Promise<void>;
   health(ctx: Ctx): Promise<Health>;

@@ -15,6 +15,7 @@ import { NODE_COMPONENTS } from './components/node.ts';
 import { storage } from './components/storage.ts';
 import { argoWorkflows } from './components/argo-workflows.ts';
 import { github } from './components/github.ts';
+import { argoCd } from './components/argo-cd.ts';
 
 /** The real node and what makes it useful: images, runtime, kubelet, Services, DNS, ingress. */
 export const NODE_GROUP: readonly Component[] = [registry, ...NODE_COMPONENTS, coredns, traefik, storage];
@@ -33,6 +34,7 @@ export const COMPONENTS: readonly Component[] = [
   gitServer,
   github,
   argoWorkflows,
+  argoCd,
 ];
 
 /** Names accepted by `--only` besides the component names. */
@@ -55,12 +57,13 @@ export function component(name: string): Component {
 }
 
 /**
- * The components to start for `--only a,b` (all when empty): the named ones, the members of
- * named aliases, and their dependencies, in start order. Unknown names are all reported at once.
+ * The components to start for `--only a,b` (all when empty, but an opt-in component only when
+ * its variable is `1`): the named ones, the members of named aliases, and their dependencies, in
+ * start order. Unknown names are all reported at once.
  */
-export function resolveComponents(only?: readonly string[]): Component[] {
+export function resolveComponents(only?: readonly string[], env: NodeJS.ProcessEnv = process.env): Component[] {
   const { components, aliases } = catalog();
-  if (!only?.length) return components;
+  if (!only?.length) return components.filter((c) => !c.optIn || env[c.optIn] === '1');
   const unknown = only.filter((n) => !aliases[n] && !components.some((c) => c.name === n));
   if (unknown.length) {
     const known = [...Object.keys(aliases), ...components.map((c) => c.name)].join(', ');

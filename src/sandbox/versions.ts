@@ -55,6 +55,11 @@ export const PORTS = {
   corednsReady: 20282,
   traefikPing: 20283,
   containerdMetrics: 20338,
+  /** Argo CD (opt-in, components/argo-cd.ts): its Redis, the repo server's gRPC and the metrics/health ports. */
+  argocdRedis: 16380,
+  argocdRepoServer: 18081,
+  argocdRepoServerMetrics: 18084,
+  argocdControllerMetrics: 18082,
 } as const;
 
 /**

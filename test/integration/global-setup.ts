@@ -9,12 +9,15 @@ import type { SandboxOutputs } from '../../src/sandbox/outputs.ts';
  *
  * - `HELIX_SANDBOX_ONLY=k8s,redis` starts a subset (tests of other components skip).
  * - `HELIX_SANDBOX_DOWN_AFTER=1` brings it down after the run.
+ * - Argo CD (opt-in in `sandbox up`) is started for the devpi Argo CD test unless
+ *   `HELIX_SANDBOX_ARGOCD=0`.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { down, env, up } = await import('../../src/sandbox/sandbox.ts');
   const only = process.env.HELIX_SANDBOX_ONLY?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  process.env.HELIX_SANDBOX_ARGOCD ??= '1';
   await up({ only });
   const outputs = env();
   for (const [k, v] of Object.entries(outputs.env)) process.env[k] = v;

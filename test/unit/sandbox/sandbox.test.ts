@@ -25,6 +25,14 @@ describe('sandbox: --only resolution', () => {
     expect(all.indexOf('kube-apiserver')).toBeLessThan(all.indexOf('kwok'));
     expect(all.indexOf('net')).toBeLessThan(all.indexOf('ssh'));
   });
+  it('leaves an opt-in component (argo-cd) out unless its variable is 1 or it is named', () => {
+    expect(resolveComponents(undefined, {}).map((c) => c.name)).not.toContain('argo-cd');
+    expect(resolveComponents(undefined, { HELIX_SANDBOX_ARGOCD: '0' }).map((c) => c.name)).not.toContain('argo-cd');
+    const on = resolveComponents(undefined, { HELIX_SANDBOX_ARGOCD: '1' }).map((c) => c.name);
+    expect(on).toContain('argo-cd');
+    expect(on.indexOf('git')).toBeLessThan(on.indexOf('argo-cd'));
+    expect(names(['argo-cd'])).toEqual(['net', 'etcd', 'kube-apiserver', 'git', 'argo-cd']);
+  });
   it('reports every unknown name at once', () => {
     expect(() => names(['redis', 'nope', 'k9s'])).toThrow(/"nope", "k9s"/);
   });

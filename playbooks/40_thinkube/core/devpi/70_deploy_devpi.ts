@@ -9,6 +9,7 @@ import { builtImageTag } from './build.ts';
 import { devpiFiles } from './manifests.ts';
 import { NAMES } from './names.ts';
 import { deploymentRepoPush, argocdRepoSecret } from './gitops.ts';
+import { argocdSynced } from '../../../../roles/container_deployment/argocd_synced.ts';
 
 /**
  * devpi-server, GitOps style: the root password goes into a Secret (applied by helix, never
@@ -25,8 +26,9 @@ export default definePlaybook<DevpiVars>((env) => {
       manifest: secretManifest({ name: NAMES.rootSecret, namespace: d.ns, labels: d.labels, data: { password: d.v.devpi_root_password } }),
     }),
   ];
-  if (d.v.deploy.repo_url) steps.push(deploymentRepoPush(env, files));
-  if (d.v.deploy.mode === 'argocd') {
+  const push = d.v.deploy.repo_url ? deploymentRepoPush(env, files) : undefined;
+  if (push) steps.push(push);
+  if (d.v.deploy.mode === 'argocd' && push) {
     steps.push(
       argocdRepoSecret(env),
       k8s.apply('application', {
@@ -43,12 +45,11 @@ export default definePlaybook<DevpiVars>((env) => {
           },
         ),
       }),
-      k8s.wait('synced', {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        namespace: d.ns,
-        name: NAMES.app,
-        for: 'rollout',
+      // Synced and Healthy for the commit just pushed (or already on the branch), never the one before.
+      argocdSynced('synced', {
+        namespace: d.v.argocd_namespace,
+        app: NAMES.argocdApp,
+        revision: (ctx) => ctx.result(push.push).commit,
         timeoutMs: 600_000,
       }),
     );

@@ -37,11 +37,15 @@ export default definePlaybook<DevpiVars>((env) => {
     .map(([, t]) => t);
   const steps: Step[] = [k8s.remove('routes', { manifests: routeManifests(env) })];
   if (v.deploy.mode === 'argocd') {
-    // The Application's finalizer prunes what Argo CD deployed before it goes.
-    steps.push(k8s.remove('application', obj('argoproj.io/v1alpha1', 'Application', v.argocd_namespace, NAMES.argocdApp)));
+    // The Application first (its finalizer has Argo CD prune what it deployed), and devpi's own
+    // objects by name in the same task: Argo CD may prune them before helix gets to them, and
+    // either way the report names them, as `--check` predicts.
+    const app = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: NAMES.argocdApp, namespace: v.argocd_namespace } };
+    steps.push(k8s.remove('devpi', { manifests: [app, ...manifests] }));
     steps.push(k8s.remove('argocd-repository', obj('v1', 'Secret', v.argocd_namespace, NAMES.argocdRepoSecret)));
+  } else {
+    steps.push(k8s.remove('devpi', { manifests }));
   }
-  steps.push(k8s.remove('devpi', { manifests }));
   steps.push(k8s.remove('root-password', obj('v1', 'Secret', ns, NAMES.rootSecret)));
   if (v.deploy.repo_url) {
     const access = { ...(v.git_ssh_key ? { sshKey: v.git_ssh_key } : {}), ...(v.git_known_hosts ? { knownHostsFile: v.git_known_hosts } : {}) };

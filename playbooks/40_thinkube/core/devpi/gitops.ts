@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { type Env, Secret, type Step } from 'helix';
 import * as k8s from 'helix/modules/k8s';
 import { secretManifest } from '../../../../roles/common/kept_secret.ts';
-import { gitPush } from '../../../../roles/container_deployment/git_push.ts';
+import { type GitPushRole, gitPush } from '../../../../roles/container_deployment/git_push.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { NAMES } from './names.ts';
 
 /** Pushes the rendered manifests to the deployment repository's branch (only the manifest folder is pruned). */
-export function deploymentRepoPush(env: Env<DevpiVars>, files: Record<string, string>): Step {
+export function deploymentRepoPush(env: Env<DevpiVars>, files: Record<string, string>): GitPushRole {
   const v = env.vars;
   return gitPush({
     name: 'deployment-repo',

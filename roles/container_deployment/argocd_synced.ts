@@ -1,6 +1,6 @@
-import { defineTask, type Input, noChange, noChangeUnknownResult, resolve, type Task, TaskError, UnknownUntilApplied } from '../../src/index.ts';
-import * as k8s from '../../src/modules/k8s/index.ts';
-import { DEFAULT_WAIT_MS, type Observation, pollUntil } from '../../src/modules/k8s/index.ts';
+import { defineTask, type Input, noChange, noChangeUnknownResult, resolve, type Task, TaskError, UnknownUntilApplied } from 'helix';
+import * as k8s from 'helix/modules/k8s';
+import { DEFAULT_WAIT_MS, type Observation, pollUntil } from 'helix/modules/k8s';
 
 /** The parts of an Argo CD Application's status the wait reads. */
 interface AppStatus {

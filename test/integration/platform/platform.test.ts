@@ -135,7 +135,7 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
     // F, H, J: objects removed.
     await kube().request('DELETE', '/api/v1/namespaces/devtroncd/configmaps/platform-identity');
     await kube().request('DELETE', '/apis/traefik.io/v1alpha1/namespaces/traefik/middlewares/authentik');
-    await kube().request('DELETE', '/apis/monitoring.coreos.com/v1/namespaces/argocd/prometheusrules/argocd-alerts');
+    await kube().request('DELETE', '/apis/monitoring.coreos.com/v1/namespaces/platform-monitoring/prometheusrules/argocd-alerts');
     const broken = await failures();
     expect(broken.map((f) => f.split(':')[0]).sort()).toEqual(['E.pooler', 'F.identity-config', 'H.forward-auth', 'I.policy-mode', 'J.argocd-alerts']);
     expect(broken.find((f) => f.startsWith('I.'))).toMatch(/mutateDigest = true with Audit/);
@@ -144,7 +144,7 @@ describe.runIf(hasKubernetes() && hasPostgres())('platform on the sandbox', () =
     const repair = await helix('play');
     expect(repair.result.ok).toBe(true);
     expect(repair.keys).toEqual([
-      'create k8s:monitoring.coreos.com/v1/PrometheusRule/argocd/argocd-alerts',
+      'create k8s:monitoring.coreos.com/v1/PrometheusRule/platform-monitoring/argocd-alerts',
       'create k8s:traefik.io/v1alpha1/Middleware/traefik/authentik',
       'create k8s:v1/ConfigMap/devtroncd/platform-identity',
       'update k8s:kyverno.io/v1/ClusterPolicy/_/verify-image-provenance',

@@ -84,7 +84,8 @@ describe.runIf(k8s() !== undefined && hasPostgres())('platform through bin/helix
     expect(rb.code, rb.out).toBe(0);
     expect(rb.stdout).toMatch(/delete k8s:postgresql\.cnpg\.io\/v1\/Pooler\/platform\/platform-db-pooler-rw/);
     // One data policy (docs/safety.md): without --purge-data the database's namespace stays.
-    expect(rb.stdout).not.toMatch(/delete k8s:v1\/Namespace\/_\/platform\b/);
+    expect(rb.stdout).not.toMatch(/delete k8s:v1\/Namespace\/_\/platform$/m);
+    expect(rb.stdout).toMatch(/delete k8s:v1\/Namespace\/_\/platform-monitoring$/m);
     const r = await helix(['verify', 'platform', ...LOCAL], { timeoutMs: 300_000 });
     expect(r.code, r.out).toBe(1);
     expect(r.stdout).toMatch(/Pooler platform\/platform-db-pooler-rw: not found/);

@@ -82,6 +82,19 @@ function registryAccess(o: ImageRef, env: Env): { f: Fetch; headers: Record<stri
   return { f, headers, url: `https://${o.registry}/v2/${o.repository}/manifests/${encodeURIComponent(o.tag)}` };
 }
 
+/** Deletes a manifest by digest (the registry's garbage collection frees its layers); gone already is fine. */
+async function deleteManifest(
+  f: Fetch,
+  headers: Record<string, string>,
+  o: { registry: string; repository: string },
+  digest: string,
+  image: string,
+): Promise<void> {
+  const del = await f(`https://${o.registry}/v2/${o.repository}/manifests/${digest}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(30_000) });
+  if (del.status !== 202 && del.status !== 404)
+    throw new TargetError(`registry ${o.registry}`, `DELETE ${image}: HTTP ${del.status} ${(await del.text()).slice(0, 200)}`);
+}
+
 /**
  * Removes an image tag a build pushed (rollback): asks the registry for the tag's manifest
  * digest and deletes the manifest by digest (`DELETE /v2/<repository>/manifests/<digest>`,
@@ -105,15 +118,7 @@ export function imageAbsent(name: string, o: ImageRef): Task<void> {
       if (!digest) throw new TargetError(`registry ${o.registry}`, `${image}: the registry names no Docker-Content-Digest`);
       return {
         changes: [{ target: `image:${image}`, action: 'delete', summary: `delete ${image} (${digest.slice(0, 19)})` }],
-        apply: async () => {
-          const del = await f(`https://${o.registry}/v2/${o.repository}/manifests/${digest}`, {
-            method: 'DELETE',
-            headers,
-            signal: AbortSignal.timeout(30_000),
-          });
-          if (del.status !== 202 && del.status !== 404)
-            throw new TargetError(`registry ${o.registry}`, `DELETE ${image}: HTTP ${del.status} ${(await del.text()).slice(0, 200)}`);
-        },
+        apply: () => deleteManifest(f, headers, o, digest, image),
       };
     },
   });
@@ -165,11 +170,7 @@ export function imagesAbsent(name: string, o: Omit<ImageRef, 'tag'> & { tagPatte
           })),
         ),
         apply: async () => {
-          for (const [digest, ts] of digests) {
-            const del = await f(`${base}/v2/${o.repository}/manifests/${digest}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(30_000) });
-            if (del.status !== 202 && del.status !== 404)
-              throw new TargetError(`registry ${o.registry}`, `DELETE ${o.repository}:${ts[0]}: HTTP ${del.status} ${(await del.text()).slice(0, 200)}`);
-          }
+          for (const [digest, ts] of digests) await deleteManifest(f, headers, o, digest, `${o.registry}/${o.repository}:${ts[0]}`);
         },
       };
     },

@@ -2,28 +2,18 @@ import { describeError, exitCodeFor, ValidationError } from '../runtime/errors.t
 import { EventBus } from '../runtime/events.ts';
 import type { Selection } from '../runtime/loader.ts';
 import { run } from '../runtime/run.ts';
+import type { PassOn } from '../oncluster/submit.ts';
 import { humanRenderer, jsonRenderer } from './render.ts';
 
-export interface PlayCommandOptions {
+/** The run options beside what `--on-cluster` passes on to the pod's helix unchanged ({@link PassOn}). */
+export interface PlayCommandOptions extends PassOn {
   root: string;
   component: string;
   selection: Selection;
   env: string;
   check?: boolean;
-  diff?: boolean;
-  json?: boolean;
-  only?: string[];
-  from?: string;
-  tags?: string[];
-  forks?: number;
-  maxFailPercent?: number;
-  waitLock?: number;
-  /** `--set` overrides of component variables; `--purge-data` sets purge_data. */
-  set?: Record<string, unknown>;
-  purgeData?: boolean;
   /** `play --prune`: delete what the playbooks no longer declare. */
   prune?: boolean;
-  verbose?: boolean;
 }
 
 /** `helix play|test|rollback`: run, render events, return the exit code. */

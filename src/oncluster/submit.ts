@@ -26,6 +26,7 @@ export interface PassOn {
   forks?: number;
   maxFailPercent?: number;
   waitLock?: number;
+  /** `--set` overrides of component variables; `--purge-data` sets purge_data. */
   set?: Record<string, unknown>;
   purgeData?: boolean;
   verbose?: boolean;

@@ -49,8 +49,8 @@ export function rebuildTagPattern(v: DevpiVars): RegExp {
   return new RegExp(`^${rev}-[0-9a-f]{12}-${buildConfigHash(v)}$`);
 }
 
-/** The source revision as the start of an image tag. */
-function revisionTag(v: DevpiVars): string {
+/** The source revision as the start of an image tag (helix's and the rebuild workflow's). */
+export function revisionTag(v: DevpiVars): string {
   return v.build.source_revision.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40);
 }
 

@@ -3,7 +3,7 @@ import { type Env, Secret } from 'helix';
 import type * as k8s from 'helix/modules/k8s';
 import { secretManifest } from '../../../../roles/common/kept_secret.ts';
 import { ACCEPT } from '../../../../roles/waiting_for_image.ts';
-import { buildConfigHash } from './build.ts';
+import { buildConfigHash, revisionTag } from './build.ts';
 import { devpi } from './common.ts';
 import type { DevpiVars } from './component.ts';
 import { NAMES } from './names.ts';
@@ -123,6 +123,18 @@ export function rebuildManifests(env: Env<DevpiVars>, build: k8s.Manifest): k8s.
   // The deployment repository, when there is one, is written with the key helix pushes with.
   const record = v.deploy.repo_url && v.git_ssh_key ? { repo: v.deploy.repo_url, key: v.git_ssh_key, knownHosts: v.git_known_hosts } : undefined;
   if (record) spec.volumes.push({ name: 'deploy-git', secret: { secretName: NAMES.rebuildGit, defaultMode: 0o400 } } as { name: string });
+  /** A shell step in the git image that acts on the image the resolve step named (`$IMAGE`). */
+  const imageStep = (name: string, script: string, vars: Record<string, string>, volumeMounts?: unknown[]): Template => ({
+    name,
+    inputs: { parameters: [{ name: 'image' }] },
+    container: {
+      image: v.build.git_image,
+      command: ['sh', '-c'],
+      args: [script],
+      env: [...envOf(vars), { name: 'IMAGE', value: '{{inputs.parameters.image}}' }],
+      ...(volumeMounts ? { volumeMounts } : {}),
+    },
+  });
   const templates: Template[] = [
     {
       name: 'rebuild',
@@ -145,7 +157,7 @@ export function rebuildManifests(env: Env<DevpiVars>, build: k8s.Manifest): k8s.
         env: envOf({
           SOURCE_REPO: v.build.source_repo_url,
           SOURCE_BRANCH: v.build.source_revision,
-          TAG_PREFIX: v.build.source_revision.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40),
+          TAG_PREFIX: revisionTag(v),
           CONFIG_HASH: buildConfigHash(v),
           REGISTRY: v.harbor_registry,
           REPOSITORY: `${v.harbor_project}/devpi`,
@@ -159,39 +171,22 @@ export function rebuildManifests(env: Env<DevpiVars>, build: k8s.Manifest): k8s.
     },
     clone,
     kaniko,
-    {
-      name: 'rollout',
-      inputs: { parameters: [{ name: 'image' }] },
-      container: {
-        image: v.build.git_image,
-        command: ['sh', '-c'],
-        args: [ROLLOUT],
-        env: [...envOf({ ...target, CONTAINER: 'devpi', INIT_CONTAINER: 'devpi-init' }), { name: 'IMAGE', value: '{{inputs.parameters.image}}' }],
-      },
-    },
+    imageStep('rollout', ROLLOUT, { ...target, CONTAINER: 'devpi', INIT_CONTAINER: 'devpi-init' }),
     ...(record
       ? [
-          {
-            name: 'record',
-            inputs: { parameters: [{ name: 'image' }] },
-            container: {
-              image: v.build.git_image,
-              command: ['sh', '-c'],
-              args: [RECORD],
-              env: [
-                ...envOf({
-                  DEPLOY_REPO: record.repo,
-                  DEPLOY_BRANCH: v.deploy.branch,
-                  DEPLOY_PATH: v.deploy.path,
-                  REGISTRY: v.harbor_registry,
-                  REPOSITORY: `${v.harbor_project}/devpi`,
-                  GIT_SSH_COMMAND: gitSsh.replaceAll('/git-ssh/', '/deploy-git/'),
-                }),
-                { name: 'IMAGE', value: '{{inputs.parameters.image}}' },
-              ],
-              volumeMounts: [{ name: 'deploy-git', mountPath: '/deploy-git', readOnly: true }],
+          imageStep(
+            'record',
+            RECORD,
+            {
+              DEPLOY_REPO: record.repo,
+              DEPLOY_BRANCH: v.deploy.branch,
+              DEPLOY_PATH: v.deploy.path,
+              REGISTRY: v.harbor_registry,
+              REPOSITORY: `${v.harbor_project}/devpi`,
+              GIT_SSH_COMMAND: gitSsh.replaceAll('/git-ssh/', '/deploy-git/'),
             },
-          },
+            [{ name: 'deploy-git', mountPath: '/deploy-git', readOnly: true }],
+          ),
         ]
       : []),
   ];

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Env, Secret } from '../../../src/index.ts';
 import component from '../../../playbooks/40_thinkube/core/devpi/component.ts';
@@ -9,7 +9,7 @@ import { buildConfigHash, builtImageTag } from '../../../playbooks/40_thinkube/c
 import type { DevpiVars } from '../../../playbooks/40_thinkube/core/devpi/component.ts';
 import { buildWorkflowManifest } from '../../../playbooks/40_thinkube/core/devpi/60_build_workflow.ts';
 import { devpiFiles } from '../../../playbooks/40_thinkube/core/devpi/manifests.ts';
-import { imageReference, rebuildManifests } from '../../../playbooks/40_thinkube/core/devpi/rebuild.ts';
+import { RECORD_REWRITE, rebuildManifests } from '../../../playbooks/40_thinkube/core/devpi/rebuild.ts';
 
 const base = {
   domain_name: 'example.com',
@@ -152,10 +152,18 @@ describe('devpi variables', () => {
       // rebuild would report the repository changed.
       const env = { vars: v } as unknown as Env<DevpiVars>;
       const [a, b] = ['release-aaaaaaaaaaaa-cfg', 'release-bbbbbbbbbbbb-cfg'].map((t) => devpiFiles(env, `registry.example.com/thinkube/devpi:${t}`));
-      const ref = imageReference('registry.example.com', 'thinkube/devpi');
       expect(Object.keys(a!).length).toBeGreaterThan(1);
-      for (const [path, text] of Object.entries(a!))
-        expect(text.replace(ref, 'registry.example.com/thinkube/devpi:release-bbbbbbbbbbbb-cfg'), path).toBe(b![path]);
+      const deploy = join(dir, 'deploy');
+      for (const [path, text] of Object.entries(a!)) {
+        mkdirSync(dirname(join(deploy, path)), { recursive: true });
+        writeFileSync(join(deploy, path), text);
+      }
+      const image = 'registry.example.com/thinkube/devpi:release-bbbbbbbbbbbb-cfg';
+      execFileSync('sh', ['-c', RECORD_REWRITE], {
+        cwd: deploy,
+        env: { ...process.env, DEPLOY_PATH: v.deploy.path, REGISTRY: 'registry.example.com', REPOSITORY: 'thinkube/devpi', IMAGE: image },
+      });
+      for (const path of Object.keys(a!)) expect(readFileSync(join(deploy, path), 'utf8'), path).toBe(b![path]);
       expect(JSON.stringify(a)).not.toBe(JSON.stringify(b));
       // Its CronWorkflow pushes with git_ssh_key, kept in a Secret beside it (masked).
       const made = rebuildManifests(env, buildWorkflowManifest(env));

@@ -59,29 +59,26 @@ curl -sSf -o /dev/null --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$s
 echo "deployment $APP_NAMESPACE/$DEPLOYMENT now runs $IMAGE"
 `;
 
+/** The record step's rewrite of the manifests in `$DEPLOY_PATH`: every `$REGISTRY/$REPOSITORY:<tag>` becomes `$IMAGE`. */
+export const RECORD_REWRITE = `find "$DEPLOY_PATH" -type f -name '*.yaml' -exec sed -i "s#$REGISTRY/$REPOSITORY:[A-Za-z0-9_.-]*#$IMAGE#g" {} +`;
+
 /**
  * The record step (before the rollout): the deployment repository keeps the manifests helix
  * renders, so it is brought to the new image as helix would render it. Every reference to an
- * image of the repository in the manifest folder names the new one (`imageReference` in
- * the unit tests: the only difference between two renders), committed and pushed
+ * image of the repository in the manifest folder names the new one ({@link RECORD_REWRITE}: the
+ * unit tests run it on two renders, whose only difference it must be), committed and pushed
  * fast-forward. Nothing is committed when the files already name it.
  */
 const RECORD = `set -eu
 git init -q /tmp/deploy && cd /tmp/deploy
 git fetch -q --depth=1 "$DEPLOY_REPO" "refs/heads/$DEPLOY_BRANCH"
 git checkout -q FETCH_HEAD
-find "$DEPLOY_PATH" -type f -name '*.yaml' -exec sed -i "s#$REGISTRY/$REPOSITORY:[A-Za-z0-9_.-]*#$IMAGE#g" {} +
+${RECORD_REWRITE}
 if git diff --quiet; then echo "branch $DEPLOY_BRANCH already names $IMAGE"; exit 0; fi
 git -c user.name=devpi-rebuild -c user.email=devpi-rebuild@helix.invalid commit -qam "devpi: rebuilt $IMAGE"
 git push -q "$DEPLOY_REPO" "HEAD:refs/heads/$DEPLOY_BRANCH"
 echo "branch $DEPLOY_BRANCH of the deployment repository now names $IMAGE"
 `;
-
-/** What the record step rewrites in the rendered manifests: a reference to an image of the repository. */
-export function imageReference(registry: string, repository: string): RegExp {
-  const literal = `${registry}/${repository}:`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`${literal}[A-Za-z0-9_.-]*`, 'g');
-}
 
 type Template = { name: string; container?: { env?: unknown[]; args?: string[] } & Record<string, unknown> } & Record<string, unknown>;
 
